@@ -1,0 +1,183 @@
+"""One check of a group of searches that share a fetch: store, match, queue alerts.
+
+Everything a check writes for its searches — matches and their outbox rows — is written in
+one transaction, so a crash leaves either all of it or none (and the search is checked again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from core.criteria import Criteria
+from core.enums import AlertKind, MatchStatus
+from core.listings import upsert_listings
+from core.matching import is_price_drop, matches
+from core.models import Alert, Listing, Match, Search
+from core.outbox import AlertIntent, alert_rows
+from core.ports import ListingData
+
+PREVIEW_SIZE = 3
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """What one check found for one search."""
+
+    search_id: int
+    new_matches: int = 0
+    alerts_queued: int = 0
+    preview: list[ListingData] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    search: Search
+    listing: Listing
+    data: ListingData
+
+
+async def record_fetch(
+    searches: Sequence[Search],
+    fetched: Sequence[ListingData],
+    now: datetime,
+    platforms: dict[int, str],
+) -> dict[int, CheckResult]:
+    """Store ``fetched`` and turn it into matches and alerts for each of ``searches``.
+
+    ``platforms`` maps search id → its destination's platform (where chat alerts go).
+    A search that is not yet primed records what it matches as baseline (already seen):
+    no alerts, only a preview of the newest few.
+    """
+    rows = await upsert_listings(fetched, now)
+    data_by_key = {(d.marketplace, d.external_id): d for d in fetched}
+    candidates = [
+        _Candidate(search, row, data_by_key[(row.marketplace, row.external_id)])
+        for search in searches
+        for row in _matching_rows(search, rows, data_by_key, now)
+    ]
+    results = {s.id: CheckResult(s.id) for s in searches}
+    async with in_transaction():
+        existing = await _existing_matches(candidates)
+        intents = await _create_new_matches(candidates, existing, results)
+        intents += await _price_drops(candidates, existing)
+        await _queue(intents, searches, platforms, now, results)
+    for search in searches:
+        if not search.primed:
+            results[search.id].preview = _newest(
+                [c.data for c in candidates if c.search.id == search.id]
+            )
+    return results
+
+
+def _matching_rows(
+    search: Search,
+    rows: Sequence[Listing],
+    data_by_key: dict[tuple[str, str], ListingData],
+    now: datetime,
+) -> list[Listing]:
+    criteria = Criteria.from_json(search.criteria)
+    return [
+        row
+        for row in rows
+        if row.marketplace in search.marketplaces
+        and matches(criteria, data_by_key[(row.marketplace, row.external_id)], now)
+    ]
+
+
+async def _existing_matches(candidates: Sequence[_Candidate]) -> dict[tuple[int, int], Match]:
+    if not candidates:
+        return {}
+    search_ids = {c.search.id for c in candidates}
+    listing_ids = {c.listing.id for c in candidates}
+    found = await Match.filter(search_id__in=search_ids, listing_id__in=listing_ids)
+    return {(m.search_id, m.listing_id): m for m in found}  # type: ignore[attr-defined]
+
+
+async def _create_new_matches(
+    candidates: Sequence[_Candidate],
+    existing: dict[tuple[int, int], Match],
+    results: dict[int, CheckResult],
+) -> list[AlertIntent]:
+    fresh = [c for c in candidates if (c.search.id, c.listing.id) not in existing]
+    if not fresh:
+        return []
+    await Match.bulk_create(
+        [
+            Match(
+                search_id=c.search.id,
+                listing_id=c.listing.id,
+                baseline=not c.search.primed,
+                alerted_price=c.data.price,
+            )
+            for c in fresh
+        ],
+        ignore_conflicts=True,
+    )
+    created = await _existing_matches(fresh)
+    intents = []
+    for c in fresh:
+        match = created[(c.search.id, c.listing.id)]
+        if match.baseline:
+            continue
+        results[c.search.id].new_matches += 1
+        intents.append(AlertIntent(match.id, AlertKind.NEW_LISTING))
+    return intents
+
+
+async def _price_drops(
+    candidates: Sequence[_Candidate], existing: dict[tuple[int, int], Match]
+) -> list[AlertIntent]:
+    """A lower price on a match the user heard about (not hidden) queues a price-drop alert."""
+    intents = []
+    for c in candidates:
+        match = existing.get((c.search.id, c.listing.id))
+        if match is None or not _wants_price_drops(match):
+            continue
+        if is_price_drop(match.alerted_price, c.data.price):
+            intents.append(
+                AlertIntent(match.id, AlertKind.PRICE_DROP, match.alerted_price, c.data.price)
+            )
+        if c.data.price is not None and match.alerted_price != c.data.price:
+            # Remember the latest price: a rise and fall back is not a second drop.
+            match.alerted_price = c.data.price
+            await match.save(update_fields=["alerted_price", "updated_at"])
+    return intents
+
+
+def _wants_price_drops(match: Match) -> bool:
+    if match.status is MatchStatus.HIDDEN:
+        return False
+    return not match.baseline or match.status is MatchStatus.SAVED
+
+
+async def _queue(
+    intents: Sequence[AlertIntent],
+    searches: Sequence[Search],
+    platforms: dict[int, str],
+    now: datetime,
+    results: dict[int, CheckResult],
+) -> None:
+    if not intents:
+        return
+    search_of_match = {
+        m.id: m.search_id  # type: ignore[attr-defined]
+        for m in await Match.filter(id__in=[i.match_id for i in intents]).only("id", "search_id")
+    }
+    by_id = {s.id: s for s in searches}
+    rows: list[Alert] = []
+    for intent in intents:
+        search = by_id[search_of_match[intent.match_id]]
+        new_rows = alert_rows([intent], search.channels, platforms[search.id], now)
+        results[search.id].alerts_queued += len(new_rows)
+        rows.extend(new_rows)
+    await Alert.bulk_create(rows, ignore_conflicts=True)
+
+
+def _newest(items: Sequence[ListingData]) -> list[ListingData]:
+    dated = sorted(items, key=lambda d: d.posted_at.timestamp() if d.posted_at else 0.0)
+    return list(reversed(dated))[:PREVIEW_SIZE]
+

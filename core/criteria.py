@@ -1,0 +1,96 @@
+"""What a search looks for, and how it is stored (JSON on the Search row)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from core.enums import Condition
+from core.errors import InvalidCriteria
+from core.ports import MarketplaceQuery
+
+MAX_RADIUS_MILES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Criteria:
+    """A search's criteria.
+
+    ``keywords`` is an expression: every word is required, ``"quoted phrases"`` must appear
+    as written, ``a OR b`` (or ``a|b``) accepts either; see ``core.matching``.
+    ``location`` + ``radius_miles`` are passed to marketplaces that filter by place.
+    """
+
+    keywords: str
+    exclude: tuple[str, ...] = ()
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    currency: str = "GBP"
+    location: str = ""
+    radius_miles: int | None = None
+    condition: Condition = Condition.ANY
+    category: str = ""
+    max_age_hours: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)  # marketplace-specific (site, city…)
+
+    def __post_init__(self) -> None:
+        if not self.keywords.strip():
+            raise InvalidCriteria("Keywords cannot be empty: type at least one word.")
+        for bound in (self.min_price, self.max_price):
+            if bound is not None and bound < 0:
+                raise InvalidCriteria("Prices cannot be negative.")
+        if (
+            self.min_price is not None
+            and self.max_price is not None
+            and self.min_price > self.max_price
+        ):
+            raise InvalidCriteria("The minimum price is above the maximum price.")
+        if self.radius_miles is not None and not 0 < self.radius_miles <= MAX_RADIUS_MILES:
+            raise InvalidCriteria(f"Radius must be between 1 and {MAX_RADIUS_MILES} miles.")
+        if self.max_age_hours is not None and self.max_age_hours <= 0:
+            raise InvalidCriteria("Maximum listing age must be a positive number of hours.")
+
+    def with_changes(self, **changes: Any) -> Criteria:
+        return replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["exclude"] = list(self.exclude)
+        data["condition"] = self.condition.value
+        for key in ("min_price", "max_price"):
+            data[key] = None if data[key] is None else str(data[key])
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Criteria:
+        try:
+            return cls(
+                keywords=str(data["keywords"]),
+                exclude=tuple(data.get("exclude") or ()),
+                min_price=_decimal_or_none(data.get("min_price")),
+                max_price=_decimal_or_none(data.get("max_price")),
+                currency=str(data.get("currency") or "GBP"),
+                location=str(data.get("location") or ""),
+                radius_miles=data.get("radius_miles"),
+                condition=Condition(data.get("condition") or Condition.ANY),
+                category=str(data.get("category") or ""),
+                max_age_hours=data.get("max_age_hours"),
+                extra=dict(data.get("extra") or {}),
+            )
+        except (KeyError, ValueError, InvalidOperation) as exc:
+            raise InvalidCriteria(f"Stored criteria are unreadable: {exc}") from exc
+
+    def upstream_query(self, marketplace: str) -> MarketplaceQuery:
+        """The request sent to ``marketplace``: equal queries share one fetch."""
+        return MarketplaceQuery(
+            marketplace=marketplace,
+            keywords=" ".join(self.keywords.lower().split()),
+            location=self.location.strip().lower(),
+            radius_miles=self.radius_miles,
+            category=self.category.strip().lower(),
+        )
+
+
+def _decimal_or_none(value: object) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))

@@ -1,0 +1,131 @@
+"""Delivers the outbox: claims due alerts and hands each to the notifier of its route."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core.backoff import backoff_delay
+from core.clock import Clock, utcnow
+from core.enums import AlertStatus, MatchStatus
+from core.errors import DeliveryError
+from core.metrics import Metrics
+from core.models import Alert
+from core.outbox import alert_message, claim_due, mark_final, mark_retry, mark_sent
+from core.ports import Notifier
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DispatcherOptions:
+    batch_size: int = 100
+    lease_seconds: float = 120.0
+    idle_sleep_seconds: float = 0.5
+    max_concurrent_sends: int = 20
+    retry_base_seconds: float = 5.0
+    retry_cap_seconds: float = 1800.0
+    # About a day of retries at the cap before an alert is given up as failed.
+    max_attempts: int = 60
+    skip_locked: bool = False
+
+
+class Dispatcher:
+    """Sends pending alerts until cancelled; retries transient failures with backoff."""
+
+    def __init__(
+        self,
+        notifiers: Mapping[str, Notifier],
+        *,
+        options: DispatcherOptions | None = None,
+        metrics: Metrics | None = None,
+        clock: Clock = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.notifiers = dict(notifiers)
+        self.options = options or DispatcherOptions()
+        self.metrics = metrics or Metrics()
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._sends = asyncio.Semaphore(self.options.max_concurrent_sends)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                sent = await self.tick()
+            except Exception:  # the loop must outlive any one bad batch
+                logger.exception("dispatcher batch failed; continuing")
+                sent = 0
+            if sent < self.options.batch_size:
+                await asyncio.sleep(self.options.idle_sleep_seconds)
+
+    async def tick(self) -> int:
+        """Claim one batch of due alerts and try each once. Returns how many were claimed."""
+        if not self.notifiers:
+            return 0
+        alerts = await claim_due(
+            list(self.notifiers),
+            self.clock(),
+            limit=self.options.batch_size,
+            lease_seconds=self.options.lease_seconds,
+            skip_locked=self.options.skip_locked,
+        )
+        await asyncio.gather(*(self._deliver(alert) for alert in alerts))
+        return len(alerts)
+
+    async def _deliver(self, alert: Alert) -> None:
+        reason = _cancel_reason(alert)
+        if reason:
+            await mark_final(alert, AlertStatus.CANCELLED, reason)
+            return
+        notifier = self.notifiers[alert.route]
+        async with self._sends:
+            try:
+                await notifier.send(alert_message(alert))
+            except DeliveryError as exc:
+                await self._failed(alert, exc)
+                return
+            except Exception as exc:  # an unexpected notifier bug is retried, not lost
+                logger.exception("alert %s: notifier %s crashed", alert.id, alert.route)
+                await self._failed(alert, DeliveryError(f"internal error: {exc}"))
+                return
+        now = self.clock()
+        await mark_sent(alert, now)
+        self.metrics.alerts_sent.labels(alert.route).inc()
+        self.metrics.delivery_latency.observe((now - alert.created_at).total_seconds())
+
+    async def _failed(self, alert: Alert, exc: DeliveryError) -> None:
+        attempts = alert.attempts + 1
+        permanent = exc.permanent or attempts >= self.options.max_attempts
+        self.metrics.alert_failures.labels(alert.route, str(permanent).lower()).inc()
+        logger.warning(
+            "alert %s (search %s) via %s failed, attempt %s%s: %s",
+            alert.id,
+            alert.match.search_id,  # type: ignore[attr-defined]
+            alert.route,
+            attempts,
+            " (giving up)" if permanent else "",
+            exc,
+        )
+        if permanent:
+            await mark_final(alert, AlertStatus.FAILED, str(exc))
+            return
+        delay = backoff_delay(
+            attempts,
+            base=self.options.retry_base_seconds,
+            cap=self.options.retry_cap_seconds,
+            rng=self.rng,
+        )
+        await mark_retry(alert, str(exc), self.clock() + timedelta(seconds=delay))
+
+
+def _cancel_reason(alert: Alert) -> str:
+    if alert.match.status is MatchStatus.HIDDEN:
+        return "the user hid this listing"
+    if not alert.match.search.destination.active:
+        return "the destination is no longer active"
+    return ""

@@ -1,0 +1,105 @@
+"""Storing what marketplaces report: one row per (marketplace, external id), price history kept."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from core.enums import Condition
+from core.models import Listing
+from core.ports import ListingData
+
+
+def listing_data(row: Listing) -> ListingData:
+    """The port-level view of a stored listing (what notifiers and matching see)."""
+    return ListingData(
+        marketplace=row.marketplace,
+        external_id=row.external_id,
+        url=row.url,
+        title=row.title,
+        price=row.price,
+        currency=row.currency,
+        description=row.description,
+        location=row.location,
+        image_url=row.image_url,
+        seller=row.seller,
+        condition=_condition(row.condition),
+        category=row.category,
+        posted_at=row.posted_at,
+    )
+
+
+def _condition(value: str) -> Condition:
+    try:
+        return Condition(value)
+    except ValueError:
+        return Condition.ANY
+
+
+def _new_row(item: ListingData, now: datetime) -> Listing:
+    history = [[now.isoformat(), str(item.price)]] if item.price is not None else []
+    return Listing(
+        marketplace=item.marketplace,
+        external_id=item.external_id,
+        url=item.url,
+        title=item.title[:512],
+        description=item.description,
+        price=item.price,
+        currency=item.currency,
+        location=item.location[:256],
+        image_url=item.image_url,
+        seller=item.seller[:256],
+        condition=item.condition.value,
+        category=item.category[:64],
+        posted_at=item.posted_at,
+        first_seen_at=now,
+        last_seen_at=now,
+        price_history=history,
+    )
+
+
+async def upsert_listings(items: Sequence[ListingData], now: datetime) -> list[Listing]:
+    """Store new listings, record price changes, and return the rows (duplicates collapsed).
+
+    Dedup is by (marketplace, external_id): a listing fetched again, or by another search or
+    process at the same time (``ignore_conflicts``), stays one row.
+    """
+    if not items:
+        return []
+    unique = {(i.marketplace, i.external_id): i for i in items}
+    existing = await _load(unique)
+    missing = [_new_row(item, now) for key, item in unique.items() if key not in existing]
+    if missing:
+        await Listing.bulk_create(missing, ignore_conflicts=True)
+        existing.update(await _load({k: unique[k] for k in unique if k not in existing}))
+    await _record_price_changes(existing, unique, now)
+    return [existing[key] for key in unique if key in existing]
+
+
+async def _load(keys: dict[tuple[str, str], ListingData]) -> dict[tuple[str, str], Listing]:
+    by_marketplace: dict[str, list[str]] = {}
+    for marketplace, external_id in keys:
+        by_marketplace.setdefault(marketplace, []).append(external_id)
+    rows: dict[tuple[str, str], Listing] = {}
+    for marketplace, external_ids in by_marketplace.items():
+        for row in await Listing.filter(marketplace=marketplace, external_id__in=external_ids):
+            rows[(row.marketplace, row.external_id)] = row
+    return rows
+
+
+async def _record_price_changes(
+    rows: dict[tuple[str, str], Listing],
+    items: dict[tuple[str, str], ListingData],
+    now: datetime,
+) -> None:
+    for key, row in rows.items():
+        new_price = items[key].price
+        if new_price is None or row.price == new_price:
+            continue
+        row.price = new_price
+        row.price_history = [*row.price_history, [now.isoformat(), str(new_price)]]
+        row.last_seen_at = now
+        await row.save(update_fields=["price", "price_history", "last_seen_at"])
+    unchanged = [row.id for row in rows.values() if row.last_seen_at != now]
+    if unchanged:
+        await Listing.filter(id__in=unchanged).update(last_seen_at=now)

@@ -1,0 +1,271 @@
+"""Does a listing match a search's criteria? Pure functions: no I/O, no database.
+
+Keyword expressions (``Criteria.keywords``)
+-------------------------------------------
+* ``ps5 controller`` – every word is required, in any order (AND).
+* ``"series x"`` – a quoted phrase: its words must appear together, in this order.
+  An unclosed quote takes the rest of the expression as the phrase.
+* ``ps5 OR xbox`` / ``ps5|xbox`` – either term will do. ``OR`` (uppercase only) and ``|``
+  join the terms on each side into one group of alternatives, so ``a OR b c`` means
+  "(a or b) and c", and ``"series x" OR ps5 controller`` means "(series x or ps5) and
+  controller".
+* A single word that contains punctuation (``iPhone-13``) is read as the phrase
+  ``"iphone 13"``.
+
+Matching is case- and accent-insensitive and works on whole words: the listing's title and
+description are cut into tokens by :func:`normalise`, so ``Café`` matches ``cafe`` but
+``phone`` does not match ``iPhone``. ``Criteria.exclude`` entries (words or phrases) reject
+a listing that contains them, by the same rules.
+
+Location and radius are not checked here: the marketplace filters by place.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from core.enums import Condition
+from core.errors import InvalidCriteria
+
+if TYPE_CHECKING:  # annotations only: lets core.criteria import this module without a cycle
+    from core.criteria import Criteria
+    from core.ports import ListingData
+
+__all__ = [
+    "KeywordQuery",
+    "category_ok",
+    "condition_ok",
+    "excluded",
+    "fresh_enough",
+    "is_price_drop",
+    "keywords_match",
+    "matches",
+    "normalise",
+    "parse_keywords",
+    "price_in_range",
+]
+
+Phrase = tuple[str, ...]
+
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+")
+_TOKEN = re.compile(r"[^\W_]+")  # letters and digits of any script
+# One lexeme of a keyword expression: a quoted phrase (closed or running to the end), the
+# ``|`` operator, or a run of anything else up to whitespace, a quote or a ``|``.
+_LEXEME = re.compile(r'"(?P<quoted>[^"]*)"?|(?P<bar>\|)|(?P<word>[^\s"|]+)')
+_OR_WORD = "OR"
+
+
+class _MarkStripper(dict[int, int | None]):
+    """``str.translate`` table deleting combining marks, filled in as characters are seen."""
+
+    def __missing__(self, codepoint: int) -> int | None:
+        kept = None if unicodedata.category(chr(codepoint)).startswith("M") else codepoint
+        self[codepoint] = kept
+        return kept
+
+
+_STRIP_MARKS = _MarkStripper()
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).translate(_STRIP_MARKS)
+
+
+def normalise(text: str) -> tuple[str, ...]:
+    """Case- and accent-insensitive word tokens, e.g. ``"iPhone-13 Café"`` gives
+    ``("iphone", "13", "cafe")``: NFKD, combining marks dropped, casefolded, split on
+    anything that is not a letter or a digit.
+    """
+    if text.isascii():
+        return tuple(_ASCII_TOKEN.findall(text.lower()))
+    folded = _fold(text).casefold()
+    if not folded.isascii():
+        folded = _fold(folded)  # casefolding can produce characters that decompose again
+    return tuple(_TOKEN.findall(folded))
+
+
+def _padded(tokens: tuple[str, ...]) -> str:
+    """Tokens as ``" a b c "``: a phrase occurs iff its padded form is a substring."""
+    return f" {' '.join(tokens)} "
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordQuery:
+    """A parsed keyword expression.
+
+    Every group is required; a group is satisfied when any of its alternatives (a phrase:
+    a tuple of normalised tokens) occurs as a contiguous run of whole words.
+    """
+
+    groups: tuple[tuple[Phrase, ...], ...]
+    _needles: tuple[tuple[str, ...], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        needles = tuple(tuple(_padded(phrase) for phrase in group) for group in self.groups)
+        object.__setattr__(self, "_needles", needles)
+
+    def satisfied_by(self, text: str) -> bool:
+        """Whether ``text`` (raw, not yet normalised) satisfies every group."""
+        return self._satisfied_in(_padded(normalise(text)))
+
+    def _satisfied_in(self, haystack: str) -> bool:
+        return all(any(needle in haystack for needle in group) for group in self._needles)
+
+    def to_expression(self) -> str:
+        """The canonical expression: ``parse_keywords(q.to_expression()) == q``."""
+        return " ".join(
+            f" {_OR_WORD} ".join(_phrase_text(phrase) for phrase in group) for group in self.groups
+        )
+
+
+def _phrase_text(phrase: Phrase) -> str:
+    text = " ".join(phrase)
+    return f'"{text}"' if len(phrase) > 1 else text
+
+
+def _lex(expression: str) -> list[Phrase | None]:
+    """Terms as normalised phrases, with ``None`` standing for an OR operator."""
+    lexemes: list[Phrase | None] = []
+    for found in _LEXEME.finditer(expression):
+        if found["bar"] is not None or found["word"] == _OR_WORD:
+            lexemes.append(None)
+            continue
+        phrase = normalise(found["quoted"] if found["quoted"] is not None else found["word"])
+        if phrase:  # punctuation-only terms carry no token: drop them
+            lexemes.append(phrase)
+    return lexemes
+
+
+def _group(lexemes: list[Phrase | None]) -> list[list[Phrase]]:
+    groups: list[list[Phrase]] = []
+    join_next = False
+    for lexeme in lexemes:
+        if lexeme is None:
+            join_next = bool(groups)  # a leading OR joins nothing
+        elif join_next:
+            if lexeme not in groups[-1]:
+                groups[-1].append(lexeme)
+            join_next = False
+        else:
+            groups.append([lexeme])
+    return groups
+
+
+@lru_cache(maxsize=16384)
+def parse_keywords(expression: str) -> KeywordQuery:
+    """Parse a keyword expression (syntax in the module docstring).
+
+    Raises ``InvalidCriteria`` when the expression holds no usable word.
+    """
+    groups: list[tuple[Phrase, ...]] = []
+    for group in _group(_lex(expression)):
+        alternatives = tuple(group)
+        if alternatives not in groups:
+            groups.append(alternatives)
+    if not groups:
+        raise InvalidCriteria(
+            f"The keywords {expression.strip()!r} contain no word to search for: "
+            "type at least one word made of letters or digits."
+        )
+    return KeywordQuery(groups=tuple(groups))
+
+
+@lru_cache(maxsize=16384)
+def _exclude_needles(exclude: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_padded(tokens) for tokens in map(normalise, exclude) if tokens)
+
+
+@lru_cache(maxsize=8192)
+def _haystack(title: str, description: str) -> str:
+    # The same listing is checked against every search sharing its fetch: normalise it once.
+    return _padded(normalise(f"{title} {description}"))
+
+
+def _listing_haystack(listing: ListingData) -> str:
+    return _haystack(listing.title, listing.description)
+
+
+def keywords_match(criteria: Criteria, listing: ListingData) -> bool:
+    """Every keyword group occurs in the listing's title + description."""
+    return parse_keywords(criteria.keywords)._satisfied_in(_listing_haystack(listing))
+
+
+def excluded(criteria: Criteria, listing: ListingData) -> bool:
+    """Some ``criteria.exclude`` word or phrase occurs in the listing's title + description."""
+    needles = _exclude_needles(criteria.exclude)
+    if not needles:
+        return False
+    haystack = _listing_haystack(listing)
+    return any(needle in haystack for needle in needles)
+
+
+def price_in_range(criteria: Criteria, listing: ListingData) -> bool:
+    """With a price bound set, the listing needs a known price, in the criteria's currency,
+    within ``[min_price, max_price]`` (inclusive). Without bounds, anything goes."""
+    if criteria.min_price is None and criteria.max_price is None:
+        return True
+    price = listing.price
+    if price is None or price.is_nan():
+        return False
+    if listing.currency.strip().casefold() != criteria.currency.strip().casefold():
+        return False  # no conversion: a price in another currency cannot be compared
+    if criteria.min_price is not None and price < criteria.min_price:
+        return False
+    return criteria.max_price is None or price <= criteria.max_price
+
+
+def condition_ok(criteria: Criteria, listing: ListingData) -> bool:
+    """``ANY`` accepts everything; a listing of unknown condition (``ANY``) is accepted."""
+    wanted = criteria.condition
+    return Condition.ANY in (wanted, listing.condition) or listing.condition == wanted
+
+
+def _category_key(category: str) -> str:
+    return category.strip().casefold()
+
+
+def category_ok(criteria: Criteria, listing: ListingData) -> bool:
+    """Equal categories (case-insensitive); a search or a listing without one passes."""
+    wanted, actual = _category_key(criteria.category), _category_key(listing.category)
+    return not wanted or not actual or wanted == actual
+
+
+def _aware(moment: datetime) -> datetime:
+    """Naive datetimes are taken as UTC, so naive and aware values can be compared."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def fresh_enough(criteria: Criteria, listing: ListingData, now: datetime) -> bool:
+    """Not older than ``max_age_hours``; a listing of unknown age passes."""
+    if criteria.max_age_hours is None or listing.posted_at is None:
+        return True
+    age = _aware(now) - _aware(listing.posted_at)
+    return age <= timedelta(hours=criteria.max_age_hours)
+
+
+def matches(criteria: Criteria, listing: ListingData, now: datetime) -> bool:
+    """Whether ``listing`` satisfies every local rule of ``criteria`` (cheap checks first).
+
+    Raises ``InvalidCriteria`` if ``criteria.keywords`` holds no usable word.
+    """
+    return (
+        price_in_range(criteria, listing)
+        and condition_ok(criteria, listing)
+        and category_ok(criteria, listing)
+        and fresh_enough(criteria, listing, now)
+        and keywords_match(criteria, listing)
+        and not excluded(criteria, listing)
+    )
+
+
+def is_price_drop(old: Decimal | None, new: Decimal | None) -> bool:
+    """True only when both prices are known and the new one is lower."""
+    if old is None or new is None or old.is_nan() or new.is_nan():
+        return False
+    return new < old

@@ -1,0 +1,45 @@
+"""Prometheus instruments of the monitoring loop, on a registry the composition root owns."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.checks = Counter(
+            "monitor_search_checks", "Search checks done", ["marketplace"], registry=self.registry
+        )
+        self.fetches = Counter(
+            "monitor_upstream_fetches", "Requests sent to marketplaces", ["marketplace"],
+            registry=self.registry,
+        )
+        self.fetch_errors = Counter(
+            "monitor_fetch_errors", "Failed marketplace fetches", ["marketplace", "error"],
+            registry=self.registry,
+        )
+        self.matches = Counter(
+            "monitor_matches", "New matches recorded", registry=self.registry
+        )
+        self.alerts_sent = Counter(
+            "monitor_alerts_sent", "Alerts delivered", ["route"], registry=self.registry
+        )
+        self.alert_failures = Counter(
+            "monitor_alert_failures", "Failed alert deliveries", ["route", "permanent"],
+            registry=self.registry,
+        )
+        self.match_latency = Histogram(
+            "monitor_fetch_to_alert_row_seconds",
+            "From listings fetched to alert rows committed",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.delivery_latency = Histogram(
+            "monitor_alert_delivery_seconds",
+            "From alert row created to delivered",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )

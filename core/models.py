@@ -1,0 +1,219 @@
+"""Tortoise ORM models: the stored shape of DESIGN.md's data.
+
+Money is ``Decimal`` (DecimalField), never float. Times are timezone-aware UTC (``use_tz``).
+Enums are stored as their string value.
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+from core.enums import (
+    AlertKind,
+    AlertStatus,
+    Channel,
+    MatchStatus,
+    Platform,
+    SearchStatus,
+    Tier,
+)
+
+
+class Account(Model):
+    id = fields.IntField(primary_key=True)
+    tier = fields.CharEnumField(Tier, default=Tier.FREE, max_length=16)
+    stripe_customer_id = fields.CharField(max_length=64, null=True, unique=True)
+    stripe_subscription_id = fields.CharField(max_length=64, null=True)
+    email = fields.CharField(max_length=254, null=True)
+    email_verified_at = fields.DatetimeField(null=True)
+    phone = fields.CharField(max_length=20, null=True)
+    phone_verified_at = fields.DatetimeField(null=True)
+    webhook_url = fields.CharField(max_length=2048, null=True)
+    webhook_secret = fields.CharField(max_length=128, null=True)
+    webhook_verified_at = fields.DatetimeField(null=True)
+    timezone = fields.CharField(max_length=64, default="UTC")
+    # Quiet hours as minutes after local midnight; both null = no quiet hours.
+    quiet_start_minute = fields.IntField(null=True)
+    quiet_end_minute = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account"
+
+
+class ChatIdentity(Model):
+    id = fields.IntField(primary_key=True)
+    platform = fields.CharEnumField(Platform, max_length=16)
+    platform_user_id = fields.CharField(max_length=64)
+    display_name = fields.CharField(max_length=128, default="")
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="identities", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "chat_identity"
+        unique_together = (("platform", "platform_user_id"),)
+
+
+class Destination(Model):
+    """A chat where alerts are posted: a private chat, a group or a server channel."""
+
+    id = fields.IntField(primary_key=True)
+    platform = fields.CharEnumField(Platform, max_length=16)
+    chat_id = fields.CharField(max_length=64)
+    kind = fields.CharField(max_length=16, default="private")
+    title = fields.CharField(max_length=128, default="")
+    active = fields.BooleanField(default=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="destinations", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "destination"
+        unique_together = (("platform", "chat_id"),)
+
+
+class Search(Model):
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="searches", on_delete=fields.CASCADE
+    )
+    destination: fields.ForeignKeyRelation[Destination] = fields.ForeignKeyField(
+        "models.Destination", related_name="searches", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=80)
+    criteria = fields.JSONField()
+    marketplaces = fields.JSONField()
+    channels = fields.JSONField()
+    status = fields.CharEnumField(SearchStatus, default=SearchStatus.ACTIVE, max_length=16)
+    interval_seconds = fields.IntField()
+    next_check_at = fields.DatetimeField()
+    # A worker that claims the search holds it until then; an expired lease is claimable again.
+    lease_until = fields.DatetimeField(null=True)
+    # False until the listings that existed at creation are recorded as already seen.
+    primed = fields.BooleanField(default=False)
+    last_checked_at = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+    consecutive_failures = fields.IntField(default=0)
+    checks_count = fields.IntField(default=0)
+    matches_count = fields.IntField(default=0)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "search"
+        indexes = (Index(fields=("status", "next_check_at"), name="search_due_idx"),)
+
+
+class Listing(Model):
+    id = fields.IntField(primary_key=True)
+    marketplace = fields.CharField(max_length=32)
+    external_id = fields.CharField(max_length=128)
+    url = fields.CharField(max_length=2048)
+    title = fields.CharField(max_length=512)
+    description = fields.TextField(default="")
+    price = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
+    currency = fields.CharField(max_length=3, default="GBP")
+    location = fields.CharField(max_length=256, default="")
+    image_url = fields.CharField(max_length=2048, null=True)
+    seller = fields.CharField(max_length=256, default="")
+    condition = fields.CharField(max_length=16, default="any")
+    category = fields.CharField(max_length=64, default="")
+    posted_at = fields.DatetimeField(null=True)
+    first_seen_at = fields.DatetimeField()
+    last_seen_at = fields.DatetimeField()
+    # [[iso timestamp, "price"], ...] oldest first; prices as strings to keep Decimal exact.
+    price_history = fields.JSONField(default=list)
+
+    class Meta:
+        table = "listing"
+        unique_together = (("marketplace", "external_id"),)
+
+
+class Match(Model):
+    """A listing that satisfied a search. Baseline matches existed before the search did."""
+
+    id = fields.IntField(primary_key=True)
+    search: fields.ForeignKeyRelation[Search] = fields.ForeignKeyField(
+        "models.Search", related_name="matches", on_delete=fields.CASCADE
+    )
+    listing: fields.ForeignKeyRelation[Listing] = fields.ForeignKeyField(
+        "models.Listing", related_name="matches", on_delete=fields.CASCADE
+    )
+    status = fields.CharEnumField(MatchStatus, default=MatchStatus.NEW, max_length=16)
+    baseline = fields.BooleanField(default=False)
+    # The price the user last heard about; a lower price later queues a price-drop alert.
+    alerted_price = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "match"
+        unique_together = (("search", "listing"),)
+        indexes = (Index(fields=("search_id", "status"), name="match_status_idx"),)
+
+
+class Alert(Model):
+    """The outbox: one row per (match, channel, event), delivered by the dispatcher.
+
+    ``event`` is ``new`` for the first alert and ``drop:<price>`` for a price drop, so the
+    same drop is never queued twice while a later drop still gets its own row.
+    """
+
+    id = fields.IntField(primary_key=True)
+    match: fields.ForeignKeyRelation[Match] = fields.ForeignKeyField(
+        "models.Match", related_name="alerts", on_delete=fields.CASCADE
+    )
+    channel = fields.CharEnumField(Channel, max_length=16)
+    # Which notifier delivers it: the chat platform for CHAT, else the channel itself.
+    # Stored so a process claims only the alerts it has a notifier for.
+    route = fields.CharField(max_length=16)
+    kind = fields.CharEnumField(AlertKind, default=AlertKind.NEW_LISTING, max_length=16)
+    event = fields.CharField(max_length=40, default="new")
+    old_price = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
+    status = fields.CharEnumField(AlertStatus, default=AlertStatus.PENDING, max_length=16)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    lease_until = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+    clicked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "alert"
+        unique_together = (("match", "channel", "event"),)
+        indexes = (Index(fields=("status", "route", "next_attempt_at"), name="alert_due_idx"),)
+
+
+class Template(Model):
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=64, unique=True)
+    name = fields.CharField(max_length=80)
+    category = fields.CharField(max_length=40)
+    description = fields.TextField(default="")
+    criteria = fields.JSONField()
+    marketplaces = fields.JSONField()
+    interval_seconds = fields.IntField()
+    featured = fields.BooleanField(default=False)
+    usage_count = fields.IntField(default=0)
+
+    class Meta:
+        table = "template"
+
+
+class StripeEvent(Model):
+    """Every Stripe webhook event is stored once, so a redelivery changes nothing."""
+
+    id = fields.IntField(primary_key=True)
+    event_id = fields.CharField(max_length=255, unique=True)
+    type = fields.CharField(max_length=128)
+    received_at = fields.DatetimeField(auto_now_add=True)
+    processed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "stripe_event"

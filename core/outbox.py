@@ -1,0 +1,145 @@
+"""The alert outbox: rows written with their match, claimed and delivered by the dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from core.enums import AlertKind, AlertStatus, Channel
+from core.listings import listing_data
+from core.models import Alert, Match
+from core.ports import AlertMessage, AlertTarget
+
+
+@dataclass(frozen=True, slots=True)
+class AlertIntent:
+    """An alert to queue for one match: the first one, or a price drop."""
+
+    match_id: int
+    kind: AlertKind
+    old_price: Decimal | None = None
+    new_price: Decimal | None = None
+
+    @property
+    def event(self) -> str:
+        return "new" if self.kind is AlertKind.NEW_LISTING else f"drop:{self.new_price}"
+
+
+def route_for(channel: Channel, platform: str) -> str:
+    """The notifier that delivers ``channel``: chat alerts go to the destination's platform."""
+    return platform if channel is Channel.CHAT else channel.value
+
+
+def alert_rows(
+    intents: Sequence[AlertIntent],
+    channels: Sequence[str],
+    platform: str,
+    now: datetime,
+) -> list[Alert]:
+    """One outbox row per intent and channel (unsaved; the caller inserts them in its transaction)."""
+    rows = []
+    for intent in intents:
+        for name in channels:
+            channel = Channel(name)
+            rows.append(
+                Alert(
+                    match_id=intent.match_id,
+                    channel=channel,
+                    route=route_for(channel, platform),
+                    kind=intent.kind,
+                    event=intent.event,
+                    old_price=intent.old_price,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+    return rows
+
+
+def _claimable(routes: Sequence[str], now: datetime) -> Q:
+    pending = Q(status=AlertStatus.PENDING, next_attempt_at__lte=now)
+    # A row left SENDING by a worker that died is claimable again once its lease ran out.
+    abandoned = Q(status=AlertStatus.SENDING, lease_until__lt=now)
+    return Q(pending | abandoned, route__in=list(routes))
+
+
+async def claim_due(
+    routes: Sequence[str], now: datetime, *, limit: int, lease_seconds: float, skip_locked: bool
+) -> list[Alert]:
+    """Mark up to ``limit`` due alerts as SENDING under a lease and return them."""
+    async with in_transaction():
+        query = Alert.filter(_claimable(routes, now)).order_by("next_attempt_at").limit(limit)
+        if skip_locked:
+            query = query.select_for_update(skip_locked=True)
+        ids = [row.id for row in await query.only("id")]
+        if not ids:
+            return []
+        await Alert.filter(id__in=ids).update(
+            status=AlertStatus.SENDING, lease_until=now + timedelta(seconds=lease_seconds)
+        )
+    return await Alert.filter(id__in=ids).select_related(
+        "match__listing", "match__search__destination"
+    )
+
+
+def alert_message(alert: Alert) -> AlertMessage:
+    match: Match = alert.match
+    search = match.search
+    destination = search.destination
+    return AlertMessage(
+        alert_id=alert.id,
+        match_id=match.id,
+        search_id=search.id,
+        search_name=search.name,
+        channel=alert.channel,
+        kind=alert.kind,
+        listing=listing_data(match.listing),
+        target=AlertTarget(
+            platform=destination.platform,
+            chat_id=destination.chat_id,
+            account_id=search.account_id,  # type: ignore[attr-defined]
+        ),
+        old_price=alert.old_price,
+        attempt=alert.attempts + 1,
+    )
+
+
+async def mark_sent(alert: Alert, now: datetime) -> None:
+    await Alert.filter(id=alert.id).update(
+        status=AlertStatus.SENT, sent_at=now, attempts=alert.attempts + 1, lease_until=None
+    )
+
+
+async def mark_retry(alert: Alert, error: str, retry_at: datetime) -> None:
+    await Alert.filter(id=alert.id).update(
+        status=AlertStatus.PENDING,
+        attempts=alert.attempts + 1,
+        next_attempt_at=retry_at,
+        last_error=error[:1000],
+        lease_until=None,
+    )
+
+
+async def mark_final(alert: Alert, status: AlertStatus, reason: str) -> None:
+    await Alert.filter(id=alert.id).update(
+        status=status, attempts=alert.attempts + 1, last_error=reason[:1000], lease_until=None
+    )
+
+
+async def outbox_depth() -> int:
+    return await Alert.filter(status__in=[AlertStatus.PENDING, AlertStatus.SENDING]).count()
+
+
+async def oldest_pending(now: datetime) -> float:
+    """Age in seconds of the oldest undelivered alert (0 when the outbox is empty)."""
+    row = (
+        await Alert.filter(status__in=[AlertStatus.PENDING, AlertStatus.SENDING])
+        .order_by("created_at")
+        .first()
+    )
+    return 0.0 if row is None else max(0.0, (now - row.created_at).total_seconds())

@@ -1,0 +1,111 @@
+"""The ports: what core needs from the outside world, as Protocols the adapters implement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+from core.enums import AlertKind, Channel, Condition, Platform
+
+
+@dataclass(frozen=True, slots=True)
+class ListingData:
+    """One listing as a marketplace reports it, before it is stored."""
+
+    marketplace: str
+    external_id: str
+    url: str
+    title: str
+    price: Decimal | None
+    currency: str = "GBP"
+    description: str = ""
+    location: str = ""
+    image_url: str | None = None
+    seller: str = ""
+    condition: Condition = Condition.ANY
+    category: str = ""
+    posted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarketplaceQuery:
+    """What is sent upstream. Searches with equal queries can share one fetch (coalescing).
+
+    Only the filters a marketplace applies server-side belong here; everything else is
+    applied locally by ``core.matching`` on the fetched listings.
+    """
+
+    marketplace: str
+    keywords: str
+    location: str = ""
+    radius_miles: int | None = None
+    category: str = ""
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    condition: Condition = Condition.ANY
+    limit: int = 50
+
+
+@runtime_checkable
+class Marketplace(Protocol):
+    """A source of listings. Raises ``core.errors.MarketplaceError`` subclasses."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def search(self, query: MarketplaceQuery) -> list[ListingData]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AlertTarget:
+    """Where one alert goes: the chat destination, or the account's verified address."""
+
+    platform: Platform
+    chat_id: str
+    account_id: int
+    address: str | None = None  # email, phone or webhook URL for non-chat channels
+
+
+@dataclass(frozen=True, slots=True)
+class AlertMessage:
+    """Everything a notifier needs to render and deliver one alert; no database access."""
+
+    alert_id: int
+    match_id: int
+    search_id: int
+    search_name: str
+    channel: Channel
+    kind: AlertKind
+    listing: ListingData
+    target: AlertTarget
+    old_price: Decimal | None = None
+    attempt: int = 1
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What the provider said: its message id, if it gives one."""
+
+    provider_message_id: str = ""
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """Delivers alerts over one channel. Raises ``core.errors.DeliveryError``."""
+
+    @property
+    def channel(self) -> str: ...
+
+    async def send(self, alert: AlertMessage) -> DeliveryResult: ...
+
+
+@runtime_checkable
+class PaymentGateway(Protocol):
+    """Billing's side of paid tiers (Stripe). Implemented by billing/."""
+
+    async def checkout_url(self, account_id: int, tier: str) -> str: ...
+
+    async def portal_url(self, account_id: int) -> str: ...

@@ -1,0 +1,202 @@
+"""Searches: create, change, pause, resume, delete, list — with the tier's limits applied."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from core.clock import Clock, utcnow
+from core.criteria import Criteria
+from core.enums import Channel, SearchStatus, Tier
+from core.errors import Forbidden, InvalidCriteria, NotFound, TierLimitExceeded
+from core.models import Account, Destination, Search
+from core.tiers import SLOWEST_INTERVAL_SECONDS, TierTable, describe_interval
+
+logger = logging.getLogger(__name__)
+
+MAX_NAME_LENGTH = 80
+PRIME_LEASE = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchDraft:
+    """Everything needed to create a search; what the wizard collects."""
+
+    name: str
+    criteria: Criteria
+    marketplaces: tuple[str, ...]
+    interval_seconds: int
+    channels: tuple[Channel, ...] = (Channel.CHAT,)
+    template_slug: str | None = field(default=None, compare=False)
+
+
+class SearchService:
+    """Search lifecycle. ``marketplaces`` are the names this deployment can check."""
+
+    def __init__(
+        self, tiers: TierTable, marketplaces: Iterable[str], clock: Clock = utcnow
+    ) -> None:
+        self.tiers = tiers
+        self.marketplaces = tuple(marketplaces)
+        self.clock = clock
+
+    async def create(
+        self, account: Account, destination: Destination, draft: SearchDraft
+    ) -> Search:
+        self._validate(account, draft)
+        await self._check_search_count(account)
+        search = await Search.create(
+            account=account,
+            destination=destination,
+            name=draft.name.strip(),
+            criteria=draft.criteria.to_json(),
+            marketplaces=list(draft.marketplaces),
+            channels=[c.value for c in draft.channels],
+            interval_seconds=draft.interval_seconds,
+            next_check_at=self.clock(),
+            # Held briefly for the creator's Runner.prime(); if that never comes, the runner
+            # records the baseline itself once this lease runs out.
+            lease_until=self.clock() + PRIME_LEASE,
+        )
+        logger.info("search %s created by account %s", search.id, account.id)
+        return search
+
+    async def update(self, account: Account, search_id: int, draft: SearchDraft) -> Search:
+        search = await self.get_owned(account, search_id)
+        self._validate(account, draft)
+        search.name = draft.name.strip()
+        search.criteria = draft.criteria.to_json()
+        search.marketplaces = list(draft.marketplaces)
+        search.channels = [c.value for c in draft.channels]
+        search.interval_seconds = draft.interval_seconds
+        # New criteria: record what exists now as seen again, so the change brings no flood.
+        search.primed = False
+        search.next_check_at = self.clock()
+        search.last_error = None
+        await search.save()
+        return search
+
+    async def pause(self, account: Account, search_id: int) -> Search:
+        search = await self.get_owned(account, search_id)
+        search.status = SearchStatus.PAUSED
+        await search.save(update_fields=["status", "updated_at"])
+        return search
+
+    async def resume(self, account: Account, search_id: int) -> Search:
+        search = await self.get_owned(account, search_id)
+        if search.status is SearchStatus.ACTIVE:
+            return search
+        await self._check_search_count(account)
+        self._check_tier_fits(account.tier, len(search.marketplaces), search.interval_seconds)
+        search.status = SearchStatus.ACTIVE
+        search.next_check_at = self.clock()
+        search.consecutive_failures = 0
+        await search.save(
+            update_fields=["status", "next_check_at", "consecutive_failures", "updated_at"]
+        )
+        return search
+
+    async def delete(self, account: Account, search_id: int) -> None:
+        search = await self.get_owned(account, search_id)
+        await search.delete()
+        logger.info("search %s deleted by account %s", search_id, account.id)
+
+    async def list(self, account: Account) -> list[Search]:
+        return await Search.filter(account_id=account.id).order_by("id")
+
+    async def get_owned(self, account: Account, search_id: int) -> Search:
+        search = await Search.get_or_none(id=search_id)
+        if search is None:
+            raise NotFound(f"There is no search #{search_id}.")
+        if search.account_id != account.id:  # type: ignore[attr-defined]
+            logger.warning("account %s asked for search %s of another", account.id, search_id)
+            raise Forbidden(f"Search #{search_id} is not yours.")
+        return search
+
+    async def enforce_tier(self, account: Account) -> list[Search]:
+        """After a downgrade: pause what the tier no longer allows, newest first. Returns them."""
+        limits = self.tiers.for_tier(account.tier)
+        active = await Search.filter(account_id=account.id, status=SearchStatus.ACTIVE).order_by(
+            "-created_at", "-id"
+        )
+        paused: list[Search] = []
+        for index, search in enumerate(active):
+            over_count = limits.max_searches is not None and (
+                len(active) - index > limits.max_searches
+            )
+            too_fast = search.interval_seconds < limits.fastest_interval_seconds
+            too_wide = len(search.marketplaces) > limits.max_marketplaces_per_search
+            if over_count or too_fast or too_wide:
+                search.status = SearchStatus.PAUSED
+                await search.save(update_fields=["status", "updated_at"])
+                paused.append(search)
+        return paused
+
+    def _validate(self, account: Account, draft: SearchDraft) -> None:
+        name = draft.name.strip()
+        if not name or len(name) > MAX_NAME_LENGTH:
+            raise InvalidCriteria(f"A name needs 1 to {MAX_NAME_LENGTH} characters.")
+        unknown = [m for m in draft.marketplaces if m not in self.marketplaces]
+        if not draft.marketplaces or unknown:
+            raise InvalidCriteria(
+                "Choose marketplaces from: " + ", ".join(self.marketplaces) + "."
+            )
+        if Channel.CHAT not in draft.channels:
+            raise InvalidCriteria("Chat alerts are always on; other channels come on top.")
+        _check_channels_verified(account, draft.channels)
+        if draft.interval_seconds > SLOWEST_INTERVAL_SECONDS:
+            raise InvalidCriteria("The slowest check is once a day.")
+        self._check_tier_fits(account.tier, len(draft.marketplaces), draft.interval_seconds)
+
+    def _check_tier_fits(self, tier: Tier, marketplace_count: int, interval: int) -> None:
+        limits = self.tiers.for_tier(tier)
+        better = self.tiers.next_tier_up(tier)
+        hint = f" Upgrade to {better.tier.value} with /upgrade for more." if better else ""
+        if marketplace_count > limits.max_marketplaces_per_search:
+            raise TierLimitExceeded(
+                f"The {tier.value} tier allows {limits.max_marketplaces_per_search} "
+                f"marketplace(s) per search.{hint}",
+                limit="marketplaces_per_search",
+                tier=tier.value,
+            )
+        if interval < limits.fastest_interval_seconds:
+            fastest = describe_interval(limits.fastest_interval_seconds)
+            raise TierLimitExceeded(
+                f"The {tier.value} tier checks at most every {fastest}.{hint}",
+                limit="fastest_interval",
+                tier=tier.value,
+            )
+
+    async def _check_search_count(self, account: Account) -> None:
+        limits = self.tiers.for_tier(account.tier)
+        if limits.max_searches is None:
+            return
+        active = await Search.filter(account_id=account.id, status=SearchStatus.ACTIVE).count()
+        if active >= limits.max_searches:
+            better = self.tiers.next_tier_up(account.tier)
+            hint = (
+                f" Pause or delete one, or upgrade to {better.tier.value} with /upgrade."
+                if better
+                else " Pause or delete one first."
+            )
+            raise TierLimitExceeded(
+                f"The {account.tier.value} tier allows {limits.max_searches} active "
+                f"searches and you have {active}.{hint}",
+                limit="searches",
+                tier=account.tier.value,
+            )
+
+
+def _check_channels_verified(account: Account, channels: Sequence[Channel]) -> None:
+    verified: dict[Channel, datetime | None] = {
+        Channel.EMAIL: account.email_verified_at,
+        Channel.SMS: account.phone_verified_at,
+        Channel.WEBHOOK: account.webhook_verified_at,
+    }
+    for channel in channels:
+        if channel is not Channel.CHAT and verified.get(channel) is None:
+            raise InvalidCriteria(
+                f"Verify your {channel.value} destination in /settings before using it."
+            )

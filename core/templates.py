@@ -1,0 +1,179 @@
+"""Ready-made searches a user can start from with one tap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tortoise.expressions import F
+
+from core.criteria import Criteria
+from core.enums import Condition
+from core.errors import NotFound
+from core.models import Account, Destination, Search, Template
+from core.searches import SearchDraft, SearchService
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateSpec:
+    slug: str
+    name: str
+    category: str
+    description: str
+    criteria: Criteria
+    interval_seconds: int = 30 * 60
+    featured: bool = False
+
+
+BUILT_IN_TEMPLATES: tuple[TemplateSpec, ...] = (
+    TemplateSpec(
+        "iphone-flips-uk",
+        "iPhone Flips UK",
+        "Phones",
+        "Recent iPhones well under resale value, no broken or locked ones.",
+        Criteria(
+            keywords='iphone "13" OR "14" OR "15"',
+            exclude=("broken", "cracked", "icloud locked", "faulty", "parts"),
+            min_price=Decimal("100"),
+            max_price=Decimal("450"),
+            condition=Condition.USED,
+            category="phones",
+        ),
+        featured=True,
+    ),
+    TemplateSpec(
+        "vintage-gaming",
+        "Vintage Gaming Deals",
+        "Gaming",
+        "Retro consoles and boxed games: N64, SNES, Mega Drive, Game Boy.",
+        Criteria(
+            keywords="n64 OR snes OR \"mega drive\" OR \"game boy\" OR gamecube",
+            exclude=("repro", "reproduction", "emulator"),
+            max_price=Decimal("150"),
+            category="gaming",
+        ),
+        featured=True,
+    ),
+    TemplateSpec(
+        "designer-clothing",
+        "Designer Clothing Steals",
+        "Fashion",
+        "Designer labels at second-hand prices; fakes filtered out.",
+        Criteria(
+            keywords="gucci OR prada OR burberry OR \"stone island\" OR moncler",
+            exclude=("replica", "fake", "inspired"),
+            max_price=Decimal("200"),
+            category="clothing",
+        ),
+    ),
+    TemplateSpec(
+        "collectible-watches",
+        "Collectible Watches",
+        "Watches",
+        "Omega, Seiko, Tudor and friends below dealer prices.",
+        Criteria(
+            keywords="omega OR seiko OR tudor OR longines OR tissot",
+            exclude=("homage", "replica", "strap only"),
+            min_price=Decimal("80"),
+            max_price=Decimal("1500"),
+            category="watches",
+        ),
+        interval_seconds=60 * 60,
+    ),
+    TemplateSpec(
+        "laptop-bargains",
+        "Laptop Bargains",
+        "Computers",
+        "MacBooks and ThinkPads that still have years in them.",
+        Criteria(
+            keywords="macbook OR thinkpad OR \"dell xps\"",
+            exclude=("spares", "repair", "no charger", "locked"),
+            min_price=Decimal("120"),
+            max_price=Decimal("600"),
+            category="laptops",
+        ),
+        featured=True,
+    ),
+    TemplateSpec(
+        "bicycle-deals",
+        "Bicycle Deals",
+        "Sports",
+        "Road, gravel and mountain bikes from good brands.",
+        Criteria(
+            keywords="bike OR bicycle",
+            exclude=("kids", "child", "frame only"),
+            min_price=Decimal("80"),
+            max_price=Decimal("700"),
+            radius_miles=25,
+            category="bicycles",
+        ),
+    ),
+)
+
+
+async def seed_templates() -> None:
+    """Make sure the built-in templates exist (idempotent; keeps usage counts)."""
+    for spec in BUILT_IN_TEMPLATES:
+        await Template.update_or_create(
+            slug=spec.slug,
+            defaults={
+                "name": spec.name,
+                "category": spec.category,
+                "description": spec.description,
+                "criteria": spec.criteria.to_json(),
+                "marketplaces": [],
+                "interval_seconds": spec.interval_seconds,
+                "featured": spec.featured,
+            },
+        )
+
+
+async def list_templates(category: str | None = None) -> list[Template]:
+    """Featured first, then the most used."""
+    query = Template.all()
+    if category:
+        query = query.filter(category=category)
+    return await query.order_by("-featured", "-usage_count", "name")
+
+
+async def categories() -> list[str]:
+    rows = await Template.all().distinct().order_by("category").values_list("category", flat=True)
+    return [str(row) for row in rows]
+
+
+async def get_template(slug: str) -> Template:
+    template = await Template.get_or_none(slug=slug)
+    if template is None:
+        raise NotFound(f"There is no template called {slug!r}.")
+    return template
+
+
+def draft_from_template(
+    template: Template, marketplaces: tuple[str, ...], interval_seconds: int
+) -> SearchDraft:
+    """A draft the user can adjust; marketplaces and interval come from what they may use."""
+    return SearchDraft(
+        name=template.name,
+        criteria=Criteria.from_json(template.criteria),
+        marketplaces=marketplaces,
+        interval_seconds=interval_seconds,
+        template_slug=template.slug,
+    )
+
+
+async def create_from_template(
+    searches: SearchService,
+    account: Account,
+    destination: Destination,
+    slug: str,
+    marketplace: str,
+) -> Search:
+    """One tap: the template on one marketplace at the slowest of its and the tier's interval."""
+    template = await get_template(slug)
+    fastest = searches.tiers.for_tier(account.tier).fastest_interval_seconds
+    draft = draft_from_template(
+        template, (marketplace,), max(template.interval_seconds, fastest)
+    )
+    search = await searches.create(account, destination, draft)
+    await Template.filter(id=template.id).update(usage_count=F("usage_count") + 1)
+    return search
