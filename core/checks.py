@@ -180,4 +180,3 @@ async def _queue(
 def _newest(items: Sequence[ListingData]) -> list[ListingData]:
     dated = sorted(items, key=lambda d: d.posted_at.timestamp() if d.posted_at else 0.0)
     return list(reversed(dated))[:PREVIEW_SIZE]
-

@@ -8,6 +8,7 @@ from typing import Any
 
 from core.enums import Condition
 from core.errors import InvalidCriteria
+from core.matching import parse_keywords
 from core.ports import MarketplaceQuery
 
 MAX_RADIUS_MILES = 500
@@ -37,6 +38,7 @@ class Criteria:
     def __post_init__(self) -> None:
         if not self.keywords.strip():
             raise InvalidCriteria("Keywords cannot be empty: type at least one word.")
+        parse_keywords(self.keywords)  # raises InvalidCriteria when no word is usable
         for bound in (self.min_price, self.max_price):
             if bound is not None and bound < 0:
                 raise InvalidCriteria("Prices cannot be negative.")

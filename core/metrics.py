@@ -14,21 +14,25 @@ class Metrics:
             "monitor_search_checks", "Search checks done", ["marketplace"], registry=self.registry
         )
         self.fetches = Counter(
-            "monitor_upstream_fetches", "Requests sent to marketplaces", ["marketplace"],
+            "monitor_upstream_fetches",
+            "Requests sent to marketplaces",
+            ["marketplace"],
             registry=self.registry,
         )
         self.fetch_errors = Counter(
-            "monitor_fetch_errors", "Failed marketplace fetches", ["marketplace", "error"],
+            "monitor_fetch_errors",
+            "Failed marketplace fetches",
+            ["marketplace", "error"],
             registry=self.registry,
         )
-        self.matches = Counter(
-            "monitor_matches", "New matches recorded", registry=self.registry
-        )
+        self.matches = Counter("monitor_matches", "New matches recorded", registry=self.registry)
         self.alerts_sent = Counter(
             "monitor_alerts_sent", "Alerts delivered", ["route"], registry=self.registry
         )
         self.alert_failures = Counter(
-            "monitor_alert_failures", "Failed alert deliveries", ["route", "permanent"],
+            "monitor_alert_failures",
+            "Failed alert deliveries",
+            ["route", "permanent"],
             registry=self.registry,
         )
         self.match_latency = Histogram(

@@ -6,6 +6,8 @@ Enums are stored as their string value.
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
@@ -86,9 +88,9 @@ class Search(Model):
         "models.Destination", related_name="searches", on_delete=fields.CASCADE
     )
     name = fields.CharField(max_length=80)
-    criteria = fields.JSONField()
-    marketplaces = fields.JSONField()
-    channels = fields.JSONField()
+    criteria: dict[str, Any] = fields.JSONField()
+    marketplaces: list[str] = fields.JSONField()
+    channels: list[str] = fields.JSONField()
     status = fields.CharEnumField(SearchStatus, default=SearchStatus.ACTIVE, max_length=16)
     interval_seconds = fields.IntField()
     next_check_at = fields.DatetimeField()
@@ -97,7 +99,7 @@ class Search(Model):
     # False until the listings that existed at creation are recorded as already seen.
     primed = fields.BooleanField(default=False)
     last_checked_at = fields.DatetimeField(null=True)
-    last_error = fields.TextField(null=True)
+    last_error: str | None = fields.TextField(null=True)
     consecutive_failures = fields.IntField(default=0)
     checks_count = fields.IntField(default=0)
     matches_count = fields.IntField(default=0)
@@ -127,7 +129,7 @@ class Listing(Model):
     first_seen_at = fields.DatetimeField()
     last_seen_at = fields.DatetimeField()
     # [[iso timestamp, "price"], ...] oldest first; prices as strings to keep Decimal exact.
-    price_history = fields.JSONField(default=list)
+    price_history: list[list[str]] = fields.JSONField(default=list)
 
     class Meta:
         table = "listing"
@@ -196,8 +198,8 @@ class Template(Model):
     name = fields.CharField(max_length=80)
     category = fields.CharField(max_length=40)
     description = fields.TextField(default="")
-    criteria = fields.JSONField()
-    marketplaces = fields.JSONField()
+    criteria: dict[str, Any] = fields.JSONField()
+    marketplaces: list[str] = fields.JSONField()
     interval_seconds = fields.IntField()
     featured = fields.BooleanField(default=False)
     usage_count = fields.IntField(default=0)

@@ -41,7 +41,7 @@ def alert_rows(
     platform: str,
     now: datetime,
 ) -> list[Alert]:
-    """One outbox row per intent and channel (unsaved; the caller inserts them in its transaction)."""
+    """One outbox row per intent and channel, unsaved: the caller inserts them."""
     rows = []
     for intent in intents:
         for name in channels:

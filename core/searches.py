@@ -103,7 +103,7 @@ class SearchService:
         await search.delete()
         logger.info("search %s deleted by account %s", search_id, account.id)
 
-    async def list(self, account: Account) -> list[Search]:
+    async def list_for(self, account: Account) -> list[Search]:
         return await Search.filter(account_id=account.id).order_by("id")
 
     async def get_owned(self, account: Account, search_id: int) -> Search:
@@ -140,9 +140,7 @@ class SearchService:
             raise InvalidCriteria(f"A name needs 1 to {MAX_NAME_LENGTH} characters.")
         unknown = [m for m in draft.marketplaces if m not in self.marketplaces]
         if not draft.marketplaces or unknown:
-            raise InvalidCriteria(
-                "Choose marketplaces from: " + ", ".join(self.marketplaces) + "."
-            )
+            raise InvalidCriteria("Choose marketplaces from: " + ", ".join(self.marketplaces) + ".")
         if Channel.CHAT not in draft.channels:
             raise InvalidCriteria("Chat alerts are always on; other channels come on top.")
         _check_channels_verified(account, draft.channels)

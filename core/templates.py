@@ -47,7 +47,7 @@ BUILT_IN_TEMPLATES: tuple[TemplateSpec, ...] = (
         "Gaming",
         "Retro consoles and boxed games: N64, SNES, Mega Drive, Game Boy.",
         Criteria(
-            keywords="n64 OR snes OR \"mega drive\" OR \"game boy\" OR gamecube",
+            keywords='n64 OR snes OR "mega drive" OR "game boy" OR gamecube',
             exclude=("repro", "reproduction", "emulator"),
             max_price=Decimal("150"),
             category="gaming",
@@ -60,7 +60,7 @@ BUILT_IN_TEMPLATES: tuple[TemplateSpec, ...] = (
         "Fashion",
         "Designer labels at second-hand prices; fakes filtered out.",
         Criteria(
-            keywords="gucci OR prada OR burberry OR \"stone island\" OR moncler",
+            keywords='gucci OR prada OR burberry OR "stone island" OR moncler',
             exclude=("replica", "fake", "inspired"),
             max_price=Decimal("200"),
             category="clothing",
@@ -86,7 +86,7 @@ BUILT_IN_TEMPLATES: tuple[TemplateSpec, ...] = (
         "Computers",
         "MacBooks and ThinkPads that still have years in them.",
         Criteria(
-            keywords="macbook OR thinkpad OR \"dell xps\"",
+            keywords='macbook OR thinkpad OR "dell xps"',
             exclude=("spares", "repair", "no charger", "locked"),
             min_price=Decimal("120"),
             max_price=Decimal("600"),
@@ -171,9 +171,7 @@ async def create_from_template(
     """One tap: the template on one marketplace at the slowest of its and the tier's interval."""
     template = await get_template(slug)
     fastest = searches.tiers.for_tier(account.tier).fastest_interval_seconds
-    draft = draft_from_template(
-        template, (marketplace,), max(template.interval_seconds, fastest)
-    )
+    draft = draft_from_template(template, (marketplace,), max(template.interval_seconds, fastest))
     search = await searches.create(account, destination, draft)
     await Template.filter(id=template.id).update(usage_count=F("usage_count") + 1)
     return search

@@ -222,8 +222,9 @@ async def test_alert_in_flight_at_a_crash_is_sent_again_once(world: World) -> No
     # The process claimed the alert (SENDING) and died: after the lease it is sent again.
     from core.outbox import claim_due
 
-    claimed = await claim_due(["console"], world.clock(), limit=10, lease_seconds=120,
-                              skip_locked=False)
+    claimed = await claim_due(
+        ["console"], world.clock(), limit=10, lease_seconds=120, skip_locked=False
+    )
     assert len(claimed) == 1
     world.restart()
     await world.dispatcher.tick()
@@ -240,8 +241,9 @@ async def test_crash_during_check_rechecks_after_lease(world: World) -> None:
     world.clock.advance(61)
     from core.scheduling import claim_due_searches
 
-    claimed = await claim_due_searches(world.clock(), limit=10, lease_seconds=300,
-                                       skip_locked=False)
+    claimed = await claim_due_searches(
+        world.clock(), limit=10, lease_seconds=300, skip_locked=False
+    )
     assert [s.id for s in claimed] == [search.id]  # then the process died mid-check
     world.restart()
     await world.cycle(seconds=1)

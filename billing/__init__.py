@@ -1,0 +1,1 @@
+"""billing adapters (filled by later issues)."""

@@ -1,0 +1,31 @@
+"""What the conversation says back: plain text plus buttons, rendered by each front-end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice. ``value`` is what the session receives when it is pressed (or typed)."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message. Text is plain: each front-end escapes it for its own markup."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    # Several choices may be picked at once (marketplaces, channels).
+    multi_select: bool = False
+
+
+def say(text: str) -> Reply:
+    return Reply(text)
+
+
+def ask(text: str, *choices: tuple[str, str], multi: bool = False) -> Reply:
+    return Reply(text, tuple(Button(label, value) for label, value in choices), multi)

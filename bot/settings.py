@@ -1,0 +1,114 @@
+"""Settings: read once, in bot/app.py, from the environment and an optional .env file.
+
+Every external endpoint has a base-URL setting so tests (and anyone evaluating offline) can
+point it at a local server. Secrets are ``SecretStr`` so they never appear in logs or reprs.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.errors import ConfigurationError
+
+
+class TelegramMode(StrEnum):
+    POLLING = "polling"
+    WEBHOOK = "webhook"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    database_url: str = "sqlite://data/monitor.sqlite3"
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
+    telegram_mode: TelegramMode = TelegramMode.POLLING
+    telegram_webhook_secret: SecretStr | None = None
+
+    discord_bot_token: SecretStr | None = None
+    discord_api_url: AnyHttpUrl = AnyHttpUrl("https://discord.com/api/v10")
+    discord_gateway_url: str = "wss://gateway.discord.gg"
+
+    ebay_client_id: str | None = None
+    ebay_client_secret: SecretStr | None = None
+    ebay_api_url: AnyHttpUrl = AnyHttpUrl("https://api.ebay.com")
+    ebay_marketplace_id: str = "EBAY_GB"
+
+    facebook_url: AnyHttpUrl = AnyHttpUrl("https://www.facebook.com")
+    facebook_state_file: Path | None = None
+    browser_executable: Path | None = None
+
+    gumtree_url: AnyHttpUrl = AnyHttpUrl("https://www.gumtree.com")
+    craigslist_url: str = "https://{site}.craigslist.org"
+    craigslist_api_url: AnyHttpUrl = AnyHttpUrl("https://sapi.craigslist.org")
+
+    sandbox_url: AnyHttpUrl | None = None
+
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_api_url: AnyHttpUrl = AnyHttpUrl("https://api.sendgrid.com")
+    smtp_url: SecretStr | None = None
+    email_from: str | None = None
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_api_url: AnyHttpUrl = AnyHttpUrl("https://api.twilio.com")
+
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_url: AnyHttpUrl = AnyHttpUrl("https://api.stripe.com")
+    stripe_price_starter: str | None = None
+    stripe_price_pro: str | None = None
+    stripe_price_business: str | None = None
+
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=1, le=65535)
+    public_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8080")
+
+    webhook_allow_private_targets: bool = False
+
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.TEXT
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgres://", "postgresql://")):
+            raise ValueError("must start with sqlite:// or postgres://")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite://")
+
+
+def load_settings(env_file: str | None = ".env") -> Settings:
+    """Read the settings, turning pydantic's errors into one message naming each bad setting."""
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        raise ConfigurationError("Bad settings:\n  " + "\n  ".join(problems)) from exc
