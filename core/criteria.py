@@ -91,6 +91,9 @@ class Criteria:
             location=self.location.strip().lower(),
             radius_miles=self.radius_miles,
             category=self.category.strip().lower(),
+            min_price=self.min_price,
+            max_price=self.max_price,
+            condition=self.condition,
         )
 
 

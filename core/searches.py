@@ -115,6 +115,10 @@ class SearchService:
             raise Forbidden(f"Search #{search_id} is not yours.")
         return search
 
+    async def ensure_can_add(self, account: Account) -> None:
+        """Raises TierLimitExceeded before a wizard starts, not after it is filled in."""
+        await self._check_search_count(account)
+
     async def enforce_tier(self, account: Account) -> list[Search]:
         """After a downgrade: pause what the tier no longer allows, newest first. Returns them."""
         limits = self.tiers.for_tier(account.tier)
@@ -198,3 +202,14 @@ def _check_channels_verified(account: Account, channels: Sequence[Channel]) -> N
             raise InvalidCriteria(
                 f"Verify your {channel.value} destination in /settings before using it."
             )
+
+
+def draft_of(search: Search) -> SearchDraft:
+    """A stored search as a draft, to edit it in the wizard."""
+    return SearchDraft(
+        name=search.name,
+        criteria=Criteria.from_json(search.criteria),
+        marketplaces=tuple(search.marketplaces),
+        interval_seconds=search.interval_seconds,
+        channels=tuple(Channel(c) for c in search.channels),
+    )

@@ -12,8 +12,8 @@ from core.searches import MAX_NAME_LENGTH
 
 NONE_WORDS = {"", "none", "no", "skip", "-", "any", "anywhere", "nothing"}
 PRICE_HELP = (
-    "Price must be a number like 150 (a maximum), a range like 100-250, "
-    "a minimum like 100+, or 'any'."
+    "Price must be a number like 150 or a range like 100-250 "
+    "(100+ means at least 100; 'any' means no limit)."
 )
 LOCATION_HELP = (
     "Type a town or postcode with an optional radius in miles, like 'Leeds 10', or 'anywhere'."

@@ -201,7 +201,13 @@ _BICYCLES = Category(
         Model("Raleigh", "Pioneer Hybrid Bike", 80, 160),
     ),
     variants=(("Small frame", "Medium frame", "Large frame", "54cm", "56cm"),),
-    extras=("recently serviced", "Shimano 105", "barely ridden", "with lights and lock", "ready to ride"),
+    extras=(
+        "recently serviced",
+        "Shimano 105",
+        "barely ridden",
+        "with lights and lock",
+        "ready to ride",
+    ),
     details=(
         "New chain and brake pads fitted {months} months ago.",
         "Always stored indoors.",
@@ -225,7 +231,13 @@ _FURNITURE = Category(
         Model("Loaf", "Bagsie Sofa", 600, 1100, (("Clever Linen", "Vintage Velvet"),)),
     ),
     variants=(("Oak", "Walnut", "White", "Grey"),),
-    extras=("collection only", "must go this week", "mid-century", "good as new", "smoke free home"),
+    extras=(
+        "collection only",
+        "must go this week",
+        "mid-century",
+        "good as new",
+        "smoke free home",
+    ),
     details=(
         "Dimensions on request.",
         "Can help load into your car.",

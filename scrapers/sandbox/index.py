@@ -7,6 +7,7 @@ order, so walking a posting list backwards yields newest-first results without s
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -76,7 +77,7 @@ class ListingIndex:
 
     def __init__(self) -> None:
         self.listings: list[SandboxListing] = []
-        self._postings: dict[str, list[int]] = {}
+        self._postings: defaultdict[str, list[int]] = defaultdict(list)
         self._by_id: dict[str, SandboxListing] = {}
 
     def __len__(self) -> int:
@@ -87,7 +88,7 @@ class ListingIndex:
         self.listings.append(listing)
         self._by_id[listing.id] = listing
         for token in listing.tokens:
-            self._postings.setdefault(token, []).append(position)
+            self._postings[token].append(position)
 
     def get(self, listing_id: str) -> SandboxListing | None:
         return self._by_id.get(listing_id)
@@ -113,7 +114,9 @@ class ListingIndex:
         rest = frozenset(w for i, w in enumerate(f.words) if i != shortest)
         return postings[shortest][::-1], rest
 
-    def _scan(self, candidates: Iterable[int], rest: frozenset[str], f: SearchFilters) -> SearchResult:
+    def _scan(
+        self, candidates: Iterable[int], rest: frozenset[str], f: SearchFilters
+    ) -> SearchResult:
         items: list[SandboxListing] = []
         total = 0
         listings = self.listings

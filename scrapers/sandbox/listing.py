@@ -15,7 +15,8 @@ __all__ = ["SandboxListing", "listing_tokens"]
 def listing_tokens(title: str, description: str) -> frozenset[str]:
     """The words a search can find: core's own tokenizer, so the server's prefilter never
     rejects a listing that core's matching would accept."""
-    return frozenset(normalise(f"{title} {description}"))
+    # The en dash of generated titles would push every listing off normalise's ASCII fast path.
+    return frozenset(normalise(f"{title} {description}".replace("–", " ")))
 
 
 @dataclass(slots=True)

@@ -1,0 +1,206 @@
+"""The composition root: the one place that reads Settings and wires concrete adapters.
+
+``run`` starts everything the settings configure; ``demo`` runs the whole loop offline
+(sandbox marketplace + console chat) on a throwaway database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import aiohttp
+
+from bot.console import CONSOLE_CHAT_ID, ConsoleChat, ConsoleNotifier
+from bot.conversation import ChatServices, ChatSession
+from bot.settings import Settings
+from core import accounts, templates
+from core.db import is_sqlite, open_database
+from core.dispatcher import Dispatcher, DispatcherOptions
+from core.enums import Platform, Tier
+from core.metrics import Metrics
+from core.ports import Marketplace, Notifier
+from core.runner import Runner, RunnerOptions
+from core.searches import SearchService
+from core.tiers import TierTable
+from scrapers import SandboxConfig, SandboxMarketplace, running_sandbox
+from web import HealthProbe, build_web_app, serve_web
+
+logger = logging.getLogger(__name__)
+
+HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
+
+
+@dataclass(slots=True)
+class Monitor:
+    """The running parts of one process, built from Settings."""
+
+    metrics: Metrics
+    runner: Runner
+    dispatcher: Dispatcher
+    searches: SearchService
+    notifiers: dict[str, Notifier] = field(default_factory=dict)
+
+
+def build_marketplaces(settings: Settings, http: aiohttp.ClientSession) -> dict[str, Marketplace]:
+    """Every marketplace whose settings are present; the others are reported as skipped."""
+    found: dict[str, Marketplace] = {}
+    if settings.sandbox_url is not None:
+        found["sandbox"] = SandboxMarketplace(http, str(settings.sandbox_url).rstrip("/"))
+    return found
+
+
+def build_monitor(
+    settings: Settings,
+    marketplaces: Mapping[str, Marketplace],
+    notifiers: Mapping[str, Notifier],
+    tiers: TierTable,
+) -> Monitor:
+    metrics = Metrics()
+    postgres = not is_sqlite(settings.database_url)
+    runner = Runner(marketplaces, options=RunnerOptions(skip_locked=postgres), metrics=metrics)
+    dispatcher = Dispatcher(
+        notifiers, options=DispatcherOptions(skip_locked=postgres), metrics=metrics
+    )
+    searches = SearchService(tiers, marketplaces)
+    return Monitor(metrics, runner, dispatcher, searches, dict(notifiers))
+
+
+async def _supervise(jobs: Mapping[str, Callable[[], Awaitable[None]]]) -> None:
+    """Run the named loops until one ends or fails, or SIGINT/SIGTERM arrives; then stop all."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(job(), name=name) for name, job in jobs.items()]
+    stopper = asyncio.create_task(stop.wait(), name="signals")
+    try:
+        done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not stopper and not task.cancelled() and task.exception():
+                logger.error("%s stopped: %r", task.get_name(), task.exception())
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        for task in [*tasks, stopper]:
+            task.cancel()
+        await asyncio.gather(*tasks, stopper, return_exceptions=True)
+
+
+def _announce(line: str) -> None:
+    print(line, flush=True)
+
+
+async def run_service(settings: Settings) -> None:
+    """`marketplace-monitor run`: migrations, runner, dispatcher, web, and each chat bot."""
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(open_database(settings.database_url))
+        await templates.seed_templates()
+        http = await stack.enter_async_context(aiohttp.ClientSession(timeout=HTTP_TIMEOUT))
+        marketplaces = build_marketplaces(settings, http)
+        monitor = build_monitor(settings, marketplaces, {}, TierTable.default())
+        _report_components(settings, marketplaces, monitor)
+        health = HealthProbe(runner_last_tick=lambda: monitor.runner.last_tick_at)
+        web_app = build_web_app(metrics=monitor.metrics, health=health)
+        await _supervise(
+            {
+                "runner": monitor.runner.run,
+                "dispatcher": monitor.dispatcher.run,
+                "web": lambda: serve_web(web_app, settings.web_host, settings.web_port),
+            }
+        )
+    _announce("Stopped cleanly.")
+
+
+def _report_components(
+    settings: Settings, marketplaces: Mapping[str, Marketplace], monitor: Monitor
+) -> None:
+    database = "SQLite" if settings.is_sqlite else "Postgres"
+    _announce(f"database: {database}, migrations applied")
+    names = ", ".join(marketplaces) or "none (set SANDBOX_URL or a marketplace's credentials)"
+    _announce(f"runner: started; marketplaces: {names}")
+    _announce(f"dispatcher: started; channels: {', '.join(monitor.notifiers) or 'none yet'}")
+    _announce(f"web: listening on http://{settings.web_host}:{settings.web_port}")
+    if settings.telegram_bot_token is None:
+        _announce("telegram: skipped (TELEGRAM_BOT_TOKEN is not set)")
+    if settings.discord_bot_token is None:
+        _announce("discord: skipped (DISCORD_BOT_TOKEN is not set)")
+    if settings.stripe_secret_key is None:
+        _announce("billing: skipped (STRIPE_SECRET_KEY is not set)")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    duration_seconds: float | None = None  # None: until Ctrl+C
+    check_seconds: int = 15
+    echo_delay_seconds: float = 8.0
+    listings_per_minute: float = 4.0
+    database_dir: Path | None = None
+
+
+@asynccontextmanager
+async def _demo_database(options: DemoOptions) -> AsyncIterator[str]:
+    if options.database_dir is not None:
+        yield f"sqlite://{options.database_dir / 'demo.sqlite3'}"
+        return
+    with tempfile.TemporaryDirectory(prefix="marketplace-monitor-demo-") as folder:
+        yield f"sqlite://{Path(folder) / 'demo.sqlite3'}"
+
+
+async def run_demo(options: DemoOptions, source: TextIO, out: TextIO) -> None:
+    """`marketplace-monitor demo`: a sandbox, the runner and the console chat, offline."""
+    sandbox = SandboxConfig(
+        listings_per_minute=options.listings_per_minute,
+        echo_delay_seconds=options.echo_delay_seconds,
+    )
+    async with AsyncExitStack() as stack:
+        url = await stack.enter_async_context(_demo_database(options))
+        await stack.enter_async_context(open_database(url))
+        await templates.seed_templates()
+        sandbox_url = await stack.enter_async_context(running_sandbox(sandbox))
+        http = await stack.enter_async_context(aiohttp.ClientSession(timeout=HTTP_TIMEOUT))
+        marketplaces: dict[str, Marketplace] = {"sandbox": SandboxMarketplace(http, sandbox_url)}
+        notifier = ConsoleNotifier(out)
+        tiers = TierTable.demo(options.check_seconds)
+        runner = Runner(marketplaces, options=RunnerOptions(idle_sleep_seconds=0.5))
+        dispatcher = Dispatcher({"console": notifier})
+        session = await _console_session(SearchService(tiers, marketplaces), runner)
+        out.write(
+            f"Demo mode: an offline sandbox marketplace at {sandbox_url}; checks run every "
+            f"{options.check_seconds} s instead of minutes. Ctrl+C stops.\n\n"
+        )
+        chat = ConsoleChat(session, source, out)
+        jobs: dict[str, Callable[[], Awaitable[None]]] = {
+            "runner": runner.run,
+            "dispatcher": dispatcher.run,
+            "console": lambda: _chat_then_wait(chat, out),
+        }
+        if options.duration_seconds is not None:
+            jobs["timer"] = lambda: asyncio.sleep(options.duration_seconds or 0)
+        await _supervise(jobs)
+    out.write("Demo stopped.\n")
+    out.flush()
+
+
+async def _console_session(searches: SearchService, runner: Runner) -> ChatSession:
+    account = await accounts.identify(Platform.CONSOLE, "local", "you")
+    if account.tier is Tier.FREE:
+        # The demo user gets the top tier so every feature can be tried.
+        account.tier = Tier.BUSINESS
+        await account.save(update_fields=["tier"])
+    destination = await accounts.destination_for(account, Platform.CONSOLE, CONSOLE_CHAT_ID)
+    return ChatSession(ChatServices(searches, runner.prime), account, destination)
+
+
+async def _chat_then_wait(chat: ConsoleChat, out: TextIO) -> None:
+    await chat.run()
+    out.write("(input ended; still watching — alerts keep printing. Ctrl+C stops.)\n")
+    out.flush()
+    await asyncio.Event().wait()  # until the supervisor cancels us

@@ -1,0 +1,122 @@
+"""`marketplace-monitor` (also `python -m bot`): run, demo, migrate, sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot.app import DemoOptions, run_demo, run_service
+from bot.logs import configure_logging
+from bot.settings import Settings, load_settings
+from core.db import open_database
+from core.errors import ConfigurationError
+from scrapers import SandboxConfig, serve_sandbox
+
+DESCRIPTION = """\
+Marketplace Monitor watches second-hand marketplaces and posts every new listing that
+matches your searches into your Telegram or Discord chat.
+
+Settings come from the environment or a .env file (see README.md)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="marketplace-monitor",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "run",
+        help="run everything that is configured: migrations, runner, alerts, web, chat bots",
+        description="Apply migrations, then run the runner, the alert dispatcher, the web "
+        "server and every chat bot whose token is set. One line per component says what "
+        "started or why it was skipped. SIGINT/SIGTERM stop it cleanly.",
+    )
+    demo = commands.add_parser(
+        "demo",
+        help="try it offline: a sandbox marketplace and a chat in this terminal",
+        description="Start a local sandbox marketplace, the runner and the console chat on a "
+        "throwaway SQLite database; nothing to configure. Commands can also come on stdin.",
+    )
+    demo.add_argument(
+        "--for",
+        dest="duration",
+        type=float,
+        metavar="SECONDS",
+        help="stop after this many seconds (default: run until Ctrl+C)",
+    )
+    demo.add_argument(
+        "--check-seconds",
+        type=int,
+        default=15,
+        help="how often demo searches are checked (default: 15)",
+    )
+    commands.add_parser(
+        "migrate",
+        help="apply database migrations and exit",
+        description="Apply every migration not yet applied to DATABASE_URL, then exit.",
+    )
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="serve the sandbox marketplace alone",
+        description="Serve the sandbox marketplace: a local site that invents realistic "
+        "listings over time. Point SANDBOX_URL at it.",
+    )
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8090)
+    sandbox.add_argument("--seed", type=int, default=7)
+    sandbox.add_argument("--listings-per-minute", type=float, default=6.0)
+    sandbox.add_argument("--latency-ms", type=float, default=0.0)
+    sandbox.add_argument("--error-rate", type=float, default=0.0)
+    sandbox.add_argument(
+        "--echo-delay",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="post a listing matching each new query after this delay",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigurationError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging(
+        "WARNING" if args.command == "demo" else settings.log_level, settings.log_format.value
+    )
+    try:
+        asyncio.run(_dispatch(args, settings))
+    except ConfigurationError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> None:
+    if args.command == "run":
+        await run_service(settings)
+    elif args.command == "demo":
+        options = DemoOptions(duration_seconds=args.duration, check_seconds=args.check_seconds)
+        await run_demo(options, sys.stdin, sys.stdout)
+    elif args.command == "migrate":
+        async with open_database(settings.database_url):
+            print("Migrations applied.")
+    elif args.command == "sandbox":
+        config = SandboxConfig(
+            seed=args.seed,
+            listings_per_minute=args.listings_per_minute,
+            latency_ms=args.latency_ms,
+            error_rate=args.error_rate,
+            echo_delay_seconds=args.echo_delay,
+        )
+        print(f"Sandbox marketplace on http://{args.host}:{args.port}", flush=True)
+        await serve_sandbox(config, args.host, args.port)

@@ -1,0 +1,122 @@
+"""The console chat: the whole conversation in a terminal (or driven through stdin by a test).
+
+Choices are numbered; typing the number (or several, comma-separated) picks them. Alerts
+print as they arrive, each with its number for /save N and /hide N.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+from collections.abc import Sequence
+from typing import TextIO
+
+from bot.conversation import ChatSession, Reply, alert_lines
+from core.clock import Clock, utcnow
+from core.ports import AlertMessage, DeliveryResult
+
+logger = logging.getLogger(__name__)
+
+CONSOLE_CHAT_ID = "console"
+
+
+class ConsoleNotifier:
+    """Delivers alerts of console destinations by printing them."""
+
+    channel = "console"
+
+    def __init__(self, out: TextIO, clock: Clock = utcnow) -> None:
+        self.out = out
+        self.clock = clock
+
+    async def send(self, alert: AlertMessage) -> DeliveryResult:
+        lines = alert_lines(alert, self.clock())
+        n = alert.match_id
+        text = "\n".join([f"🔔 [{n}] {lines[0]}", *("    " + line for line in lines[1:])])
+        self.out.write(f"\n{text}\n    /save {n} · /hide {n}\n")
+        self.out.flush()
+        return DeliveryResult(provider_message_id=str(n))
+
+
+def render(reply: Reply) -> str:
+    """Plain text with numbered choices."""
+    if not reply.buttons:
+        return reply.text
+    choices = "  ".join(f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, 1))
+    how = "type numbers separated by commas" if reply.multi_select else "type a number"
+    return f"{reply.text}\n  {choices}\n  ({how}, or type your answer)"
+
+
+def resolve_choice(text: str, last: Reply | None) -> str:
+    """'2' → the value of the second button of the last question; '1,3' → 'a,c'."""
+    if last is None or not last.buttons:
+        return text
+    parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
+    if not parts or not all(p.isdigit() and 1 <= int(p) <= len(last.buttons) for p in parts):
+        return text
+    return ",".join(last.buttons[int(p) - 1].value for p in parts)
+
+
+class ConsoleChat:
+    """Reads lines from ``source``, hands them to a ChatSession, prints what it says."""
+
+    def __init__(self, session: ChatSession, source: TextIO, out: TextIO) -> None:
+        self.session = session
+        self.source = source
+        self.out = out
+        self.interactive = source.isatty()
+        self._last: Reply | None = None
+
+    async def run(self) -> None:
+        """Until the input ends (EOF) or the task is cancelled."""
+        lines = _lines_from(self.source)
+        await self.show(await self.session.handle("/start"))
+        while True:
+            self._prompt()
+            line = await lines.get()
+            if line is None:
+                return
+            if not line.strip():
+                continue
+            if not self.interactive:
+                self._echo(line)
+            await self.show(await self.session.handle(resolve_choice(line, self._last)))
+
+    async def show(self, replies: Sequence[Reply]) -> None:
+        for reply in replies:
+            self.out.write(render(reply) + "\n")
+            self._last = reply if reply.buttons else None
+        self.out.flush()
+
+    def _prompt(self) -> None:
+        if self.interactive:
+            self.out.write("> ")
+            self.out.flush()
+
+    def _echo(self, line: str) -> None:
+        # Piped input is not shown by a terminal: echo it so the transcript reads as a chat.
+        self.out.write(f"> {line.strip()}\n")
+
+
+def _lines_from(source: TextIO) -> asyncio.Queue[str | None]:
+    """Lines of ``source`` read on a daemon thread (stdin has no portable async reader);
+    ``None`` marks the end. A daemon thread never holds up the process when it exits."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        try:
+            for line in source:
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+        except RuntimeError:  # the loop closed first: the process is exiting anyway
+            return
+
+    threading.Thread(target=pump, name="console-input", daemon=True).start()
+    return queue
+
+
+def standard_streams() -> tuple[TextIO, TextIO]:
+    return sys.stdin, sys.stdout

@@ -1,0 +1,25 @@
+"""The platform-neutral conversation: commands, the /newsearch wizard and their texts.
+
+The console, Telegram and Discord front-ends all drive ``ChatSession`` and render its
+``Reply`` objects in their own way.
+"""
+
+from bot.conversation.answers import BadAnswer
+from bot.conversation.render import alert_lines, listing_lines, preview_text, search_line
+from bot.conversation.replies import Button, Reply
+from bot.conversation.session import ChatServices, ChatSession
+from bot.conversation.wizard import Wizard, WizardResult
+
+__all__ = [
+    "BadAnswer",
+    "Button",
+    "ChatServices",
+    "ChatSession",
+    "Reply",
+    "Wizard",
+    "WizardResult",
+    "alert_lines",
+    "listing_lines",
+    "preview_text",
+    "search_line",
+]

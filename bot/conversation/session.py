@@ -1,0 +1,283 @@
+"""One chat's conversation: commands in, replies out. Every front-end drives one of these."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.conversation import texts
+from bot.conversation.render import listing_lines, preview_text, search_line
+from bot.conversation.replies import Reply, ask, say
+from bot.conversation.steps import WizardContext
+from bot.conversation.wizard import Wizard
+from core import matches, templates
+from core.clock import Clock, utcnow
+from core.errors import MonitorError
+from core.listings import listing_data
+from core.models import Account, Destination, Match, Search
+from core.ports import ListingData
+from core.searches import SearchDraft, SearchService, draft_of
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatServices:
+    """The core services a conversation calls; built once by bot/app.py."""
+
+    searches: SearchService
+    prime: Callable[[Search], Awaitable[list[ListingData]]]
+    clock: Clock = utcnow
+
+
+class _Pending(Protocol):
+    async def answer(self, text: str) -> list[Reply]: ...
+
+
+class ChatSession:
+    """Turns one chat's messages into core calls. Free text goes to what is pending."""
+
+    def __init__(self, services: ChatServices, account: Account, destination: Destination):
+        self.services = services
+        self.account = account
+        self.destination = destination
+        self.pending: _Pending | None = None
+        self._commands: dict[str, Callable[[str], Awaitable[list[Reply]]]] = {
+            "start": self._start,
+            "help": self._help,
+            "newsearch": self._new_search,
+            "templates": self._templates,
+            "searches": self._list_searches,
+            "pause": self._pause,
+            "resume": self._resume,
+            "delete": self._delete,
+            "edit": self._edit,
+            "saved": self._saved,
+            "save": self._save,
+            "hide": self._hide,
+            "unhide": self._unhide,
+            "cancel": self._cancel,
+        }
+
+    async def handle(self, text: str) -> list[Reply]:
+        text = text.strip()
+        try:
+            if text.startswith("/"):
+                name, _, args = text[1:].partition(" ")
+                command = self._commands.get(name.split("@")[0].lower())
+                return await command(args.strip()) if command else [say(texts.UNKNOWN)]
+            if self.pending is not None:
+                return await self.pending.answer(text)
+            return [say(texts.IDLE)]
+        except MonitorError as exc:
+            return [say(str(exc))]
+
+    # commands ---------------------------------------------------------------------------
+    async def _start(self, _: str) -> list[Reply]:
+        return [say(texts.WELCOME)]
+
+    async def _help(self, _: str) -> list[Reply]:
+        return [say(texts.HELP)]
+
+    async def _cancel(self, _: str) -> list[Reply]:
+        had = self.pending is not None
+        self.pending = None
+        return [say("Cancelled. Nothing was changed." if had else "Nothing to cancel.")]
+
+    async def _new_search(self, _: str) -> list[Reply]:
+        await self.services.searches.ensure_can_add(self.account)
+        wizard = _WizardFlow(self, Wizard(self._wizard_context()))
+        self.pending = wizard
+        return [wizard.wizard.current()]
+
+    async def _edit(self, args: str) -> list[Reply]:
+        search = await self.services.searches.get_owned(self.account, _number(args, "/edit"))
+        draft = draft_of(search)
+        flow = _WizardFlow(self, Wizard.editing(self._wizard_context(), draft, search.id))
+        self.pending = flow
+        return [flow.wizard.current()]
+
+    async def _templates(self, args: str) -> list[Reply]:
+        found = await templates.list_templates()
+        if not found:
+            return [say("No templates are available yet.")]
+        self.pending = _TemplatePick(self, [t.slug for t in found])
+        lines = [
+            f"{i}. {'⭐ ' if t.featured else ''}{t.name} ({t.category}) — {t.description}"
+            for i, t in enumerate(found, 1)
+        ]
+        return [
+            ask(
+                "Ready-made searches — pick one to start it now (you can adjust it after):\n"
+                + "\n".join(lines),
+                *((t.name, t.slug) for t in found),
+            )
+        ]
+
+    async def _list_searches(self, _: str) -> list[Reply]:
+        found = await self.services.searches.list_for(self.account)
+        if not found:
+            return [say("You have no searches yet. Start one with /newsearch or /templates.")]
+        now = self.services.clock()
+        body = "\n".join(search_line(s, now) for s in found)
+        return [
+            say(
+                f"Your searches:\n{body}\n\nManage one with /pause N, /resume N, "
+                "/edit N or /delete N."
+            )
+        ]
+
+    async def _pause(self, args: str) -> list[Reply]:
+        search = await self.services.searches.pause(self.account, _number(args, "/pause"))
+        return [say(f"⏸ Paused #{search.id} {search.name}. /resume {search.id} restarts it.")]
+
+    async def _resume(self, args: str) -> list[Reply]:
+        search = await self.services.searches.resume(self.account, _number(args, "/resume"))
+        return [say(f"▶ #{search.id} {search.name} is active again.")]
+
+    async def _delete(self, args: str) -> list[Reply]:
+        search = await self.services.searches.get_owned(self.account, _number(args, "/delete"))
+        self.pending = _ConfirmDelete(self, search.id)
+        return [
+            ask(
+                f"Delete #{search.id} {search.name}? Its saved listings go with it.",
+                ("Yes, delete it", "yes"),
+                ("No, keep it", "no"),
+            )
+        ]
+
+    async def _saved(self, args: str) -> list[Reply]:
+        page = await matches.list_saved(self.account, int(args) if args.isdigit() else 1)
+        if not page.total:
+            return [say("Nothing saved yet. Use /save N on an alert to keep it here.")]
+        now = self.services.clock()
+        blocks = [f"#{m.id} " + "\n   ".join(listing_lines(_listing(m), now)) for m in page.items]
+        more = f"\n\nPage {page.page} of {page.pages}." if page.pages > 1 else ""
+        if page.page < page.pages:
+            more += f" /saved {page.page + 1} for more."
+        return [say("⭐ Saved listings:\n" + "\n".join(blocks) + more)]
+
+    async def _save(self, args: str) -> list[Reply]:
+        match = await matches.save(self.account, _number(args, "/save"))
+        return [say(f"⭐ Saved #{match.id}. See all with /saved.")]
+
+    async def _hide(self, args: str) -> list[Reply]:
+        match = await matches.hide(self.account, _number(args, "/hide"))
+        return [say(f"🙈 Hidden #{match.id}: no more alerts about it. /unhide {match.id} undoes.")]
+
+    async def _unhide(self, args: str) -> list[Reply]:
+        match = await matches.unhide(self.account, _number(args, "/unhide"))
+        return [say(f"👀 #{match.id} is back.")]
+
+    # helpers ----------------------------------------------------------------------------
+    def _wizard_context(self) -> WizardContext:
+        searches = self.services.searches
+        return WizardContext(searches.tiers, self.account.tier, searches.marketplaces)
+
+    async def start_search(self, draft: SearchDraft, search_id: int | None) -> list[Reply]:
+        searches = self.services.searches
+        if search_id is None:
+            search = await searches.create(self.account, self.destination, draft)
+            verb = "is live"
+        else:
+            search = await searches.update(self.account, search_id, draft)
+            verb = "is updated"
+        preview = await self._prime(search)
+        return [
+            say(
+                f"✅ #{search.id} {search.name} {verb}. I'll post new matches here.\n"
+                + preview_text(preview, self.services.clock())
+            )
+        ]
+
+    async def _prime(self, search: Search) -> list[ListingData]:
+        try:
+            return await self.services.prime(search)
+        except MonitorError as exc:
+            logger.warning("preview of search %s failed: %s", search.id, exc)
+            return []
+
+
+class _WizardFlow:
+    def __init__(self, session: ChatSession, wizard: Wizard):
+        self.session = session
+        self.wizard = wizard
+
+    async def answer(self, text: str) -> list[Reply]:
+        result = self.wizard.answer(text)
+        if result.cancelled:
+            self.session.pending = None
+            return [result.reply]
+        if result.draft is None:
+            return [result.reply]
+        try:
+            replies = await self.session.start_search(result.draft, self.wizard.search_id)
+        except MonitorError as exc:
+            # Keep the answers: the user can edit what the limit or check refused.
+            self.wizard.position = "summary"
+            return [say(str(exc)), self.wizard.current()]
+        self.session.pending = None
+        return replies
+
+
+class _TemplatePick:
+    def __init__(self, session: ChatSession, slugs: list[str]):
+        self.session = session
+        self.slugs = slugs
+
+    async def answer(self, text: str) -> list[Reply]:
+        choice = text.strip().lower()
+        if choice.isdigit() and 1 <= int(choice) <= len(self.slugs):
+            choice = self.slugs[int(choice) - 1]
+        if choice not in self.slugs:
+            return [say("Pick a template by its number, or /cancel.")]
+        self.session.pending = None
+        session = self.session
+        search = await templates.create_from_template(
+            session.services.searches,
+            session.account,
+            session.destination,
+            choice,
+            session.services.searches.marketplaces[0],
+        )
+        preview = await session._prime(search)
+        return [
+            say(
+                f"✅ #{search.id} {search.name} is live on {search.marketplaces[0]}. "
+                f"Adjust it any time with /edit {search.id}.\n"
+                + preview_text(preview, session.services.clock())
+            )
+        ]
+
+
+class _ConfirmDelete:
+    def __init__(self, session: ChatSession, search_id: int):
+        self.session = session
+        self.search_id = search_id
+
+    async def answer(self, text: str) -> list[Reply]:
+        self.session.pending = None
+        if text.strip().lower() in {"yes", "y", "delete"}:
+            await self.session.services.searches.delete(self.session.account, self.search_id)
+            return [say(f"🗑 Deleted #{self.search_id}.")]
+        return [say(f"Kept #{self.search_id}.")]
+
+
+def _number(args: str, command: str) -> int:
+    first = args.split()[0].lstrip("#") if args.split() else ""
+    if not first.isdigit():
+        raise _Usage(f"Add the number, like {command} 3. /searches shows the numbers.")
+    return int(first)
+
+
+class _Usage(MonitorError):
+    """A command was typed without the argument it needs."""
+
+
+def _listing(match: Match) -> ListingData:
+    return listing_data(match.listing)
+
+
+__all__ = ["ChatServices", "ChatSession"]

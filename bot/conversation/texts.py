@@ -1,0 +1,24 @@
+"""The fixed words of the bot: welcome and help."""
+
+WELCOME = (
+    "👋 Welcome to Marketplace Monitor!\n"
+    "I watch second-hand marketplaces for you and post every new listing that matches your "
+    "search straight into this chat — with the price, the place and a link — so you're first "
+    "to the deal.\n\n"
+    "Start with /newsearch (a few quick questions) or pick a ready-made search from "
+    "/templates. /help lists everything I can do."
+)
+
+HELP = (
+    "What I can do:\n"
+    "/newsearch — set up a new search step by step\n"
+    "/templates — start from a ready-made search\n"
+    "/searches — your searches, with their status and last check\n"
+    "/pause N · /resume N · /edit N · /delete N — manage search #N\n"
+    "/saved — listings you saved (/saved 2 for page 2)\n"
+    "/save N · /hide N · /unhide N — keep or hide the listing of alert #N\n"
+    "/cancel — stop what we're doing"
+)
+
+UNKNOWN = "I don't know that command. Type /help to see what I can do."
+IDLE = "Type /newsearch to set up a search, or /help to see what I can do."

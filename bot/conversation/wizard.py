@@ -1,0 +1,167 @@
+"""The /newsearch wizard as a small state machine, shared by every chat front-end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.conversation.answers import BadAnswer
+from bot.conversation.replies import Reply, ask
+from bot.conversation.steps import STEP_BY_KEY, STEPS, Answers, WizardContext
+from core.criteria import Criteria
+from core.enums import Channel
+from core.errors import InvalidCriteria
+from core.searches import SearchDraft
+
+SUMMARY = "summary"
+PICK_EDIT = "pick_edit"
+
+
+@dataclass(slots=True)
+class WizardResult:
+    """What one answer led to: a reply, and a draft once the user confirmed."""
+
+    reply: Reply
+    draft: SearchDraft | None = None
+    cancelled: bool = False
+
+
+@dataclass(slots=True)
+class Wizard:
+    """Asks each step in turn, then shows a summary with Confirm / Edit / Cancel.
+
+    Editing jumps back to one step and returns to the summary. ``search_id`` is set when the
+    wizard edits an existing search instead of creating one.
+    """
+
+    ctx: WizardContext
+    answers: Answers = field(default_factory=dict)
+    position: str = STEPS[0].key
+    search_id: int | None = None
+
+    @classmethod
+    def editing(cls, ctx: WizardContext, draft: SearchDraft, search_id: int | None) -> Wizard:
+        return cls(ctx, answers_from_draft(draft), SUMMARY, search_id)
+
+    def current(self) -> Reply:
+        if self.position == SUMMARY:
+            return self._summary()
+        if self.position == PICK_EDIT:
+            return ask(
+                "Which part do you want to change?",
+                *((step.label, step.key) for step in STEPS),
+            )
+        return STEP_BY_KEY[self.position].prompt(self.ctx)
+
+    def answer(self, text: str) -> WizardResult:
+        if self.position == SUMMARY:
+            return self._answer_summary(text.strip().lower())
+        if self.position == PICK_EDIT:
+            return self._answer_pick_edit(text.strip().lower())
+        step = STEP_BY_KEY[self.position]
+        try:
+            self.answers.update(step.parse(text, self.ctx))
+        except BadAnswer as exc:
+            return WizardResult(_reask(str(exc), step.prompt(self.ctx)))
+        self.position = self._next_after(step.key)
+        return WizardResult(self.current())
+
+    def _next_after(self, key: str) -> str:
+        keys = [step.key for step in STEPS]
+        missing = [k for k in keys[keys.index(key) + 1 :] if not _answered(k, self.answers)]
+        return missing[0] if missing else SUMMARY
+
+    def _answer_summary(self, text: str) -> WizardResult:
+        if text in {"confirm", "yes", "ok", "y"}:
+            try:
+                return WizardResult(Reply("Saving…"), draft=draft_from_answers(self.answers))
+            except InvalidCriteria as exc:
+                return WizardResult(_reask(str(exc), self._summary()))
+        if text == "edit":
+            self.position = PICK_EDIT
+            return WizardResult(self.current())
+        if text in {"cancel", "no"}:
+            return WizardResult(Reply("Cancelled. Nothing was saved."), cancelled=True)
+        return WizardResult(_reask("Choose Confirm, Edit or Cancel.", self._summary()))
+
+    def _answer_pick_edit(self, text: str) -> WizardResult:
+        by_label = {step.label.lower(): step.key for step in STEPS}
+        key = text if text in STEP_BY_KEY else by_label.get(text)
+        if key is None:
+            return WizardResult(_reask("Pick one of the parts listed.", self.current()))
+        self._forget(key)
+        self.position = key
+        return WizardResult(self.current())
+
+    def _forget(self, key: str) -> None:
+        for name in _KEYS_OF_STEP[key]:
+            self.answers.pop(name, None)
+
+    def _summary(self) -> Reply:
+        lines = [f"{step.label}: {step.show(self.answers)}" for step in STEPS]
+        title = "Your search" if self.search_id is None else f"Search #{self.search_id}"
+        return ask(
+            f"{title}:\n" + "\n".join(lines),
+            ("Confirm", "confirm"),
+            ("Edit", "edit"),
+            ("Cancel", "cancel"),
+        )
+
+
+_KEYS_OF_STEP: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "marketplaces": ("marketplaces",),
+    "keywords": ("keywords",),
+    "exclude": ("exclude",),
+    "price": ("min_price", "max_price"),
+    "location": ("location", "radius_miles"),
+    "condition": ("condition",),
+    "interval": ("interval_seconds",),
+    "channels": ("channels",),
+}
+
+
+def _answered(key: str, answers: Answers) -> bool:
+    return all(name in answers for name in _KEYS_OF_STEP[key])
+
+
+def _reask(problem: str, prompt: Reply) -> Reply:
+    return Reply(f"{problem}\n\n{prompt.text}", prompt.buttons, prompt.multi_select)
+
+
+def draft_from_answers(answers: Answers) -> SearchDraft:
+    # Criteria the wizard does not ask for (a template's category, say) are kept from the base.
+    base: Criteria = answers.get("_base") or Criteria(keywords=answers["keywords"])
+    criteria = base.with_changes(
+        keywords=answers["keywords"],
+        exclude=answers["exclude"],
+        min_price=answers["min_price"],
+        max_price=answers["max_price"],
+        location=answers["location"],
+        radius_miles=answers["radius_miles"],
+        condition=answers["condition"],
+    )
+    return SearchDraft(
+        name=answers["name"],
+        criteria=criteria,
+        marketplaces=answers["marketplaces"],
+        interval_seconds=answers["interval_seconds"],
+        channels=answers["channels"],
+    )
+
+
+def answers_from_draft(draft: SearchDraft) -> Answers:
+    c = draft.criteria
+    return {
+        "_base": c,
+        "name": draft.name,
+        "marketplaces": draft.marketplaces,
+        "keywords": c.keywords,
+        "exclude": c.exclude,
+        "min_price": c.min_price,
+        "max_price": c.max_price,
+        "location": c.location,
+        "radius_miles": c.radius_miles,
+        "condition": c.condition,
+        "interval_seconds": draft.interval_seconds,
+        "channels": tuple(Channel(ch) for ch in draft.channels),
+    }

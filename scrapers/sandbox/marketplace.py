@@ -1,0 +1,159 @@
+"""``SandboxMarketplace``: core's Marketplace port over the sandbox server's JSON API."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiohttp
+
+from core.enums import Condition
+from core.errors import Blocked, ParseError, RateLimited, Unavailable
+from core.ports import ListingData, MarketplaceQuery
+
+__all__ = ["DEFAULT_RETRY_AFTER_SECONDS", "SandboxMarketplace"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RETRY_AFTER_SECONDS = 30.0
+
+
+def _search_params(query: MarketplaceQuery) -> dict[str, str]:
+    """Only what is set goes on the wire, so equal queries make equal URLs."""
+    params = {
+        "q": query.keywords,
+        "category": query.category,
+        "location": query.location,
+        "radius": "" if query.radius_miles is None else str(query.radius_miles),
+        "min_price": "" if query.min_price is None else str(query.min_price),
+        "max_price": "" if query.max_price is None else str(query.max_price),
+        "condition": "" if query.condition is Condition.ANY else query.condition.value,
+        "limit": str(query.limit),
+    }
+    return {key: value for key, value in params.items() if value}
+
+
+def _retry_after(header: str | None) -> float:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not header:
+        return DEFAULT_RETRY_AFTER_SECONDS
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY_AFTER_SECONDS
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _aware(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _condition(value: object) -> Condition:
+    try:
+        return Condition(str(value or Condition.ANY).lower())
+    except ValueError:
+        return Condition.ANY  # a condition we do not know is as good as none stated
+
+
+def _price(value: object) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise TypeError(f"price is {type(value).__name__}")
+    price = Decimal(str(value))
+    if not price.is_finite():
+        raise ValueError(f"price is {value!r}")
+    return price
+
+
+def _listing(item: Mapping[str, Any], marketplace: str) -> ListingData:
+    return ListingData(
+        marketplace=marketplace,
+        external_id=str(item["id"]),
+        url=str(item["url"]),
+        title=str(item["title"]),
+        price=_price(item.get("price")),
+        currency=str(item.get("currency") or "GBP"),
+        description=str(item.get("description") or ""),
+        location=str(item.get("location") or ""),
+        image_url=str(item["image_url"]) if item.get("image_url") else None,
+        seller=str(item.get("seller") or ""),
+        condition=_condition(item.get("condition")),
+        category=str(item.get("category") or ""),
+        posted_at=_aware(item.get("posted_at")),
+    )
+
+
+class SandboxMarketplace:
+    """Searches the sandbox marketplace. The ClientSession is shared and owned by the caller."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        *,
+        timeout_seconds: float = 10,
+        name: str = "sandbox",
+    ) -> None:
+        self._session = session
+        self._base_url = base_url.rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def search(self, query: MarketplaceQuery) -> list[ListingData]:
+        payload = await self._get_json("/api/search", _search_params(query))
+        try:
+            items = payload["items"]
+            if not isinstance(items, list):
+                raise TypeError(f"items is {type(items).__name__}")
+            return [_listing(item, self._name) for item in items]
+        except (KeyError, TypeError, AttributeError, ValueError, InvalidOperation) as exc:
+            raise ParseError(f"unexpected search payload: {exc!r}", marketplace=self._name) from exc
+
+    async def _get_json(self, path: str, params: Mapping[str, str]) -> Any:
+        url = f"{self._base_url}{path}"
+        try:
+            async with self._session.get(url, params=params, timeout=self._timeout) as response:
+                self._check_status(response)
+                body = await response.read()
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise Unavailable(
+                f"sandbox request failed: {type(exc).__name__}: {exc}", marketplace=self._name
+            ) from exc
+        try:
+            return json.loads(body)
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+            raise ParseError(f"sandbox sent invalid JSON: {exc}", marketplace=self._name) from exc
+
+    def _check_status(self, response: aiohttp.ClientResponse) -> None:
+        status = response.status
+        if status < 400:
+            return
+        message = f"sandbox answered HTTP {status} for {response.url.path}"
+        if status == 429:
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+            raise RateLimited(message, retry_after=retry_after, marketplace=self._name)
+        if status == 403:
+            raise Blocked(message, marketplace=self._name)
+        if status >= 500:
+            raise Unavailable(message, marketplace=self._name)
+        # 400/404…: the API no longer accepts what we send – the same fix as a changed payload.
+        raise ParseError(message, marketplace=self._name)
