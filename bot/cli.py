@@ -54,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
         default=15,
         help="how often demo searches are checked (default: 15)",
     )
+    demo.add_argument(
+        "--echo-delay",
+        type=float,
+        default=8.0,
+        metavar="SECONDS",
+        help="how soon the sandbox posts a listing for a new search (default: 8)",
+    )
     commands.add_parser(
         "migrate",
         help="apply database migrations and exit",
@@ -105,7 +112,11 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "run":
         await run_service(settings)
     elif args.command == "demo":
-        options = DemoOptions(duration_seconds=args.duration, check_seconds=args.check_seconds)
+        options = DemoOptions(
+            duration_seconds=args.duration,
+            check_seconds=args.check_seconds,
+            echo_delay_seconds=args.echo_delay,
+        )
         await run_demo(options, sys.stdin, sys.stdout)
     elif args.command == "migrate":
         async with open_database(settings.database_url):

@@ -8,8 +8,13 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 
 
 
 class Metrics:
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    """``keep_samples`` also keeps raw fetch→alert-row latencies, for exact benchmark figures."""
+
+    def __init__(
+        self, registry: CollectorRegistry | None = None, *, keep_samples: bool = False
+    ) -> None:
         self.registry = registry or CollectorRegistry()
+        self.match_latency_samples: list[float] | None = [] if keep_samples else None
         self.checks = Counter(
             "monitor_search_checks", "Search checks done", ["marketplace"], registry=self.registry
         )
@@ -47,3 +52,8 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+
+    def observe_match_latency(self, seconds: float, alerts_written: int) -> None:
+        self.match_latency.observe(seconds)
+        if self.match_latency_samples is not None and alerts_written:
+            self.match_latency_samples.append(seconds)

@@ -145,7 +145,8 @@ class Runner:
             started = time.perf_counter()
             platforms = {s.id: s.destination.platform.value for s in group.searches}
             found = await record_fetch(group.searches, fetched, self.clock(), platforms)
-            self.metrics.match_latency.observe(time.perf_counter() - started)
+            queued = sum(r.alerts_queued for r in found.values())
+            self.metrics.observe_match_latency(time.perf_counter() - started, queued)
         except MarketplaceError as exc:
             self._record_error(group, exc, errors)
             return

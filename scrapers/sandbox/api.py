@@ -202,7 +202,8 @@ async def search(request: web.Request) -> web.Response:
     result = state.generator.index.search(filters)
     base = base_url(request)
     items = [item_json(listing, base) for listing in result.items]
-    return web.json_response({"items": items, "total": result.total})
+    body = {"items": items, "total": result.total, "total_is_estimate": result.estimated}
+    return web.json_response(body)
 
 
 async def _json_object(request: web.Request) -> dict[str, Any]:

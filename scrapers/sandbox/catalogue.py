@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "CATEGORIES",
+    "OTHER",
     "SELLER_FIRST_NAMES",
     "SELLER_SHOPS",
     "TOWNS",
@@ -35,6 +36,7 @@ class Model:
     low: int
     high: int
     variants: Variants = ()  # overrides the category's variants when set
+    aliases: tuple[str, ...] = ()  # what people also call it ("PS5"), sometimes in titles
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,16 +92,23 @@ _GAMING = Category(
     label="Gaming",
     colour=(0, 150, 136),
     models=(
-        Model("Sony", "PlayStation 5 Disc Edition", 330, 430),
-        Model("Sony", "PlayStation 5 Digital Edition", 280, 360),
-        Model("Sony", "PlayStation 4 Pro 1TB", 140, 210),
-        Model("Sony", "DualSense Controller", 30, 50, (("White", "Midnight Black", "Cosmic Red"),)),
-        Model("Microsoft", "Xbox Series X", 320, 420),
+        Model("Sony", "PlayStation 5 Disc Edition", 330, 430, aliases=("PS5",)),
+        Model("Sony", "PlayStation 5 Digital Edition", 280, 360, aliases=("PS5",)),
+        Model("Sony", "PlayStation 4 Pro 1TB", 140, 210, aliases=("PS4",)),
+        Model(
+            "Sony",
+            "DualSense Controller",
+            30,
+            50,
+            (("White", "Midnight Black", "Cosmic Red"),),
+            aliases=("PS5 controller",),
+        ),
+        Model("Microsoft", "Xbox Series X", 320, 420, aliases=("XSX",)),
         Model("Microsoft", "Xbox Series S", 160, 220),
         Model("Nintendo", "Switch OLED", 220, 290),
         Model("Nintendo", "Switch Lite", 110, 160, (("Turquoise", "Coral", "Grey", "Yellow"),)),
         Model("Nintendo", "Game Boy Color", 50, 110, (("Atomic Purple", "Teal", "Berry"),)),
-        Model("Nintendo", "64 Console", 70, 140),
+        Model("Nintendo", "64 Console", 70, 140, aliases=("N64",)),
         Model("Valve", "Steam Deck 512GB", 330, 450),
     ),
     variants=(("with 2 controllers", "+ 3 games", "with charging dock", "console only"),),
@@ -149,8 +158,8 @@ _WATCHES = Category(
         Model("Rolex", "Oyster Perpetual 36", 5200, 7000),
         Model("Tissot", "PRX Powermatic 80", 420, 560),
         Model("Citizen", "Eco-Drive Promaster", 120, 220),
-        Model("Garmin", "Fenix 6 Pro", 220, 340),
-        Model("Apple", "Watch Series 8 45mm", 220, 330),
+        Model("Garmin", "Fenix 6 Pro", 220, 340, aliases=("GPS watch", "smartwatch")),
+        Model("Apple", "Watch Series 8 45mm", 220, 330, aliases=("smartwatch",)),
     ),
     variants=(("steel bracelet", "leather strap", "rubber strap", "NATO strap"),),
     extras=("box and papers", "serviced", "full set", "watch only", "mint condition"),
@@ -191,7 +200,7 @@ _BICYCLES = Category(
     label="Bicycles",
     colour=(56, 142, 60),
     models=(
-        Model("Brompton", "M6L Folding Bike", 650, 1100),
+        Model("Brompton", "M6L Folding Bike", 650, 1100, aliases=("folder",)),
         Model("Specialized", "Allez Road Bike", 350, 600),
         Model("Trek", "Marlin 7 Mountain Bike", 380, 560),
         Model("Cannondale", "CAAD13 105", 800, 1200),
@@ -257,7 +266,7 @@ _CAMERAS = Category(
         Model("Sony", "ZV-1 Vlogging Camera", 350, 480),
         Model("Fujifilm", "X100V", 1100, 1500, (("Silver", "Black"),)),
         Model("Nikon", "D750", 450, 650),
-        Model("Leica", "M6 Rangefinder", 2200, 3200),
+        Model("Leica", "M6 Rangefinder", 2200, 3200, aliases=("35mm film",)),
         Model("Olympus", "OM-1 35mm Film Camera", 120, 200),
         Model("GoPro", "Hero 10 Black", 180, 260),
     ),
@@ -279,11 +288,11 @@ _AUDIO = Category(
         Model("Sony", "WH-1000XM4 Headphones", 120, 190, (("Black", "Silver"),)),
         Model("Bose", "QuietComfort 45 Headphones", 130, 200),
         Model("Apple", "AirPods Pro (2nd generation)", 110, 170),
-        Model("Technics", "SL-1200MK2 Turntable", 500, 800),
+        Model("Technics", "SL-1200MK2 Turntable", 500, 800, aliases=("1210", "decks")),
         Model("Marshall", "Stanmore II Speaker", 150, 230),
         Model("Sonos", "One (Gen 2) Speaker", 90, 140, (("Black", "White"),)),
         Model("Rega", "Planar 3 Turntable", 350, 520),
-        Model("Fender", "Player Stratocaster", 420, 620),
+        Model("Fender", "Player Stratocaster", 420, 620, aliases=("Strat", "electric guitar")),
     ),
     variants=(("Black", "White", "Silver"),),
     extras=("boxed", "sounds amazing", "excellent condition", "with all accessories"),
@@ -305,6 +314,22 @@ CATEGORIES: tuple[Category, ...] = (
     _FURNITURE,
     _CAMERAS,
     _AUDIO,
+)
+
+# For injected listings that match no model: never generated, only conjured for a query.
+OTHER = Category(
+    key="other",
+    label="Other",
+    colour=(84, 110, 122),
+    models=(Model("", "Item", 10, 120),),
+    variants=(),
+    extras=("collection only", "great condition", "bargain", "as new", "must go"),
+    details=(
+        "Works as it should.",
+        "Selling as part of a clear-out.",
+        "Happy to send more photos.",
+        "Bought in {year}, hardly used.",
+    ),
 )
 
 TOWNS: tuple[Town, ...] = (

@@ -21,6 +21,7 @@ from core.enums import Condition
 from core.matching import normalise
 from scrapers.sandbox.catalogue import (
     CATEGORIES,
+    OTHER,
     SELLER_FIRST_NAMES,
     SELLER_SHOPS,
     TOWNS,
@@ -88,8 +89,12 @@ def _seller(rng: random.Random) -> str:
     return f"{first.lower()}_{1 + int(rng.random() * 99)}"
 
 
-def _title(rng: random.Random, category: Category, model: Model, middle: str = "") -> str:
+def _title(
+    rng: random.Random, category: Category, model: Model, middle: str = "", alias: bool = True
+) -> str:
     parts = [model.brand, model.name, middle]
+    if alias and model.aliases and rng.random() < 0.5:
+        parts.append(f"({_pick(rng, model.aliases)})")
     parts += [_pick(rng, group) for group in model.variants or category.variants]
     head = " ".join(p for p in parts if p)
     return f"{head} – {_pick(rng, category.extras)}"
@@ -112,6 +117,21 @@ def _description(rng: random.Random, category: Category, condition: Condition, t
 def _has_phrase(text: str, phrase: str) -> bool:
     haystack = f" {' '.join(normalise(text))} "
     return f" {' '.join(normalise(phrase))} " in haystack
+
+
+def _fit(wanted: frozenset[str], model: Model) -> tuple[int, int, int]:
+    """How well a model fits query words: words shared, then the longest alias the query
+    spells out in full ("ps5" is the console, "ps5 controller" the pad), then plainness."""
+    vocabulary = set(normalise(" ".join((model.brand, model.name, *model.aliases))))
+    aliases = [normalise(alias) for alias in model.aliases]
+    spelled = max((len(a) for a in aliases if wanted.issuperset(a)), default=0)
+    return len(wanted & vocabulary), spelled, -len(vocabulary)
+
+
+def _mention(word: str, model: Model) -> str:
+    """A query word as a title would put it: an alias the way sellers write it ("(PS5)")."""
+    alias = next((a for a in model.aliases if normalise(a) == normalise(word)), None)
+    return f"({alias})" if alias else word
 
 
 class ListingGenerator:
@@ -287,21 +307,21 @@ class ListingGenerator:
     # --- injection --------------------------------------------------------------------
 
     def _closest_model(self, words: Sequence[str], category: str) -> tuple[Category, Model, bool]:
-        """The catalogue model sharing most words with the query (within ``category`` when it
-        is one of ours); ``relevant`` is False when nothing matched and a random one was taken."""
-        wanted = set(normalise(" ".join(words)))
+        """The catalogue model that fits the query best (within ``category`` when it is one
+        of ours); ``relevant`` is False when none shares a word, and then a random model of
+        the category (or a generic item) is taken."""
+        wanted = frozenset(normalise(" ".join(words)))
         known = category_by_key(category)
-        pool = [known] if known else list(CATEGORIES)
-        scored = [
-            (len(wanted & set(normalise(f"{m.brand} {m.name}"))), c, m)
-            for c in pool
-            for m in c.models
-        ]
-        best = max(scored, key=lambda entry: entry[0])
-        if best[0] > 0:
+        best: tuple[tuple[int, int, int], Category, Model] | None = None
+        for spec in [known] if known else CATEGORIES:
+            for model in spec.models:
+                score = _fit(wanted, model)
+                if score[0] and (best is None or score > best[0]):
+                    best = (score, spec, model)
+        if best is not None:
             return best[1], best[2], True
-        spec = self._inject_rng.choice(pool)
-        return spec, self._inject_rng.choice(spec.models), False
+        spec = known or OTHER
+        return spec, _pick(self._inject_rng, spec.models), False
 
     @staticmethod
     def _injected_title(
@@ -309,8 +329,8 @@ class ListingGenerator:
     ) -> str:
         if relevant:
             base = f"{model.brand} {model.name}"
-            missing = " ".join(w for w in words if not _has_phrase(base, w))
-            return _title(rng, spec, model, middle=missing)
+            missing = " ".join(_mention(w, model) for w in words if not _has_phrase(base, w))
+            return _title(rng, spec, model, middle=missing, alias=False)
         text = " ".join(words)
         return f"{rng.choice(_ADJECTIVES)} {text} – {rng.choice(spec.extras)}"
 

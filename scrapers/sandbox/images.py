@@ -38,7 +38,8 @@ def render_card(listing: SandboxListing) -> bytes:
     short = listing.title.split(" – ")[0]
     lines = textwrap.wrap(short, width=24)[:3]
     draw.multiline_text((20, 104), "\n".join(lines), fill=_WHITE, font=_font(20), spacing=6)
-    draw.text((20, 204), f"£{listing.price}", fill=_WHITE, font=_font(22))
+    # Pillow's bundled font has no "£": spell the currency out.
+    draw.text((20, 204), f"{listing.price} {listing.currency}", fill=_WHITE, font=_font(22))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()

@@ -6,9 +6,11 @@ order, so walking a posting list backwards yields newest-first results without s
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -56,20 +58,40 @@ class SearchFilters:
 class SearchResult:
     items: list[SandboxListing]
     total: int
+    estimated: bool = False  # True: ``total`` was extrapolated from a partial scan
 
 
-def _passes(listing: SandboxListing, rest: frozenset[str], f: SearchFilters) -> bool:
-    if f.category and listing.category != f.category:
-        return False
-    if f.condition is not Condition.ANY and listing.condition is not f.condition:
-        return False
-    if f.towns is not None and listing.location not in f.towns:
-        return False
-    if f.min_price is not None and listing.price < f.min_price:
-        return False
-    if f.max_price is not None and listing.price > f.max_price:
-        return False
-    return rest <= listing.tokens
+def _narrow(
+    found: Iterable[SandboxListing], rest: frozenset[str], f: SearchFilters
+) -> Iterator[SandboxListing]:
+    """The listings passing every active filter, lazily: one cheap stage per filter."""
+    stream = iter(found)
+    if f.towns is not None:
+        towns = f.towns
+        stream = (x for x in stream if x.location in towns)
+    if f.category:
+        category = f.category
+        stream = (x for x in stream if x.category == category)
+    if f.condition is not Condition.ANY:
+        condition = f.condition
+        stream = (x for x in stream if x.condition is condition)
+    if rest:
+        stream = (x for x in stream if rest <= x.tokens)
+    if f.min_price is not None:
+        low = f.min_price
+        stream = (x for x in stream if x.price >= low)
+    if f.max_price is not None:
+        high = f.max_price
+        stream = (x for x in stream if x.price <= high)
+    return stream
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidates:
+    positions: Iterable[int]  # newest first
+    count: int  # how many there are (an upper bound unless ``exact``)
+    exact: bool = True
+    rest: frozenset[str] = frozenset()  # words each candidate must still contain
 
 
 class ListingIndex:
@@ -94,40 +116,49 @@ class ListingIndex:
         return self._by_id.get(listing_id)
 
     def search(self, filters: SearchFilters) -> SearchResult:
-        candidates, rest = self._candidates(filters)
-        if not rest and filters.only_words():
-            picked = [self.listings[p] for p in _first(candidates, filters.limit)]
-            return SearchResult(picked, len(candidates))
-        return self._scan(candidates, rest, filters)
+        """Matching listings, newest first, up to ``filters.limit``.
 
-    def _candidates(self, f: SearchFilters) -> tuple[Sequence[int], frozenset[str]]:
-        """Positions to look at (newest first) and the words each must still contain."""
+        The scan stops at ``limit`` matches, so a search costs about ``limit / selectivity``
+        steps however big the store is. ``total`` is then extrapolated from the part scanned
+        (``estimated``), as real marketplaces show "about N results".
+        """
+        found = self._candidates(filters)
+        listings, limit = self.listings, filters.limit
+        positions = iter(found.positions)
+        if not found.rest and filters.only_words():
+            newest = [listings[p] for p in itertools.islice(positions, limit)]
+            if len(newest) < limit:
+                return SearchResult(newest, len(newest))
+            return SearchResult(newest, found.count, estimated=not found.exact)
+        scanned = itertools.count()
+        # zip pulls a number from ``scanned`` per position taken: it counts what was scanned.
+        source = (listings[p] for p, _ in zip(positions, scanned, strict=False))
+        items = list(itertools.islice(_narrow(source, found.rest, filters), limit))
+        consumed = next(scanned)
+        if len(items) < limit or next(positions, None) is None:
+            return SearchResult(items, len(items))  # the scan reached the end: exact
+        estimate = max(limit + 1, round(found.count * limit / consumed))
+        return SearchResult(items, estimate, estimated=True)
+
+    def _candidates(self, f: SearchFilters) -> _Candidates:
+        """Positions to look at, newest first, and the words each must still contain."""
         if not f.words:
-            return range(len(self.listings) - 1, -1, -1), frozenset()
-        if f.any_word:
-            union: set[int] = set()
-            for word in f.words:
-                union.update(self._postings.get(word, ()))
-            return sorted(union, reverse=True), frozenset()
+            return _Candidates(range(len(self.listings) - 1, -1, -1), len(self.listings))
         postings = [self._postings.get(word, []) for word in f.words]
+        if f.any_word:
+            return _union(postings)
         shortest = min(range(len(postings)), key=lambda i: len(postings[i]))
         rest = frozenset(w for i, w in enumerate(f.words) if i != shortest)
-        return postings[shortest][::-1], rest
-
-    def _scan(
-        self, candidates: Iterable[int], rest: frozenset[str], f: SearchFilters
-    ) -> SearchResult:
-        items: list[SandboxListing] = []
-        total = 0
-        listings = self.listings
-        for position in candidates:
-            listing = listings[position]
-            if _passes(listing, rest, f):
-                total += 1
-                if len(items) < f.limit:
-                    items.append(listing)
-        return SearchResult(items, total)
+        exact = not rest
+        return _Candidates(reversed(postings[shortest]), len(postings[shortest]), exact, rest)
 
 
-def _first(positions: Sequence[int], limit: int) -> Sequence[int]:
-    return positions[:limit]
+def _union(postings: list[list[int]]) -> _Candidates:
+    """Positions in any of ``postings``, newest first, merged lazily (no sort of the union)."""
+    lists = [p for p in postings if p]
+    if len(lists) <= 1:
+        only = lists[0] if lists else []
+        return _Candidates(reversed(only), len(only))
+    merged = heapq.merge(*(reversed(p) for p in lists), reverse=True)
+    distinct = (position for position, _ in itertools.groupby(merged))
+    return _Candidates(distinct, sum(map(len, lists)), exact=False)

@@ -38,3 +38,10 @@ class SandboxListing:
     def __post_init__(self) -> None:
         if not self.tokens:
             self.tokens = listing_tokens(self.title, self.description)
+
+    @property
+    def price_text(self) -> str:
+        """The price for people: "£35.50", or "35.50 EUR" in another currency."""
+        if self.currency == "GBP":
+            return f"£{self.price}"
+        return f"{self.price} {self.currency}"

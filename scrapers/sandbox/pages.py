@@ -30,7 +30,7 @@ def _page(title: str, body: str) -> web.Response:
 def _listing_link(listing: SandboxListing) -> str:
     return (
         f"<li><a href='/item/{escape(listing.id)}'>{escape(listing.title)}</a>"
-        f" – £{escape(str(listing.price))}, {escape(listing.location)}</li>"
+        f" – {escape(listing.price_text)}, {escape(listing.location)}</li>"
     )
 
 
@@ -74,7 +74,7 @@ async def item_page(request: web.Request) -> web.Response:
     body = (
         f"<p><a href='/'>← Sandbox marketplace</a></p><h1>{escape(listing.title)}</h1>"
         f"<img src='/img/{escape(listing.id)}.png' width='320' height='240' alt=''>"
-        f"<p class='price'>£{escape(str(listing.price))}</p>"
+        f"<p class='price'>{escape(listing.price_text)}</p>"
         f"<p>{escape(listing.description)}</p><dl>{details}</dl>"
     )
     return _page(listing.title, body)
@@ -84,7 +84,7 @@ async def image(request: web.Request) -> web.Response:
     listing = _listing(request)
     data = request.app[STATE].images.png(listing)
     return web.Response(
-        body=data, content_type="image/png", headers={"Cache-Control": "max-age=3600"}
+        body=data, content_type="image/png", headers={"Cache-Control": "max-age=60"}
     )
 
 

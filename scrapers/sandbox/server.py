@@ -15,8 +15,9 @@ from contextlib import asynccontextmanager
 
 from aiohttp import web
 
+from core.clock import Clock, utcnow
 from scrapers.sandbox import api, pages
-from scrapers.sandbox.state import STATE, Clock, SandboxConfig, SandboxState, real_clock
+from scrapers.sandbox.state import STATE, SandboxConfig, SandboxState
 
 __all__ = ["SandboxConfig", "build_sandbox_app", "running_sandbox", "serve_sandbox"]
 
@@ -42,7 +43,7 @@ def build_sandbox_app(config: SandboxConfig, *, clock: Clock | None = None) -> w
     """A fresh sandbox marketplace. ``clock`` (aware UTC datetimes) drives listings over time;
     by default the wall clock, so listings appear as real time passes after start."""
     app = web.Application()
-    app[STATE] = SandboxState(config, clock or real_clock)
+    app[STATE] = SandboxState(config, clock or utcnow)
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_get("/", pages.index)
     app.router.add_get("/health", pages.health)

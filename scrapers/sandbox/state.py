@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiohttp import web
 
+from core.clock import Clock
 from scrapers.sandbox.generator import ListingGenerator
 from scrapers.sandbox.images import ImageCache
 
-__all__ = ["STATE", "Clock", "SandboxConfig", "SandboxState", "real_clock"]
-
-Clock = Callable[[], datetime]
-
-
-def real_clock() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["STATE", "SandboxConfig", "SandboxState"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,7 +61,7 @@ def test_locations(text: str, expected: tuple[str, int | None]) -> None:
 
 @pytest.mark.parametrize("text", ["Leeds 0", "Leeds 9999", "12345"])
 def test_bad_locations(text: str) -> None:
-    with pytest.raises(BadAnswer, match="miles|town or postcode"):
+    with pytest.raises(BadAnswer, match=r"miles|town or postcode"):
         parse_location(text)
 
 

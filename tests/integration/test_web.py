@@ -1,0 +1,248 @@
+"""The web app's health and metrics endpoints, served over real local HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import aiohttp
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from tortoise import connections
+
+from core.enums import AlertStatus, Channel, Platform
+from core.metrics import Metrics
+from core.models import Account, Alert, Destination, Listing, Match, Search
+from web import HealthProbe, build_web_app, running_web, serve_web
+
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+@asynccontextmanager
+async def serving(
+    clock: FakeClock,
+    last_tick: datetime | None = None,
+    *,
+    with_runner: bool = True,
+    metrics: Metrics | None = None,
+) -> AsyncIterator[str]:
+    probe = HealthProbe(
+        (lambda: last_tick) if with_runner else None, max_tick_age_seconds=60, clock=clock
+    )
+    app = build_web_app(metrics=metrics or Metrics(), health=probe, clock=clock)
+    async with running_web(app) as url:
+        yield url
+
+
+async def get_health(session: aiohttp.ClientSession, base: str) -> tuple[int, dict[str, str]]:
+    async with session.get(f"{base}/health") as response:
+        return response.status, await response.json()
+
+
+async def scrape(session: aiohttp.ClientSession, base: str) -> dict[str, float]:
+    """Every sample of /metrics as ``name{label="v",…}`` → value."""
+    async with session.get(f"{base}/metrics") as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain; version=")
+        text = await response.text()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            samples[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+    return samples
+
+
+async def make_search(next_check_at: datetime, name: str = "lego") -> Search:
+    account = await Account.create()
+    destination = await Destination.create(
+        platform=Platform.TELEGRAM, chat_id=f"chat-{name}", account=account
+    )
+    return await Search.create(
+        account=account,
+        destination=destination,
+        name=name,
+        criteria={"keywords": name},
+        marketplaces=["sandbox"],
+        channels=["chat"],
+        interval_seconds=900,
+        next_check_at=next_check_at,
+    )
+
+
+async def make_alert(search: Search, created_at: datetime, status: AlertStatus) -> Alert:
+    listing = await Listing.create(
+        marketplace="sandbox",
+        external_id=f"item-{created_at.timestamp()}-{status}",
+        url="https://sandbox.example/item/1",
+        title="Lego 10497 Galaxy Explorer",
+        first_seen_at=created_at,
+        last_seen_at=created_at,
+    )
+    match = await Match.create(search=search, listing=listing)
+    return await Alert.create(
+        match=match,
+        channel=Channel.CHAT,
+        route="telegram",
+        status=status,
+        next_attempt_at=created_at,
+        created_at=created_at,
+    )
+
+
+# --- /health --------------------------------------------------------------------------
+
+
+async def test_health_is_ok_with_a_fresh_runner_tick(
+    db: str, clock: FakeClock, session: aiohttp.ClientSession
+) -> None:
+    async with serving(clock, last_tick=clock.now - timedelta(seconds=5)) as base:
+        status, body = await get_health(session, base)
+    assert status == 200
+    assert body == {"status": "ok", "database": "ok", "runner": "ok"}
+
+
+async def test_health_is_503_when_the_runner_tick_is_stale(
+    db: str, clock: FakeClock, session: aiohttp.ClientSession
+) -> None:
+    async with serving(clock, last_tick=clock.now - timedelta(seconds=125)) as base:
+        status, body = await get_health(session, base)
+    assert status == 503
+    assert body == {
+        "status": "unavailable",
+        "database": "ok",
+        "runner": "stale: last tick 125s ago",
+    }
+
+
+async def test_health_without_a_runner_in_this_process_is_ok(
+    db: str, clock: FakeClock, session: aiohttp.ClientSession
+) -> None:
+    async with serving(clock, with_runner=False) as base:
+        status, body = await get_health(session, base)
+    assert (status, body["runner"]) == (200, "not running in this process")
+
+
+async def test_health_gives_a_runner_one_max_age_to_make_its_first_tick(
+    db: str, clock: FakeClock, session: aiohttp.ClientSession
+) -> None:
+    async with serving(clock, last_tick=None) as base:
+        assert await get_health(session, base) == (
+            200,
+            {"status": "ok", "database": "ok", "runner": "starting"},
+        )
+        clock.advance(61)
+        status, body = await get_health(session, base)
+    assert (status, body["runner"]) == (503, "no tick in 61s since start")
+
+
+async def test_health_reports_an_unreachable_database_without_its_details(
+    db: str, clock: FakeClock, session: aiohttp.ClientSession
+) -> None:
+    failure = OSError("could not connect to postgres://monitor:s3cret@db.internal/monitor")
+    connection = connections.get("default")
+    async with serving(clock, last_tick=clock.now) as base:
+        with mock.patch.object(connection, "execute_query", side_effect=failure):
+            async with session.get(f"{base}/health") as response:
+                status, text = response.status, await response.text()
+    assert status == 503
+    assert "unreachable: OSError" in text
+    assert "s3cret" not in text
+    assert "db.internal" not in text
+
+
+# --- /metrics -------------------------------------------------------------------------
+
+
+async def test_metrics_expose_counters_and_queue_gauges_computed_at_scrape_time(
+    db: str, clock: FakeClock, session: aiohttp.ClientSession
+) -> None:
+    metrics = Metrics()
+    metrics.checks.labels("sandbox").inc(3)
+    async with serving(clock, last_tick=clock.now, metrics=metrics) as base:
+        empty = await scrape(session, base)
+        search = await make_search(next_check_at=clock.now - timedelta(seconds=90))
+        await make_search(next_check_at=clock.now + timedelta(seconds=600), name="later")
+        await make_alert(search, clock.now - timedelta(seconds=120), AlertStatus.PENDING)
+        await make_alert(search, clock.now - timedelta(seconds=30), AlertStatus.SENDING)
+        await make_alert(search, clock.now - timedelta(seconds=900), AlertStatus.SENT)
+        busy = await scrape(session, base)
+
+    assert empty['monitor_search_checks_total{marketplace="sandbox"}'] == 3
+    assert empty["monitor_due_queue_lag_seconds"] == 0
+    assert empty["monitor_outbox_depth"] == 0
+    assert empty["monitor_outbox_oldest_seconds"] == 0
+
+    assert busy["monitor_due_queue_lag_seconds"] == 90
+    assert busy["monitor_outbox_depth"] == 2  # the sent alert is no longer in the outbox
+    assert busy["monitor_outbox_oldest_seconds"] == 120
+
+
+async def test_metrics_still_serve_counters_when_the_database_fails(
+    db: str, clock: FakeClock, session: aiohttp.ClientSession
+) -> None:
+    metrics = Metrics()
+    metrics.matches.inc()
+    async with serving(clock, last_tick=clock.now, metrics=metrics) as base:
+        with mock.patch("web.metrics.outbox_depth", side_effect=OSError("db down")):
+            samples = await scrape(session, base)
+    assert samples["monitor_matches_total"] == 1
+    assert math.isnan(samples["monitor_outbox_depth"])
+
+
+# --- serving --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_serve_web_runs_until_cancelled_and_then_closes_its_port(
+    db: str, clock: FakeClock, session: aiohttp.ClientSession
+) -> None:
+    port = free_port()
+    app = build_web_app(metrics=Metrics(), health=HealthProbe(clock=clock), clock=clock)
+    task = asyncio.create_task(serve_web(app, "127.0.0.1", port))
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            assert (await get_health(session, base))[0] == 200
+            break
+        except aiohttp.ClientConnectionError:
+            await asyncio.sleep(0.02)
+    else:
+        pytest.fail("serve_web never started listening")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await get_health(session, base)

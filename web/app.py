@@ -1,0 +1,28 @@
+"""The web application factory.
+
+Each route module offers ``add_<name>_routes(app, …)`` that stores what its handlers need
+under typed ``web.AppKey``s and registers its routes; a new feature (Stripe webhook, click
+redirects, Telegram webhook) is one more module and one more call here.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from core.clock import Clock, utcnow
+from core.metrics import Metrics
+from web.health import HealthProbe, add_health_routes
+from web.keys import CLOCK, METRICS
+from web.metrics import add_metrics_routes
+
+
+def build_web_app(
+    *, metrics: Metrics, health: HealthProbe, clock: Clock = utcnow
+) -> web.Application:
+    """A new application; call once per ``metrics`` (its queue gauges join that registry)."""
+    app = web.Application()
+    app[METRICS] = metrics
+    app[CLOCK] = clock
+    add_health_routes(app, health)
+    add_metrics_routes(app)
+    return app
