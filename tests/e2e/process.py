@@ -45,11 +45,11 @@ class CliProcess:
         self.proc.stdin.write("".join(f"{line}\n" for line in lines).encode())
         await self.proc.stdin.drain()
 
-    async def read_until(self, text: str, timeout: float) -> str:
+    async def read_until(self, text: str, within: float) -> str:
         """Read output until ``text`` appears; fails with everything read so far."""
         assert self.proc and self.proc.stdout
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(within):
                 while text not in self.output:
                     chunk = await self.proc.stdout.read(4096)
                     if not chunk:
@@ -60,20 +60,20 @@ class CliProcess:
         assert text in self.output, f"{text!r} not seen; output was:\n{self.output}"
         return self.output
 
-    async def stop(self, signal_number: int, timeout: float = 15) -> int:
+    async def stop(self, signal_number: int, within: float = 15) -> int:
         assert self.proc
         if self.proc.returncode is None:
             self.proc.send_signal(signal_number)
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             rest, _ = await self.proc.communicate()
         self.output += rest.decode()
         assert self.proc.returncode is not None
         return self.proc.returncode
 
-    async def wait(self, timeout: float = 15) -> int:
+    async def wait(self, within: float = 15) -> int:
         """For a command that ends by itself: its exit code."""
         assert self.proc
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             rest, _ = await self.proc.communicate()
         self.output += rest.decode()
         assert self.proc.returncode is not None

@@ -30,17 +30,17 @@ async def demo() -> AsyncIterator[CliProcess]:
 
 @pytest.mark.timeout(90)
 async def test_demo_wizard_then_an_alert_for_a_new_listing(demo: CliProcess) -> None:
-    await demo.read_until("/newsearch", timeout=30)
+    await demo.read_until("/newsearch", within=30)
     await demo.send(*WIZARD[:5], "cheap")  # a bad price is asked again
-    await demo.read_until("Price must be a number like 150 or a range like 100-250", 10)
+    await demo.read_until("Price must be a number like 150 or a range like 100-250", within=10)
     await demo.send(*WIZARD[5:], "confirm")
-    await demo.read_until("#1 Cheap PS5 is live", timeout=15)
-    output = await demo.read_until("🆕 New match for Cheap PS5", timeout=40)
+    await demo.read_until("#1 Cheap PS5 is live", within=15)
+    output = await demo.read_until("🆕 New match for Cheap PS5", within=40)
     alert = output[output.index("🆕 New match") :]
     assert "/save" in alert and "/hide" in alert and "£" in alert
     number = alert.split("/save ")[1].split()[0]
     await demo.send(f"/save {number}", "/saved")
-    await demo.read_until("⭐ Saved listings", timeout=10)
+    await demo.read_until("⭐ Saved listings", within=10)
     assert await demo.stop(signal.SIGINT) == 0
     assert "Demo stopped." in demo.output
 
@@ -52,7 +52,7 @@ async def test_demo_stops_by_itself_and_survives_the_end_of_input() -> None:
     try:
         assert process.proc and process.proc.stdin
         process.proc.stdin.close()
-        assert await process.wait(timeout=30) == 0
+        assert await process.wait(within=30) == 0
         assert "input ended; still watching" in process.output
         assert "Demo stopped." in process.output
     finally:
@@ -71,7 +71,7 @@ async def test_run_serves_health_and_metrics_and_stops_on_sigterm(tmp_path: Path
         process = CliProcess("run", env=env, cwd=str(tmp_path))
         await process.start()
         try:
-            output = await process.read_until("web: listening", timeout=30)
+            output = await process.read_until("web: listening", within=30)
             assert "runner: started; marketplaces: sandbox" in output
             assert "telegram: skipped (TELEGRAM_BOT_TOKEN is not set)" in output
             async with aiohttp.ClientSession() as http:
@@ -90,7 +90,7 @@ async def test_migrate_creates_the_schema(tmp_path: Path) -> None:
     process = CliProcess("migrate", env={"DATABASE_URL": f"sqlite://{path}"}, cwd=str(tmp_path))
     await process.start()
     try:
-        assert await process.wait(timeout=30) == 0
+        assert await process.wait(within=30) == 0
     finally:
         await process.kill()
     assert "Migrations applied." in process.output
@@ -103,7 +103,7 @@ async def test_bad_setting_fails_fast_naming_it(tmp_path: Path) -> None:
     process = CliProcess("run", env={"WEB_PORT": "eighty"}, cwd=str(tmp_path))
     await process.start()
     try:
-        assert await process.wait(timeout=20) == 2
+        assert await process.wait(within=20) == 2
     finally:
         await process.kill()
     assert "WEB_PORT: Input should be a valid integer" in process.output
