@@ -39,6 +39,8 @@ class Account(Model):
     # Quiet hours as minutes after local midnight; both null = no quiet hours.
     quiet_start_minute = fields.IntField(null=True)
     quiet_end_minute = fields.IntField(null=True)
+    # One-click unsubscribe from email alerts (the signed link in every alert email).
+    email_unsubscribed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -101,6 +103,8 @@ class Search(Model):
     last_checked_at = fields.DatetimeField(null=True)
     last_error: str | None = fields.TextField(null=True)
     consecutive_failures = fields.IntField(default=0)
+    # Set when the user was told the search cannot run; cleared (and told) on recovery.
+    failure_notified_at = fields.DatetimeField(null=True)
     checks_count = fields.IntField(default=0)
     matches_count = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -184,6 +188,9 @@ class Alert(Model):
     last_error = fields.TextField(null=True)
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
+    provider_message_id = fields.CharField(max_length=128, null=True)
+    # Unguessable token of the /r/<token> click-through link (email and SMS alerts).
+    click_token = fields.CharField(max_length=64, null=True, unique=True)
     clicked_at = fields.DatetimeField(null=True)
 
     class Meta:
@@ -219,3 +226,41 @@ class StripeEvent(Model):
 
     class Meta:
         table = "stripe_event"
+
+
+class VerificationCode(Model):
+    """A code sent to an email address or phone number (or a test webhook) to prove it."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="verification_codes", on_delete=fields.CASCADE
+    )
+    channel = fields.CharEnumField(Channel, max_length=16)
+    target = fields.CharField(max_length=2048)
+    code_hash = fields.CharField(max_length=128)
+    attempts = fields.IntField(default=0)
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "verification_code"
+        indexes = (Index(fields=("account_id", "channel", "created_at"), name="verif_idx"),)
+
+
+class MarketplaceState(Model):
+    """Per-marketplace health shared by every process: circuit breaker and quota counters."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=32, unique=True)
+    breaker = fields.CharField(max_length=16, default="closed")  # closed / open / half_open
+    open_until = fields.DatetimeField(null=True)
+    consecutive_failures = fields.IntField(default=0)
+    last_success_at = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+    last_error_at = fields.DatetimeField(null=True)
+    quota_day = fields.CharField(max_length=10, default="")  # UTC date the counter is for
+    quota_used = fields.IntField(default=0)
+
+    class Meta:
+        table = "marketplace_state"
