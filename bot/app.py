@@ -10,7 +10,7 @@ import asyncio
 import logging
 import signal
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,7 @@ import aiohttp
 
 from bot.console import CONSOLE_CHAT_ID, ConsoleChat, ConsoleNotifier
 from bot.conversation import ChatServices, ChatSession
+from bot.frontends import ChatFrontend
 from bot.settings import Settings
 from core import accounts, templates
 from core.db import is_sqlite, open_database
@@ -49,12 +50,37 @@ class Monitor:
     notifiers: dict[str, Notifier] = field(default_factory=dict)
 
 
+# --- adapters, one builder each: the only place concrete adapters are chosen -------------
+
+
 def build_marketplaces(settings: Settings, http: aiohttp.ClientSession) -> dict[str, Marketplace]:
-    """Every marketplace whose settings are present; the others are reported as skipped."""
+    """Every marketplace whose settings are present; `run` reports the others as skipped."""
     found: dict[str, Marketplace] = {}
     if settings.sandbox_url is not None:
         found["sandbox"] = SandboxMarketplace(http, str(settings.sandbox_url).rstrip("/"))
     return found
+
+
+def build_delivery_notifiers(
+    settings: Settings, http: aiohttp.ClientSession
+) -> tuple[dict[str, Notifier], list[str]]:
+    """Email / SMS / webhook notifiers that are configured, and a line for each one skipped."""
+    return {}, ["email, sms, webhook: not available yet"]
+
+
+def build_chat_frontends(
+    settings: Settings, http: aiohttp.ClientSession, services: ChatServices
+) -> tuple[list[ChatFrontend], list[str]]:
+    """The chat bots whose tokens are set, and a line for each one skipped."""
+    skipped = []
+    if settings.telegram_bot_token is None:
+        skipped.append("telegram: skipped (TELEGRAM_BOT_TOKEN is not set)")
+    if settings.discord_bot_token is None:
+        skipped.append("discord: skipped (DISCORD_BOT_TOKEN is not set)")
+    return [], skipped
+
+
+# --- the process ---------------------------------------------------------------------------
 
 
 def build_monitor(
@@ -105,22 +131,36 @@ async def run_service(settings: Settings) -> None:
         await templates.seed_templates()
         http = await stack.enter_async_context(aiohttp.ClientSession(timeout=HTTP_TIMEOUT))
         marketplaces = build_marketplaces(settings, http)
-        monitor = build_monitor(settings, marketplaces, {}, TierTable.default())
-        _report_components(settings, marketplaces, monitor)
+        notifiers, skipped = build_delivery_notifiers(settings, http)
+        monitor = build_monitor(settings, marketplaces, notifiers, TierTable.default())
+        services = ChatServices(monitor.searches, monitor.runner.prime)
+        frontends, skipped_chats = build_chat_frontends(settings, http, services)
+        for frontend in frontends:
+            monitor.dispatcher.add_notifier(frontend.name, frontend.notifier)
+            monitor.notifiers[frontend.name] = frontend.notifier
+        _report_components(settings, marketplaces, monitor, frontends, skipped + skipped_chats)
         health = HealthProbe(runner_last_tick=lambda: monitor.runner.last_tick_at)
-        web_app = build_web_app(metrics=monitor.metrics, health=health)
-        await _supervise(
-            {
-                "runner": monitor.runner.run,
-                "dispatcher": monitor.dispatcher.run,
-                "web": lambda: serve_web(web_app, settings.web_host, settings.web_port),
-            }
+        web_app = build_web_app(
+            metrics=monitor.metrics,
+            health=health,
+            extra_routes=[f.add_web_routes for f in frontends],
         )
+        jobs: dict[str, Callable[[], Awaitable[None]]] = {
+            "runner": monitor.runner.run,
+            "dispatcher": monitor.dispatcher.run,
+            "web": lambda: serve_web(web_app, settings.web_host, settings.web_port),
+        }
+        jobs.update({f.name: f.run for f in frontends})
+        await _supervise(jobs)
     _announce("Stopped cleanly.")
 
 
 def _report_components(
-    settings: Settings, marketplaces: Mapping[str, Marketplace], monitor: Monitor
+    settings: Settings,
+    marketplaces: Mapping[str, Marketplace],
+    monitor: Monitor,
+    frontends: Sequence[ChatFrontend],
+    skipped: Sequence[str],
 ) -> None:
     database = "SQLite" if settings.is_sqlite else "Postgres"
     _announce(f"database: {database}, migrations applied")
@@ -128,10 +168,10 @@ def _report_components(
     _announce(f"runner: started; marketplaces: {names}")
     _announce(f"dispatcher: started; channels: {', '.join(monitor.notifiers) or 'none yet'}")
     _announce(f"web: listening on http://{settings.web_host}:{settings.web_port}")
-    if settings.telegram_bot_token is None:
-        _announce("telegram: skipped (TELEGRAM_BOT_TOKEN is not set)")
-    if settings.discord_bot_token is None:
-        _announce("discord: skipped (DISCORD_BOT_TOKEN is not set)")
+    for frontend in frontends:
+        _announce(f"{frontend.name}: started")
+    for line in skipped:
+        _announce(line)
     if settings.stripe_secret_key is None:
         _announce("billing: skipped (STRIPE_SECRET_KEY is not set)")
 

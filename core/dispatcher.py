@@ -53,6 +53,10 @@ class Dispatcher:
         self.rng = rng or random.Random()
         self._sends = asyncio.Semaphore(self.options.max_concurrent_sends)
 
+    def add_notifier(self, route: str, notifier: Notifier) -> None:
+        """Deliver alerts of ``route`` (a chat platform or a channel) through ``notifier``."""
+        self.notifiers[route] = notifier
+
     async def run(self) -> None:
         while True:
             try:

@@ -7,6 +7,8 @@ redirects, Telegram webhook) is one more module and one more call here.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from aiohttp import web
 
 from core.clock import Clock, utcnow
@@ -15,14 +17,26 @@ from web.health import HealthProbe, add_health_routes
 from web.keys import CLOCK, METRICS
 from web.metrics import add_metrics_routes
 
+RouteAdder = Callable[[web.Application], None]
+
 
 def build_web_app(
-    *, metrics: Metrics, health: HealthProbe, clock: Clock = utcnow
+    *,
+    metrics: Metrics,
+    health: HealthProbe,
+    clock: Clock = utcnow,
+    extra_routes: Sequence[RouteAdder] = (),
 ) -> web.Application:
-    """A new application; call once per ``metrics`` (its queue gauges join that registry)."""
+    """A new application; call once per ``metrics`` (its queue gauges join that registry).
+
+    ``extra_routes`` lets the composition root mount adapters' routes (a chat platform's
+    webhook, say) without web/ importing those adapters.
+    """
     app = web.Application()
     app[METRICS] = metrics
     app[CLOCK] = clock
     add_health_routes(app, health)
     add_metrics_routes(app)
+    for add_routes in extra_routes:
+        add_routes(app)
     return app
