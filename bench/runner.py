@@ -243,7 +243,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--db", action="append", choices=["sqlite", "postgres"])
-    asyncio.run(main_async(parser.parse_args()))
+    args = parser.parse_args()
+    if args.db and len(args.db) > 1:
+        # One process per database: Tortoise keeps per-model SQL built for the first backend,
+        # and each run's peak RSS and CPU should be its own.
+        for kind in args.db:
+            rest = [a for a in sys.argv[1:] if a not in ("--db", *args.db)]
+            subprocess.run([sys.executable, __file__, *rest, "--db", kind], check=True)
+        return
+    asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ class Criteria:
     condition: Condition = Condition.ANY
     category: str = ""
     max_age_hours: int | None = None
-    extra: dict[str, str] = field(default_factory=dict)  # marketplace-specific (site, city…)
+    # Marketplace-specific fields, keyed "<marketplace>.<field>" (e.g. "craigslist.site").
+    extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.keywords.strip():
@@ -94,6 +95,17 @@ class Criteria:
             min_price=self.min_price,
             max_price=self.max_price,
             condition=self.condition,
+            extra=self.extras_for(marketplace),
+        )
+
+    def extras_for(self, marketplace: str) -> tuple[tuple[str, str], ...]:
+        """``marketplace``'s own extra fields, without the prefix: other sites' don't split
+        the coalescing of this one's fetches."""
+        prefix = f"{marketplace}."
+        return tuple(
+            sorted(
+                (k.removeprefix(prefix), v) for k, v in self.extra.items() if k.startswith(prefix)
+            )
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -46,6 +47,34 @@ class MarketplaceQuery:
     max_price: Decimal | None = None
     condition: Condition = Condition.ANY
     limit: int = 50
+    # This marketplace's own fields from ``Criteria.extra`` (e.g. Craigslist's site), as
+    # sorted pairs so the query stays hashable and equal queries still coalesce.
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def option(self, key: str, default: str = "") -> str:
+        """The marketplace-specific field ``key`` (``Criteria.extra["<marketplace>.<key>"]``)."""
+        return dict(self.extra).get(key, default)
+
+
+def _stripped(answer: str) -> str:
+    return answer.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class MarketplaceQuestion:
+    """Something one marketplace needs beyond the common criteria (e.g. Craigslist's site).
+
+    An adapter lists these in an optional ``questions`` attribute; the wizard asks each for
+    the marketplaces a search uses and stores the answer in
+    ``Criteria.extra["<marketplace>.<key>"]``. ``parse`` normalises an answer or raises
+    ``ValueError`` whose message tells the user what is accepted.
+    """
+
+    key: str
+    label: str  # short, for the wizard's summary: "Craigslist site"
+    prompt: str
+    parse: Callable[[str], str] = _stripped
+    suggestions: tuple[tuple[str, str], ...] = ()  # (label, value) buttons; typing is fine
 
 
 @runtime_checkable

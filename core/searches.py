@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -12,6 +12,7 @@ from core.criteria import Criteria
 from core.enums import Channel, SearchStatus, Tier
 from core.errors import Forbidden, InvalidCriteria, NotFound, TierLimitExceeded
 from core.models import Account, Destination, Search
+from core.ports import MarketplaceQuestion
 from core.tiers import SLOWEST_INTERVAL_SECONDS, TierTable, describe_interval
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,12 @@ class SearchService:
         self.tiers = tiers
         self.marketplaces = tuple(marketplaces)
         self.clock = clock
+        # Given the adapters themselves, keep what each asks beyond the common criteria.
+        self.questions: dict[str, tuple[MarketplaceQuestion, ...]] = (
+            {name: tuple(getattr(m, "questions", ())) for name, m in marketplaces.items()}
+            if isinstance(marketplaces, Mapping)
+            else {}
+        )
 
     async def create(
         self, account: Account, destination: Destination, draft: SearchDraft
