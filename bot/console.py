@@ -15,7 +15,7 @@ from typing import TextIO
 
 from bot.conversation import ChatSession, Reply, alert_lines
 from core.clock import Clock, utcnow
-from core.ports import AlertMessage, DeliveryResult
+from core.ports import AlertMessage, DeliveryResult, NoticeMessage
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,11 @@ class ConsoleNotifier:
         self.out.write(f"\n{text}\n    /save {n} · /hide {n}\n")
         self.out.flush()
         return DeliveryResult(provider_message_id=str(n))
+
+    async def send_notice(self, notice: NoticeMessage) -> DeliveryResult:
+        self.out.write(f"\nℹ️ {notice.text}\n")
+        self.out.flush()
+        return DeliveryResult(provider_message_id=f"notice-{notice.notice_id}")
 
 
 def render(reply: Reply) -> str:

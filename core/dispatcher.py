@@ -14,9 +14,17 @@ from core.clock import Clock, utcnow
 from core.enums import AlertStatus, MatchStatus
 from core.errors import DeliveryError
 from core.metrics import Metrics
-from core.models import Alert
-from core.outbox import alert_message, claim_due, mark_final, mark_retry, mark_sent
-from core.ports import Notifier
+from core.models import Alert, Notice
+from core.outbox import (
+    alert_message,
+    claim_due,
+    claim_due_notices,
+    mark_final,
+    mark_retry,
+    mark_sent,
+    notice_message,
+)
+from core.ports import ChatNotifier, Notifier
 
 logger = logging.getLogger(__name__)
 
@@ -68,18 +76,42 @@ class Dispatcher:
                 await asyncio.sleep(self.options.idle_sleep_seconds)
 
     async def tick(self) -> int:
-        """Claim one batch of due alerts and try each once. Returns how many were claimed."""
+        """Claim one batch of due alerts (and notices) and try each once; returns the count."""
         if not self.notifiers:
             return 0
+        limit, lease = self.options.batch_size, self.options.lease_seconds
+        skip_locked = self.options.skip_locked
         alerts = await claim_due(
             list(self.notifiers),
             self.clock(),
-            limit=self.options.batch_size,
-            lease_seconds=self.options.lease_seconds,
-            skip_locked=self.options.skip_locked,
+            limit=limit,
+            lease_seconds=lease,
+            skip_locked=skip_locked,
         )
-        await asyncio.gather(*(self._deliver(alert) for alert in alerts))
-        return len(alerts)
+        chats = [r for r, n in self.notifiers.items() if isinstance(n, ChatNotifier)]
+        notices = await claim_due_notices(
+            chats, self.clock(), limit=limit, lease_seconds=lease, skip_locked=skip_locked
+        )
+        await asyncio.gather(
+            *(self._deliver(alert) for alert in alerts),
+            *(self._deliver_notice(notice) for notice in notices),
+        )
+        return len(alerts) + len(notices)
+
+    async def _deliver_notice(self, notice: Notice) -> None:
+        notifier = self.notifiers[notice.route]
+        assert isinstance(notifier, ChatNotifier)
+        async with self._sends:
+            try:
+                await notifier.send_notice(notice_message(notice))
+            except DeliveryError as exc:
+                await self._failed(notice, exc)
+                return
+            except Exception as exc:  # an unexpected notifier bug is retried, not lost
+                logger.exception("notice %s: notifier %s crashed", notice.id, notice.route)
+                await self._failed(notice, DeliveryError(f"internal error: {exc}"))
+                return
+        await mark_sent(notice, self.clock())
 
     async def _deliver(self, alert: Alert) -> None:
         reason = _cancel_reason(alert)
@@ -102,21 +134,23 @@ class Dispatcher:
         self.metrics.alerts_sent.labels(alert.route).inc()
         self.metrics.delivery_latency.observe((now - alert.created_at).total_seconds())
 
-    async def _failed(self, alert: Alert, exc: DeliveryError) -> None:
-        attempts = alert.attempts + 1
+    async def _failed(self, row: Alert | Notice, exc: DeliveryError) -> None:
+        attempts = row.attempts + 1
         permanent = exc.permanent or attempts >= self.options.max_attempts
-        self.metrics.alert_failures.labels(alert.route, str(permanent).lower()).inc()
+        self.metrics.alert_failures.labels(row.route, str(permanent).lower()).inc()
+        about = f"search {row.match.search_id}" if isinstance(row, Alert) else "notice"  # type: ignore[attr-defined]
         logger.warning(
-            "alert %s (search %s) via %s failed, attempt %s%s: %s",
-            alert.id,
-            alert.match.search_id,  # type: ignore[attr-defined]
-            alert.route,
+            "%s %s (%s) via %s failed, attempt %s%s: %s",
+            type(row).__name__.lower(),
+            row.id,
+            about,
+            row.route,
             attempts,
             " (giving up)" if permanent else "",
             exc,
         )
         if permanent:
-            await mark_final(alert, AlertStatus.FAILED, str(exc))
+            await mark_final(row, AlertStatus.FAILED, str(exc))
             return
         delay = backoff_delay(
             attempts,
@@ -124,7 +158,7 @@ class Dispatcher:
             cap=self.options.retry_cap_seconds,
             rng=self.rng,
         )
-        await mark_retry(alert, str(exc), self.clock() + timedelta(seconds=delay))
+        await mark_retry(row, str(exc), self.clock() + timedelta(seconds=delay))
 
 
 def _cancel_reason(alert: Alert) -> str:

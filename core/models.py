@@ -95,6 +95,8 @@ class Search(Model):
     channels: list[str] = fields.JSONField()
     status = fields.CharEnumField(SearchStatus, default=SearchStatus.ACTIVE, max_length=16)
     interval_seconds = fields.IntField()
+    # Digest of the upstream requests: searches with equal keys share fetches and due times.
+    fetch_key = fields.CharField(max_length=32, default="")
     next_check_at = fields.DatetimeField()
     # A worker that claims the search holds it until then; an expired lease is claimable again.
     lease_until = fields.DatetimeField(null=True)
@@ -112,7 +114,10 @@ class Search(Model):
 
     class Meta:
         table = "search"
-        indexes = (Index(fields=("status", "next_check_at"), name="search_due_idx"),)
+        indexes = (
+            Index(fields=("status", "next_check_at"), name="search_due_idx"),
+            Index(fields=("fetch_key",), name="search_fetch_key_idx"),
+        )
 
 
 class Listing(Model):
@@ -264,3 +269,30 @@ class MarketplaceState(Model):
 
     class Meta:
         table = "marketplace_state"
+
+
+class Notice(Model):
+    """A chat message about the service itself (a search that cannot run, a failed channel).
+
+    Delivered through the same lease-and-retry path as alerts; ``key`` makes queuing the same
+    notice twice (by two processes, or a retry) a no-op.
+    """
+
+    id = fields.IntField(primary_key=True)
+    destination: fields.ForeignKeyRelation[Destination] = fields.ForeignKeyField(
+        "models.Destination", related_name="notices", on_delete=fields.CASCADE
+    )
+    route = fields.CharField(max_length=16)
+    key = fields.CharField(max_length=128, unique=True)
+    text = fields.TextField()
+    status = fields.CharEnumField(AlertStatus, default=AlertStatus.PENDING, max_length=16)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    lease_until = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "notice"
+        indexes = (Index(fields=("status", "route", "next_attempt_at"), name="notice_due_idx"),)

@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from core.enums import AlertKind, AlertStatus, Channel
 from core.listings import listing_data
-from core.models import Alert, Match
-from core.ports import AlertMessage, AlertTarget
+from core.models import Alert, Destination, Match, Notice
+from core.ports import AlertMessage, AlertTarget, NoticeMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,9 @@ def alert_rows(
     return rows
 
 
+Deliverable = TypeVar("Deliverable", Alert, Notice)
+
+
 def _claimable(routes: Sequence[str], now: datetime) -> Q:
     pending = Q(status=AlertStatus.PENDING, next_attempt_at__lte=now)
     # A row left SENDING by a worker that died is claimable again once its lease ran out.
@@ -68,23 +72,51 @@ def _claimable(routes: Sequence[str], now: datetime) -> Q:
     return Q(pending | abandoned, route__in=list(routes))
 
 
-async def claim_due(
-    routes: Sequence[str], now: datetime, *, limit: int, lease_seconds: float, skip_locked: bool
-) -> list[Alert]:
-    """Mark up to ``limit`` due alerts as SENDING under a lease and return them."""
+async def _claim_ids(
+    model: type[Deliverable],
+    routes: Sequence[str],
+    now: datetime,
+    *,
+    limit: int,
+    lease_seconds: float,
+    skip_locked: bool,
+) -> list[int]:
+    """Mark up to ``limit`` due rows of ``model`` as SENDING under a lease; return their ids."""
     async with in_transaction():
-        query = Alert.filter(_claimable(routes, now)).order_by("next_attempt_at").limit(limit)
+        query = model.filter(_claimable(routes, now)).order_by("next_attempt_at").limit(limit)
         if skip_locked:
             query = query.select_for_update(skip_locked=True)
         ids = [row.id for row in await query.only("id")]
-        if not ids:
-            return []
-        await Alert.filter(id__in=ids).update(
-            status=AlertStatus.SENDING, lease_until=now + timedelta(seconds=lease_seconds)
-        )
+        if ids:
+            await model.filter(id__in=ids).update(
+                status=AlertStatus.SENDING, lease_until=now + timedelta(seconds=lease_seconds)
+            )
+    return ids
+
+
+async def claim_due(
+    routes: Sequence[str], now: datetime, *, limit: int, lease_seconds: float, skip_locked: bool
+) -> list[Alert]:
+    """Lease up to ``limit`` due alerts, with what rendering them needs."""
+    ids = await _claim_ids(
+        Alert, routes, now, limit=limit, lease_seconds=lease_seconds, skip_locked=skip_locked
+    )
+    if not ids:
+        return []
     return await Alert.filter(id__in=ids).select_related(
         "match__listing", "match__search__destination"
     )
+
+
+async def claim_due_notices(
+    routes: Sequence[str], now: datetime, *, limit: int, lease_seconds: float, skip_locked: bool
+) -> list[Notice]:
+    ids = await _claim_ids(
+        Notice, routes, now, limit=limit, lease_seconds=lease_seconds, skip_locked=skip_locked
+    )
+    if not ids:
+        return []
+    return await Notice.filter(id__in=ids).select_related("destination")
 
 
 def alert_message(alert: Alert) -> AlertMessage:
@@ -109,25 +141,55 @@ def alert_message(alert: Alert) -> AlertMessage:
     )
 
 
-async def mark_sent(alert: Alert, now: datetime) -> None:
-    await Alert.filter(id=alert.id).update(
-        status=AlertStatus.SENT, sent_at=now, attempts=alert.attempts + 1, lease_until=None
+async def mark_sent(row: Alert | Notice, now: datetime) -> None:
+    await type(row).filter(id=row.id).update(
+        status=AlertStatus.SENT, sent_at=now, attempts=row.attempts + 1, lease_until=None
     )
 
 
-async def mark_retry(alert: Alert, error: str, retry_at: datetime) -> None:
-    await Alert.filter(id=alert.id).update(
+async def mark_retry(row: Alert | Notice, error: str, retry_at: datetime) -> None:
+    await type(row).filter(id=row.id).update(
         status=AlertStatus.PENDING,
-        attempts=alert.attempts + 1,
+        attempts=row.attempts + 1,
         next_attempt_at=retry_at,
         last_error=error[:1000],
         lease_until=None,
     )
 
 
-async def mark_final(alert: Alert, status: AlertStatus, reason: str) -> None:
-    await Alert.filter(id=alert.id).update(
-        status=status, attempts=alert.attempts + 1, last_error=reason[:1000], lease_until=None
+async def mark_final(row: Alert | Notice, status: AlertStatus, reason: str) -> None:
+    await type(row).filter(id=row.id).update(
+        status=status, attempts=row.attempts + 1, last_error=reason[:1000], lease_until=None
+    )
+
+
+def notice_message(notice: Notice) -> NoticeMessage:
+    destination = notice.destination
+    return NoticeMessage(
+        notice_id=notice.id,
+        target=AlertTarget(
+            platform=destination.platform,
+            chat_id=destination.chat_id,
+            account_id=destination.account_id,  # type: ignore[attr-defined]
+        ),
+        text=notice.text,
+    )
+
+
+async def queue_notice(destination: Destination, key: str, text: str, now: datetime) -> None:
+    """Queue ``text`` for the chat once per ``key`` (a second call with the key does nothing)."""
+    await Notice.bulk_create(
+        [
+            Notice(
+                destination_id=destination.id,
+                route=destination.platform.value,
+                key=key[:128],
+                text=text,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        ],
+        ignore_conflicts=True,
     )
 
 

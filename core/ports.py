@@ -131,6 +131,22 @@ class Notifier(Protocol):
     async def send(self, alert: AlertMessage) -> DeliveryResult: ...
 
 
+@dataclass(frozen=True, slots=True)
+class NoticeMessage:
+    """A message about the service itself, to one chat (not about a listing)."""
+
+    notice_id: int
+    target: AlertTarget
+    text: str
+
+
+@runtime_checkable
+class ChatNotifier(Notifier, Protocol):
+    """A chat platform's notifier also delivers notices to its chats."""
+
+    async def send_notice(self, notice: NoticeMessage) -> DeliveryResult: ...
+
+
 @runtime_checkable
 class PaymentGateway(Protocol):
     """Billing's side of paid tiers (Stripe). Implemented by billing/."""

@@ -18,6 +18,7 @@ from tortoise import Tortoise, connections
 from core.db import migrate, open_database
 
 TABLES = (
+    "notice",
     "verification_code",
     "marketplace_state",
     "alert",

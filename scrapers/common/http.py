@@ -82,6 +82,7 @@ async def fetch(
     params: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
     data: Any = None,
+    auth: aiohttp.BasicAuth | None = None,
     limiter: SiteRateLimiter | None = None,
 ) -> HttpResult:
     """Send one request through the shared ``session`` (after ``limiter``'s slot, if any).
@@ -95,7 +96,7 @@ async def fetch(
         await limiter.acquire()
     try:
         async with session.request(
-            method, url, params=params, headers=headers, data=data, timeout=deadline
+            method, url, params=params, headers=headers, data=data, auth=auth, timeout=deadline
         ) as response:
             body = await _read_capped(response, marketplace)
             result = HttpResult(
