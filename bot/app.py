@@ -23,7 +23,7 @@ from bot.conversation import ChatServices, ChatSession
 from bot.frontends import ChatFrontend
 from bot.settings import Settings
 from core import accounts, templates
-from core.db import is_sqlite, open_database
+from core.db import is_sqlite, open_database, sqlite_single_process
 from core.dispatcher import Dispatcher, DispatcherOptions
 from core.enums import Platform, Tier
 from core.metrics import Metrics
@@ -91,7 +91,8 @@ def build_monitor(
 ) -> Monitor:
     metrics = Metrics()
     postgres = not is_sqlite(settings.database_url)
-    runner = Runner(marketplaces, options=RunnerOptions(skip_locked=postgres), metrics=metrics)
+    options = RunnerOptions(skip_locked=postgres, max_concurrent_writes=4 if postgres else 1)
+    runner = Runner(marketplaces, options=options, metrics=metrics)
     dispatcher = Dispatcher(
         notifiers, options=DispatcherOptions(skip_locked=postgres), metrics=metrics
     )
@@ -124,9 +125,16 @@ def _announce(line: str) -> None:
     print(line, flush=True)
 
 
-async def run_service(settings: Settings) -> None:
-    """`marketplace-monitor run`: migrations, runner, dispatcher, web, and each chat bot."""
+ROLES = ("runner", "dispatcher", "web", "bots")
+
+
+async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
+    """`marketplace-monitor run`: migrations, runner, dispatcher, web, and each chat bot.
+
+    ``roles`` lets an operator scale each part on its own machines (Postgres only).
+    """
     async with AsyncExitStack() as stack:
+        stack.enter_context(sqlite_single_process(settings.database_url))
         await stack.enter_async_context(open_database(settings.database_url))
         await templates.seed_templates()
         http = await stack.enter_async_context(aiohttp.ClientSession(timeout=HTTP_TIMEOUT))
@@ -138,8 +146,11 @@ async def run_service(settings: Settings) -> None:
         for frontend in frontends:
             monitor.dispatcher.add_notifier(frontend.name, frontend.notifier)
             monitor.notifiers[frontend.name] = frontend.notifier
-        _report_components(settings, marketplaces, monitor, frontends, skipped + skipped_chats)
-        health = HealthProbe(runner_last_tick=lambda: monitor.runner.last_tick_at)
+        _report_components(
+            settings, marketplaces, monitor, frontends, skipped + skipped_chats, roles
+        )
+        runner_tick = (lambda: monitor.runner.last_tick_at) if "runner" in roles else None
+        health = HealthProbe(runner_last_tick=runner_tick)
         web_app = build_web_app(
             metrics=monitor.metrics,
             health=health,
@@ -150,7 +161,9 @@ async def run_service(settings: Settings) -> None:
             "dispatcher": monitor.dispatcher.run,
             "web": lambda: serve_web(web_app, settings.web_host, settings.web_port),
         }
-        jobs.update({f.name: f.run for f in frontends})
+        jobs = {name: job for name, job in jobs.items() if name in roles}
+        if "bots" in roles:
+            jobs.update({f.name: f.run for f in frontends})
         await _supervise(jobs)
     _announce("Stopped cleanly.")
 
@@ -161,15 +174,22 @@ def _report_components(
     monitor: Monitor,
     frontends: Sequence[ChatFrontend],
     skipped: Sequence[str],
+    roles: Sequence[str],
 ) -> None:
-    database = "SQLite" if settings.is_sqlite else "Postgres"
+    database = "SQLite (one process)" if settings.is_sqlite else "Postgres"
     _announce(f"database: {database}, migrations applied")
     names = ", ".join(marketplaces) or "none (set SANDBOX_URL or a marketplace's credentials)"
-    _announce(f"runner: started; marketplaces: {names}")
-    _announce(f"dispatcher: started; channels: {', '.join(monitor.notifiers) or 'none yet'}")
-    _announce(f"web: listening on http://{settings.web_host}:{settings.web_port}")
+    channels = ", ".join(monitor.notifiers) or "none yet"
+    started = {
+        "runner": f"runner: started; marketplaces: {names}",
+        "dispatcher": f"dispatcher: started; channels: {channels}",
+        "web": f"web: listening on http://{settings.web_host}:{settings.web_port}",
+    }
+    for role, line in started.items():
+        _announce(line if role in roles else f"{role}: skipped (not in --only)")
     for frontend in frontends:
-        _announce(f"{frontend.name}: started")
+        _announce(f"{frontend.name}: started" if "bots" in roles else
+                  f"{frontend.name}: skipped (not in --only)")  # fmt: skip
     for line in skipped:
         _announce(line)
     if settings.stripe_secret_key is None:

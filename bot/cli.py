@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bot.app import DemoOptions, run_demo, run_service
+from bot.app import ROLES, DemoOptions, run_demo, run_service
 from bot.logs import configure_logging
 from bot.settings import Settings, load_settings
 from core.db import open_database
@@ -28,12 +28,20 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser(
+    run = commands.add_parser(
         "run",
         help="run everything that is configured: migrations, runner, alerts, web, chat bots",
         description="Apply migrations, then run the runner, the alert dispatcher, the web "
         "server and every chat bot whose token is set. One line per component says what "
         "started or why it was skipped. SIGINT/SIGTERM stop it cleanly.",
+    )
+    run.add_argument(
+        "--only",
+        type=_roles,
+        default=list(ROLES),
+        metavar="ROLES",
+        help="run only these parts, comma-separated from: " + ", ".join(ROLES) + " (default: "
+        "all). On Postgres, start as many processes of each part as you need.",
     )
     demo = commands.add_parser(
         "demo",
@@ -88,6 +96,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _roles(text: str) -> list[str]:
+    roles = [r.strip() for r in text.split(",") if r.strip()]
+    unknown = [r for r in roles if r not in ROLES]
+    if not roles or unknown:
+        raise argparse.ArgumentTypeError(
+            f"choose from {', '.join(ROLES)} (got {', '.join(unknown) or 'nothing'})"
+        )
+    return roles
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -110,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "run":
-        await run_service(settings)
+        await run_service(settings, args.only)
     elif args.command == "demo":
         options = DemoOptions(
             duration_seconds=args.duration,

@@ -27,6 +27,7 @@ from core.errors import (
     RateLimited,
     TierLimitExceeded,
     Unavailable,
+    VerificationFailed,
 )
 from core.ports import (
     AlertMessage,
@@ -69,4 +70,5 @@ __all__ = [
     "Tier",
     "TierLimitExceeded",
     "Unavailable",
+    "VerificationFailed",
 ]

@@ -31,6 +31,7 @@ class CheckResult:
     new_matches: int = 0
     alerts_queued: int = 0
     preview: list[ListingData] = field(default_factory=list)
+    seen_at: datetime | None = None  # when the listings were stored: the priming watermark
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,27 +50,29 @@ async def record_fetch(
     """Store ``fetched`` and turn it into matches and alerts for each of ``searches``.
 
     ``platforms`` maps search id → its destination's platform (where chat alerts go).
-    A search that is not yet primed records what it matches as baseline (already seen):
-    no alerts, only a preview of the newest few.
+
+    What counts as new: a listing we first saw after the search was primed. Priming (the
+    search's first fetch) only sets that watermark and returns the newest few matches as a
+    preview, so a new search brings no flood of old listings and stores no row for them.
     """
     rows = await upsert_listings(fetched, now)
     data_by_key = {(d.marketplace, d.external_id): d for d in fetched}
-    candidates = [
-        _Candidate(search, row, data_by_key[(row.marketplace, row.external_id)])
-        for search in searches
-        for row in _matching_rows(search, rows, data_by_key, now)
-    ]
-    results = {s.id: CheckResult(s.id) for s in searches}
+    results = {s.id: CheckResult(s.id, seen_at=now) for s in searches}
+    candidates = []
+    for search in searches:
+        matching = [
+            _Candidate(search, row, data_by_key[(row.marketplace, row.external_id)])
+            for row in _matching_rows(search, rows, data_by_key, now)
+        ]
+        if search.primed_at is None:
+            results[search.id].preview = _newest([c.data for c in matching])
+        else:
+            candidates.extend(matching)
     async with in_transaction():
         existing = await _existing_matches(candidates)
         intents = await _create_new_matches(candidates, existing, results)
         intents += await _price_drops(candidates, existing)
         await _queue(intents, searches, platforms, now, results)
-    for search in searches:
-        if not search.primed:
-            results[search.id].preview = _newest(
-                [c.data for c in candidates if c.search.id == search.id]
-            )
     return results
 
 
@@ -102,17 +105,18 @@ async def _create_new_matches(
     existing: dict[tuple[int, int], Match],
     results: dict[int, CheckResult],
 ) -> list[AlertIntent]:
-    fresh = [c for c in candidates if (c.search.id, c.listing.id) not in existing]
+    fresh = [
+        c
+        for c in candidates
+        if (c.search.id, c.listing.id) not in existing
+        and c.search.primed_at is not None
+        and c.listing.first_seen_at > c.search.primed_at
+    ]
     if not fresh:
         return []
     await Match.bulk_create(
         [
-            Match(
-                search_id=c.search.id,
-                listing_id=c.listing.id,
-                baseline=not c.search.primed,
-                alerted_price=c.data.price,
-            )
+            Match(search_id=c.search.id, listing_id=c.listing.id, alerted_price=c.data.price)
             for c in fresh
         ],
         ignore_conflicts=True,
@@ -121,8 +125,6 @@ async def _create_new_matches(
     intents = []
     for c in fresh:
         match = created[(c.search.id, c.listing.id)]
-        if match.baseline:
-            continue
         results[c.search.id].new_matches += 1
         intents.append(AlertIntent(match.id, AlertKind.NEW_LISTING))
     return intents
@@ -149,9 +151,7 @@ async def _price_drops(
 
 
 def _wants_price_drops(match: Match) -> bool:
-    if match.status is MatchStatus.HIDDEN:
-        return False
-    return not match.baseline or match.status is MatchStatus.SAVED
+    return match.status is not MatchStatus.HIDDEN
 
 
 async def _queue(

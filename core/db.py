@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import fcntl
+import os
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +71,38 @@ async def open_database(database_url: str, *, run_migrations: bool = True) -> As
         await Tortoise.close_connections()
 
 
+@contextmanager
+def sqlite_single_process(database_url: str) -> Iterator[None]:
+    """Hold an exclusive lock beside the SQLite file while this process uses it.
+
+    SQLite has one writer and no row locks to divide work with, so a second `run` on the
+    same file is refused with a clear message instead of doubling checks.
+    """
+    if not is_sqlite(database_url):
+        yield
+        return
+    path = Path(database_url.removeprefix("sqlite://"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.lock", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise ConfigurationError(
+                f"SQLite runs one process at a time: {path} is in use by pid {holder}. "
+                "Stop it, or set DATABASE_URL=postgres://… to run several processes."
+            ) from exc
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 # For `tortoise -c core.db.MIGRATIONS_TOOL_CONFIG makemigrations` after a model change
-# (docs/development.md); the file is a scratch database the tool compares against.
+# (README, Development); the file is a scratch database the tool compares against.
 MIGRATIONS_TOOL_CONFIG = tortoise_config("sqlite://data/makemigrations.sqlite3")

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from core import delivery
 from core.backoff import backoff_delay
 from core.clock import Clock, utcnow
 from core.enums import AlertStatus, MatchStatus
@@ -20,11 +21,13 @@ from core.outbox import (
     claim_due,
     claim_due_notices,
     mark_final,
+    mark_held,
     mark_retry,
     mark_sent,
     notice_message,
 )
-from core.ports import ChatNotifier, Notifier
+from core.ports import AlertMessage, ChatNotifier, Notifier
+from core.signing import KeyStore
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +56,11 @@ class Dispatcher:
         metrics: Metrics | None = None,
         clock: Clock = utcnow,
         rng: random.Random | None = None,
+        keys: KeyStore | None = None,
     ) -> None:
         self.notifiers = dict(notifiers)
+        # Signs unsubscribe links of email alerts.
+        self.keys = keys or KeyStore()
         self.options = options or DispatcherOptions()
         self.metrics = metrics or Metrics()
         self.clock = clock
@@ -114,14 +120,13 @@ class Dispatcher:
         await mark_sent(notice, self.clock())
 
     async def _deliver(self, alert: Alert) -> None:
-        reason = _cancel_reason(alert)
-        if reason:
-            await mark_final(alert, AlertStatus.CANCELLED, reason)
+        message = await self._prepare(alert)
+        if message is None:
             return
         notifier = self.notifiers[alert.route]
         async with self._sends:
             try:
-                await notifier.send(alert_message(alert))
+                result = await notifier.send(message)
             except DeliveryError as exc:
                 await self._failed(alert, exc)
                 return
@@ -130,9 +135,22 @@ class Dispatcher:
                 await self._failed(alert, DeliveryError(f"internal error: {exc}"))
                 return
         now = self.clock()
-        await mark_sent(alert, now)
+        await mark_sent(alert, now, result.provider_message_id)
         self.metrics.alerts_sent.labels(alert.route).inc()
         self.metrics.delivery_latency.observe((now - alert.created_at).total_seconds())
+
+    async def _prepare(self, alert: Alert) -> AlertMessage | None:
+        """The message to send, or None when the alert was cancelled or held for later."""
+        reason = _cancel_reason(alert)
+        if reason:
+            await mark_final(alert, AlertStatus.CANCELLED, reason)
+            return None
+        held = delivery.hold_until(alert, self.clock())
+        if held is not None:
+            await mark_held(alert, held)
+            return None
+        extra = await delivery.extra_for(alert, self.keys)
+        return alert_message(alert, address=delivery.address_for(alert), extra=extra)
 
     async def _failed(self, row: Alert | Notice, exc: DeliveryError) -> None:
         attempts = row.attempts + 1
@@ -151,6 +169,9 @@ class Dispatcher:
         )
         if permanent:
             await mark_final(row, AlertStatus.FAILED, str(exc))
+            if exc.permanent and isinstance(row, Alert):
+                # The destination itself refused: stop its other alerts and tell the user once.
+                await delivery.refused_for_good(row, str(exc), self.clock())
             return
         delay = backoff_delay(
             attempts,
@@ -166,4 +187,4 @@ def _cancel_reason(alert: Alert) -> str:
         return "the user hid this listing"
     if not alert.match.search.destination.active:
         return "the destination is no longer active"
-    return ""
+    return delivery.blocked_reason(alert)

@@ -14,6 +14,7 @@ MonitorError
 │   ├── ParseError         the page or payload no longer has the expected shape
 │   └── Unavailable        network error, timeout, 5xx
 ├── DeliveryError          an alert could not be delivered; ``permanent`` stops retries
+├── VerificationFailed     an address or URL could not be proven (wrong or expired code, limits)
 └── ConfigurationError     a setting is missing or wrong (names the setting)
 """
 
@@ -79,6 +80,10 @@ class DeliveryError(MonitorError):
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+class VerificationFailed(MonitorError):
+    """An email address, phone number or webhook URL could not be verified; says why."""
 
 
 class ConfigurationError(MonitorError):

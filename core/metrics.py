@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 
@@ -38,6 +38,17 @@ class Metrics:
             "monitor_alert_failures",
             "Failed alert deliveries",
             ["route", "permanent"],
+            registry=self.registry,
+        )
+        self.breaker_open = Gauge(
+            "monitor_marketplace_circuit_open",
+            "1 while the marketplace's circuit breaker stops requests to it",
+            ["marketplace"],
+            registry=self.registry,
+        )
+        self.coalescing_ratio = Gauge(
+            "monitor_coalescing_ratio",
+            "Search-checks served per upstream fetch since start (higher is better)",
             registry=self.registry,
         )
         self.match_latency = Histogram(

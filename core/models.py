@@ -100,8 +100,9 @@ class Search(Model):
     next_check_at = fields.DatetimeField()
     # A worker that claims the search holds it until then; an expired lease is claimable again.
     lease_until = fields.DatetimeField(null=True)
-    # False until the listings that existed at creation are recorded as already seen.
-    primed = fields.BooleanField(default=False)
+    # When the listings that existed at creation were recorded as seen: only listings first
+    # seen after this are alerted. Null until the first fetch.
+    primed_at = fields.DatetimeField(null=True)
     last_checked_at = fields.DatetimeField(null=True)
     last_error: str | None = fields.TextField(null=True)
     consecutive_failures = fields.IntField(default=0)
@@ -146,7 +147,7 @@ class Listing(Model):
 
 
 class Match(Model):
-    """A listing that satisfied a search. Baseline matches existed before the search did."""
+    """A listing that satisfied a search after the search existed: it was (or is) alerted."""
 
     id = fields.IntField(primary_key=True)
     search: fields.ForeignKeyRelation[Search] = fields.ForeignKeyField(
@@ -156,7 +157,6 @@ class Match(Model):
         "models.Listing", related_name="matches", on_delete=fields.CASCADE
     )
     status = fields.CharEnumField(MatchStatus, default=MatchStatus.NEW, max_length=16)
-    baseline = fields.BooleanField(default=False)
     # The price the user last heard about; a lower price later queues a price-drop alert.
     alerted_price = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
@@ -251,6 +251,21 @@ class VerificationCode(Model):
     class Meta:
         table = "verification_code"
         indexes = (Index(fields=("account_id", "channel", "created_at"), name="verif_idx"),)
+
+
+class SigningKey(Model):
+    """A random server-side key, made once and shared by every process on this database.
+
+    Signs unsubscribe links and peppers verification-code hashes; nothing to configure.
+    """
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=32, unique=True)
+    secret = fields.CharField(max_length=128)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "signing_key"
 
 
 class MarketplaceState(Model):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
@@ -104,7 +104,7 @@ async def claim_due(
     if not ids:
         return []
     return await Alert.filter(id__in=ids).select_related(
-        "match__listing", "match__search__destination"
+        "match__listing", "match__search__destination", "match__search__account"
     )
 
 
@@ -119,7 +119,11 @@ async def claim_due_notices(
     return await Notice.filter(id__in=ids).select_related("destination")
 
 
-def alert_message(alert: Alert) -> AlertMessage:
+def alert_message(
+    alert: Alert, *, address: str | None = None, extra: Mapping[str, str] | None = None
+) -> AlertMessage:
+    """``address`` and ``extra``: the account's verified address and per-delivery values for
+    email/SMS/webhook alerts (see ``core.delivery``)."""
     match: Match = alert.match
     search = match.search
     destination = search.destination
@@ -135,31 +139,54 @@ def alert_message(alert: Alert) -> AlertMessage:
             platform=destination.platform,
             chat_id=destination.chat_id,
             account_id=search.account_id,  # type: ignore[attr-defined]
+            address=address,
         ),
         old_price=alert.old_price,
         attempt=alert.attempts + 1,
+        extra=dict(extra or {}),
     )
 
 
-async def mark_sent(row: Alert | Notice, now: datetime) -> None:
-    await type(row).filter(id=row.id).update(
-        status=AlertStatus.SENT, sent_at=now, attempts=row.attempts + 1, lease_until=None
+async def mark_sent(row: Alert | Notice, now: datetime, provider_message_id: str = "") -> None:
+    changes: dict[str, Any] = {
+        "status": AlertStatus.SENT,
+        "sent_at": now,
+        "attempts": row.attempts + 1,
+        "lease_until": None,
+    }
+    if provider_message_id and isinstance(row, Alert):
+        changes["provider_message_id"] = provider_message_id[:128]
+    await type(row).filter(id=row.id).update(**changes)
+
+
+async def mark_held(alert: Alert, until: datetime) -> None:
+    """Put a claimed alert back, untried, until ``until`` (the end of quiet hours)."""
+    await Alert.filter(id=alert.id).update(
+        status=AlertStatus.PENDING, next_attempt_at=until, lease_until=None
     )
 
 
 async def mark_retry(row: Alert | Notice, error: str, retry_at: datetime) -> None:
-    await type(row).filter(id=row.id).update(
-        status=AlertStatus.PENDING,
-        attempts=row.attempts + 1,
-        next_attempt_at=retry_at,
-        last_error=error[:1000],
-        lease_until=None,
+    await (
+        type(row)
+        .filter(id=row.id)
+        .update(
+            status=AlertStatus.PENDING,
+            attempts=row.attempts + 1,
+            next_attempt_at=retry_at,
+            last_error=error[:1000],
+            lease_until=None,
+        )
     )
 
 
 async def mark_final(row: Alert | Notice, status: AlertStatus, reason: str) -> None:
-    await type(row).filter(id=row.id).update(
-        status=status, attempts=row.attempts + 1, last_error=reason[:1000], lease_until=None
+    await (
+        type(row)
+        .filter(id=row.id)
+        .update(
+            status=status, attempts=row.attempts + 1, last_error=reason[:1000], lease_until=None
+        )
     )
 
 

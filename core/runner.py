@@ -7,23 +7,19 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiojobs
 
+from core.breaker import CircuitBreaker
 from core.checks import CheckResult, record_fetch
 from core.clock import Clock, utcnow
 from core.criteria import Criteria
 from core.errors import MarketplaceError, Unavailable
 from core.metrics import Metrics
-from core.models import Search
+from core.models import MarketplaceState, Search
 from core.ports import ListingData, Marketplace, MarketplaceQuery
-from core.scheduling import (
-    claim_due_searches,
-    save_schedules,
-    schedule_failure,
-    schedule_success,
-)
+from core.scheduling import Outcomes, claim_due_searches, save_outcomes
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +30,9 @@ class RunnerOptions:
     lease_seconds: float = 300.0
     idle_sleep_seconds: float = 1.0
     max_concurrent_fetches: int = 50
+    # Storing results is serialised per process (SQLite has one writer anyway; on Postgres a
+    # few writers keep the pool free for the dispatcher and the web).
+    max_concurrent_writes: int = 1
     # Searches with the same upstream query share one fetch. Off only to measure the saving.
     coalesce: bool = True
     # Postgres: claim with FOR UPDATE SKIP LOCKED so several processes divide the work.
@@ -44,6 +43,13 @@ class RunnerOptions:
 class _Group:
     query: MarketplaceQuery
     searches: list[Search]
+
+
+@dataclass(slots=True)
+class _Batch:
+    outcomes: Outcomes
+    errors: dict[int, tuple[MarketplaceError, datetime | None]]
+    results: dict[int, CheckResult]
 
 
 class Runner:
@@ -62,6 +68,11 @@ class Runner:
         self.metrics = metrics or Metrics()
         self.clock = clock
         self.last_tick_at: datetime | None = None
+        self.breakers = {name: CircuitBreaker(name) for name in self.marketplaces}
+        self._writes = asyncio.Semaphore(self.options.max_concurrent_writes)
+        self._checks_done = 0
+        self._fetches_done = 0
+        self._breakers_synced_at: datetime | None = None
 
     async def run(self) -> None:
         async with aiojobs.Scheduler(
@@ -80,42 +91,58 @@ class Runner:
         """Claim one batch of due searches and check them. Returns how many were claimed."""
         now = self.clock()
         self.last_tick_at = now
+        await self._sync_breakers(now)
+        lease_until = now + timedelta(seconds=self.options.lease_seconds)
         searches = await claim_due_searches(
-            now,
-            limit=self.options.batch_size,
-            lease_seconds=self.options.lease_seconds,
+            now, limit=self.options.batch_size, lease_until=lease_until,
             skip_locked=self.options.skip_locked,
-        )
+        )  # fmt: skip
         if searches:
-            await self._check_all(searches, scheduler)
+            await self._check_all(searches, lease_until, scheduler)
         return len(searches)
 
     async def prime(self, search: Search) -> list[ListingData]:
         """Record what a new search matches today as seen; return the newest few as a preview.
 
-        Called right after creation so the user sees a preview at once. If it fails the search
-        stays unprimed and its first scheduled check records the baseline instead.
+        Called right after creation (which leases the search to its creator) so the user sees
+        a preview at once. If it fails the search stays unprimed and its first scheduled check
+        primes it instead.
         """
+        await search.refresh_from_db()
         await search.fetch_related("destination")
-        results = await self._check_all([search], None)
+        if search.lease_until is None:
+            search.lease_until = self.clock() + timedelta(seconds=self.options.lease_seconds)
+            await search.save(update_fields=["lease_until"])
+        results = await self._check_all([search], search.lease_until, None)
         found = results.get(search.id)
         return found.preview if found else []
 
     async def _check_all(
-        self, searches: Sequence[Search], scheduler: aiojobs.Scheduler | None
+        self,
+        searches: Sequence[Search],
+        lease_until: datetime,
+        scheduler: aiojobs.Scheduler | None,
     ) -> dict[int, CheckResult]:
-        groups = self._groups(searches)
-        errors: dict[int, MarketplaceError] = {}
-        results: dict[int, CheckResult] = {}
-        runs = [self._check_group(group, errors, results) for group in groups]
+        batch = _Batch(Outcomes(self.clock(), lease_until), {}, {})
+        runs = [self._check_group(group, batch) for group in self._groups(searches)]
         if scheduler is None:
             await asyncio.gather(*runs)
         else:
             jobs = [await scheduler.spawn(run) for run in runs]
             await asyncio.gather(*(job.wait() for job in jobs))
-        self._finish(searches, errors, results)
-        await save_schedules(searches)
-        return results
+        for search in searches:
+            if search.id in batch.errors:
+                error, wait_until = batch.errors[search.id]
+                batch.outcomes.failure(search, error, wait_until)
+            else:
+                found = batch.results.get(search.id)
+                if found is None:
+                    batch.outcomes.success(search, 0, None)
+                else:
+                    batch.outcomes.success(search, found.new_matches, found.seen_at)
+        async with self._writes:
+            await save_outcomes(batch.outcomes)
+        return batch.results
 
     def _groups(self, searches: Sequence[Search]) -> list[_Group]:
         groups: dict[object, _Group] = {}
@@ -127,45 +154,96 @@ class Runner:
                 groups.setdefault(key, _Group(query, [])).searches.append(search)
         return list(groups.values())
 
-    async def _check_group(
-        self,
-        group: _Group,
-        errors: dict[int, MarketplaceError],
-        results: dict[int, CheckResult],
-    ) -> None:
-        marketplace = self.marketplaces.get(group.query.marketplace)
+    async def _check_group(self, group: _Group, batch: _Batch) -> None:
+        name = group.query.marketplace
+        marketplace = self.marketplaces.get(name)
+        breaker = self.breakers.get(name)
+        now = self.clock()
+        if marketplace is None or breaker is None:
+            error = Unavailable(f"the {name} marketplace is not configured here", marketplace=name)
+            self._record_error(group, error, batch, None)
+            return
+        if not breaker.allow(now):
+            error = Unavailable(f"{name} is refusing our requests; checks resume by themselves",
+                                marketplace=name)  # fmt: skip
+            self._record_error(group, error, batch, breaker.open_until)
+            return
         try:
-            if marketplace is None:
-                raise Unavailable(
-                    f"the {group.query.marketplace} marketplace is not configured here",
-                    marketplace=group.query.marketplace,
-                )
-            self.metrics.fetches.labels(group.query.marketplace).inc()
+            self.metrics.fetches.labels(name).inc()
+            self._fetches_done += 1
             fetched = await marketplace.search(group.query)
-            started = time.perf_counter()
-            platforms = {s.id: s.destination.platform.value for s in group.searches}
-            found = await record_fetch(group.searches, fetched, self.clock(), platforms)
-            queued = sum(r.alerts_queued for r in found.values())
-            self.metrics.observe_match_latency(time.perf_counter() - started, queued)
         except MarketplaceError as exc:
-            self._record_error(group, exc, errors)
+            if breaker.record_failure(exc, now):
+                await self._publish_breaker(breaker, str(exc))
+            self._record_error(group, exc, batch, breaker.open_until)
             return
-        except Exception as exc:  # a bug in one group must not stop the others
-            logger.exception("check of %s failed", group.query)
-            self._record_error(group, Unavailable(f"internal error: {exc}"), errors)
+        except Exception as exc:  # an adapter bug must not stop the other groups
+            logger.exception("fetch of %s failed unexpectedly", group.query)
+            self._record_error(group, Unavailable(f"internal error: {exc}"), batch, None)
             return
-        self._merge(found, results)
+        if breaker.record_success():
+            await self._publish_breaker(breaker, "")
+        await self._store(group, fetched, batch)
+
+    async def _store(self, group: _Group, fetched: list[ListingData], batch: _Batch) -> None:
+        platforms = {s.id: s.destination.platform.value for s in group.searches}
+        try:
+            async with self._writes:
+                started = time.perf_counter()
+                found = await record_fetch(group.searches, fetched, self.clock(), platforms)
+                queued = sum(r.alerts_queued for r in found.values())
+                self.metrics.observe_match_latency(time.perf_counter() - started, queued)
+        except Exception as exc:  # a storage problem fails these searches, not the loop
+            logger.exception("storing %s failed", group.query)
+            self._record_error(group, Unavailable(f"internal error: {exc}"), batch, None)
+            return
+        self._merge(found, batch.results)
         self.metrics.checks.labels(group.query.marketplace).inc(len(group.searches))
+        self._checks_done += len(group.searches)
+        self.metrics.coalescing_ratio.set(self._checks_done / max(1, self._fetches_done))
+
+    async def _publish_breaker(self, breaker: CircuitBreaker, reason: str) -> None:
+        """Share an opened/closed circuit with other processes (and /metrics)."""
+        is_open = breaker.open_until is not None
+        self.metrics.breaker_open.labels(breaker.marketplace).set(1 if is_open else 0)
+        await MarketplaceState.get_or_create(name=breaker.marketplace)
+        changes: dict[str, object] = {
+            "breaker": breaker.state.value,
+            "open_until": breaker.open_until,
+            "consecutive_failures": breaker.consecutive_failures,
+        }
+        if reason:
+            changes.update(last_error=reason[:1000], last_error_at=self.clock())
+        await MarketplaceState.filter(name=breaker.marketplace).update(**changes)
+
+    async def _sync_breakers(self, now: datetime) -> None:
+        """Every few seconds, adopt circuits another process opened."""
+        if self._breakers_synced_at and (now - self._breakers_synced_at).total_seconds() < 10:
+            return
+        self._breakers_synced_at = now
+        rows = await MarketplaceState.filter(name__in=list(self.breakers), open_until__gt=now)
+        for row in rows:
+            self.breakers[row.name].adopt(row.open_until, now)
 
     def _record_error(
-        self, group: _Group, exc: MarketplaceError, errors: dict[int, MarketplaceError]
+        self,
+        group: _Group,
+        exc: MarketplaceError,
+        batch: _Batch,
+        wait_until: datetime | None,
     ) -> None:
         self.metrics.fetch_errors.labels(group.query.marketplace, type(exc).__name__).inc()
+        ids = [s.id for s in group.searches]
+        # One line per failed fetch, naming the searches it failed (not one per search).
+        logger.warning(
+            "%s check failed for search %s%s: %s",
+            group.query.marketplace,
+            ", ".join(map(str, ids[:10])),
+            f" and {len(ids) - 10} more" if len(ids) > 10 else "",
+            exc,
+        )
         for search in group.searches:
-            logger.warning(
-                "search %s: %s fetch failed: %s", search.id, group.query.marketplace, exc
-            )
-            errors[search.id] = exc
+            batch.errors[search.id] = (exc, wait_until)
 
     def _merge(self, found: dict[int, CheckResult], results: dict[int, CheckResult]) -> None:
         for search_id, result in found.items():
@@ -173,20 +251,6 @@ class Runner:
             total.new_matches += result.new_matches
             total.alerts_queued += result.alerts_queued
             total.preview.extend(result.preview)
+            if result.seen_at and (total.seen_at is None or result.seen_at > total.seen_at):
+                total.seen_at = result.seen_at
             self.metrics.matches.inc(result.new_matches)
-
-    def _finish(
-        self,
-        searches: Sequence[Search],
-        errors: dict[int, MarketplaceError],
-        results: dict[int, CheckResult],
-    ) -> None:
-        now = self.clock()
-        for search in searches:
-            result = results.get(search.id)
-            if result is not None:
-                search.matches_count += result.new_matches
-            if search.id in errors:
-                schedule_failure(search, errors[search.id], now)
-            else:
-                schedule_success(search, now)

@@ -1,21 +1,60 @@
-"""Which searches are due, claiming them, and when each runs next."""
+"""When searches run: aligned due times, claiming with leases, and recording each outcome.
+
+Alignment is what makes coalescing work across time. A search's due times are
+``phase + k·interval`` where the phase comes from its fetch key, so every search with the
+same upstream request is due at the same instants and shares one fetch. Phases are spread
+evenly over the alignment period (so load is flat), and a slower interval's instants are a
+subset of a faster one's (a 30-min search lands on some of the 5-min search's instants
+with the same key: it never rides the faster schedule, yet never costs an extra call).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import math
 import random
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from core.backoff import backoff_delay
+from core.criteria import Criteria
 from core.enums import SearchStatus
 from core.errors import MarketplaceError, RateLimited
 from core.models import Search
+from core.outbox import queue_notice
 
+ALIGN_PERIOD_SECONDS = 300
 RETRY_BASE_SECONDS = 30.0
 RETRY_CAP_SECONDS = 3600.0
+# Tell the user after this many failed checks in a row (once), and again when it recovers.
+NOTIFY_AFTER_FAILURES = 3
+
+
+def fetch_key(criteria: Criteria, marketplaces: Iterable[str]) -> str:
+    """A stable digest of a search's upstream requests (same in every process)."""
+    parts = sorted(repr(criteria.upstream_query(m)) for m in marketplaces)
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def phase_seconds(key: str, interval: int) -> int:
+    """Where in its interval a search with ``key`` is due (seconds after an aligned boundary)."""
+    spread = int(key[:8] or "0", 16) % ALIGN_PERIOD_SECONDS
+    if interval >= ALIGN_PERIOD_SECONDS and interval % ALIGN_PERIOD_SECONDS == 0:
+        slots = interval // ALIGN_PERIOD_SECONDS
+        return spread + ALIGN_PERIOD_SECONDS * (int(key[8:16] or "0", 16) % slots)
+    return spread % interval
+
+
+def next_due(after: datetime, interval: int, key: str) -> datetime:
+    """The first aligned instant strictly after ``after`` (never later than one interval)."""
+    phase = phase_seconds(key, interval)
+    k = math.floor((after.timestamp() - phase) / interval) + 1
+    return datetime.fromtimestamp(phase + k * interval, UTC)
 
 
 def _due(now: datetime) -> Q:
@@ -24,22 +63,20 @@ def _due(now: datetime) -> Q:
 
 
 async def claim_due_searches(
-    now: datetime, *, limit: int, lease_seconds: float, skip_locked: bool
+    now: datetime, *, limit: int, lease_until: datetime, skip_locked: bool
 ) -> list[Search]:
-    """Lease up to ``limit`` due searches, oldest due first.
+    """Lease up to ``limit`` due searches, oldest due first, same-key searches together.
 
     The lease makes a claim exclusive across processes (``skip_locked`` on Postgres) and
     expires on its own when a worker dies mid-check, so the search is checked again.
     """
     async with in_transaction():
-        query = Search.filter(_due(now)).order_by("next_check_at").limit(limit)
+        query = Search.filter(_due(now)).order_by("next_check_at", "fetch_key").limit(limit)
         if skip_locked:
             query = query.select_for_update(skip_locked=True)
         ids = [row.id for row in await query.only("id")]
         if ids:
-            await Search.filter(id__in=ids).update(
-                lease_until=now + timedelta(seconds=lease_seconds)
-            )
+            await Search.filter(id__in=ids).update(lease_until=lease_until)
     if not ids:
         return []
     return await Search.filter(id__in=ids).select_related("destination")
@@ -51,45 +88,122 @@ async def oldest_due_lag(now: datetime) -> float:
     return 0.0 if row is None else max(0.0, (now - row.next_check_at).total_seconds())
 
 
-def schedule_success(search: Search, now: datetime) -> None:
-    search.next_check_at = now + timedelta(seconds=search.interval_seconds)
-    search.last_checked_at = now
-    search.last_error = None
-    search.consecutive_failures = 0
-    search.checks_count += 1
-    search.primed = True
-    search.lease_until = None
+@dataclass(slots=True)
+class Outcomes:
+    """What one batch's checks came to, saved with a few grouped statements."""
+
+    now: datetime
+    lease_until: datetime
+    succeeded: list[Search] = field(default_factory=list)
+    failed: list[tuple[Search, MarketplaceError, float | None]] = field(default_factory=list)
+    new_matches: dict[int, int] = field(default_factory=dict)
+    primed: dict[int, datetime] = field(default_factory=dict)
+
+    def success(self, search: Search, new_matches: int, seen_at: datetime | None) -> None:
+        """``seen_at``: when this check stored its listings (primes a search not yet primed)."""
+        self.succeeded.append(search)
+        if new_matches:
+            self.new_matches[search.id] = new_matches
+        if search.primed_at is None and seen_at is not None:
+            self.primed[search.id] = seen_at
+
+    def failure(
+        self, search: Search, error: MarketplaceError, wait_until: datetime | None = None
+    ) -> None:
+        """``wait_until``: when the marketplace may be asked again (an open circuit)."""
+        delay = None if wait_until is None else (wait_until - self.now).total_seconds()
+        self.failed.append((search, error, delay))
 
 
-def schedule_failure(
-    search: Search, error: MarketplaceError, now: datetime, rng: random.Random | None = None
+async def save_outcomes(outcomes: Outcomes, rng: random.Random | None = None) -> None:
+    """Record the batch: next due times, errors, counters, and notices to the user.
+
+    Every update is fenced by the batch's lease: if a worker took over a search whose lease
+    expired, this (late) result does not overwrite the newer one.
+    """
+    await _save_successes(outcomes)
+    for search, error, delay in outcomes.failed:
+        await _save_failure(search, error, delay, outcomes, rng)
+
+
+async def _save_successes(outcomes: Outcomes) -> None:
+    now = outcomes.now
+    by_due: dict[datetime, list[int]] = defaultdict(list)
+    for search in outcomes.succeeded:
+        key = search.fetch_key or fetch_key(
+            Criteria.from_json(search.criteria), search.marketplaces
+        )
+        by_due[next_due(now, search.interval_seconds, key)].append(search.id)
+    for due, ids in by_due.items():
+        await Search.filter(id__in=ids, lease_until=outcomes.lease_until).update(
+            next_check_at=due,
+            last_checked_at=now,
+            last_error=None,
+            consecutive_failures=0,
+            checks_count=F("checks_count") + 1,
+            lease_until=None,
+        )
+    for search_id, seen_at in outcomes.primed.items():
+        await Search.filter(id=search_id, primed_at=None).update(primed_at=seen_at)
+    for search_id, count in outcomes.new_matches.items():
+        await Search.filter(id=search_id).update(matches_count=F("matches_count") + count)
+    for search in outcomes.succeeded:
+        if search.failure_notified_at is not None:
+            await _tell_recovered(search, now)
+
+
+async def _save_failure(
+    search: Search,
+    error: MarketplaceError,
+    delay: float | None,
+    outcomes: Outcomes,
+    rng: random.Random | None,
 ) -> None:
-    """Record the error (shown in /searches) and retry with backoff, honouring RateLimited."""
-    search.consecutive_failures += 1
-    delay = backoff_delay(
-        search.consecutive_failures, base=RETRY_BASE_SECONDS, cap=RETRY_CAP_SECONDS, rng=rng
+    now = outcomes.now
+    failures = search.consecutive_failures + 1
+    if delay is None:
+        delay = backoff_delay(failures, base=RETRY_BASE_SECONDS, cap=RETRY_CAP_SECONDS, rng=rng)
+        if isinstance(error, RateLimited):
+            delay = max(delay, error.retry_after)
+    message = f"{type(error).__name__}: {error}"[:1000]
+    notify = failures >= NOTIFY_AFTER_FAILURES and search.failure_notified_at is None
+    updated = await Search.filter(id=search.id, lease_until=outcomes.lease_until).update(
+        next_check_at=now + timedelta(seconds=delay),
+        last_checked_at=now,
+        last_error=message,
+        consecutive_failures=failures,
+        checks_count=F("checks_count") + 1,
+        lease_until=None,
+        **({"failure_notified_at": now} if notify else {}),
     )
-    if isinstance(error, RateLimited):
-        delay = max(delay, error.retry_after)
-    search.next_check_at = now + timedelta(seconds=delay)
-    search.last_checked_at = now
-    search.last_error = f"{type(error).__name__}: {error}"[:1000]
-    search.checks_count += 1
-    search.lease_until = None
+    if updated and notify:
+        await queue_notice(
+            search.destination,
+            f"search:{search.id}:down:{now.isoformat()}",
+            f"⚠ Your search #{search.id} {search.name} can't run right now ({error}). "
+            "I'll keep trying and tell you when it works again.",
+            now,
+        )
 
 
-SCHEDULE_FIELDS: Sequence[str] = (
-    "next_check_at",
-    "last_checked_at",
-    "last_error",
-    "consecutive_failures",
-    "checks_count",
-    "matches_count",
-    "primed",
-    "lease_until",
-)
+async def _tell_recovered(search: Search, now: datetime) -> None:
+    since = search.failure_notified_at
+    assert since is not None
+    await Search.filter(id=search.id).update(failure_notified_at=None)
+    await queue_notice(
+        search.destination,
+        f"search:{search.id}:up:{since.isoformat()}",
+        f"✅ Your search #{search.id} {search.name} is running again.",
+        now,
+    )
 
 
-async def save_schedules(searches: Sequence[Search]) -> None:
-    if searches:
-        await Search.bulk_update(list(searches), fields=list(SCHEDULE_FIELDS), batch_size=500)
+__all__ = [
+    "Outcomes",
+    "claim_due_searches",
+    "fetch_key",
+    "next_due",
+    "oldest_due_lag",
+    "phase_seconds",
+    "save_outcomes",
+]

@@ -13,6 +13,7 @@ from core.enums import Channel, SearchStatus, Tier
 from core.errors import Forbidden, InvalidCriteria, NotFound, TierLimitExceeded
 from core.models import Account, Destination, Search
 from core.ports import MarketplaceQuestion
+from core.scheduling import fetch_key
 from core.tiers import SLOWEST_INTERVAL_SECONDS, TierTable, describe_interval
 
 logger = logging.getLogger(__name__)
@@ -62,9 +63,10 @@ class SearchService:
             marketplaces=list(draft.marketplaces),
             channels=[c.value for c in draft.channels],
             interval_seconds=draft.interval_seconds,
+            fetch_key=fetch_key(draft.criteria, draft.marketplaces),
             next_check_at=self.clock(),
             # Held briefly for the creator's Runner.prime(); if that never comes, the runner
-            # records the baseline itself once this lease runs out.
+            # primes it itself once this lease runs out.
             lease_until=self.clock() + PRIME_LEASE,
         )
         logger.info("search %s created by account %s", search.id, account.id)
@@ -78,8 +80,9 @@ class SearchService:
         search.marketplaces = list(draft.marketplaces)
         search.channels = [c.value for c in draft.channels]
         search.interval_seconds = draft.interval_seconds
+        search.fetch_key = fetch_key(draft.criteria, draft.marketplaces)
         # New criteria: record what exists now as seen again, so the change brings no flood.
-        search.primed = False
+        search.primed_at = None
         search.next_check_at = self.clock()
         search.last_error = None
         await search.save()

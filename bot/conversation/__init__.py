@@ -7,15 +7,20 @@ The console, Telegram and Discord front-ends all drive ``ChatSession`` and rende
 from bot.conversation.answers import BadAnswer
 from bot.conversation.render import alert_lines, listing_lines, preview_text, search_line
 from bot.conversation.replies import Button, Reply
-from bot.conversation.session import ChatServices, ChatSession
+from bot.conversation.session import ChatServices, ChatSession, SearchRights
+from bot.conversation.settings import DEFAULT_SECTIONS, Question, SettingsSection
 from bot.conversation.wizard import Wizard, WizardResult
 
 __all__ = [
+    "DEFAULT_SECTIONS",
     "BadAnswer",
     "Button",
     "ChatServices",
     "ChatSession",
+    "Question",
     "Reply",
+    "SearchRights",
+    "SettingsSection",
     "Wizard",
     "WizardResult",
     "alert_lines",

@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.conversation import texts
+from bot.conversation.answers import BadAnswer
 from bot.conversation.render import listing_lines, preview_text, search_line
 from bot.conversation.replies import Reply, ask, say
+from bot.conversation.settings import DEFAULT_SECTIONS, DONE, SettingsSection, settings_menu
+from bot.conversation.stats import stats_text
 from bot.conversation.steps import WizardContext
 from bot.conversation.wizard import Wizard
 from core import matches, templates
@@ -30,6 +33,13 @@ class ChatServices:
     searches: SearchService
     prime: Callable[[Search], Awaitable[list[ListingData]]]
     clock: Clock = utcnow
+    # The /settings sections, in order; delivery channels add theirs (email, phone, webhook).
+    settings_sections: tuple[SettingsSection, ...] = DEFAULT_SECTIONS
+
+
+# Given a search id, the account to act as on it; raises Forbidden/NotFound. Front-ends set it
+# for shared chats (a group's admins manage the group's searches, whoever created them).
+SearchRights = Callable[[int], Awaitable[Account]]
 
 
 class _Pending(Protocol):
@@ -44,6 +54,7 @@ class ChatSession:
         self.account = account
         self.destination = destination
         self.pending: _Pending | None = None
+        self.search_rights: SearchRights | None = None
         self._commands: dict[str, Callable[[str], Awaitable[list[Reply]]]] = {
             "start": self._start,
             "help": self._help,
@@ -59,6 +70,8 @@ class ChatSession:
             "hide": self._hide,
             "unhide": self._unhide,
             "cancel": self._cancel,
+            "settings": self._settings,
+            "stats": self._stats,
         }
 
     async def handle(self, text: str) -> list[Reply]:
@@ -93,7 +106,8 @@ class ChatSession:
         return [wizard.wizard.current()]
 
     async def _edit(self, args: str) -> list[Reply]:
-        search = await self.services.searches.get_owned(self.account, _number(args, "/edit"))
+        search_id = _number(args, "/edit")
+        search = await self.services.searches.get_owned(await self.acting(search_id), search_id)
         draft = draft_of(search)
         flow = _WizardFlow(self, Wizard.editing(self._wizard_context(), draft, search.id))
         self.pending = flow
@@ -130,15 +144,18 @@ class ChatSession:
         ]
 
     async def _pause(self, args: str) -> list[Reply]:
-        search = await self.services.searches.pause(self.account, _number(args, "/pause"))
+        search_id = _number(args, "/pause")
+        search = await self.services.searches.pause(await self.acting(search_id), search_id)
         return [say(f"⏸ Paused #{search.id} {search.name}. /resume {search.id} restarts it.")]
 
     async def _resume(self, args: str) -> list[Reply]:
-        search = await self.services.searches.resume(self.account, _number(args, "/resume"))
+        search_id = _number(args, "/resume")
+        search = await self.services.searches.resume(await self.acting(search_id), search_id)
         return [say(f"▶ #{search.id} {search.name} is active again.")]
 
     async def _delete(self, args: str) -> list[Reply]:
-        search = await self.services.searches.get_owned(self.account, _number(args, "/delete"))
+        search_id = _number(args, "/delete")
+        search = await self.services.searches.get_owned(await self.acting(search_id), search_id)
         self.pending = _ConfirmDelete(self, search.id)
         return [
             ask(
@@ -171,7 +188,40 @@ class ChatSession:
         match = await matches.unhide(self.account, _number(args, "/unhide"))
         return [say(f"👀 #{match.id} is back.")]
 
+    async def _settings(self, _: str) -> list[Reply]:
+        sections = self.services.settings_sections
+        self.pending = _SettingsPick(self, sections)
+        return [settings_menu(self.account, sections)]
+
+    async def _stats(self, _: str) -> list[Reply]:
+        return [say(await stats_text(self.account, self.services.clock()))]
+
     # helpers ----------------------------------------------------------------------------
+    async def acting(self, search_id: int) -> Account:
+        """The account to act as on ``search_id``: this user's, unless a rights hook says."""
+        if self.search_rights is None:
+            return self.account
+        return await self.search_rights(search_id)
+
+    async def use_template(self, slug: str) -> list[Reply]:
+        """Start a search from template ``slug`` now; the user can adjust it after."""
+        self.pending = None
+        search = await templates.create_from_template(
+            self.services.searches,
+            self.account,
+            self.destination,
+            slug,
+            self.services.searches.marketplaces[0],
+        )
+        preview = await self._prime(search)
+        return [
+            say(
+                f"✅ #{search.id} {search.name} is live on {search.marketplaces[0]}. "
+                f"Adjust it any time with /edit {search.id}.\n"
+                + preview_text(preview, self.services.clock())
+            )
+        ]
+
     def _wizard_context(self) -> WizardContext:
         searches = self.services.searches
         return WizardContext(searches.tiers, self.account.tier, searches.marketplaces)
@@ -182,7 +232,7 @@ class ChatSession:
             search = await searches.create(self.account, self.destination, draft)
             verb = "is live"
         else:
-            search = await searches.update(self.account, search_id, draft)
+            search = await searches.update(await self.acting(search_id), search_id, draft)
             verb = "is updated"
         preview = await self._prime(search)
         return [
@@ -233,23 +283,49 @@ class _TemplatePick:
             choice = self.slugs[int(choice) - 1]
         if choice not in self.slugs:
             return [say("Pick a template by its number, or /cancel.")]
-        self.session.pending = None
-        session = self.session
-        search = await templates.create_from_template(
-            session.services.searches,
-            session.account,
-            session.destination,
-            choice,
-            session.services.searches.marketplaces[0],
-        )
-        preview = await session._prime(search)
-        return [
-            say(
-                f"✅ #{search.id} {search.name} is live on {search.marketplaces[0]}. "
-                f"Adjust it any time with /edit {search.id}.\n"
-                + preview_text(preview, session.services.clock())
-            )
-        ]
+        return await self.session.use_template(choice)
+
+
+class _SettingsPick:
+    def __init__(self, session: ChatSession, sections: tuple[SettingsSection, ...]):
+        self.session = session
+        self.sections = {s.key: s for s in sections}
+
+    async def answer(self, text: str) -> list[Reply]:
+        choice = text.strip().lower()
+        if choice == DONE:
+            self.session.pending = None
+            return [say("Settings saved.")]
+        by_label = {s.label.lower(): s for s in self.sections.values()}
+        section = self.sections.get(choice) or by_label.get(choice)
+        if section is None:
+            menu = settings_menu(self.session.account, tuple(self.sections.values()))
+            return [Reply("Pick one of the settings listed.\n\n" + menu.text, menu.buttons)]
+        question = section.open(self.session.account)
+        self.session.pending = _SettingsAnswer(self, question.prompt, question.apply)
+        return [question.prompt]
+
+
+class _SettingsAnswer:
+    def __init__(
+        self,
+        pick: _SettingsPick,
+        prompt: Reply,
+        apply: Callable[[Account, str], Awaitable[str]],
+    ):
+        self.pick = pick
+        self.prompt = prompt
+        self.apply = apply
+
+    async def answer(self, text: str) -> list[Reply]:
+        session = self.pick.session
+        try:
+            done = await self.apply(session.account, text)
+        except BadAnswer as exc:
+            return [Reply(f"{exc}\n\n{self.prompt.text}", self.prompt.buttons)]
+        session.pending = self.pick
+        menu = settings_menu(session.account, tuple(self.pick.sections.values()))
+        return [Reply(f"{done}\n\n{menu.text}", menu.buttons)]
 
 
 class _ConfirmDelete:
@@ -260,7 +336,8 @@ class _ConfirmDelete:
     async def answer(self, text: str) -> list[Reply]:
         self.session.pending = None
         if text.strip().lower() in {"yes", "y", "delete"}:
-            await self.session.services.searches.delete(self.session.account, self.search_id)
+            owner = await self.session.acting(self.search_id)
+            await self.session.services.searches.delete(owner, self.search_id)
             return [say(f"🗑 Deleted #{self.search_id}.")]
         return [say(f"Kept #{self.search_id}.")]
 

@@ -17,6 +17,8 @@ HELP = (
     "/pause N · /resume N · /edit N · /delete N — manage search #N\n"
     "/saved — listings you saved (/saved 2 for page 2)\n"
     "/save N · /hide N · /unhide N — keep or hide the listing of alert #N\n"
+    "/settings — time zone, quiet hours and alert channels\n"
+    "/stats — your numbers: searches, checks, finds, alerts\n"
     "/cancel — stop what we're doing"
 )
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -79,7 +79,7 @@ async def fetch(
     marketplace: str,
     deadline: aiohttp.ClientTimeout,
     method: str = "GET",
-    params: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
     data: Any = None,
     auth: aiohttp.BasicAuth | None = None,

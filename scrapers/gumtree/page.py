@@ -25,19 +25,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from core.errors import Blocked, ParseError
 from core.ports import ListingData
+from scrapers.common import clean_text as clean
+from scrapers.common import parse_price
 from scrapers.gumtree.datalayer import (
     LISTING_ID,
     DataLayer,
     read_data_layer,
     read_json_ld_urls,
 )
-from scrapers.gumtree.text import clean, parse_age, parse_price
+from scrapers.gumtree.text import parse_age
 
 __all__ = ["MARKETPLACE", "TILE_SELECTOR", "parse_search_page"]
 
@@ -100,11 +102,6 @@ def _tile(node: LexborNode, base_url: str) -> _Tile | None:
     )
 
 
-def _category_from_url(url: str) -> str:
-    parts = [part for part in urlsplit(url).path.split("/") if part]
-    return parts[1] if len(parts) >= 3 and parts[0] == "p" else ""
-
-
 def _layer_price(row: Any) -> Decimal | None:
     try:
         if row.get("pricePennies") not in (None, ""):
@@ -131,7 +128,8 @@ def _listing(tile: _Tile, row: Any, now: datetime) -> ListingData | None:
         description=tile.description,
         location=tile.location or clean(str(row.get("location") or "")),
         image_url=tile.image_url,
-        category=clean(str(row.get("category") or "")) or _category_from_url(tile.url),
+        # category stays empty: Gumtree's names ("Mobile Phones") are not our category keys, and
+        # core's matching would reject a listing whose category differs from the search's.
         posted_at=parse_age(tile.age or str(row.get("age") or ""), now),
     )
 
@@ -142,7 +140,8 @@ def _layer_only(listing_id: str, row: Any, url: str, now: datetime) -> ListingDa
 
 
 def _fallback_url(base_url: str, listing_id: str, row: Any) -> str:
-    # Gumtree resolves /p/<anything>/<anything>/<id>; the slugs are for people, not routing.
+    # Only when neither a tile nor the JSON-LD gives the URL: the id is what identifies the
+    # ad, the category/slug segments are best effort.
     category = re.sub(r"[^a-z0-9]+", "-", str(row.get("category") or "item").lower()).strip("-")
     return urljoin(base_url, f"/p/{category or 'item'}/listing/{listing_id}")
 
@@ -214,6 +213,9 @@ def parse_search_page(html: str, base_url: str, now: datetime) -> list[ListingDa
             marketplace=MARKETPLACE,
         )
     if len(found) < len(nodes):
-        logger.info("gumtree: skipped %d of %d tiles without a link or title",
-                    len(nodes) - len(found), len(nodes))
+        logger.info(
+            "gumtree: skipped %d of %d tiles without a link or title",
+            len(nodes) - len(found),
+            len(nodes),
+        )
     return found

@@ -1,17 +1,14 @@
-"""Small text helpers for Gumtree tiles: prices, relative ages, whitespace."""
+"""When a Gumtree tile says a listing was posted: "2 mins ago", "1 hour ago", "Yesterday"."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
 
-__all__ = ["clean", "parse_age", "parse_price"]
+from scrapers.common import clean_text
 
-_SPACES = re.compile(r"\s+")
-# "£1,250", "£95pw", "£1.5k", "1,200.50" — the first amount in the text wins.
-_AMOUNT = re.compile(r"(?P<num>\d[\d,]*(?:\.\d{1,2})?)\s*(?P<k>[kK]\b)?")
-_FREE = ("free",)
+__all__ = ["parse_age"]
+
 _AGE = re.compile(
     r"(?P<n>\d+|an?|one)\s*(?P<unit>sec|second|min|minute|hour|hr|day|week|wk|month)s?\b",
     re.IGNORECASE,
@@ -30,31 +27,9 @@ _UNIT_SECONDS = {
 }
 
 
-def clean(text: str | None) -> str:
-    """Collapse runs of whitespace (tiles are full of indentation and line breaks)."""
-    return _SPACES.sub(" ", text or "").strip()
-
-
-def parse_price(text: str | None) -> Decimal | None:
-    """The asking price in a tile's price text; None when it states none ("Please contact")."""
-    value = clean(text).lower()
-    if not value:
-        return None
-    if value.startswith(_FREE):
-        return Decimal(0)
-    match = _AMOUNT.search(value)
-    if match is None:
-        return None
-    try:
-        amount = Decimal(match["num"].replace(",", ""))
-    except InvalidOperation:
-        return None
-    return amount * 1000 if match["k"] else amount
-
-
 def parse_age(text: str | None, now: datetime) -> datetime | None:
-    """When a listing was posted, from "2 mins ago", "1 hour ago", "Just now", "Yesterday"."""
-    value = clean(text).lower()
+    """The posting time a relative age stands for; None when the text is not one."""
+    value = clean_text(text).lower()
     if not value:
         return None
     if "just now" in value or value in {"now", "today"}:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.errors import DeliveryError
-from core.ports import AlertMessage, DeliveryResult
+from core.ports import AlertMessage, DeliveryResult, NoticeMessage
 
 
 @dataclass
 class RecordingNotifier:
     channel: str = "console"
     sent: list[AlertMessage] = field(default_factory=list)
+    notices: list[NoticeMessage] = field(default_factory=list)
     failures_left: int = 0
     permanent: bool = False
 
@@ -21,3 +22,7 @@ class RecordingNotifier:
             raise DeliveryError("provider is down", permanent=self.permanent)
         self.sent.append(alert)
         return DeliveryResult(provider_message_id=str(alert.alert_id))
+
+    async def send_notice(self, notice: NoticeMessage) -> DeliveryResult:
+        self.notices.append(notice)
+        return DeliveryResult(provider_message_id=f"notice-{notice.notice_id}")

@@ -1,0 +1,69 @@
+"""How an alert looks in Telegram: an HTML caption (or message) and its buttons."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.telegram import callbacks
+from bot.telegram.markup import escape, escape_fit, tg_len
+from core.enums import AlertKind, MatchStatus
+from core.formatting import age_text, price_text
+from core.ports import AlertMessage, ListingData
+
+MIN_TITLE = 40
+
+
+def _head(alert: AlertMessage) -> str:
+    listing = alert.listing
+    name = escape(alert.search_name)
+    if alert.kind is AlertKind.PRICE_DROP:
+        old = escape(price_text(alert.old_price, listing.currency))
+        new = escape(price_text(listing.price, listing.currency))
+        return f"📉 <b>Price drop</b> · {name}\n<s>{old}</s> → <b>{new}</b>"
+    return f"🆕 <b>New match</b> · {name}\n💷 <b>{escape(price_text(listing.price, listing.currency))}</b>"
+
+
+def _where(listing: ListingData, now: datetime) -> str:
+    parts = (listing.location, listing.marketplace, age_text(listing.posted_at, now))
+    return "📍 " + " · ".join(escape(p) for p in parts if p)
+
+
+def alert_html(alert: AlertMessage, now: datetime, limit: int) -> str:
+    """Search name, price (old → new for a drop), title, place, marketplace, age; ≤ ``limit``."""
+    head = _head(alert)
+    where = _where(alert.listing, now)
+    if tg_len(head) + tg_len(where) + MIN_TITLE > limit:
+        # Only absurdly long search names or places get here: cut them as plain text.
+        head = escape_fit(alert.search_name, limit // 3)
+        where = escape_fit(alert.listing.location, limit // 3)
+    budget = limit - tg_len(head) - tg_len(where) - len("\n<b></b>\n")
+    title = escape_fit(alert.listing.title or "(no title)", budget)
+    return f"{head}\n<b>{title}</b>\n{where}"
+
+
+def alert_keyboard(match_id: int, url: str, status: MatchStatus) -> InlineKeyboardMarkup:
+    """Open (a link), Save / Saved ✓ · Unsave, Hide / Hidden · Unhide."""
+    url = url if url.startswith(("https://", "http://")) else ""
+    if status is MatchStatus.SAVED:
+        keep = InlineKeyboardButton(
+            "Saved ✓ · Unsave", callback_data=callbacks.alert(match_id, "u")
+        )
+    else:
+        keep = InlineKeyboardButton("⭐ Save", callback_data=callbacks.alert(match_id, "s"))
+    if status is MatchStatus.HIDDEN:
+        hide = InlineKeyboardButton("Hidden · Unhide", callback_data=callbacks.alert(match_id, "n"))
+        return InlineKeyboardMarkup([[_open(url)], [hide]] if url else [[hide]])
+    hide = InlineKeyboardButton("🙈 Hide", callback_data=callbacks.alert(match_id, "h"))
+    return InlineKeyboardMarkup([[_open(url)], [keep, hide]] if url else [[keep, hide]])
+
+
+def _open(url: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton("Open ↗", url=url)
+
+
+def without_links(markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup:
+    """The same keyboard without URL buttons (for a server that refuses the listing's URL)."""
+    rows = [[b for b in row if b.url is None] for row in markup.inline_keyboard]
+    return InlineKeyboardMarkup([row for row in rows if row])

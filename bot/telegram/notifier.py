@@ -1,0 +1,171 @@
+"""Chat delivery: the Notifier port for alerts whose destination is a Telegram chat."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from bot.telegram.alerts import alert_html, alert_keyboard, without_links
+from bot.telegram.markup import CAPTION_LIMIT, TEXT_LIMIT
+from bot.telegram.ratelimit import WaitLimit, retry_seconds
+from core.clock import Clock, utcnow
+from core.enums import MatchStatus, Platform, SearchStatus
+from core.errors import DeliveryError
+from core.models import Account, Destination, Match, Search
+from core.ports import AlertMessage, DeliveryResult
+from core.quiet_hours import quiet_until
+
+logger = logging.getLogger(__name__)
+
+# An alert waits at most this long for its turn under the flood limits; longer, and it goes
+# back to the dispatcher (transient error) rather than holding its lease.
+ALERT_MAX_WAIT_SECONDS = 20.0
+READY_WAIT_SECONDS = 10.0
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class TelegramNotifier:
+    """Sends an alert as a photo with a caption (or text) and Open / Save / Hide buttons."""
+
+    channel = "telegram"
+
+    def __init__(self, bot: Bot, ready: asyncio.Event, clock: Clock = utcnow) -> None:
+        self.bot = bot
+        self.ready = ready
+        self.clock = clock
+
+    async def send(self, alert: AlertMessage) -> DeliveryResult:
+        await self._wait_until_connected()
+        chat_id = int(alert.target.chat_id)
+        try:
+            message = await self._deliver(chat_id, alert)
+        except RetryAfter as exc:
+            raise DeliveryError(f"Telegram flood control: retry in {retry_seconds(exc):.0f} s") from exc
+        except ChatMigrated as exc:
+            await _move_chat(chat_id, exc.new_chat_id)
+            raise DeliveryError("the group became a supergroup; retrying there") from exc
+        except Forbidden as exc:
+            await deactivate_chat(chat_id, str(exc))
+            raise DeliveryError(f"Telegram refused: {exc}", permanent=True) from exc
+        except BadRequest as exc:
+            raise DeliveryError(f"Telegram rejected the alert: {exc}", permanent=True) from exc
+        except (InvalidToken, NetworkError) as exc:  # a bad token may be fixed: keep the alert
+            raise DeliveryError(f"Telegram unreachable: {exc}") from exc
+        except TelegramError as exc:
+            raise DeliveryError(f"Telegram error: {exc}") from exc
+        return DeliveryResult(provider_message_id=f"{chat_id}:{message.message_id}")
+
+    async def _wait_until_connected(self) -> None:
+        try:
+            await asyncio.wait_for(self.ready.wait(), READY_WAIT_SECONDS)
+        except TimeoutError as exc:
+            raise DeliveryError("the Telegram bot is not connected yet") from exc
+
+    async def _deliver(self, chat_id: int, alert: AlertMessage) -> Message:
+        status, silent = await self._match_status_and_quiet(alert)
+        keyboard = alert_keyboard(alert.match_id, alert.listing.url, status)
+        now = self.clock()
+        if alert.listing.image_url:
+            try:
+                return await self.bot.send_photo(
+                    chat_id,
+                    photo=alert.listing.image_url,
+                    caption=alert_html(alert, now, CAPTION_LIMIT),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard,
+                    disable_notification=silent,
+                    rate_limit_args=WaitLimit(ALERT_MAX_WAIT_SECONDS),
+                )
+            except BadRequest as exc:
+                if not _photo_problem(exc):
+                    raise
+                logger.info("alert %s: photo refused (%s); sending text", alert.alert_id, exc)
+        return await self._send_text(chat_id, alert, keyboard, silent)
+
+    async def _send_text(
+        self, chat_id: int, alert: AlertMessage, keyboard: InlineKeyboardMarkup, silent: bool
+    ) -> Message:
+        text = alert_html(alert, self.clock(), TEXT_LIMIT)
+        try:
+            return await self._text(chat_id, text, keyboard, silent)
+        except BadRequest as exc:
+            if "url" not in str(exc).lower():
+                raise
+            # The server refused the listing's link as a button: the alert goes without it.
+            logger.info("alert %s: link button refused (%s)", alert.alert_id, exc)
+            return await self._text(chat_id, text, without_links(keyboard), silent)
+
+    async def _text(
+        self, chat_id: int, text: str, keyboard: InlineKeyboardMarkup, silent: bool
+    ) -> Message:
+        return await self.bot.send_message(
+            chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard,
+            link_preview_options=NO_PREVIEW,
+            disable_notification=silent,
+            rate_limit_args=WaitLimit(ALERT_MAX_WAIT_SECONDS),
+        )
+
+    async def _match_status_and_quiet(self, alert: AlertMessage) -> tuple[MatchStatus, bool]:
+        """The match's status (a price drop on a saved listing shows Saved ✓) and whether the
+        account's quiet hours are on now (the alert then arrives without a sound)."""
+        match = await Match.get_or_none(id=alert.match_id).only("id", "status")
+        account = await Account.get_or_none(id=alert.target.account_id)
+        status = match.status if match is not None else MatchStatus.NEW
+        if account is None:
+            return status, False
+        quiet = quiet_until(
+            self.clock(), account.timezone, account.quiet_start_minute, account.quiet_end_minute
+        )
+        return status, quiet is not None
+
+
+def _photo_problem(exc: BadRequest) -> bool:
+    """A 400 about the photo (not the chat or the text): worth trying as text instead."""
+    text = str(exc).lower()
+    return not any(word in text for word in ("chat not found", "can't parse", "too long"))
+
+
+async def deactivate_chat(chat_id: int, reason: str) -> int:
+    """The bot can no longer post in ``chat_id``: mark it inactive and pause its searches.
+
+    Nothing is deleted: writing to the bot again re-activates the chat, and /searches can
+    resume them. Returns how many searches were paused.
+    """
+    destinations = Destination.filter(platform=Platform.TELEGRAM, chat_id=str(chat_id))
+    ids = list(await destinations.values_list("id", flat=True))
+    if not ids:
+        return 0
+    await destinations.update(active=False)
+    paused = await Search.filter(destination_id__in=ids, status=SearchStatus.ACTIVE).update(
+        status=SearchStatus.PAUSED
+    )
+    logger.warning(
+        "telegram chat %s is gone (%s): destination inactive, %d searches paused",
+        chat_id,
+        reason,
+        paused,
+    )
+    return int(paused)
+
+
+async def _move_chat(old_chat_id: int, new_chat_id: int) -> None:
+    """A group upgraded to a supergroup has a new id; its searches follow it."""
+    await Destination.filter(platform=Platform.TELEGRAM, chat_id=str(old_chat_id)).update(
+        chat_id=str(new_chat_id)
+    )
+    logger.info("telegram chat %s moved to %s", old_chat_id, new_chat_id)

@@ -1,0 +1,18 @@
+"""eBay through the Buy Browse REST API (OAuth client credentials, daily call quota)."""
+
+from scrapers.ebay.auth import EbayTokenProvider
+from scrapers.ebay.marketplace import DEFAULT_DAILY_CALL_QUOTA, EbayMarketplace
+from scrapers.ebay.parse import parse_search
+from scrapers.ebay.query import ebay_keywords, search_params
+from scrapers.ebay.sites import EbaySite, site_for
+
+__all__ = [
+    "DEFAULT_DAILY_CALL_QUOTA",
+    "EbayMarketplace",
+    "EbaySite",
+    "EbayTokenProvider",
+    "ebay_keywords",
+    "parse_search",
+    "search_params",
+    "site_for",
+]

@@ -1,0 +1,144 @@
+"""``EbayMarketplace``: core's Marketplace port over eBay's Buy Browse REST API.
+
+One search is one ``GET /buy/browse/v1/item_summary/search`` call, counted against the
+app's daily call quota (shared by every process through ``MarketplaceState``). The OAuth
+token is cached until it expires and minted again when eBay answers 401.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import aiohttp
+
+from core.clock import Clock, utcnow
+from core.errors import Blocked, ParseError
+from core.ports import ListingData, MarketplaceQuery
+from scrapers.common import (
+    DailyQuota,
+    HealthRecorder,
+    HttpResult,
+    SiteRateLimiter,
+    api_headers,
+    check_status,
+    fetch,
+    request_timeout,
+)
+from scrapers.ebay.auth import EbayTokenProvider
+from scrapers.ebay.parse import parse_search
+from scrapers.ebay.query import category_id, search_params
+from scrapers.ebay.sites import site_for
+
+__all__ = ["DEFAULT_DAILY_CALL_QUOTA", "EbayMarketplace"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DAILY_CALL_QUOTA = 5000  # Browse's default for a new keyset
+SEARCH_PATH = "/buy/browse/v1/item_summary/search"
+
+
+def _pacific() -> ZoneInfo | None:
+    try:
+        return ZoneInfo("America/Los_Angeles")  # eBay's call limits reset at midnight Pacific
+    except ZoneInfoNotFoundError:
+        return None  # no tz database: count UTC days instead (a few hours off, still paced)
+
+
+class EbayMarketplace:
+    """Searches one eBay marketplace (EBAY_GB by default) through the Browse API."""
+
+    name = "ebay"
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        client_id: str,
+        client_secret: str,
+        api_url: str = "https://api.ebay.com",
+        marketplace_id: str = "EBAY_GB",
+        daily_call_quota: int = DEFAULT_DAILY_CALL_QUOTA,
+        timeout_seconds: float = 20.0,
+        min_interval_seconds: float = 0.5,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._session = session
+        self._site = site_for(marketplace_id)  # ConfigurationError on an unknown id
+        self._search_url = api_url.rstrip("/") + SEARCH_PATH
+        self._tokens = EbayTokenProvider(
+            session, api_url, client_id, client_secret, marketplace=self.name, clock=clock
+        )
+        self._timeout = request_timeout(timeout_seconds)
+        self._limiter = SiteRateLimiter(
+            self.name, min_interval=min_interval_seconds, jitter=min_interval_seconds / 2
+        )
+        zone = _pacific()
+        self.quota = DailyQuota(self.name, daily_call_quota, clock=clock, **_tz(zone))
+        self.health = HealthRecorder(self.name, clock=clock)
+
+    async def search(self, query: MarketplaceQuery) -> list[ListingData]:
+        params = search_params(query, self._site)
+        await self.quota.take()  # before health: pacing ourselves is not the site failing
+        async with self.health.track():
+            result = await self._get_with_token(params)
+            _check(result)
+            category = query.category if category_id(query.category) else ""
+            return parse_search(result.json("search response"), category=category)
+
+    async def _get_with_token(self, params: dict[str, str]) -> HttpResult:
+        """The search, with one retry on a fresh token if eBay says ours is no longer valid."""
+        token = await self._tokens.token()
+        result = await self._get(params, token)
+        if result.status == 401:
+            logger.info("ebay: access token refused (%s); minting a new one", _error_text(result))
+            self._tokens.invalidate(token)
+            await self.quota.take()  # the retry is a call too
+            result = await self._get(params, await self._tokens.token())
+            if result.status == 401:
+                raise Blocked(
+                    f"eBay refused a fresh access token ({_error_text(result)}); check that "
+                    "EBAY_CLIENT_ID/EBAY_CLIENT_SECRET are a production keyset with Browse access",
+                    marketplace=self.name,
+                )
+        return result
+
+    async def _get(self, params: dict[str, str], token: str) -> HttpResult:
+        headers = api_headers(
+            Authorization=f"Bearer {token}",
+            **{"X-EBAY-C-MARKETPLACE-ID": self._site.marketplace_id},
+        )
+        return await fetch(
+            self._session,
+            self._search_url,
+            marketplace=self.name,
+            deadline=self._timeout,
+            params=params,
+            headers=headers,
+            limiter=self._limiter,
+        )
+
+
+def _tz(zone: ZoneInfo | None) -> dict[str, Any]:
+    return {} if zone is None else {"reset_tz": zone}
+
+
+def _check(result: HttpResult) -> None:
+    """check_status, with eBay's own error message (``errors[0].message``) in the text."""
+    try:
+        check_status(result, "search")
+    except (Blocked, ParseError) as exc:
+        detail = _error_text(result)
+        raise type(exc)(f"{exc} — eBay says: {detail}", marketplace=exc.marketplace) from exc
+
+
+def _error_text(result: HttpResult) -> str:
+    """eBay errors are ``{"errors": [{"errorId", "domain", "category", "message", …}]}``."""
+    try:
+        errors = json.loads(result.body).get("errors") or []
+        first = errors[0]
+        return f"{first.get('errorId', '?')} {first.get('message', '')}".strip()
+    except (ValueError, AttributeError, IndexError, TypeError):
+        return f"HTTP {result.status}"

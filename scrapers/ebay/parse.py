@@ -1,0 +1,177 @@
+"""Browse ``item_summary/search`` JSON → ListingData.
+
+The response (SearchPagedCollection) has ``href``, ``total``, ``limit``, ``offset``, ``next``,
+optional ``warnings`` and ``itemSummaries`` — which eBay leaves out entirely when nothing
+matched (``total: 0``). Each ItemSummary may carry: ``itemId`` ("v1|<legacy id>|<variation>"),
+``title``, ``price`` {value, currency} (absent on auction-only items, which have
+``currentBidPrice`` instead), ``image.imageUrl`` / ``thumbnailImages``, ``itemWebUrl``,
+``itemLocation`` {city, stateOrProvince, postalCode, country}, ``condition`` + ``conditionId``,
+``seller`` {username, feedbackPercentage, feedbackScore}, ``itemCreationDate``,
+``buyingOptions``, ``bidCount``, ``itemEndDate``, ``shortDescription``, ``legacyItemId``.
+Only itemId, title and itemWebUrl are required here; everything else is optional.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from core.enums import Condition
+from core.errors import ParseError
+from core.ports import ListingData
+
+__all__ = ["parse_search"]
+
+logger = logging.getLogger(__name__)
+
+
+def parse_search(
+    payload: Any, *, marketplace: str = "ebay", category: str = ""
+) -> list[ListingData]:
+    """Listings of one search page; ``ParseError`` if the payload is not a search result."""
+    if not isinstance(payload, Mapping) or not ({"itemSummaries", "total"} & payload.keys()):
+        raise ParseError(
+            "eBay's search response has neither itemSummaries nor total: the API changed",
+            marketplace=marketplace,
+        )
+    _log_warnings(payload.get("warnings"))
+    items = payload.get("itemSummaries") or []
+    if not isinstance(items, list):
+        raise ParseError("eBay's itemSummaries is not a list", marketplace=marketplace)
+    listings = [x for x in (_listing(i, marketplace, category) for i in items) if x is not None]
+    if items and not listings:
+        raise ParseError(
+            f"none of eBay's {len(items)} item summaries has itemId, title and itemWebUrl",
+            marketplace=marketplace,
+        )
+    return listings
+
+
+def _listing(item: Any, marketplace: str, category: str) -> ListingData | None:
+    if not isinstance(item, Mapping):
+        return None
+    item_id, title, url = item.get("itemId"), item.get("title"), item.get("itemWebUrl")
+    if not (isinstance(item_id, str) and isinstance(title, str) and isinstance(url, str)):
+        logger.debug("ebay: skipping an item summary without id/title/url: %.200r", item)
+        return None
+    price, currency = _price(item)
+    return ListingData(
+        marketplace=marketplace,
+        external_id=item_id,
+        url=_short_url(url),
+        title=title.strip(),
+        price=price,
+        currency=currency,
+        description=_description(item),
+        location=_location(item.get("itemLocation")),
+        image_url=_image(item),
+        seller=_text(_mapping(item.get("seller")).get("username")),
+        condition=_condition(item),
+        category=category,
+        posted_at=_moment(item.get("itemCreationDate")),
+    )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _amount(value: Any) -> tuple[Decimal, str] | None:
+    money = _mapping(value)
+    try:
+        amount = Decimal(str(money["value"]))
+    except (KeyError, InvalidOperation):
+        return None
+    if not amount.is_finite() or amount < 0:
+        return None
+    return amount, _text(money.get("currency")).upper() or "GBP"
+
+
+def _price(item: Mapping[str, Any]) -> tuple[Decimal | None, str]:
+    """The Buy It Now price; for an auction-only item, its current bid."""
+    options = item.get("buyingOptions") or []
+    auction_only = "AUCTION" in options and "FIXED_PRICE" not in options
+    order = ("currentBidPrice", "price") if auction_only else ("price", "currentBidPrice")
+    for key in order:
+        found = _amount(item.get(key))
+        if found is not None:
+            return found
+    return None, "GBP"
+
+
+def _description(item: Mapping[str, Any]) -> str:
+    parts = []
+    if "AUCTION" in (item.get("buyingOptions") or []):
+        bids = item.get("bidCount")
+        auction = (
+            f"Auction, {bids} bid{'' if bids == 1 else 's'}" if bids is not None else "Auction"
+        )
+        ends = _moment(item.get("itemEndDate"))
+        parts.append(f"{auction}, ends {ends:%d %b %H:%M} UTC" if ends else auction)
+    if "BEST_OFFER" in (item.get("buyingOptions") or []):
+        parts.append("Best offer accepted")
+    parts.append(_text(item.get("shortDescription")))
+    return ". ".join(p for p in parts if p)
+
+
+def _location(value: Any) -> str:
+    place = _mapping(value)
+    keys = ("city", "stateOrProvince", "postalCode", "country")
+    parts = [_text(place.get(k)) for k in keys]
+    return ", ".join(dict.fromkeys(p for p in parts if p))
+
+
+def _image(item: Mapping[str, Any]) -> str | None:
+    url = _text(_mapping(item.get("image")).get("imageUrl"))
+    if not url:
+        thumbs = item.get("thumbnailImages") or []
+        url = (
+            _text(_mapping(thumbs[0]).get("imageUrl"))
+            if isinstance(thumbs, list) and thumbs
+            else ""
+        )
+    return url or None
+
+
+def _condition(item: Mapping[str, Any]) -> Condition:
+    """eBay condition ids: 1000–1750 new (incl. 'new other', 'with defects'), above used."""
+    raw = item.get("conditionId")
+    if isinstance(raw, str | int) and str(raw).isdigit():
+        return Condition.NEW if int(raw) < 2000 else Condition.USED
+    text = _text(item.get("condition")).lower()
+    if not text:
+        return Condition.ANY
+    return Condition.NEW if text.startswith(("new", "brand new")) else Condition.USED
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _short_url(url: str) -> str:
+    """``https://www.ebay.co.uk/itm/123?hash=…&amdata=…`` → ``https://www.ebay.co.uk/itm/123``:
+    the tracking query is long and the item path alone opens the listing."""
+    parts = urlsplit(url)
+    if parts.path.startswith("/itm/"):
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    return url
+
+
+def _log_warnings(warnings: Any) -> None:
+    for warning in warnings if isinstance(warnings, list) else []:
+        message = _mapping(warning).get("message") or warning
+        logger.warning("ebay: the API warned: %s", message)

@@ -1,0 +1,107 @@
+"""``GumtreeMarketplace``: core's Marketplace port over Gumtree UK's search page."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from core.clock import Clock, utcnow
+from core.errors import InvalidCriteria, Unavailable
+from core.ports import ListingData, MarketplaceQuery
+from scrapers.common import (
+    HealthRecorder,
+    SiteRateLimiter,
+    browser_headers,
+    check_status,
+    fetch,
+    request_timeout,
+    require_marketplace_url,
+)
+from scrapers.gumtree.page import MARKETPLACE, parse_search_page
+from scrapers.gumtree.query import search_params
+
+__all__ = ["DEFAULT_INTERVAL_SECONDS", "DEFAULT_JITTER_SECONDS", "GumtreeMarketplace"]
+
+logger = logging.getLogger(__name__)
+
+# Gumtree sits behind bot protection that flags bursts: at most one page every 4–7 s.
+DEFAULT_INTERVAL_SECONDS = 4.0
+DEFAULT_JITTER_SECONDS = 3.0
+
+
+def query_extra(query: MarketplaceQuery) -> Mapping[str, str]:
+    """The search's marketplace-specific settings, when core passes them with the query."""
+    extra = getattr(query, "extra", None) or {}
+    return dict(extra)
+
+
+class GumtreeMarketplace:
+    """Searches Gumtree UK. The ClientSession is the process's shared one, owned by the caller."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        *,
+        limiter: SiteRateLimiter | None = None,
+        health: HealthRecorder | None = None,
+        timeout_seconds: float = 20.0,
+        clock: Clock = utcnow,
+    ) -> None:
+        self._session = session
+        self._base_url = base_url.rstrip("/")
+        self._limiter = limiter or SiteRateLimiter(
+            MARKETPLACE, min_interval=DEFAULT_INTERVAL_SECONDS, jitter=DEFAULT_JITTER_SECONDS
+        )
+        self._health = health or HealthRecorder(MARKETPLACE)
+        self._timeout = request_timeout(timeout_seconds)
+        self._clock = clock
+
+    @property
+    def name(self) -> str:
+        return MARKETPLACE
+
+    async def search(self, query: MarketplaceQuery) -> list[ListingData]:
+        params = search_params(query, query_extra(query))
+        async with self._health.track():
+            listings = await self._page(f"{self._base_url}/search", params)
+        return listings[: query.limit]
+
+    def validate_url(self, url: str) -> str:
+        """A pasted Gumtree results URL, or ``InvalidCriteria`` saying what is expected."""
+        host = urlsplit(self._base_url).hostname or ""
+        url = require_marketplace_url(url, [host], "Gumtree")
+        if urlsplit(url).path.startswith("/p/"):
+            raise InvalidCriteria(
+                "That is a single Gumtree ad: paste the address of a search results page."
+            )
+        return url
+
+    async def fetch_url(self, url: str) -> list[ListingData]:
+        """The listings on a results page the user pasted (checked to be on Gumtree)."""
+        try:
+            url = self.validate_url(url)
+        except InvalidCriteria as exc:
+            raise Unavailable(
+                f"the saved Gumtree URL cannot be used: {exc}", marketplace=MARKETPLACE
+            ) from exc
+        async with self._health.track():
+            return await self._page(url, None)
+
+    async def _page(self, url: str, params: Mapping[str, str] | None) -> list[ListingData]:
+        result = await fetch(
+            self._session,
+            url,
+            marketplace=MARKETPLACE,
+            deadline=self._timeout,
+            params=params,
+            headers=browser_headers(referer=f"{self._base_url}/"),
+            limiter=self._limiter,
+        )
+        check_status(result, "search page")
+        listings = parse_search_page(result.text(), self._base_url, self._clock())
+        logger.debug("gumtree: %d listings from %s", len(listings), result.url)
+        return listings

@@ -1,0 +1,112 @@
+"""The runner at scale: shared fetches, circuit breakers, telling the user once, lease fences."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from core.enums import AlertStatus
+from core.errors import Blocked, Unavailable
+from core.models import Notice, Search
+from core.runner import Runner, RunnerOptions
+from core.scheduling import NOTIFY_AFTER_FAILURES, claim_due_searches
+from tests.unit.world import World, titles
+
+
+async def _due_now(world: World) -> None:
+    await Search.all().update(next_check_at=world.clock.now)
+
+
+async def test_searches_with_the_same_request_share_one_fetch(world: World) -> None:
+    for _ in range(5):
+        await world.create("road bike")
+    await world.create("road bike", max_price=Decimal("200"))  # different upstream request
+    world.market.queries.clear()
+    await _due_now(world)
+    await world.runner.tick()
+    assert len(world.market.queries) == 2
+
+
+async def test_without_coalescing_every_search_fetches(world: World) -> None:
+    for _ in range(3):
+        await world.create("road bike")
+    world.runner = Runner({"fake": world.market}, clock=world.clock,
+                          options=RunnerOptions(coalesce=False))  # fmt: skip
+    world.market.queries.clear()
+    await _due_now(world)
+    await world.runner.tick()
+    assert len(world.market.queries) == 3
+
+
+async def test_same_key_searches_stay_due_together(world: World) -> None:
+    a = await world.create("lamp", interval=300)
+    b = await world.create("lamp", interval=1800)
+    await a.refresh_from_db()
+    await b.refresh_from_db()
+    assert a.fetch_key == b.fetch_key
+    assert (b.next_check_at - a.next_check_at).total_seconds() % 300 == 0
+
+
+async def test_blocked_site_opens_the_circuit_and_searches_wait(world: World) -> None:
+    search = await world.create("sofa")
+    world.market.fail_with = Blocked("login wall")
+    await world.cycle()
+    breaker = world.runner.breakers["fake"]
+    assert breaker.open_until is not None
+    calls = len(world.market.queries)
+    await _due_now(world)
+    await world.runner.tick()
+    assert len(world.market.queries) == calls  # no request while the circuit is open
+    await search.refresh_from_db()
+    assert search.last_error and "refusing our requests" in search.last_error
+    assert search.next_check_at >= breaker.open_until
+    # After the cooldown one probe goes out; success closes the circuit.
+    world.market.fail_with = None
+    world.clock.now = breaker.open_until + timedelta(seconds=1)
+    await _due_now(world)
+    await world.runner.tick()
+    await search.refresh_from_db()
+    assert search.last_error is None and breaker.allow(world.clock.now)
+
+
+async def test_user_is_told_once_when_a_search_cannot_run_and_once_when_it_recovers(
+    world: World,
+) -> None:
+    search = await world.create("tent")
+    world.market.fail_with = Unavailable("connection refused")
+    for _ in range(NOTIFY_AFTER_FAILURES + 3):
+        world.runner.breakers["fake"].record_success()  # keep the circuit out of this test
+        world.clock.advance(4000)
+        await world.runner.tick()
+    notices = await Notice.all()
+    assert [n.text.split(" can't run")[0] for n in notices] == [f"⚠ Your search #{search.id} tent"]
+    world.market.fail_with = None
+    world.clock.advance(4000)
+    await world.runner.tick()
+    await world.dispatcher.tick()
+    texts = [n.text for n in await Notice.all().order_by("id")]
+    assert len(texts) == 2 and "running again" in texts[1]
+    assert await Notice.filter(status=AlertStatus.SENT).count() == 2
+    assert len(world.notifier.notices) == 2
+
+
+async def test_a_late_worker_does_not_overwrite_a_newer_claim(world: World) -> None:
+    search = await world.create("desk")
+    await _due_now(world)
+    old = await claim_due_searches(
+        world.clock(), limit=10, lease_until=world.clock() + timedelta(seconds=5),
+        skip_locked=False,
+    )  # fmt: skip
+    assert [s.id for s in old] == [search.id]
+    world.clock.advance(10)  # the first worker stalls past its lease; another takes over
+    world.market.add("d1", "Oak desk")
+    await world.runner.tick()
+    await world.dispatcher.tick()
+    from core.scheduling import Outcomes, save_outcomes
+
+    stale = Outcomes(world.clock(), old[0].lease_until)  # type: ignore[arg-type]
+    stale.failure(old[0], Unavailable("late"))
+    await save_outcomes(stale)
+    await search.refresh_from_db()
+    assert search.last_error is None
+    assert titles(world.notifier) == ["Oak desk"]

@@ -1,0 +1,82 @@
+"""Aligned due times, circuit breakers, coalescing and telling the user once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.breaker import BreakerState, CircuitBreaker
+from core.errors import Blocked, RateLimited, Unavailable
+from core.scheduling import ALIGN_PERIOD_SECONDS, next_due, phase_seconds
+
+INTERVALS = (15, 60, 300, 900, 1800, 3600, 10800, 86400)
+keys = st.text(alphabet="0123456789abcdef", min_size=32, max_size=32)
+moments = st.datetimes(
+    min_value=datetime(2025, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+)
+
+
+@given(key=keys, after=moments, interval=st.sampled_from(INTERVALS))
+def test_next_due_is_never_later_than_one_interval(
+    key: str, after: datetime, interval: int
+) -> None:
+    due = next_due(after, interval, key)
+    assert after < due <= after + timedelta(seconds=interval)
+    # Successive checks are exactly one interval apart: never slower than paid for.
+    assert next_due(due, interval, key) == due + timedelta(seconds=interval)
+
+
+@given(key=keys, after=moments, slow=st.sampled_from((300, 900, 1800, 3600, 86400)))
+def test_a_slower_search_lands_on_the_faster_ones_instants(
+    key: str, after: datetime, slow: int
+) -> None:
+    """Same key: each 30-min check coincides with a 5-min (and 1-min) check → shared fetch."""
+    due = next_due(after, slow, key)
+    for fast in (60, 300):
+        if fast <= slow:
+            assert next_due(due - timedelta(seconds=1), fast, key) == due
+
+
+def test_phases_spread_load_over_the_period() -> None:
+    phases = [phase_seconds(f"{n:032x}"[::-1], 300) for n in range(3000)]
+    per_minute = [sum(1 for p in phases if m * 60 <= p < (m + 1) * 60) for m in range(5)]
+    assert min(per_minute) > 500  # roughly 600 each: no thundering herd
+    assert all(0 <= p < ALIGN_PERIOD_SECONDS for p in phases)
+
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def test_breaker_opens_after_repeated_failures_then_probes_and_closes() -> None:
+    breaker = CircuitBreaker("ebay", failure_threshold=3, base_cooldown_seconds=60)
+    for _ in range(2):
+        assert breaker.allow(NOW)
+        assert not breaker.record_failure(Unavailable("timeout"), NOW)
+    assert breaker.record_failure(Unavailable("timeout"), NOW)
+    assert breaker.state is BreakerState.OPEN
+    assert not breaker.allow(NOW + timedelta(seconds=59))
+    later = NOW + timedelta(seconds=61)
+    assert breaker.allow(later)  # the one probe
+    assert not breaker.allow(later)  # nobody else while it is out
+    assert breaker.record_success()
+    assert breaker.state is BreakerState.CLOSED and breaker.allow(later)
+
+
+def test_failed_probe_doubles_the_cooldown() -> None:
+    breaker = CircuitBreaker("gumtree", base_cooldown_seconds=60)
+    breaker.record_failure(Blocked("403"), NOW)  # blocked: open at once
+    assert breaker.cooldown_seconds == 60
+    probe_at = NOW + timedelta(seconds=61)
+    assert breaker.allow(probe_at)
+    breaker.record_failure(Blocked("403"), probe_at)
+    assert breaker.cooldown_seconds == 120
+    assert breaker.open_until == probe_at + timedelta(seconds=120)
+
+
+def test_rate_limited_waits_the_asked_delay() -> None:
+    breaker = CircuitBreaker("craigslist")
+    breaker.record_failure(RateLimited("slow", retry_after=90), NOW)
+    assert not breaker.allow(NOW + timedelta(seconds=89))
+    assert breaker.allow(NOW + timedelta(seconds=91))

@@ -1,0 +1,84 @@
+"""A small world for runner tests: a fake clock, marketplace and notifier over the test DB."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from core.accounts import destination_for, identify
+from core.criteria import Criteria
+from core.dispatcher import Dispatcher, DispatcherOptions
+from core.enums import Platform, Tier
+from core.models import Account, Destination, Search
+from core.runner import Runner
+from core.searches import SearchDraft, SearchService
+from core.tiers import TierTable
+from tests.fakes.clock import FakeClock
+from tests.fakes.marketplace import FakeMarketplace
+from tests.fakes.notifier import RecordingNotifier
+
+
+@dataclass
+class World:
+    clock: FakeClock
+    market: FakeMarketplace
+    notifier: RecordingNotifier
+    searches: SearchService
+    runner: Runner
+    dispatcher: Dispatcher
+    account: Account
+    destination: Destination
+
+    async def create(self, keywords: str, interval: int = 60, **criteria: object) -> Search:
+        draft = SearchDraft(
+            name=keywords,
+            criteria=Criteria(keywords=keywords, **criteria),  # type: ignore[arg-type]
+            marketplaces=("fake",),
+            interval_seconds=interval,
+        )
+        search = await self.searches.create(self.account, self.destination, draft)
+        await self.runner.prime(search)
+        return search
+
+    async def cycle(self, seconds: float = 61) -> None:
+        """Let time pass, run one check round and one delivery round."""
+        self.clock.advance(seconds)
+        await self.runner.tick()
+        await self.dispatcher.tick()
+
+    def restart(self) -> None:
+        """A new process: fresh runner and dispatcher over the same database."""
+        self.runner = Runner({"fake": self.market}, clock=self.clock)
+        self.dispatcher = Dispatcher(
+            {"console": self.notifier}, clock=self.clock, options=FAST_RETRY
+        )
+
+
+FAST_RETRY = DispatcherOptions(retry_base_seconds=1, retry_cap_seconds=4)
+
+
+@pytest.fixture
+async def world(db: str) -> World:
+    clock = FakeClock()
+    market = FakeMarketplace()
+    notifier = RecordingNotifier()
+    account = await identify(Platform.CONSOLE, "tester")
+    account.tier = Tier.BUSINESS  # room for many searches; limits have their own tests
+    await account.save()
+    destination = await destination_for(account, Platform.CONSOLE, "console")
+    tiers = TierTable.demo(fastest_seconds=60)
+    return World(
+        clock=clock,
+        market=market,
+        notifier=notifier,
+        searches=SearchService(tiers, ["fake"], clock=clock),
+        runner=Runner({"fake": market}, clock=clock),
+        dispatcher=Dispatcher({"console": notifier}, clock=clock, options=FAST_RETRY),
+        account=account,
+        destination=destination,
+    )
+
+
+def titles(notifier: RecordingNotifier) -> list[str]:
+    return [a.listing.title for a in notifier.sent]
