@@ -19,7 +19,7 @@ from typing import TextIO
 import aiohttp
 
 from bot.console import CONSOLE_CHAT_ID, ConsoleChat, ConsoleNotifier
-from bot.conversation import ChatServices, ChatSession
+from bot.conversation import ChatServices, ChatSession, with_verification
 from bot.frontends import ChatFrontend
 from bot.settings import Settings
 from core import accounts, templates
@@ -31,7 +31,20 @@ from core.ports import Marketplace, Notifier
 from core.runner import Runner, RunnerOptions
 from core.searches import SearchService
 from core.tiers import TierTable
+from core.verification import VerificationService
+from notifiers import (
+    Links,
+    SendgridNotifier,
+    SmtpNotifier,
+    SmtpServer,
+    TwilioNotifier,
+    WebhookNotifier,
+)
 from scrapers import SandboxConfig, SandboxMarketplace, running_sandbox
+from scrapers.craigslist import CraigslistMarketplace
+from scrapers.ebay import EbayMarketplace
+from scrapers.facebook import BrowserConfig, FacebookBrowser, FacebookMarketplace, find_chromium
+from scrapers.gumtree import GumtreeMarketplace
 from web import HealthProbe, build_web_app, serve_web
 
 logger = logging.getLogger(__name__)
@@ -53,31 +66,121 @@ class Monitor:
 # --- adapters, one builder each: the only place concrete adapters are chosen -------------
 
 
-def build_marketplaces(settings: Settings, http: aiohttp.ClientSession) -> dict[str, Marketplace]:
-    """Every marketplace whose settings are present; `run` reports the others as skipped."""
+def build_marketplaces(
+    settings: Settings, http: aiohttp.ClientSession, *, browser: FacebookBrowser | None = None
+) -> dict[str, Marketplace]:
+    """Every marketplace whose settings are present; `run` reports the others as skipped.
+
+    Facebook needs the process's one browser (``facebook_browser_config``); without it, it is
+    skipped.
+    """
     found: dict[str, Marketplace] = {}
     if settings.sandbox_url is not None:
         found["sandbox"] = SandboxMarketplace(http, str(settings.sandbox_url).rstrip("/"))
+    if settings.ebay_client_id and settings.ebay_client_secret is not None:
+        found["ebay"] = EbayMarketplace(
+            http,
+            client_id=settings.ebay_client_id,
+            client_secret=settings.ebay_client_secret.get_secret_value(),
+            api_url=str(settings.ebay_api_url),
+            marketplace_id=settings.ebay_marketplace_id,
+            daily_call_quota=settings.ebay_daily_call_quota,
+        )
+    else:
+        logger.info("ebay: skipped (EBAY_CLIENT_ID and EBAY_CLIENT_SECRET are not set)")
+    if settings.craigslist_enabled:
+        found["craigslist"] = CraigslistMarketplace(
+            http,
+            site_url=settings.craigslist_url,
+            api_url=str(settings.craigslist_api_url),
+            reference_url=str(settings.craigslist_reference_url),
+        )
+    else:
+        logger.info("craigslist: skipped (CRAIGSLIST_ENABLED is not true)")
+    # Gumtree: no key needed, GUMTREE_URL has a default. Facebook: needs a Chromium.
+    found["gumtree"] = GumtreeMarketplace(http, str(settings.gumtree_url))
+    if browser is not None:
+        found["facebook"] = FacebookMarketplace(browser, str(settings.facebook_url))
+    else:
+        logger.info("facebook: skipped (no Chromium: install chromium or set BROWSER_EXECUTABLE)")
     return found
+
+
+def facebook_browser_config(settings: Settings) -> BrowserConfig | None:
+    """The shared browser's settings, or None when no Chromium is there (Facebook skipped)."""
+    executable = find_chromium(settings.browser_executable)
+    if executable is None:
+        return None
+    return BrowserConfig(executable, state_file=settings.facebook_state_file)
 
 
 def build_delivery_notifiers(
     settings: Settings, http: aiohttp.ClientSession
 ) -> tuple[dict[str, Notifier], list[str]]:
-    """Email / SMS / webhook notifiers that are configured, and a line for each one skipped."""
-    return {}, ["email, sms, webhook: not available yet"]
+    """Email / SMS / webhook notifiers that are configured, and a line for each one skipped.
+
+    Email: SendGrid when SENDGRID_API_KEY is set, else SMTP_URL; both need EMAIL_FROM.
+    Webhooks need no provider and are always on (behind the SSRF guard).
+    """
+    links = Links(str(settings.public_url))
+    allow_private = settings.webhook_allow_private_targets
+    found: dict[str, Notifier] = {"webhook": WebhookNotifier(allow_private=allow_private)}
+    skipped = ["webhook: PRIVATE TARGETS ALLOWED (local testing only)"] if allow_private else []
+    sender = settings.email_from
+    if settings.sendgrid_api_key is None and settings.smtp_url is None:
+        skipped.append("email: skipped (set SENDGRID_API_KEY or SMTP_URL, and EMAIL_FROM)")
+    elif sender is None:
+        skipped.append("email: skipped (EMAIL_FROM is not set)")
+    elif settings.sendgrid_api_key is not None:
+        key = settings.sendgrid_api_key.get_secret_value()
+        found["email"] = SendgridNotifier(
+            key, sender, links, api_url=str(settings.sendgrid_api_url)
+        )
+    elif settings.smtp_url is not None:
+        server = SmtpServer.from_url(settings.smtp_url.get_secret_value())
+        found["email"] = SmtpNotifier(server, sender, links)
+    sid, token = settings.twilio_account_sid, settings.twilio_auth_token
+    if sid and token and settings.twilio_from_number:
+        found["sms"] = TwilioNotifier(
+            http,
+            sid,
+            token.get_secret_value(),
+            settings.twilio_from_number,
+            links,
+            api_url=str(settings.twilio_api_url),
+        )
+    else:
+        skipped.append(
+            "sms: skipped (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER)"
+        )
+    return found, skipped
 
 
 def build_chat_frontends(
     settings: Settings, http: aiohttp.ClientSession, services: ChatServices
 ) -> tuple[list[ChatFrontend], list[str]]:
     """The chat bots whose tokens are set, and a line for each one skipped."""
+    # Imported here so python-telegram-bot is only loaded when a bot is configured.
+    from bot.settings import TelegramMode
+    from bot.telegram import TelegramConfig, TelegramFrontend
+
+    frontends: list[ChatFrontend] = []
     skipped = []
     if settings.telegram_bot_token is None:
         skipped.append("telegram: skipped (TELEGRAM_BOT_TOKEN is not set)")
+    else:
+        secret = settings.telegram_webhook_secret
+        config = TelegramConfig(
+            token=settings.telegram_bot_token.get_secret_value(),
+            api_url=str(settings.telegram_api_url).rstrip("/"),
+            webhook=settings.telegram_mode is TelegramMode.WEBHOOK,
+            webhook_secret=secret.get_secret_value() if secret else None,
+            public_url=str(settings.public_url),
+        )
+        frontends.append(TelegramFrontend(config, services))
     if settings.discord_bot_token is None:
         skipped.append("discord: skipped (DISCORD_BOT_TOKEN is not set)")
-    return [], skipped
+    return frontends, skipped
 
 
 # --- the process ---------------------------------------------------------------------------
@@ -100,25 +203,50 @@ def build_monitor(
     return Monitor(metrics, runner, dispatcher, searches, dict(notifiers))
 
 
-async def _supervise(jobs: Mapping[str, Callable[[], Awaitable[None]]]) -> None:
-    """Run the named loops until one ends or fails, or SIGINT/SIGTERM arrives; then stop all."""
+# How long SIGTERM/SIGINT waits for the runner and dispatcher to finish what they hold.
+DRAIN_SECONDS = 15.0
+
+
+async def _supervise(
+    jobs: Mapping[str, Callable[[], Awaitable[None]]],
+    drains: Mapping[str, Callable[[], None]] | None = None,
+) -> None:
+    """Run the named loops until one ends or fails, or SIGINT/SIGTERM arrives; then stop all.
+
+    On a signal the loops in ``drains`` are asked to finish what they hold (checks in
+    progress, alerts being sent) for up to DRAIN_SECONDS; then everything is cancelled.
+    """
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    tasks = [asyncio.create_task(job(), name=name) for name, job in jobs.items()]
+    tasks = {name: asyncio.create_task(job(), name=name) for name, job in jobs.items()}
     stopper = asyncio.create_task(stop.wait(), name="signals")
     try:
-        done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            [*tasks.values(), stopper], return_when=asyncio.FIRST_COMPLETED
+        )
         for task in done:
             if task is not stopper and not task.cancelled() and task.exception():
                 logger.error("%s stopped: %r", task.get_name(), task.exception())
+        await _drain(tasks, drains or {})
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        for task in [*tasks, stopper]:
+        for task in [*tasks.values(), stopper]:
             task.cancel()
-        await asyncio.gather(*tasks, stopper, return_exceptions=True)
+        await asyncio.gather(*tasks.values(), stopper, return_exceptions=True)
+
+
+async def _drain(
+    tasks: Mapping[str, asyncio.Task[None]], drains: Mapping[str, Callable[[], None]]
+) -> None:
+    draining = [tasks[name] for name in drains if name in tasks and not tasks[name].done()]
+    for name, request_stop in drains.items():
+        if name in tasks:
+            request_stop()
+    if draining:
+        await asyncio.wait(draining, timeout=DRAIN_SECONDS)
 
 
 def _announce(line: str) -> None:
@@ -138,10 +266,17 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
         await stack.enter_async_context(open_database(settings.database_url))
         await templates.seed_templates()
         http = await stack.enter_async_context(aiohttp.ClientSession(timeout=HTTP_TIMEOUT))
-        marketplaces = build_marketplaces(settings, http)
+        browser_config = facebook_browser_config(settings)  # one Chromium, started on first use
+        browser = None
+        if browser_config is not None:
+            browser = await stack.enter_async_context(FacebookBrowser(browser_config))
+        marketplaces = build_marketplaces(settings, http, browser=browser)
         notifiers, skipped = build_delivery_notifiers(settings, http)
         monitor = build_monitor(settings, marketplaces, notifiers, TierTable.default())
-        services = ChatServices(monitor.searches, monitor.runner.prime)
+        services = with_verification(
+            ChatServices(monitor.searches, monitor.runner.prime),
+            VerificationService.from_notifiers(notifiers),
+        )
         frontends, skipped_chats = build_chat_frontends(settings, http, services)
         for frontend in frontends:
             monitor.dispatcher.add_notifier(frontend.name, frontend.notifier)
@@ -164,7 +299,11 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
         jobs = {name: job for name, job in jobs.items() if name in roles}
         if "bots" in roles:
             jobs.update({f.name: f.run for f in frontends})
-        await _supervise(jobs)
+        drains = {
+            "runner": monitor.runner.request_stop,
+            "dispatcher": monitor.dispatcher.request_stop,
+        }
+        await _supervise(jobs, drains)
     _announce("Stopped cleanly.")
 
 

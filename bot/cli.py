@@ -1,9 +1,10 @@
-"""`marketplace-monitor` (also `python -m bot`): run, demo, migrate, sandbox."""
+"""`marketplace-monitor` (also `python -m bot`): run, demo, migrate, sandbox, facebook-login."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 
@@ -11,8 +12,9 @@ from bot.app import ROLES, DemoOptions, run_demo, run_service
 from bot.logs import configure_logging
 from bot.settings import Settings, load_settings
 from core.db import open_database
-from core.errors import ConfigurationError
+from core.errors import ConfigurationError, MarketplaceError
 from scrapers import SandboxConfig, serve_sandbox
+from scrapers.facebook import BrowserConfig, LoginTimedOut, facebook_login, find_chromium
 
 DESCRIPTION = """\
 Marketplace Monitor watches second-hand marketplaces and posts every new listing that
@@ -93,6 +95,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="post a listing matching each new query after this delay",
     )
+    login = commands.add_parser(
+        "facebook-login",
+        help="log in to Facebook once in a visible browser and save the session",
+        description="Open Chromium on Facebook's login page; log in by hand (and pass any "
+        "security check). The session is then saved to FACEBOOK_STATE_FILE, which the "
+        "Facebook Marketplace scraper loads. Needs a screen; run it again when Facebook "
+        "logs the session out.",
+    )
+    login.add_argument(
+        "--wait-minutes",
+        type=float,
+        default=10.0,
+        help="how long to wait for the login to finish (default: 10)",
+    )
     return parser
 
 
@@ -149,3 +165,35 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> None:
         )
         print(f"Sandbox marketplace on http://{args.host}:{args.port}", flush=True)
         await serve_sandbox(config, args.host, args.port)
+    elif args.command == "facebook-login":
+        await _facebook_login(settings, args.wait_minutes)
+
+
+async def _facebook_login(settings: Settings, wait_minutes: float) -> None:
+    state_file = settings.facebook_state_file
+    if state_file is None:
+        raise ConfigurationError(
+            "FACEBOOK_STATE_FILE is not set: set it to where the login should be kept, "
+            "e.g. FACEBOOK_STATE_FILE=data/facebook-state.json"
+        )
+    executable = find_chromium(settings.browser_executable)
+    if executable is None:
+        raise ConfigurationError("BROWSER_EXECUTABLE: no Chromium found; install chromium")
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        raise ConfigurationError(
+            "facebook-login opens a visible browser, and this session has no screen (DISPLAY "
+            "is not set). Run it on a machine with a desktop, then copy the saved file to "
+            "FACEBOOK_STATE_FILE here."
+        )
+    try:
+        await facebook_login(
+            BrowserConfig(executable, headless=False),
+            str(settings.facebook_url),
+            state_file,
+            wait_seconds=wait_minutes * 60,
+        )
+    except (LoginTimedOut, MarketplaceError) as exc:
+        print(f"facebook-login: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     ebay_client_secret: SecretStr | None = None
     ebay_api_url: AnyHttpUrl = AnyHttpUrl("https://api.ebay.com")
     ebay_marketplace_id: str = "EBAY_GB"
+    ebay_daily_call_quota: int = Field(default=5000, ge=1)  # Browse calls a day (eBay's default)
 
     facebook_url: AnyHttpUrl = AnyHttpUrl("https://www.facebook.com")
     facebook_state_file: Path | None = None
@@ -53,6 +54,8 @@ class Settings(BaseSettings):
     gumtree_url: AnyHttpUrl = AnyHttpUrl("https://www.gumtree.com")
     craigslist_url: str = "https://{site}.craigslist.org"
     craigslist_api_url: AnyHttpUrl = AnyHttpUrl("https://sapi.craigslist.org")
+    craigslist_reference_url: AnyHttpUrl = AnyHttpUrl("https://reference.craigslist.org")
+    craigslist_enabled: bool = False  # no credentials to detect: scraping it is opt-in
 
     sandbox_url: AnyHttpUrl | None = None
 

@@ -6,6 +6,7 @@ one transaction, so a crash leaves either all of it or none (and the search is c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,22 +59,37 @@ async def record_fetch(
     rows = await upsert_listings(fetched, now)
     data_by_key = {(d.marketplace, d.external_id): d for d in fetched}
     results = {s.id: CheckResult(s.id, seen_at=now) for s in searches}
-    candidates = []
+    candidates: list[_Candidate] = []
+    matched_by_criteria: dict[str, list[Listing]] = {}
     for search in searches:
+        # Searches sharing a fetch usually share criteria too: match each distinct one once.
+        signature = json.dumps([search.criteria, search.marketplaces], sort_keys=True)
+        if signature not in matched_by_criteria:
+            matched_by_criteria[signature] = _matching_rows(search, rows, data_by_key, now)
         matching = [
             _Candidate(search, row, data_by_key[(row.marketplace, row.external_id)])
-            for row in _matching_rows(search, rows, data_by_key, now)
+            for row in matched_by_criteria[signature]
         ]
         if search.primed_at is None:
             results[search.id].preview = _newest([c.data for c in matching])
         else:
-            candidates.extend(matching)
+            candidates.extend(c for c in matching if _worth_a_look(c))
     async with in_transaction():
         existing = await _existing_matches(candidates)
         intents = await _create_new_matches(candidates, existing, results)
         intents += await _price_drops(candidates, existing)
         await _queue(intents, searches, platforms, now, results)
     return results
+
+
+def _worth_a_look(candidate: _Candidate) -> bool:
+    """New since the search was primed, or a listing whose price has ever changed.
+
+    Anything else cannot need an alert, so it costs no database work.
+    """
+    primed_at = candidate.search.primed_at
+    assert primed_at is not None
+    return candidate.listing.first_seen_at > primed_at or len(candidate.listing.price_history) > 1
 
 
 def _matching_rows(
@@ -126,7 +142,7 @@ async def _create_new_matches(
     for c in fresh:
         match = created[(c.search.id, c.listing.id)]
         results[c.search.id].new_matches += 1
-        intents.append(AlertIntent(match.id, AlertKind.NEW_LISTING))
+        intents.append(AlertIntent(match.id, c.search.id, AlertKind.NEW_LISTING))
     return intents
 
 
@@ -141,7 +157,9 @@ async def _price_drops(
             continue
         if is_price_drop(match.alerted_price, c.data.price):
             intents.append(
-                AlertIntent(match.id, AlertKind.PRICE_DROP, match.alerted_price, c.data.price)
+                AlertIntent(
+                    match.id, c.search.id, AlertKind.PRICE_DROP, match.alerted_price, c.data.price
+                )
             )
         if c.data.price is not None and match.alerted_price != c.data.price:
             # Remember the latest price: a rise and fall back is not a second drop.
@@ -163,14 +181,10 @@ async def _queue(
 ) -> None:
     if not intents:
         return
-    search_of_match = {
-        m.id: m.search_id  # type: ignore[attr-defined]
-        for m in await Match.filter(id__in=[i.match_id for i in intents]).only("id", "search_id")
-    }
     by_id = {s.id: s for s in searches}
     rows: list[Alert] = []
     for intent in intents:
-        search = by_id[search_of_match[intent.match_id]]
+        search = by_id[intent.search_id]
         new_rows = alert_rows([intent], search.channels, platforms[search.id], now)
         results[search.id].alerts_queued += len(new_rows)
         rows.extend(new_rows)

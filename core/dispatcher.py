@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Mapping
@@ -66,20 +67,26 @@ class Dispatcher:
         self.clock = clock
         self.rng = rng or random.Random()
         self._sends = asyncio.Semaphore(self.options.max_concurrent_sends)
+        self._stopping = asyncio.Event()
+
+    def request_stop(self) -> None:
+        """Finish the sends in hand, claim no more: `run` then returns (a graceful drain)."""
+        self._stopping.set()
 
     def add_notifier(self, route: str, notifier: Notifier) -> None:
         """Deliver alerts of ``route`` (a chat platform or a channel) through ``notifier``."""
         self.notifiers[route] = notifier
 
     async def run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 sent = await self.tick()
             except Exception:  # the loop must outlive any one bad batch
                 logger.exception("dispatcher batch failed; continuing")
                 sent = 0
             if sent < self.options.batch_size:
-                await asyncio.sleep(self.options.idle_sleep_seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.options.idle_sleep_seconds)
 
     async def tick(self) -> int:
         """Claim one batch of due alerts (and notices) and try each once; returns the count."""

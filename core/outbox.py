@@ -22,6 +22,7 @@ class AlertIntent:
     """An alert to queue for one match: the first one, or a price drop."""
 
     match_id: int
+    search_id: int
     kind: AlertKind
     old_price: Decimal | None = None
     new_price: Decimal | None = None

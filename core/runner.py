@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -33,8 +34,13 @@ class RunnerOptions:
     # Storing results is serialised per process (SQLite has one writer anyway; on Postgres a
     # few writers keep the pool free for the dispatcher and the web).
     max_concurrent_writes: int = 1
+    # Batches in flight at once: one batch's fetch latency overlaps another's storing.
+    concurrent_batches: int = 3
     # Searches with the same upstream query share one fetch. Off only to measure the saving.
     coalesce: bool = True
+    # A fetch this recent (or still in flight) serves later batches with the same query: a
+    # popular query's searches span several batches but cost one upstream call.
+    share_window_seconds: float = 10.0
     # Postgres: claim with FOR UPDATE SKIP LOCKED so several processes divide the work.
     skip_locked: bool = False
 
@@ -73,19 +79,30 @@ class Runner:
         self._checks_done = 0
         self._fetches_done = 0
         self._breakers_synced_at: datetime | None = None
+        self._stopping = asyncio.Event()
+        self._recent: dict[MarketplaceQuery, tuple[float, asyncio.Future[list[ListingData]]]] = {}
+
+    def request_stop(self) -> None:
+        """Finish the batch in hand, claim no more: `run` then returns (a graceful drain)."""
+        self._stopping.set()
 
     async def run(self) -> None:
         async with aiojobs.Scheduler(
             limit=self.options.max_concurrent_fetches, close_timeout=5.0
         ) as scheduler:
-            while True:
-                try:
-                    checked = await self.tick(scheduler)
-                except Exception:  # the loop must outlive any one bad batch
-                    logger.exception("runner batch failed; continuing")
-                    checked = 0
-                if checked < self.options.batch_size:
-                    await asyncio.sleep(self.options.idle_sleep_seconds)
+            loops = [self._loop(scheduler) for _ in range(self.options.concurrent_batches)]
+            await asyncio.gather(*loops)
+
+    async def _loop(self, scheduler: aiojobs.Scheduler) -> None:
+        while not self._stopping.is_set():
+            try:
+                checked = await self.tick(scheduler)
+            except Exception:  # the loop must outlive any one bad batch
+                logger.exception("runner batch failed; continuing")
+                checked = 0
+            if checked < self.options.batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.options.idle_sleep_seconds)
 
     async def tick(self, scheduler: aiojobs.Scheduler | None = None) -> int:
         """Claim one batch of due searches and check them. Returns how many were claimed."""
@@ -98,7 +115,14 @@ class Runner:
             skip_locked=self.options.skip_locked,
         )  # fmt: skip
         if searches:
-            await self._check_all(searches, lease_until, scheduler)
+            try:
+                await self._check_all(searches, lease_until, scheduler)
+            except asyncio.CancelledError:
+                # Stopped mid-check: hand the searches back now rather than when the lease
+                # runs out, so a restart (or another process) checks them at once.
+                ids = [s.id for s in searches]
+                await Search.filter(id__in=ids, lease_until=lease_until).update(lease_until=None)
+                raise
         return len(searches)
 
     async def prime(self, search: Search) -> list[ListingData]:
@@ -169,9 +193,7 @@ class Runner:
             self._record_error(group, error, batch, breaker.open_until)
             return
         try:
-            self.metrics.fetches.labels(name).inc()
-            self._fetches_done += 1
-            fetched = await marketplace.search(group.query)
+            fetched = await self._fetch(marketplace, group.query)
         except MarketplaceError as exc:
             if breaker.record_failure(exc, now):
                 await self._publish_breaker(breaker, str(exc))
@@ -184,6 +206,36 @@ class Runner:
         if breaker.record_success():
             await self._publish_breaker(breaker, "")
         await self._store(group, fetched, batch)
+
+    async def _fetch(self, marketplace: Marketplace, query: MarketplaceQuery) -> list[ListingData]:
+        """One upstream call per query per share window, however many batches ask for it."""
+        if not self.options.coalesce:
+            return await self._call(marketplace, query)
+        now = self.clock().timestamp()
+        shared = self._recent.get(query)
+        if shared is None or now - shared[0] > self.options.share_window_seconds:
+            if len(self._recent) > 10_000:
+                self._forget_old(now)
+            future = asyncio.ensure_future(self._call(marketplace, query))
+            # Whoever awaits it sees its error; this keeps an unawaited one from being reported.
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())
+            shared = (now, future)
+            self._recent[query] = shared
+        try:
+            return list(await asyncio.shield(shared[1]))
+        except MarketplaceError:
+            self._recent.pop(query, None)  # a failure is not shared with later batches
+            raise
+
+    async def _call(self, marketplace: Marketplace, query: MarketplaceQuery) -> list[ListingData]:
+        self.metrics.fetches.labels(query.marketplace).inc()
+        self._fetches_done += 1
+        return await marketplace.search(query)
+
+    def _forget_old(self, now: float) -> None:
+        window = self.options.share_window_seconds
+        for query in [q for q, (at, _) in self._recent.items() if now - at > window]:
+            del self._recent[query]
 
     async def _store(self, group: _Group, fetched: list[ListingData], batch: _Batch) -> None:
         platforms = {s.id: s.destination.platform.value for s in group.searches}

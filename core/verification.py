@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol, Self, runtime_checkable
 
 from tortoise.expressions import F
 
@@ -33,12 +33,14 @@ _CODE_CHANNELS = (Channel.EMAIL, Channel.SMS)
 _COMMAND = {Channel.EMAIL: "/settings email", Channel.SMS: "/settings phone"}
 
 
+@runtime_checkable
 class CodeSender(Protocol):
     """Sends a verification code to an address (email or SMS). Raises ``DeliveryError``."""
 
-    async def send_code(self, address: str, code: str) -> None: ...
+    async def send_code(self, address: str, code: str, ttl_minutes: int) -> None: ...
 
 
+@runtime_checkable
 class WebhookProbe(Protocol):
     """Makes a signed test delivery; raises ``DeliveryError`` saying why it was not 2xx."""
 
@@ -93,6 +95,17 @@ class VerificationService:
         self.clock = clock
         self.phone_region = phone_region
 
+    @classmethod
+    def from_notifiers(cls, notifiers: Mapping[str, object], **options: Any) -> Self:
+        """Verification over the delivery notifiers a process has (keyed by channel name)."""
+        senders = {
+            channel: notifier
+            for channel in _CODE_CHANNELS
+            if isinstance(notifier := notifiers.get(channel.value), CodeSender)
+        }
+        probe = notifiers.get(Channel.WEBHOOK.value)
+        return cls(senders, probe if isinstance(probe, WebhookProbe) else None, **options)
+
     def available(self) -> tuple[Channel, ...]:
         found = [c for c in _CODE_CHANNELS if c in self.senders]
         return (*found, Channel.WEBHOOK) if self.webhook is not None else tuple(found)
@@ -120,7 +133,7 @@ class VerificationService:
             created_at=now,
         )
         try:
-            await sender.send_code(address, code)
+            await sender.send_code(address, code, self.limits.code_ttl_seconds // 60)
         except DeliveryError as exc:
             await VerificationCode.filter(id=row.id).update(expires_at=now)
             logger.warning(
@@ -144,7 +157,7 @@ class VerificationService:
         now = self.clock()
         live = [r for r in rows if r.expires_at > now and r.attempts < self.limits.max_attempts]
         if not live:
-            raise VerificationFailed(self._dead_code_message(rows, now))
+            raise VerificationFailed(self._dead_code_message(rows))
         for row in live:
             expected = await self._hash(account.id, row.channel, row.target, code)
             if hmac.compare_digest(expected, row.code_hash):
@@ -245,7 +258,7 @@ class VerificationService:
             latest.setdefault(row.channel, row)
         return list(latest.values())
 
-    def _dead_code_message(self, rows: list[VerificationCode], now: datetime) -> str:
+    def _dead_code_message(self, rows: list[VerificationCode]) -> str:
         row = rows[0]
         command = _COMMAND[row.channel]
         if row.attempts >= self.limits.max_attempts:

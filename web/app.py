@@ -13,9 +13,11 @@ from aiohttp import web
 
 from core.clock import Clock, utcnow
 from core.metrics import Metrics
+from web.clicks import add_click_routes
 from web.health import HealthProbe, add_health_routes
 from web.keys import CLOCK, METRICS
 from web.metrics import add_metrics_routes
+from web.unsubscribe import add_unsubscribe_routes
 
 RouteAdder = Callable[[web.Application], None]
 
@@ -37,6 +39,9 @@ def build_web_app(
     app[CLOCK] = clock
     add_health_routes(app, health)
     add_metrics_routes(app)
+    # Alert links: need only core and the database, so every web app serves them.
+    add_click_routes(app)
+    add_unsubscribe_routes(app)
     for add_routes in extra_routes:
         add_routes(app)
     return app

@@ -9,6 +9,7 @@ from bot.conversation.render import alert_lines, listing_lines, preview_text, se
 from bot.conversation.replies import Button, Reply
 from bot.conversation.session import ChatServices, ChatSession, SearchRights
 from bot.conversation.settings import DEFAULT_SECTIONS, Question, SettingsSection
+from bot.conversation.verification import channel_sections, with_verification
 from bot.conversation.wizard import Wizard, WizardResult
 
 __all__ = [
@@ -24,7 +25,9 @@ __all__ = [
     "Wizard",
     "WizardResult",
     "alert_lines",
+    "channel_sections",
     "listing_lines",
     "preview_text",
     "search_line",
+    "with_verification",
 ]

@@ -14,14 +14,17 @@ from bot.conversation.replies import Reply, ask, say
 from bot.conversation.settings import DEFAULT_SECTIONS, DONE, SettingsSection, settings_menu
 from bot.conversation.stats import stats_text
 from bot.conversation.steps import WizardContext
+from bot.conversation.verification import verify
 from bot.conversation.wizard import Wizard
 from core import matches, templates
 from core.clock import Clock, utcnow
+from core.destinations import verified_channels
 from core.errors import MonitorError
 from core.listings import listing_data
 from core.models import Account, Destination, Match, Search
 from core.ports import ListingData
 from core.searches import SearchDraft, SearchService, draft_of
+from core.verification import VerificationService
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,8 @@ class ChatServices:
     clock: Clock = utcnow
     # The /settings sections, in order; delivery channels add theirs (email, phone, webhook).
     settings_sections: tuple[SettingsSection, ...] = DEFAULT_SECTIONS
+    # Email/SMS/webhook verification (see bot/conversation/verification.py); None: chat only.
+    verification: VerificationService | None = None
 
 
 # Given a search id, the account to act as on it; raises Forbidden/NotFound. Front-ends set it
@@ -72,6 +77,7 @@ class ChatSession:
             "cancel": self._cancel,
             "settings": self._settings,
             "stats": self._stats,
+            "verify": self._verify,
         }
 
     async def handle(self, text: str) -> list[Reply]:
@@ -100,6 +106,7 @@ class ChatSession:
         return [say("Cancelled. Nothing was changed." if had else "Nothing to cancel.")]
 
     async def _new_search(self, _: str) -> list[Reply]:
+        await self.account.refresh_from_db()  # channels verified or revoked elsewhere
         await self.services.searches.ensure_can_add(self.account)
         wizard = _WizardFlow(self, Wizard(self._wizard_context()))
         self.pending = wizard
@@ -107,6 +114,7 @@ class ChatSession:
 
     async def _edit(self, args: str) -> list[Reply]:
         search_id = _number(args, "/edit")
+        await self.account.refresh_from_db()  # channels verified or revoked elsewhere
         search = await self.services.searches.get_owned(await self.acting(search_id), search_id)
         draft = draft_of(search)
         flow = _WizardFlow(self, Wizard.editing(self._wizard_context(), draft, search.id))
@@ -188,10 +196,16 @@ class ChatSession:
         match = await matches.unhide(self.account, _number(args, "/unhide"))
         return [say(f"👀 #{match.id} is back.")]
 
-    async def _settings(self, _: str) -> list[Reply]:
+    async def _settings(self, args: str) -> list[Reply]:
         sections = self.services.settings_sections
-        self.pending = _SettingsPick(self, sections)
+        self.pending = pick = _SettingsPick(self, sections)
+        if args:  # `/settings email you@example.com`: straight to that section
+            key, _, answer = args.partition(" ")
+            return await pick.direct(key, answer.strip())
         return [settings_menu(self.account, sections)]
+
+    async def _verify(self, args: str) -> list[Reply]:
+        return await verify(self.services.verification, self.account, args)
 
     async def _stats(self, _: str) -> list[Reply]:
         return [say(await stats_text(self.account, self.services.clock()))]
@@ -215,16 +229,23 @@ class ChatSession:
         )
         preview = await self._prime(search)
         return [
-            say(
+            ask(
                 f"✅ #{search.id} {search.name} is live on {search.marketplaces[0]}. "
                 f"Adjust it any time with /edit {search.id}.\n"
-                + preview_text(preview, self.services.clock())
+                + preview_text(preview, self.services.clock()),
+                ("✏ Adjust it", f"/edit {search.id}"),
             )
         ]
 
     def _wizard_context(self) -> WizardContext:
         searches = self.services.searches
-        return WizardContext(searches.tiers, self.account.tier, searches.marketplaces)
+        return WizardContext(
+            searches.tiers,
+            self.account.tier,
+            searches.marketplaces,
+            channels=verified_channels(self.account),
+            questions=searches.questions,
+        )
 
     async def start_search(self, draft: SearchDraft, search_id: int | None) -> list[Reply]:
         searches = self.services.searches
@@ -304,6 +325,19 @@ class _SettingsPick:
         question = section.open(self.session.account)
         self.session.pending = _SettingsAnswer(self, question.prompt, question.apply)
         return [question.prompt]
+
+    async def direct(self, key: str, answer: str) -> list[Reply]:
+        """A section picked (and maybe answered) in the command itself."""
+        replies = await self.answer(key)
+        pending = self.session.pending
+        if not answer or not isinstance(pending, _SettingsAnswer):
+            return replies
+        try:
+            done = await pending.apply(self.session.account, answer)
+        except BadAnswer as exc:  # stay on the question: the next message answers it
+            return [Reply(f"{exc}\n\n{pending.prompt.text}", pending.prompt.buttons)]
+        self.session.pending = None
+        return [say(done)]
 
 
 class _SettingsAnswer:

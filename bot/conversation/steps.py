@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from bot.conversation.answers import (
 from bot.conversation.replies import Reply, ask
 from core.enums import Channel, Condition, Tier
 from core.formatting import price_text
+from core.ports import MarketplaceQuestion
 from core.tiers import TierTable, describe_interval
 
 Answers = dict[str, Any]
@@ -31,6 +32,8 @@ class WizardContext:
     tier: Tier
     marketplaces: tuple[str, ...]
     channels: tuple[Channel, ...] = (Channel.CHAT,)
+    # What each marketplace asks beyond the common steps (see bot/conversation/extras.py).
+    questions: Mapping[str, tuple[MarketplaceQuestion, ...]] = field(default_factory=dict)
 
     @property
     def max_marketplaces(self) -> int:

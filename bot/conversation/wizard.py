@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.conversation import extras
 from bot.conversation.answers import BadAnswer
 from bot.conversation.replies import Reply, ask
 from bot.conversation.steps import STEP_BY_KEY, STEPS, Answers, WizardContext
@@ -49,7 +50,10 @@ class Wizard:
             return ask(
                 "Which part do you want to change?",
                 *((step.label, step.key) for step in STEPS),
+                *extras.edit_choices(self.ctx, self.answers),
             )
+        if extras.is_extra(self.position):
+            return extras.prompt(self.ctx, self.position)
         return STEP_BY_KEY[self.position].prompt(self.ctx)
 
     def answer(self, text: str) -> WizardResult:
@@ -57,6 +61,8 @@ class Wizard:
             return self._answer_summary(text.strip().lower())
         if self.position == PICK_EDIT:
             return self._answer_pick_edit(text.strip().lower())
+        if extras.is_extra(self.position):
+            return self._answer_extra(text)
         step = STEP_BY_KEY[self.position]
         try:
             self.answers.update(step.parse(text, self.ctx))
@@ -65,13 +71,36 @@ class Wizard:
         self.position = self._next_after(step.key)
         return WizardResult(self.current())
 
-    def _next_after(self, key: str) -> str:
+    def _answer_extra(self, text: str) -> WizardResult:
+        try:
+            extras.parse(text, self.ctx, self.position, self.answers)
+        except BadAnswer as exc:
+            return WizardResult(_reask(str(exc), extras.prompt(self.ctx, self.position)))
+        self.position = self._next_after(self.position)
+        return WizardResult(self.current())
+
+    def _order(self) -> list[str]:
+        """The steps, with the chosen marketplaces' own questions after "Where?"."""
         keys = [step.key for step in STEPS]
-        missing = [k for k in keys[keys.index(key) + 1 :] if not _answered(k, self.answers)]
+        at = keys.index(extras.AFTER_STEP) + 1
+        return [*keys[:at], *extras.positions(self.ctx, self.answers), *keys[at:]]
+
+    def _next_after(self, key: str) -> str:
+        keys = self._order()
+        missing = [k for k in keys[keys.index(key) + 1 :] if not self._answered(k)]
         return missing[0] if missing else SUMMARY
+
+    def _answered(self, key: str) -> bool:
+        if extras.is_extra(key):
+            return extras.answered(key, self.answers)
+        return _answered(key, self.answers)
 
     def _answer_summary(self, text: str) -> WizardResult:
         if text in {"confirm", "yes", "ok", "y"}:
+            unasked = [k for k in extras.positions(self.ctx, self.answers) if not self._answered(k)]
+            if unasked:  # e.g. a search made from a template: ask what its marketplace needs
+                self.position = unasked[0]
+                return WizardResult(self.current())
             try:
                 return WizardResult(Reply("Saving…"), draft=draft_from_answers(self.answers))
             except InvalidCriteria as exc:
@@ -85,7 +114,10 @@ class Wizard:
 
     def _answer_pick_edit(self, text: str) -> WizardResult:
         by_label = {step.label.lower(): step.key for step in STEPS}
-        key = text if text in STEP_BY_KEY else by_label.get(text)
+        by_label.update(
+            (label.lower(), p) for label, p in extras.edit_choices(self.ctx, self.answers)
+        )
+        key = text if text in STEP_BY_KEY or text in by_label.values() else by_label.get(text)
         if key is None:
             return WizardResult(_reask("Pick one of the parts listed.", self.current()))
         self._forget(key)
@@ -93,11 +125,16 @@ class Wizard:
         return WizardResult(self.current())
 
     def _forget(self, key: str) -> None:
+        if extras.is_extra(key):
+            extras.forget(key, self.answers)
+            return
         for name in _KEYS_OF_STEP[key]:
             self.answers.pop(name, None)
 
     def _summary(self) -> Reply:
         lines = [f"{step.label}: {step.show(self.answers)}" for step in STEPS]
+        at = [step.key for step in STEPS].index(extras.AFTER_STEP) + 1
+        lines[at:at] = extras.summary_lines(self.ctx, self.answers)
         title = "Your search" if self.search_id is None else f"Search #{self.search_id}"
         return ask(
             f"{title}:\n" + "\n".join(lines),
@@ -139,6 +176,7 @@ def draft_from_answers(answers: Answers) -> SearchDraft:
         location=answers["location"],
         radius_miles=answers["radius_miles"],
         condition=answers["condition"],
+        extra=extras.criteria_extra(base.extra, answers, answers["marketplaces"]),
     )
     return SearchDraft(
         name=answers["name"],
@@ -164,4 +202,5 @@ def answers_from_draft(draft: SearchDraft) -> Answers:
         "condition": c.condition,
         "interval_seconds": draft.interval_seconds,
         "channels": tuple(Channel(ch) for ch in draft.channels),
+        "extra": {k: v for k, v in c.extra.items() if "." in k},
     }

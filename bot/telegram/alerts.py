@@ -22,7 +22,8 @@ def _head(alert: AlertMessage) -> str:
         old = escape(price_text(alert.old_price, listing.currency))
         new = escape(price_text(listing.price, listing.currency))
         return f"📉 <b>Price drop</b> · {name}\n<s>{old}</s> → <b>{new}</b>"
-    return f"🆕 <b>New match</b> · {name}\n💷 <b>{escape(price_text(listing.price, listing.currency))}</b>"
+    price = escape(price_text(listing.price, listing.currency))
+    return f"🆕 <b>New match</b> · {name}\n💷 <b>{price}</b>"
 
 
 def _where(listing: ListingData, now: datetime) -> str:

@@ -52,7 +52,9 @@ class TelegramNotifier:
         try:
             message = await self._deliver(chat_id, alert)
         except RetryAfter as exc:
-            raise DeliveryError(f"Telegram flood control: retry in {retry_seconds(exc):.0f} s") from exc
+            raise DeliveryError(
+                f"Telegram flood control: retry in {retry_seconds(exc):.0f} s"
+            ) from exc
         except ChatMigrated as exc:
             await _move_chat(chat_id, exc.new_chat_id)
             raise DeliveryError("the group became a supergroup; retrying there") from exc

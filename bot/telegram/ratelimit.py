@@ -77,7 +77,7 @@ class _Gcra:
         self.tat = 0.0  # theoretical arrival time of the next request
 
     def reserve(self, at: float, latest: float) -> float:
-        """The first moment from ``at`` with a free slot, reserved; RetryAfter if after ``latest``."""
+        """The first free slot from ``at``, reserved; RetryAfter if it is after ``latest``."""
         tat = max(self.tat, at)
         slot = max(at, tat - self.tolerance)
         if slot > latest:
@@ -131,17 +131,20 @@ class TelegramRateLimiter(BaseRateLimiter[WaitLimit]):
 
     async def _take_turn(self, endpoint: str, chat_id: object, max_wait: float) -> None:
         latest = time.monotonic() + max_wait
-        await self._wait_out_halt(latest)
-        now = time.monotonic()
-        slot = now
-        chat = self._chat_limiter(endpoint, chat_id)
-        if chat is not None:
-            slot = chat.reserve(slot, latest)
-        if chat_id is not None:
-            slot = self._bot.reserve(slot, latest)
-        if slot > now:
-            await asyncio.sleep(slot - now)
-        await self._wait_out_halt(latest)
+        while True:
+            await self._wait_out_halt(latest)
+            now = time.monotonic()
+            slot = now
+            chat = self._chat_limiter(endpoint, chat_id)
+            if chat is not None:
+                slot = chat.reserve(slot, latest)
+            if chat_id is not None:
+                slot = self._bot.reserve(slot, latest)
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            if self._halted_until <= time.monotonic():
+                return
+            # A 429 came while we waited: that slot is void; queue again after the halt.
 
     async def _wait_out_halt(self, latest: float) -> None:
         while (halt := self._halted_until - time.monotonic()) > 0:

@@ -59,7 +59,13 @@ class HttpResult:
     marketplace: str
 
     def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
+        """The body decoded with the charset the server declared (UTF-8 if none or unknown)."""
+        declared = self.headers.get("Content-Type", "").partition("charset=")[2]
+        charset = declared.split(";")[0].strip().strip('"') or "utf-8"
+        try:
+            return self.body.decode(charset, errors="replace")
+        except LookupError:
+            return self.body.decode("utf-8", errors="replace")
 
     def json(self, what: str = "response") -> Any:
         """The body as JSON, or ``ParseError`` naming ``what`` was unreadable."""
@@ -82,7 +88,6 @@ async def fetch(
     params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
     data: Any = None,
-    auth: aiohttp.BasicAuth | None = None,
     limiter: SiteRateLimiter | None = None,
 ) -> HttpResult:
     """Send one request through the shared ``session`` (after ``limiter``'s slot, if any).
@@ -96,7 +101,7 @@ async def fetch(
         await limiter.acquire()
     try:
         async with session.request(
-            method, url, params=params, headers=headers, data=data, auth=auth, timeout=deadline
+            method, url, params=params, headers=headers, data=data, timeout=deadline
         ) as response:
             body = await _read_capped(response, marketplace)
             result = HttpResult(

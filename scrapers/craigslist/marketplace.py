@@ -167,7 +167,8 @@ class CraigslistMarketplace:
         )
         check_status(result, "search page")
         area = await self._reference.area(site) if self._reference.loaded else None
-        return parse_search_page(result.text(), currency=area.currency if area else "USD")
+        currency = area.currency if area else "USD"
+        return parse_search_page(result.text(), currency=currency, base_url=home)
 
     def _site_home(self, site: str) -> str:
         return self._site_url.format(site=site) + "/"

@@ -19,6 +19,7 @@ One item, as the real API sends it::
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from typing import Any
 
 from core.errors import ParseError
 from core.ports import ListingData
+from scrapers.common import parse_price
 
 __all__ = ["IMAGE_URL", "parse_search_api"]
 
@@ -98,6 +100,11 @@ def _decode(raw: Any) -> _Decode:
 
 
 def _list(value: Any) -> Sequence[Any]:
+    if isinstance(value, str):  # some answers carry a table as a JSON string
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return ()
     return value if isinstance(value, list) else ()
 
 
@@ -124,7 +131,7 @@ def _listing(
         external_id=str(posting_id),
         url=_url(site_url.format(site=host), subarea, category, tags.get(6), posting_id),
         title=title,
-        price=_price(item[3]),
+        price=_price(item[3], tags.get(10)),
         currency=currency,
         location=place,
         image_url=_image(tags.get(4)),
@@ -175,10 +182,11 @@ def _url(site_url: str, subarea: str, category: str | None, slug: Any, posting_i
     return f"{site_url}/search/sss?postingId={posting_id}"
 
 
-def _price(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        return None  # -1: no price stated
-    return Decimal(str(value))
+def _price(value: Any, shown: Any) -> Decimal | None:
+    """The numeric price; ``-1`` is "none stated". Not a number: the shown one ("$1,350")."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Decimal(str(value)) if value >= 0 else None
+    return parse_price(shown) if isinstance(shown, str) else None
 
 
 def _image(value: Any) -> str | None:

@@ -11,6 +11,11 @@ a static result list for browsers without it, and a JSON-LD block:
   (``price``, ``priceCurrency``, ``availableAtOrFrom.address.addressLocality`` /
   ``addressRegion``). It has no URLs, so it only adds photo, currency and place to the
   list entry of the same name.
+
+Two other layouts are read too, for pages saved after the script ran
+(``li.cl-search-result[data-pid]`` with ``a.posting-title``, ``.priceinfo``,
+``.result-location``) and the older static markup (``li.result-row`` with
+``a.result-title``, ``.result-price``, ``.result-hood``, ``time.result-date[datetime]``).
 """
 
 from __future__ import annotations
@@ -19,8 +24,11 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -34,32 +42,75 @@ logger = logging.getLogger(__name__)
 
 NAME = "craigslist"
 _POSTING_ID = re.compile(r"/(\d{6,})\.html(?:$|[?#])")
+# Containers that mean "this is a search page", even when it lists nothing.
+_RESULT_CONTAINERS = "ol.cl-static-search-results, .cl-search-results, #search-results, .noresults"
 
 
-def parse_search_page(html: str, *, currency: str = "USD") -> list[ListingData]:
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    item: str
+    link: str
+    title: str
+    price: str
+    place: str
+
+
+_LAYOUTS = (
+    _Layout("li.cl-static-search-result", "a[href]", ".title", ".price", ".location"),
+    _Layout(
+        "li.cl-search-result",
+        "a.posting-title[href], a.main[href], a[href]",
+        ".posting-title .label, .posting-title, .title",
+        ".priceinfo, .price",
+        ".result-location, .location",
+    ),
+    _Layout(
+        "li.result-row",
+        "a.result-title[href], a[href]",
+        ".result-title",
+        ".result-price",
+        ".result-hood",
+    ),
+)
+
+
+def parse_search_page(html: str, *, currency: str = "USD", base_url: str = "") -> list[ListingData]:
     """Listings on one search page; ``ParseError`` if it no longer looks like one."""
     tree = LexborHTMLParser(html)
     _check_not_blocked(tree)
-    results = tree.css("li.cl-static-search-result")
     extras = _json_ld(tree)
+    layout, results = _results(tree)
     if not results:
-        if tree.css_first("ol.cl-static-search-results") is None and not extras:
-            raise ParseError(
-                "craigslist's search page has neither the result list nor its JSON-LD: "
-                "the page layout changed",
-                marketplace=NAME,
-            )
-        if extras:
-            raise ParseError(
-                f"craigslist's search page lists {len(extras)} results in JSON-LD but has no "
-                "result links: the page layout changed",
-                marketplace=NAME,
-            )
+        _check_empty_page(tree, extras)
         return []
-    found = [x for x in (_listing(li, extras, currency) for li in results) if x is not None]
-    if not found:
+    found = [_listing(li, layout, extras, currency, base_url) for li in results]
+    listings = [x for x in found if x is not None]
+    if not listings:
         raise ParseError("no craigslist search result has a posting link", marketplace=NAME)
-    return found
+    return listings
+
+
+def _results(tree: LexborHTMLParser) -> tuple[_Layout, list[LexborNode]]:
+    for layout in _LAYOUTS:
+        nodes = tree.css(layout.item)
+        if nodes:
+            return layout, nodes
+    return _LAYOUTS[0], []
+
+
+def _check_empty_page(tree: LexborHTMLParser, extras: Mapping[str, Any]) -> None:
+    if extras:
+        raise ParseError(
+            f"craigslist's search page lists {len(extras)} results in JSON-LD but has no "
+            "result links: the page layout changed",
+            marketplace=NAME,
+        )
+    if tree.css_first(_RESULT_CONTAINERS) is None:
+        raise ParseError(
+            "craigslist's search page has neither the result list nor its JSON-LD: "
+            "the page layout changed",
+            marketplace=NAME,
+        )
 
 
 def _check_not_blocked(tree: LexborHTMLParser) -> None:
@@ -88,14 +139,22 @@ def _json_ld(tree: LexborHTMLParser) -> dict[str, Mapping[str, Any]]:
     return products
 
 
+def _text_of(node: LexborNode, selector: str) -> str:
+    found = node.css_first(selector)
+    return clean_text(found.text()) if found is not None else ""
+
+
 def _listing(
-    li: LexborNode, extras: Mapping[str, Mapping[str, Any]], currency: str
+    li: LexborNode,
+    layout: _Layout,
+    extras: Mapping[str, Mapping[str, Any]],
+    currency: str,
+    base_url: str,
 ) -> ListingData | None:
-    link = li.css_first("a[href]")
-    href = (link.attributes.get("href") or "") if link is not None else ""
+    link = li.css_first(layout.link)
+    href = urljoin(base_url, (link.attributes.get("href") or "") if link is not None else "")
     posting = _POSTING_ID.search(href)
-    title_node = li.css_first(".title")
-    title = clean_text(li.attributes.get("title") or (title_node.text() if title_node else ""))
+    title = clean_text(li.attributes.get("title")) or _text_of(li, layout.title)
     if posting is None or not title:
         return None
     product = extras.get(title, {})
@@ -105,10 +164,11 @@ def _listing(
         external_id=posting.group(1),
         url=href,
         title=title,
-        price=_price(li, offer),
+        price=_price(li, layout, offer),
         currency=str(offer.get("priceCurrency") or currency),
-        location=_location(li, offer),
+        location=_text_of(li, layout.place).strip("()") or _address(offer),
         image_url=_image(product.get("image")),
+        posted_at=_posted(li),
     )
 
 
@@ -116,17 +176,14 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _price(li: LexborNode, offer: Mapping[str, Any]) -> Decimal | None:
-    node = li.css_first(".price")
-    if node is not None:
-        return parse_price(node.text())
+def _price(li: LexborNode, layout: _Layout, offer: Mapping[str, Any]) -> Decimal | None:
+    shown = _text_of(li, layout.price)
+    if shown:
+        return parse_price(shown)
     return parse_price(str(offer["price"])) if offer.get("price") is not None else None
 
 
-def _location(li: LexborNode, offer: Mapping[str, Any]) -> str:
-    node = li.css_first(".location")
-    if node is not None and clean_text(node.text()):
-        return clean_text(node.text())
+def _address(offer: Mapping[str, Any]) -> str:
     address = _mapping(_mapping(offer.get("availableAtOrFrom")).get("address"))
     parts = [clean_text(str(address.get(k) or "")) for k in ("addressLocality", "addressRegion")]
     return ", ".join(p for p in parts if p)
@@ -136,3 +193,17 @@ def _image(value: Any) -> str | None:
     images = value if isinstance(value, list) else [value]
     first = images[0] if images else None
     return first if isinstance(first, str) and first.startswith("http") else None
+
+
+def _posted(li: LexborNode) -> datetime | None:
+    """``time[datetime]`` on the older and the script-drawn layouts ('2024-05-01 11:58').
+
+    A time without a zone is the site's local time; it is read as UTC, hours off at most.
+    """
+    node = li.css_first("time[datetime]")
+    raw = (node.attributes.get("datetime") or "") if node is not None else ""
+    try:
+        moment = datetime.fromisoformat(raw.strip().replace(" ", "T"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

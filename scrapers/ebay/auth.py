@@ -10,6 +10,7 @@ eBay allows 1,000 such grants a day, so a token is reused until shortly before i
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 from dataclasses import dataclass
@@ -53,7 +54,9 @@ class EbayTokenProvider:
     ) -> None:
         self._session = session
         self._url = api_url.rstrip("/") + TOKEN_PATH
-        self._auth = aiohttp.BasicAuth(client_id, client_secret)
+        # eBay: "Basic " + Base64("<client_id>:<client_secret>").
+        credentials = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+        self._authorization = f"Basic {credentials}"
         self._marketplace = marketplace
         self._timeout = request_timeout(timeout_seconds)
         self._clock = clock
@@ -78,9 +81,8 @@ class EbayTokenProvider:
             method="POST",
             marketplace=self._marketplace,
             deadline=self._timeout,
-            headers=api_headers(),
+            headers=api_headers(Authorization=self._authorization),
             data={"grant_type": "client_credentials", "scope": API_SCOPE},
-            auth=self._auth,
         )
         if result.status in (400, 401):
             body = _json_or_empty(result.body)

@@ -46,17 +46,17 @@ class GumtreeMarketplace:
         session: aiohttp.ClientSession,
         base_url: str,
         *,
-        limiter: SiteRateLimiter | None = None,
-        health: HealthRecorder | None = None,
         timeout_seconds: float = 20.0,
+        min_interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
+        jitter_seconds: float = DEFAULT_JITTER_SECONDS,
         clock: Clock = utcnow,
     ) -> None:
         self._session = session
         self._base_url = base_url.rstrip("/")
-        self._limiter = limiter or SiteRateLimiter(
-            MARKETPLACE, min_interval=DEFAULT_INTERVAL_SECONDS, jitter=DEFAULT_JITTER_SECONDS
+        self._limiter = SiteRateLimiter(
+            MARKETPLACE, min_interval=min_interval_seconds, jitter=jitter_seconds
         )
-        self._health = health or HealthRecorder(MARKETPLACE)
+        self.health = HealthRecorder(MARKETPLACE, clock=clock)
         self._timeout = request_timeout(timeout_seconds)
         self._clock = clock
 
@@ -66,7 +66,7 @@ class GumtreeMarketplace:
 
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
         params = search_params(query, query_extra(query))
-        async with self._health.track():
+        async with self.health.track():
             listings = await self._page(f"{self._base_url}/search", params)
         return listings[: query.limit]
 
@@ -88,7 +88,7 @@ class GumtreeMarketplace:
             raise Unavailable(
                 f"the saved Gumtree URL cannot be used: {exc}", marketplace=MARKETPLACE
             ) from exc
-        async with self._health.track():
+        async with self.health.track():
             return await self._page(url, None)
 
     async def _page(self, url: str, params: Mapping[str, str] | None) -> list[ListingData]:

@@ -35,7 +35,7 @@ class GumtreeMode(StrEnum):
 class GumtreeSite:
     mode: GumtreeMode = GumtreeMode.RESULTS
     retry_after: str = "120"
-    slow_seconds: float = 5.0
+    slow_seconds: float = 1.0
     requests: list[MultiDict[str]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
 

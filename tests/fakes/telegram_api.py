@@ -41,6 +41,11 @@ _JSON_FIELDS = {
     "caption_entities", "scope", "reply_parameters",
 }  # fmt: skip
 _INT_FIELDS = {"chat_id", "message_id", "user_id", "offset", "limit", "timeout"}
+# The smallest valid PNG: one transparent pixel.
+_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360000002000005000157e8a5a40000000049454e44ae426082"
+)
 DEFAULT_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 
 
@@ -157,7 +162,7 @@ class FakeTelegram:
         self.webhook: dict[str, Any] | None = None
         self.webhook_refusals = 0
         self.per_chat_per_second: float | None = None
-        self._last_send: dict[int, float] = {}
+        self._sends: dict[int, list[float]] = {}
         self._chats: dict[int, dict[str, Any]] = {}
         self._updates: list[dict[str, Any]] = []
         self._allowed: tuple[str, ...] = DEFAULT_UPDATES
@@ -167,6 +172,7 @@ class FakeTelegram:
         self._changed = asyncio.Condition()
         self._push_task: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None
+        self._closing = False
 
     # --- the people on the other side --------------------------------------------------------
     @staticmethod
@@ -190,7 +196,7 @@ class FakeTelegram:
     async def send_text(
         self, user: dict[str, Any], text: str, chat: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        """``user`` writes ``text`` (a command if it starts with /) in ``chat`` (default: private)."""
+        """``user`` writes ``text`` (a command if it starts with /) in ``chat`` (or privately)."""
         chat = chat or self.private_chat(user)
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
@@ -268,7 +274,15 @@ class FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_route("*", "/file/bot{token}/{path:.*}", self._no_files)
+        app.router.add_get("/test-images/{name}", self._image)
         return app
+
+    def image_url(self, name: str = "photo.png") -> str:
+        """A photo URL this fake serves itself (for listings in tests without a sandbox)."""
+        return f"{self.url}/test-images/{name}"
+
+    async def _image(self, request: web.Request) -> web.Response:
+        return web.Response(body=_PNG, content_type="image/png")
 
     async def _no_files(self, request: web.Request) -> web.Response:
         return _error(ApiError(404, "Not Found"))
@@ -334,6 +348,8 @@ class FakeTelegram:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
             deadline = time.monotonic() + timeout
             while not (ready := self._deliverable()) and time.monotonic() < deadline:
+                if self._closing:
+                    break
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
         return ready[:limit]
@@ -401,11 +417,11 @@ class FakeTelegram:
             status = "administrator" if user_id in self.admins.get(chat["id"], set()) else "member"
         if status == "member":
             return {"status": "member", "user": user}
-        rights = (
-            "can_manage_chat can_delete_messages can_manage_video_chats can_restrict_members "
-            "can_promote_members can_change_info can_invite_users can_post_stories "
-            "can_edit_stories can_delete_stories"
-        ).split()
+        rights = [
+            "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+            "can_restrict_members", "can_promote_members", "can_change_info",
+            "can_invite_users", "can_post_stories", "can_edit_stories", "can_delete_stories",
+        ]  # fmt: skip
         return {
             "status": "administrator",
             "user": user,
@@ -428,17 +444,16 @@ class FakeTelegram:
         await self._check_photo(photo)
         source = str(params.get("caption") or "")
         text = self._visible(source, params, CAPTION_LIMIT, "message caption is too long")
-        sent = await self._store(chat, "photo", source, text, params)
-        sent_obj = self.sent[-1]
-        sent_obj.photo = str(photo)
-        return sent
+        message = await self._store(chat, "photo", source, text, params)
+        self.sent[-1].photo = str(photo)
+        return message
 
     async def _check_photo(self, photo: Any) -> None:
         if photo is None:
             raise ApiError(400, "Bad Request: there is no photo in the request")
-        if isinstance(photo, str) and photo.startswith(("http://", "https://")):
-            if photo in self.bad_photo_urls or not await self._fetchable_image(photo):
-                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        url = isinstance(photo, str) and photo.startswith(("http://", "https://"))
+        if url and (photo in self.bad_photo_urls or not await self._fetchable_image(photo)):
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
 
     async def _fetchable_image(self, url: str) -> bool:
         assert self._http is not None
@@ -502,14 +517,14 @@ class FakeTelegram:
         return chat
 
     def _flood_check(self, chat_id: int) -> None:
+        """Telegram-like flood control: at most ``per_chat_per_second`` sends in any second."""
         if self.per_chat_per_second is None:
             return
         now = time.monotonic()
-        gap = 1 / self.per_chat_per_second
-        last = self._last_send.get(chat_id)
-        if last is not None and now - last < gap:
+        recent = [t for t in self._sends.get(chat_id, []) if now - t < 1.0]
+        if len(recent) >= self.per_chat_per_second:
             raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
-        self._last_send[chat_id] = now
+        self._sends[chat_id] = [*recent, now]
 
     def _visible(self, source: str, params: dict[str, Any], limit: int, too_long: str) -> str:
         text = parse_html(source) if params.get("parse_mode") == "HTML" else source
@@ -599,6 +614,9 @@ class FakeTelegram:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
 
     async def close(self) -> None:
+        async with self._changed:  # wake long polls so the server can stop at once
+            self._closing = True
+            self._changed.notify_all()
         if self._push_task is not None:
             self._push_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

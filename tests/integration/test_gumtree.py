@@ -14,7 +14,6 @@ import pytest
 
 from core.errors import Blocked, InvalidCriteria, ParseError, RateLimited, Unavailable
 from core.ports import Marketplace, MarketplaceQuery
-from scrapers.common import HealthRecorder, SiteRateLimiter
 from scrapers.gumtree import GumtreeMarketplace, parse_search_page
 from tests.fakes.gumtree_site import GumtreeMode, GumtreeSite, running_gumtree
 
@@ -41,9 +40,9 @@ async def gumtree(site: GumtreeSite) -> AsyncIterator[GumtreeMarketplace]:
         yield GumtreeMarketplace(
             session,
             base,
-            limiter=SiteRateLimiter("gumtree", min_interval=0),
-            health=HealthRecorder("gumtree"),
-            timeout_seconds=1.0,
+            timeout_seconds=0.5,
+            min_interval_seconds=0,
+            jitter_seconds=0,
             clock=lambda: NOW,
         )
 

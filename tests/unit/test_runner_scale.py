@@ -14,6 +14,7 @@ from tests.unit.world import World, titles
 
 
 async def _due_now(world: World) -> None:
+    world.clock.advance(11)  # past the runner's share window: a fresh fetch is needed
     await Search.all().update(next_check_at=world.clock.now)
 
 
@@ -110,3 +111,14 @@ async def test_a_late_worker_does_not_overwrite_a_newer_claim(world: World) -> N
     await search.refresh_from_db()
     assert search.last_error is None
     assert titles(world.notifier) == ["Oak desk"]
+
+
+async def test_a_recent_fetch_serves_the_next_batch_with_the_same_query(world: World) -> None:
+    for _ in range(3):
+        await world.create("road bike")
+    world.runner = Runner({"fake": world.market}, clock=world.clock,
+                          options=RunnerOptions(batch_size=1))  # fmt: skip
+    await _due_now(world)
+    world.market.queries.clear()
+    assert [await world.runner.tick() for _ in range(4)] == [1, 1, 1, 0]
+    assert len(world.market.queries) == 1

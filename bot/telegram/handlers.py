@@ -1,0 +1,403 @@
+"""Telegram updates in, conversation and menus out: commands, typed answers, button presses.
+
+Every button press is answered (answerCallbackQuery) exactly once, whatever happens. Menus
+edit their own message; a typed answer gets a new message and the previous question loses
+its buttons, so nothing stale can be pressed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    Chat,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.conversation import ChatServices, Reply
+from bot.telegram import callbacks, menus
+from bot.telegram.alerts import alert_keyboard
+from bot.telegram.callbacks import Callback, Namespace
+from bot.telegram.chats import Chats, ChatState, Menu
+from bot.telegram.markup import escape_fit, menu_keyboard, reply_html
+from bot.telegram.notifier import deactivate_chat
+from core import matches, templates
+from core.errors import MonitorError, NotFound
+from core.models import Search, Template
+
+logger = logging.getLogger(__name__)
+
+COMMANDS = (
+    BotCommand("newsearch", "Set up a new search"),
+    BotCommand("templates", "Start from a ready-made search"),
+    BotCommand("searches", "Your searches: pause, edit, delete"),
+    BotCommand("saved", "Listings you saved"),
+    BotCommand("settings", "Time zone and quiet hours"),
+    BotCommand("stats", "Your numbers"),
+    BotCommand("help", "What I can do"),
+    BotCommand("cancel", "Stop what we're doing"),
+    BotCommand("start", "Welcome and how to begin"),
+)
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+# Commands that change a group's searches: only its admins may use them there.
+MANAGING = frozenset({"newsearch", "edit", "pause", "resume", "delete"})
+ERROR_TEXT = (
+    "Sorry, something went wrong on my side. Please try again in a moment; "
+    "if it keeps happening, send /cancel and start over."
+)
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+Toast = tuple[str | None, bool]  # the answer to a button press: text, shown as an alert?
+CLOSED: Toast = ("This question is closed. Send the command again to start over.", False)
+EXPIRED: Toast = ("This button no longer works.", True)
+
+
+def command_of(text: str, bot_username: str) -> tuple[str, str] | None:
+    """('newsearch', args) for '/newsearch@ThisBot args'; None for plain text or another bot's
+    command ('/start@OtherBot')."""
+    if not text.startswith("/"):
+        return None
+    head, _, args = text[1:].partition(" ")
+    name, _, target = head.partition("@")
+    if target and target.lower() != bot_username.lower():
+        return None
+    return name.lower(), args.strip()
+
+
+class TelegramHandlers:
+    """The handlers PTB calls; one instance per bot."""
+
+    def __init__(
+        self, services: ChatServices, application: Application[Any, Any, Any, Any, Any, Any]
+    ):
+        self.services = services
+        self.bot = application.bot
+        self.chats = Chats(services, application.bot)
+
+    def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        new_text = filters.UpdateType.MESSAGE & filters.TEXT
+        application.add_handler(MessageHandler(new_text, self.on_message))
+        application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_handler(
+            ChatMemberHandler(self.on_membership, ChatMemberHandler.MY_CHAT_MEMBER)
+        )
+        application.add_error_handler(self.on_error)
+
+    # --- messages ----------------------------------------------------------------------------
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, chat, user = update.message, update.effective_chat, update.effective_user
+        if message is None or chat is None or user is None or user.is_bot or not message.text:
+            return
+        text = message.text
+        command = command_of(text, self.bot.username or "")
+        if text.startswith("/") and command is None:
+            return  # addressed to another bot in the group
+        if chat.type != ChatType.PRIVATE and command is None and not self._waiting(chat, user.id):
+            return  # group chatter that is not an answer to us
+        state = await self.chats.state_for(chat, user)
+        async with state.lock:
+            await self._text(state, chat, text, command)
+
+    def _waiting(self, chat: Chat, user_id: int) -> bool:
+        state = self.chats.peek(chat.id, user_id)
+        return state is not None and state.session.pending is not None
+
+    async def _text(
+        self, state: ChatState, chat: Chat, text: str, command: tuple[str, str] | None
+    ) -> None:
+        name, args = command or ("", "")
+        try:
+            screen = await self._menu_command(state, name, args)
+            if screen is not None:
+                await self._send_screen(chat.id, screen)
+                return
+            if name in MANAGING and state.rights.is_group:
+                await state.rights.require_manager()
+            replies = await state.session.handle(text)
+        except MonitorError as exc:
+            replies = [Reply(str(exc))]
+        await self.show(state, chat.id, replies)
+
+    async def _menu_command(self, state: ChatState, name: str, args: str) -> menus.Screen | None:
+        if name == "searches":
+            return await self._searches_screen(state)
+        if name == "saved":
+            page = await matches.list_saved(
+                state.session.account, int(args) if args.isdigit() else 1
+            )
+            return menus.saved_page(page, self.services.clock())
+        if name == "templates":
+            return menus.template_categories(await templates.categories())
+        return None
+
+    async def _searches_screen(self, state: ChatState) -> menus.Screen:
+        now = self.services.clock()
+        if state.rights.is_group:
+            found = await Search.filter(destination_id=state.session.destination.id).order_by("id")
+            return menus.searches_list(list(found), now, group=True)
+        found = await self.services.searches.list_for(state.session.account)
+        return menus.searches_list(found, now, group=False)
+
+    # --- showing conversation replies ----------------------------------------------------------
+    async def show(
+        self, state: ChatState, chat_id: int, replies: list[Reply], edit_id: int | None = None
+    ) -> None:
+        """Send ``replies`` (the first one edits ``edit_id`` if given); the last question with
+        choices becomes the open menu, and the previous menu loses its buttons."""
+        replies = [r for r in replies if r.text or r.buttons] or [Reply("OK.")]
+        previous, state.menu = state.menu, None
+        if previous is not None and previous.message_id != edit_id:
+            await self._set_markup(chat_id, previous.message_id, None)
+        for index, reply in enumerate(replies):
+            menu = Menu(0, reply) if reply.buttons and index == len(replies) - 1 else None
+            keyboard = menu_keyboard(reply, menu.token) if menu else None
+            target = edit_id if index == 0 else None
+            message_id = await self._put(chat_id, reply_html(reply), keyboard, target)
+            if menu is not None:
+                menu.message_id = message_id
+                state.menu = menu
+
+    async def _send_screen(
+        self, chat_id: int, screen: menus.Screen, edit_id: int | None = None
+    ) -> None:
+        await self._put(chat_id, screen.html, screen.keyboard, edit_id)
+
+    async def _put(
+        self,
+        chat_id: int,
+        html_text: str,
+        keyboard: InlineKeyboardMarkup | None,
+        edit_id: int | None,
+    ) -> int:
+        """Edit message ``edit_id`` into this text (or send it anew); returns its message id."""
+        if edit_id is not None:
+            try:
+                await self.bot.edit_message_text(
+                    html_text,
+                    chat_id=chat_id,
+                    message_id=edit_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard,
+                    link_preview_options=NO_PREVIEW,
+                )
+                return edit_id
+            except BadRequest as exc:
+                if "not modified" in str(exc).lower():
+                    return edit_id
+                # A photo alert, or a message too old to edit: say it in a new message.
+                logger.info("could not edit message %s in %s: %s", edit_id, chat_id, exc)
+        sent = await self.bot.send_message(
+            chat_id,
+            html_text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard,
+            link_preview_options=NO_PREVIEW,
+        )
+        return sent.message_id
+
+    async def _set_markup(
+        self, chat_id: int, message_id: int, keyboard: InlineKeyboardMarkup | None
+    ) -> None:
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=message_id, reply_markup=keyboard
+            )
+        except BadRequest as exc:  # not modified, or gone: nothing to do either way
+            logger.debug("keyboard of %s in %s unchanged: %s", message_id, chat_id, exc)
+
+    # --- button presses ----------------------------------------------------------------------
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        toast: Toast = (None, False)
+        try:
+            toast = await self._button(query)
+        except MonitorError as exc:
+            toast = (str(exc), True)
+        finally:
+            await self._answer(query, toast)
+
+    async def _answer(self, query: CallbackQuery, toast: Toast) -> None:
+        text, alert = toast
+        try:
+            await query.answer(escape_fit(text, 190) if text else None, show_alert=alert)
+        except BadRequest as exc:  # too old, or already answered
+            logger.info("callback %s could not be answered: %s", query.id, exc)
+
+    async def _button(self, query: CallbackQuery) -> Toast:
+        data = callbacks.parse(query.data)
+        message = query.message
+        user = query.from_user
+        if data is None or message is None:
+            logger.warning("refused callback %r from user %s: not ours", query.data, user.id)
+            return EXPIRED
+        state = await self.chats.state_for(message.chat, user)
+        async with state.lock:
+            return await self._route(state, message.chat.id, message.message_id, data)
+
+    async def _route(
+        self, state: ChatState, chat_id: int, message_id: int, data: Callback
+    ) -> Toast:
+        if data.namespace is Namespace.MENU:
+            return await self._menu_press(state, chat_id, message_id, data)
+        if data.namespace is Namespace.ALERT:
+            return await self._alert_press(state, chat_id, message_id, data)
+        if data.namespace is Namespace.SEARCH:
+            return await self._search_press(state, chat_id, message_id, data)
+        if data.namespace is Namespace.SAVED:
+            page = await matches.list_saved(state.session.account, data.number)
+            await self._send_screen(
+                chat_id, menus.saved_page(page, self.services.clock()), message_id
+            )
+            return None, False
+        return await self._template_press(state, chat_id, message_id, data)
+
+    async def _menu_press(
+        self, state: ChatState, chat_id: int, message_id: int, data: Callback
+    ) -> Toast:
+        menu = state.menu
+        if menu is None or menu.token != data.target or menu.message_id != message_id:
+            logger.info(
+                "closed or foreign menu pressed by user %s in %s", state.rights.user_id, chat_id
+            )
+            return CLOSED
+        buttons = menu.reply.buttons
+        if data.action == "ok":
+            if not menu.selected:
+                return "Pick at least one first.", False
+            value = ",".join(buttons[i].value for i in sorted(menu.selected))
+        elif int(data.action) >= len(buttons):
+            return EXPIRED
+        elif menu.reply.multi_select:
+            menu.selected ^= {int(data.action)}
+            keyboard = menu_keyboard(menu.reply, menu.token, frozenset(menu.selected))
+            await self._set_markup(chat_id, message_id, keyboard)
+            return None, False
+        else:
+            value = buttons[int(data.action)].value
+        replies = await state.session.handle(value)
+        await self.show(state, chat_id, replies, edit_id=message_id)
+        return None, False
+
+    async def _alert_press(
+        self, state: ChatState, chat_id: int, message_id: int, data: Callback
+    ) -> Toast:
+        match, owner = await state.rights.match_owner(data.number)
+        action, toast = _ALERT_ACTIONS[data.action]
+        match = await action(owner, match.id)
+        keyboard = alert_keyboard(match.id, match.listing.url, match.status)
+        await self._set_markup(chat_id, message_id, keyboard)
+        return toast, False
+
+    async def _search_press(
+        self, state: ChatState, chat_id: int, message_id: int, data: Callback
+    ) -> Toast:
+        if data.action == "l":
+            await self._send_screen(chat_id, await self._searches_screen(state), message_id)
+            return None, False
+        search_id = data.number
+        owner = await state.rights.search_owner(search_id)
+        searches = self.services.searches
+        now = self.services.clock()
+        if data.action == "e":
+            await self.show(
+                state, chat_id, await state.session.handle(f"/edit {search_id}"), message_id
+            )
+            return None, False
+        if data.action == "y":
+            await searches.delete(owner, search_id)
+            await self._send_screen(chat_id, menus.deleted(search_id), message_id)
+            return "Deleted.", False
+        if data.action == "p":
+            screen = menus.search_card(await searches.pause(owner, search_id), now, "⏸ Paused.")
+        elif data.action == "r":
+            screen = menus.search_card(
+                await searches.resume(owner, search_id), now, "▶ Active again."
+            )
+        elif data.action == "d":
+            screen = menus.delete_question(await searches.get_owned(owner, search_id))
+        else:
+            screen = menus.search_card(await searches.get_owned(owner, search_id), now)
+        await self._send_screen(chat_id, screen, message_id)
+        return None, False
+
+    async def _template_press(
+        self, state: ChatState, chat_id: int, message_id: int, data: Callback
+    ) -> Toast:
+        if data.action == "u":
+            if state.rights.is_group:
+                await state.rights.require_manager()
+            template = await Template.get_or_none(id=data.number)
+            if template is None:
+                raise NotFound("That template is no longer available.")
+            replies = await state.session.use_template(template.slug)
+            await self.show(state, chat_id, replies, edit_id=message_id)
+            return None, False
+        names = await templates.categories()
+        if data.action == "c" and data.number < len(names):
+            category = names[data.number]
+            screen = menus.template_list(category, await templates.list_templates(category))
+        else:
+            screen = menus.template_categories(names)
+        await self._send_screen(chat_id, screen, message_id)
+        return None, False
+
+    # --- the bot's own membership ----------------------------------------------------------------
+    async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        change = update.my_chat_member
+        if change is None:
+            return
+        status = change.new_chat_member.status
+        chat = change.chat
+        if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+            await deactivate_chat(chat.id, f"the bot was {status}")
+            return
+        was = change.old_chat_member.status
+        joined = was in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+        if joined and chat.type != ChatType.PRIVATE:
+            await self.bot.send_message(
+                chat.id,
+                "👋 Hi! I post new marketplace listings here. Group admins: send /newsearch "
+                "or /templates to start a search for this group.",
+            )
+
+    # --- errors --------------------------------------------------------------------------------
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Logs with the traceback; tells the user in words."""
+        where = update.update_id if isinstance(update, Update) else "polling"
+        logger.error("telegram update %s failed", where, exc_info=context.error)
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        try:
+            await self.bot.send_message(update.effective_chat.id, ERROR_TEXT)
+        except TelegramError as exc:
+            logger.warning(
+                "could not tell chat %s about the error: %s", update.effective_chat.id, exc
+            )
+
+
+async def _unsave(account: Any, match_id: int) -> Any:
+    return await matches.unhide(account, match_id)
+
+
+_ALERT_ACTIONS = {
+    "s": (matches.save, "⭐ Saved. See them all with /saved."),
+    "u": (_unsave, "Removed from saved."),
+    "h": (matches.hide, "🙈 Hidden: no more alerts about this listing."),
+    "n": (matches.unhide, "👀 Back: alerts about it will come again."),
+}

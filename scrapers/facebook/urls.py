@@ -1,0 +1,124 @@
+"""Facebook Marketplace addresses: the automated search URL, and pasted URLs checked.
+
+The real site's search URL (2024–25)::
+
+    https://www.facebook.com/marketplace/<city>/search/?query=ps5&minPrice=100&maxPrice=300
+        &radius=40&itemCondition=used_like_new,used_good,used_fair&sortBy=creation_time_descend
+        &exact=false
+
+``<city>`` is a slug ("london") or a numeric location id; without one Facebook uses the
+account's own location (``/marketplace/search/``). ``radius`` is in kilometres; prices are
+whole units of the local currency; ``sortBy=creation_time_descend`` is "newest first".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from core.enums import Condition
+from core.errors import InvalidCriteria
+from core.ports import MarketplaceQuery
+from scrapers.common import url_belongs_to
+
+__all__ = [
+    "EXTRA_CITY",
+    "EXTRA_URL",
+    "MARKETPLACE",
+    "NEWEST_FIRST",
+    "query_extra",
+    "search_url",
+    "target_url",
+    "validate_marketplace_url",
+]
+
+MARKETPLACE = "facebook"
+# Criteria.extra keys: the Marketplace city (slug or id) and a pasted search URL to monitor.
+EXTRA_CITY = "facebook_city"
+EXTRA_URL = "facebook_url"
+NEWEST_FIRST = "creation_time_descend"
+KM_PER_MILE = 1.609344
+_CONDITIONS = {
+    Condition.NEW: "new",
+    Condition.USED: "used_like_new,used_good,used_fair",
+}
+# Marketplace pages that are not a list of listings.
+_NOT_A_SEARCH = (
+    "/marketplace/item/",
+    "/marketplace/you/",
+    "/marketplace/inbox/",
+    "/marketplace/create/",
+)
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def query_extra(query: MarketplaceQuery) -> Mapping[str, str]:
+    """The search's marketplace-specific settings, when core passes them with the query."""
+    return dict(getattr(query, "extra", None) or {})
+
+
+def _whole(amount: Decimal | None, rounding: str) -> str:
+    return "" if amount is None else str(amount.to_integral_value(rounding=rounding))
+
+
+def city_slug(place: str) -> str:
+    """ "New York" → "newyork": the shape of Facebook's city slugs (ids pass unchanged)."""
+    return _SLUG.sub("", place.strip().lower())
+
+
+def search_url(base_url: str, query: MarketplaceQuery, city: str = "") -> str:
+    """The automated search: keywords, place, radius, price, condition, newest first."""
+    slug = city_slug(city or query.location)
+    path = f"/marketplace/{quote(slug)}/search/" if slug else "/marketplace/search/"
+    params = {
+        "query": query.keywords,
+        "minPrice": _whole(query.min_price, ROUND_FLOOR),
+        "maxPrice": _whole(query.max_price, ROUND_CEILING),
+        "radius": str(round(query.radius_miles * KM_PER_MILE)) if query.radius_miles else "",
+        "itemCondition": _CONDITIONS.get(query.condition, ""),
+        "sortBy": NEWEST_FIRST,
+        "exact": "false",
+    }
+    kept = {key: value for key, value in params.items() if value}
+    return f"{base_url.rstrip('/')}{path}?{urlencode(kept)}"
+
+
+def _base_domain(base_url: str) -> str:
+    host = (urlsplit(base_url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def validate_marketplace_url(url: str, base_url: str) -> str:
+    """A pasted Marketplace search URL, rewritten onto ``base_url`` and sorted newest first.
+
+    Accepts facebook.com and its subdomains (www., m., web.) with a path under /marketplace/
+    that lists items; refuses anything else with ``InvalidCriteria`` saying what is wanted.
+    """
+    domain = _base_domain(base_url)
+    if not url_belongs_to(url, [domain]):
+        raise InvalidCriteria(
+            "That is not a Facebook address: paste a Marketplace search link that starts "
+            f"with {base_url.rstrip('/')}/marketplace/"
+        )
+    parts = urlsplit(url.strip())
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    if not path.startswith("/marketplace/") or path.startswith(_NOT_A_SEARCH):
+        raise InvalidCriteria(
+            "That is not a Marketplace search: open Marketplace, search or pick a category, "
+            "then paste the address from the browser (it contains /marketplace/)."
+        )
+    params = dict(parse_qsl(parts.query, keep_blank_values=False))
+    params.setdefault("sortBy", NEWEST_FIRST)  # monitoring needs the newest listings first
+    base = urlsplit(base_url)
+    return urlunsplit((base.scheme, base.netloc, parts.path, urlencode(params), ""))
+
+
+def target_url(base_url: str, query: MarketplaceQuery) -> str:
+    """What to load for ``query``: the pasted URL it monitors, else the automated search."""
+    extra = query_extra(query)
+    pasted = extra.get(EXTRA_URL, "").strip()
+    if pasted:
+        return validate_marketplace_url(pasted, base_url)
+    return search_url(base_url, query, extra.get(EXTRA_CITY, ""))

@@ -1,0 +1,140 @@
+"""A local eBay API speaking the real wire format: the OAuth client-credentials token
+endpoint and Browse ``item_summary/search``, with switches to misbehave like the real one.
+
+Point ``EbayMarketplace(api_url=…)`` (EBAY_API_URL) at ``url``. Answers follow eBay's
+documented shapes: token ``{"access_token", "expires_in", "token_type"}``, OAuth errors
+``{"error", "error_description"}``, API errors ``{"errors": [{"errorId", "domain",
+"category", "message", "longMessage"}]}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ebay"
+CLIENT_ID = "MarketMo-monitor-PRD-1a2b3c4d5-6e7f8a9b"
+CLIENT_SECRET = "PRD-1a2b3c4d5e6f-7a8b-9c0d-1e2f-3a4b"
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+@dataclass
+class FakeEbayApi:
+    """Records every request; set the fields to change what it answers."""
+
+    payload: Any = field(default_factory=lambda: fixture("search_ps5.json"))
+    token_lifetime: int = 7200
+    search_status: int = 200
+    search_headers: dict[str, str] = field(default_factory=dict)
+    search_body: bytes | None = None  # raw body instead of ``payload`` (malformed JSON…)
+    search_delay: float = 0.0
+    token_status: int = 200
+    accept_tokens: bool = True  # False: every token is refused (a keyset without Browse)
+    tokens_minted: list[str] = field(default_factory=list)
+    valid_tokens: set[str] = field(default_factory=set)
+    searches: list[web.Request] = field(default_factory=list)
+    token_requests: list[dict[str, str]] = field(default_factory=list)
+
+    def revoke_tokens(self) -> None:
+        """Make eBay forget every token (as when one expires early): next search gets 401."""
+        self.valid_tokens.clear()
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/identity/v1/oauth2/token", self._token)
+        app.router.add_get("/buy/browse/v1/item_summary/search", self._search)
+        return app
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[str]:
+        runner = web.AppRunner(self.app(), access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+        finally:
+            await runner.cleanup()
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = dict(await request.post())
+        self.token_requests.append({k: str(v) for k, v in form.items()})
+        expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        if request.headers.get("Authorization") != f"Basic {expected}" or self.token_status == 401:
+            return web.json_response(
+                {"error": "invalid_client", "error_description": "client authentication failed"},
+                status=401,
+            )
+        if form.get("grant_type") != "client_credentials":
+            return web.json_response(
+                {"error": "unsupported_grant_type", "error_description": "grant type unsupported"},
+                status=400,
+            )
+        token = "v^1.1#i^1#p^1#r^0#f^0#I^3#t^" + secrets.token_urlsafe(24)
+        self.tokens_minted.append(token)
+        self.valid_tokens.add(token)
+        return web.json_response(
+            {
+                "access_token": token,
+                "expires_in": self.token_lifetime,
+                "token_type": "Application Access Token",
+            }
+        )
+
+    async def _search(self, request: web.Request) -> web.Response:
+        self.searches.append(request)
+        if self.search_delay:
+            await asyncio.sleep(self.search_delay)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.valid_tokens or not self.accept_tokens:
+            return _error(401, 1001, "OAuth", "Invalid access token")
+        if "X-EBAY-C-MARKETPLACE-ID" not in request.headers:
+            return _error(400, 12001, "API_BROWSE", "The marketplace id header is missing.")
+        if self.search_status == 429:
+            return _error(
+                429,
+                2001,
+                "ACCESS",
+                "Too many requests. The request limit has been reached for the resource.",
+                headers=self.search_headers,
+            )
+        if self.search_status == 403:
+            return _error(403, 1100, "ACCESS", "Access denied", "Insufficient permissions.")
+        if self.search_status >= 400:
+            return _error(self.search_status, 12000, "API_BROWSE", "There was a problem.")
+        if self.search_body is not None:
+            return web.Response(body=self.search_body, content_type="application/json")
+        return web.json_response(self.payload)
+
+
+def _error(
+    status: int,
+    error_id: int,
+    domain: str,
+    message: str,
+    long_message: str = "",
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    body = {
+        "errors": [
+            {
+                "errorId": error_id,
+                "domain": domain,
+                "category": "REQUEST",
+                "message": message,
+                "longMessage": long_message or message,
+            }
+        ]
+    }
+    return web.json_response(body, status=status, headers=headers)
