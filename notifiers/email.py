@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from email.utils import parseaddr
 
 from core.enums import Channel
@@ -12,6 +13,14 @@ from notifiers.rendering import EmailContent, Links, alert_email, code_email
 from notifiers.throttle import Throttle
 
 logger = logging.getLogger(__name__)
+
+
+_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+")
+
+
+def redact_addresses(text: str) -> str:
+    """A provider's message without the email addresses it echoes (it ends up in logs)."""
+    return _ADDRESS.sub("<address>", text)
 
 
 def sender_address(sender: str) -> str:

@@ -26,7 +26,7 @@ from sendgrid.helpers.mail import (
 
 from core.errors import DeliveryError
 from core.ports import DeliveryResult
-from notifiers.email import EmailNotifier
+from notifiers.email import EmailNotifier, redact_addresses
 from notifiers.rendering import EmailContent, Links
 from notifiers.throttle import Throttle
 
@@ -91,7 +91,8 @@ def _first_error(body: bytes | str | None) -> tuple[str, str]:
     try:
         errors = json.loads(body or b"{}").get("errors") or [{}]
         first = errors[0] if isinstance(errors[0], dict) else {}
-        return str(first.get("message") or "")[:200], str(first.get("field") or "")
+        message = redact_addresses(str(first.get("message") or ""))[:200]
+        return message, str(first.get("field") or "")
     except (ValueError, AttributeError, TypeError):
         return "", ""
 

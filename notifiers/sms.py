@@ -112,8 +112,9 @@ class TwilioNotifier:
             password=auth_token,
             account_sid=account_sid,
             http_client=RebasedTwilioHttpClient(session, api_url),
-            # Not os.environ: a stray TWILIO_REGION/EDGE would re-route around TWILIO_API_URL.
-            environment={},
+            # Not os.environ (an empty mapping would fall back to it): a stray TWILIO_REGION
+            # or TWILIO_EDGE there would send requests around TWILIO_API_URL.
+            environment={"TWILIO_EDGE": "", "TWILIO_REGION": ""},
         )
 
     async def send(self, alert: AlertMessage) -> DeliveryResult:

@@ -16,7 +16,7 @@ import aiosmtplib
 
 from core.errors import ConfigurationError, DeliveryError
 from core.ports import DeliveryResult
-from notifiers.email import EmailNotifier
+from notifiers.email import EmailNotifier, redact_addresses
 from notifiers.rendering import EmailContent, Links
 from notifiers.throttle import Throttle
 
@@ -113,18 +113,17 @@ def _translate(exc: aiosmtplib.SMTPException) -> DeliveryError:
         codes = [r.code for r in exc.recipients]
         if codes and all(code >= 500 for code in codes):
             first = exc.recipients[0]
-            return DeliveryError(
-                f"the mail server refused the address ({first.code} {first.message[:120]})",
-                permanent=True,
-            )
+            return _refused(first.code, first.message)
         return DeliveryError("the mail server deferred the address; retrying")
     if isinstance(exc, aiosmtplib.SMTPRecipientRefused) and exc.code >= 500:
-        return DeliveryError(
-            f"the mail server refused the address ({exc.code} {exc.message[:120]})",
-            permanent=True,
-        )
+        return _refused(exc.code, exc.message)
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError | aiosmtplib.SMTPSenderRefused):
         # Our login or sender is wrong: the operator must fix it; keep the alerts meanwhile.
         logger.error("SMTP server refused our login or sender: %s", exc.code)
         return DeliveryError("the mail server refused our login or sender; retrying")
     return DeliveryError(f"the mail server failed ({type(exc).__name__}); retrying")
+
+
+def _refused(code: int, message: str) -> DeliveryError:
+    reason = redact_addresses(message)[:120]
+    return DeliveryError(f"the mail server refused the address ({code} {reason})", permanent=True)

@@ -26,6 +26,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
+from yarl import URL
 
 from core.clock import Clock, utcnow
 from core.delivery import EXTRA_WEBHOOK_SECRET
@@ -169,7 +170,7 @@ class WebhookNotifier:
         _check_status(status, location)
         logger.info("webhook %s delivered (%s)", delivery_id, status)
 
-    async def _request(self, target: Any, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    async def _request(self, target: URL, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
         connector = aiohttp.TCPConnector(
             resolver=self._guard(), use_dns_cache=False, limit=1, force_close=True
         )

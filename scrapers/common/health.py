@@ -3,7 +3,8 @@
 Kept in core's ``MarketplaceState`` row (shared by every process) and logged, so an operator
 sees a site starting to fail or block us before users complain. The recent error rate is over
 this process's last ``window`` searches; the row holds the shared facts (last success, last
-error, consecutive failures).
+error). ``consecutive_failures`` and the breaker fields belong to core's circuit breaker (the
+runner writes them); they are read here, never written.
 
 Wrap each search in ``track()``::
 
@@ -21,8 +22,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-
-from tortoise.expressions import F
 
 from core.clock import Clock, utcnow
 from core.errors import MarketplaceError
@@ -78,7 +77,7 @@ class HealthRecorder:
         self._outcomes.append(False)
         if recovered:
             logger.info("%s: working again (recent error rate %s)", self.marketplace, self._rate())
-        await self._save(last_success_at=self._clock(), consecutive_failures=0)
+        await self._save(last_success_at=self._clock())
 
     async def record_failure(self, exc: MarketplaceError) -> None:
         self._outcomes.append(True)
@@ -92,9 +91,7 @@ class HealthRecorder:
             self._rate(),
         )
         await self._save(
-            last_error=f"{type(exc).__name__}: {exc}"[:1000],
-            last_error_at=self._clock(),
-            consecutive_failures=F("consecutive_failures") + 1,
+            last_error=f"{type(exc).__name__}: {exc}"[:1000], last_error_at=self._clock()
         )
 
     async def snapshot(self) -> MarketplaceHealth:

@@ -15,14 +15,20 @@ from playwright.async_api import Page
 
 from core.clock import Clock, utcnow
 from core.errors import Blocked, InvalidCriteria, ParseError, RateLimited, Unavailable
-from core.ports import ListingData, MarketplaceQuery
+from core.ports import ListingData, MarketplaceQuery, MarketplaceQuestion
 from scrapers.common import HealthRecorder, SiteRateLimiter
 from scrapers.facebook.browser import FacebookBrowser
 from scrapers.facebook.cards import CARD_SELECTOR, PageKind, page_title, parse_cards
 from scrapers.facebook.failures import DEFAULT_FAILURES_DIR, save_failure
 from scrapers.facebook.pacing import Pacing
 from scrapers.facebook.scrape import Snapshot, open_results, scroll_for_more, snapshot
-from scrapers.facebook.urls import MARKETPLACE, target_url, validate_marketplace_url
+from scrapers.facebook.urls import (
+    EXTRA_CITY,
+    MARKETPLACE,
+    parse_city_or_url,
+    target_url,
+    validate_marketplace_url,
+)
 
 __all__ = ["THROTTLE_RETRY_SECONDS", "FacebookMarketplace"]
 
@@ -63,6 +69,27 @@ class FacebookMarketplace:
             MARKETPLACE, min_interval=min_interval_seconds, jitter=jitter_seconds, max_wait=60.0
         )
         self.health = HealthRecorder(MARKETPLACE, clock=clock)
+        # The wizard asks this when a search uses Facebook; the answer is the query's
+        # "city" extra (a city slug, or a pasted Marketplace URL to watch as it is).
+        self.questions = (
+            MarketplaceQuestion(
+                key=EXTRA_CITY,
+                label="Facebook city or link",
+                prompt=(
+                    "Facebook Marketplace: which city? Type it as in Marketplace's address "
+                    "(london, manchester…), or paste a Marketplace search link to watch that "
+                    "search exactly. '-' uses the place you gave."
+                ),
+                parse=parse_city_or_url(self._base_url),
+                suggestions=(
+                    ("Same as the place", "-"),
+                    ("London", "london"),
+                    ("Manchester", "manchester"),
+                    ("Birmingham", "birmingham"),
+                    ("Glasgow", "glasgow"),
+                ),
+            ),
+        )
 
     def validate_url(self, url: str) -> str:
         """A pasted Marketplace search URL, or ``InvalidCriteria`` saying what is wanted."""

@@ -14,7 +14,7 @@ whole units of the local currency; ``sortBy=creation_time_descend`` is "newest f
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -28,16 +28,17 @@ __all__ = [
     "EXTRA_URL",
     "MARKETPLACE",
     "NEWEST_FIRST",
-    "query_extra",
+    "parse_city_or_url",
     "search_url",
     "target_url",
     "validate_marketplace_url",
 ]
 
 MARKETPLACE = "facebook"
-# Criteria.extra keys: the Marketplace city (slug or id) and a pasted search URL to monitor.
-EXTRA_CITY = "facebook_city"
-EXTRA_URL = "facebook_url"
+# The query's extra fields (Criteria.extra "facebook.city" / "facebook.url"): the Marketplace
+# city (slug or numeric id), or a pasted search URL to monitor as it is.
+EXTRA_CITY = "city"
+EXTRA_URL = "url"
 NEWEST_FIRST = "creation_time_descend"
 KM_PER_MILE = 1.609344
 _CONDITIONS = {
@@ -52,11 +53,6 @@ _NOT_A_SEARCH = (
     "/marketplace/create/",
 )
 _SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def query_extra(query: MarketplaceQuery) -> Mapping[str, str]:
-    """The search's marketplace-specific settings, when core passes them with the query."""
-    return dict(getattr(query, "extra", None) or {})
 
 
 def _whole(amount: Decimal | None, rounding: str) -> str:
@@ -115,10 +111,41 @@ def validate_marketplace_url(url: str, base_url: str) -> str:
     return urlunsplit((base.scheme, base.netloc, parts.path, urlencode(params), ""))
 
 
+def _looks_like_url(text: str) -> bool:
+    return "://" in text or text.lower().startswith(("www.", "facebook.com", "m.facebook.com"))
+
+
 def target_url(base_url: str, query: MarketplaceQuery) -> str:
     """What to load for ``query``: the pasted URL it monitors, else the automated search."""
-    extra = query_extra(query)
-    pasted = extra.get(EXTRA_URL, "").strip()
+    city = query.option(EXTRA_CITY).strip()
+    pasted = query.option(EXTRA_URL).strip() or (city if _looks_like_url(city) else "")
     if pasted:
         return validate_marketplace_url(pasted, base_url)
-    return search_url(base_url, query, extra.get(EXTRA_CITY, ""))
+    return search_url(base_url, query, city)
+
+
+_SAME_PLACE = {"", "-", "skip", "same", "here", "same as the place"}
+
+
+def parse_city_or_url(base_url: str) -> Callable[[str], str]:
+    """The wizard's answer → a city slug, a checked Marketplace URL, or "" (use the place)."""
+
+    def parse(answer: str) -> str:
+        text = answer.strip()
+        if text.lower() in _SAME_PLACE:
+            return ""
+        if _looks_like_url(text):
+            url = text if "://" in text else f"https://{text}"
+            try:
+                return validate_marketplace_url(url, base_url)
+            except InvalidCriteria as exc:
+                raise ValueError(str(exc)) from exc
+        slug = city_slug(text)
+        if not slug:
+            raise ValueError(
+                "Type a city as Marketplace spells it (london, manchester…) "
+                "or paste a Marketplace search link."
+            )
+        return slug
+
+    return parse

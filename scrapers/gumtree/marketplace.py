@@ -32,12 +32,6 @@ DEFAULT_INTERVAL_SECONDS = 4.0
 DEFAULT_JITTER_SECONDS = 3.0
 
 
-def query_extra(query: MarketplaceQuery) -> Mapping[str, str]:
-    """The search's marketplace-specific settings, when core passes them with the query."""
-    extra = getattr(query, "extra", None) or {}
-    return dict(extra)
-
-
 class GumtreeMarketplace:
     """Searches Gumtree UK. The ClientSession is the process's shared one, owned by the caller."""
 
@@ -65,7 +59,7 @@ class GumtreeMarketplace:
         return MARKETPLACE
 
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
-        params = search_params(query, query_extra(query))
+        params = search_params(query)
         async with self.health.track():
             listings = await self._page(f"{self._base_url}/search", params)
         return listings[: query.limit]

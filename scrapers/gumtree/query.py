@@ -8,28 +8,28 @@ category), ``search_location`` (a town or postcode, ``uk`` for everywhere), ``di
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from core.ports import MarketplaceQuery
 
 __all__ = ["EXTRA_CATEGORY", "search_params"]
 
-# Criteria.extra key for a Gumtree category slug ("mobile-phones"); our own category keys are
-# not Gumtree's, so without it the search covers all categories and matching filters locally.
-EXTRA_CATEGORY = "gumtree_category"
+# The query's extra field (Criteria.extra "gumtree.category") for a Gumtree category slug
+# ("mobile-phones"). Our own category keys are not Gumtree's, so without it the search covers
+# all categories and core's matching filters locally.
+EXTRA_CATEGORY = "category"
 
 
 def _pounds(amount: Decimal | None, rounding: str) -> str:
     return "" if amount is None else str(amount.to_integral_value(rounding=rounding))
 
 
-def search_params(query: MarketplaceQuery, extra: Mapping[str, str]) -> dict[str, str]:
+def search_params(query: MarketplaceQuery) -> dict[str, str]:
     """Only what is set goes on the wire, so equal queries make equal URLs."""
     location = query.location.strip()
     params = {
         "q": query.keywords,
-        "search_category": extra.get(EXTRA_CATEGORY, "").strip() or "all",
+        "search_category": query.option(EXTRA_CATEGORY).strip() or "all",
         "search_location": location or "uk",
         # A radius means nothing without a place to measure it from.
         "distance": str(query.radius_miles) if location and query.radius_miles else "",

@@ -57,8 +57,9 @@ async def queue_alerts(
     *,
     title: str = "Sony PS5 Disc Edition 825GB – boxed",
     price: str = "210.00",
+    now: datetime | None = None,
 ) -> Seeded:
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     search = await Search.create(
         account=account,
         destination=destination,

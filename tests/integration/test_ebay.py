@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import aiohttp
@@ -307,17 +307,19 @@ async def test_health_records_success_and_failure(
 ) -> None:
     await ebay.search(query())
     state = await MarketplaceState.get(name="ebay")
-    assert state.last_success_at == clock.now and state.consecutive_failures == 0
+    assert state.last_success_at == clock.now and state.last_error is None
     fake.search_status = 503
     for _ in range(2):
+        clock.advance(60)
         with pytest.raises(Unavailable):
             await ebay.search(query())
     state = await MarketplaceState.get(name="ebay")
-    assert state.consecutive_failures == 2
     assert state.last_error is not None and state.last_error.startswith("Unavailable: ")
+    assert state.last_error_at == clock.now
     assert ebay.health.recent_error_rate == pytest.approx(2 / 3)
     snapshot = await ebay.health.snapshot()
-    assert snapshot.last_success_at == clock.now and snapshot.consecutive_failures == 2
+    assert snapshot.last_success_at == clock.now - timedelta(seconds=120)
+    assert snapshot.recent_error_rate == pytest.approx(2 / 3)
 
 
 async def test_the_runner_backs_off_for_the_asked_delay(

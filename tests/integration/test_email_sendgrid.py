@@ -145,4 +145,3 @@ async def test_a_verification_code_email(db: str, sendgrid: FakeSendgridApi) -> 
     [mail] = sendgrid.accepted
     assert "042917" in mail["subject"] and "/verify 042917" in mail["content"][0]["value"]
     assert "headers" not in mail  # no unsubscribe header on a code
-

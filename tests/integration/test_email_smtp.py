@@ -91,7 +91,9 @@ async def test_an_smtp_outage_loses_nothing_and_sends_nothing_twice(
     assert failed >= 15
 
 
-async def test_a_refused_mailbox_tells_the_user_once(db: str, smtp: FakeSmtpServer) -> None:
+async def test_a_refused_mailbox_tells_the_user_once(
+    db: str, smtp: FakeSmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
     account, destination = await verified_account(email="nobody@example.com")
     await queue_alerts(account, destination, ["email"], count=2)
     smtp.refused.add("nobody@example.com")
@@ -102,4 +104,6 @@ async def test_a_refused_mailbox_tells_the_user_once(db: str, smtp: FakeSmtpServ
 
     assert await statuses("email") == {AlertStatus.FAILED: 2}
     assert len(chat.notices) == 1 and "550" in chat.notices[0].text
+    assert "n•••@example.com" in chat.notices[0].text
+    assert "nobody@example.com" not in chat.notices[0].text + caplog.text  # the server echoes it
     assert (await Account.get(id=account.id)).email_verified_at is None

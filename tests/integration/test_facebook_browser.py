@@ -13,7 +13,6 @@ import os
 import re
 import stat
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import pytest_asyncio
 from core.errors import Blocked, ParseError, RateLimited, Unavailable
 from core.ports import Marketplace, MarketplaceQuery
 from scrapers.facebook import (
-    EXTRA_URL,
+    EXTRA_CITY,
     BrowserConfig,
     FacebookBrowser,
     FacebookMarketplace,
@@ -44,13 +43,6 @@ if CHROMIUM is None:
     pytest.skip("no Chromium here (apt-get install chromium)", allow_module_level=True)
 
 PACING = Pacing.instant(growth_timeout=1.5, navigation_timeout=8.0)
-
-
-@dataclass(frozen=True)
-class QueryWithExtra(MarketplaceQuery):
-    """A query that carries Criteria.extra, as core passes it to marketplaces that need it."""
-
-    extra: tuple[tuple[str, str], ...] = ()
 
 
 def query(keywords: str = "ps5", **fields: object) -> MarketplaceQuery:
@@ -124,8 +116,10 @@ async def test_pasted_url_is_monitored_as_it_is(
     facebook: FacebookMarketplace, site: FacebookSite
 ) -> None:
     pasted = f"{site.base_url}/marketplace/category/vehicles/?maxPrice=6000#top"
-    extra = ((EXTRA_URL, pasted),)
-    listings = await facebook.search(QueryWithExtra("facebook", "ignored", limit=3, extra=extra))
+    # The wizard's "Facebook city or link" answer, as core passes it (Criteria.extra
+    # "facebook.city" → the query's "city" option).
+    answer = facebook.questions[0].parse(pasted)
+    listings = await facebook.search(query("ignored", limit=3, extra=((EXTRA_CITY, answer),)))
     assert len(listings) == 3
     path, sent = site.searches[0]
     assert path == "/marketplace/category/vehicles/"

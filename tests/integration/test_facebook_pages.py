@@ -17,6 +17,7 @@ from core.errors import ConfigurationError, InvalidCriteria, ParseError
 from core.ports import MarketplaceQuery
 from scrapers.facebook import PageKind, classify_page, find_chromium, parse_cards, search_url
 from scrapers.facebook import validate_marketplace_url as validate
+from scrapers.facebook.urls import parse_city_or_url, target_url
 from tests.fakes.facebook_site import FacebookMode, FacebookSite
 
 BASE = "https://www.facebook.com"
@@ -52,6 +53,31 @@ def test_automated_search_url_has_every_filter_and_newest_first() -> None:
         "sortBy": "creation_time_descend",
         "exact": "false",
     }
+
+
+def test_the_query_extra_picks_the_city_or_the_pasted_url() -> None:
+    city = query(location="leeds", extra=(("city", "108339199186201"),))
+    assert urlsplit(target_url(BASE, city)).path == "/marketplace/108339199186201/search/"
+    pasted = f"{BASE}/marketplace/york/search/?query=bike"
+    for extra in ((("url", pasted),), (("city", pasted),)):
+        url = target_url(BASE, query(extra=extra))
+        assert urlsplit(url).path == "/marketplace/york/search/"
+        assert params(url) == {"query": "bike", "sortBy": "creation_time_descend"}
+
+
+def test_wizard_answer_is_a_city_a_checked_link_or_the_place() -> None:
+    parse = parse_city_or_url(BASE)
+    assert parse("New York") == "newyork"
+    assert parse(" - ") == ""
+    assert parse("facebook.com/marketplace/leeds/search?query=ps5").startswith(
+        f"{BASE}/marketplace/leeds/search"
+    )
+    with pytest.raises(ValueError, match="not a Facebook address"):
+        parse("https://evil.example/marketplace/leeds/")
+    with pytest.raises(ValueError, match="not a Marketplace search"):
+        parse("https://www.facebook.com/marketplace/item/1064210000000000/")
+    with pytest.raises(ValueError, match="Type a city"):
+        parse("!!!")
 
 
 def test_search_url_prefers_the_facebook_city_and_falls_back_to_anywhere() -> None:

@@ -12,9 +12,17 @@ from decimal import Decimal
 import aiohttp
 import pytest
 
+from core.accounts import destination_for, identify
+from core.criteria import Criteria
+from core.enums import Platform
 from core.errors import Blocked, InvalidCriteria, ParseError, RateLimited, Unavailable
 from core.ports import Marketplace, MarketplaceQuery
+from core.runner import Runner
+from core.searches import SearchDraft, SearchService
+from core.tiers import TierTable
+from scrapers.common import read_health
 from scrapers.gumtree import GumtreeMarketplace, parse_search_page
+from tests.fakes.clock import FakeClock
 from tests.fakes.gumtree_site import GumtreeMode, GumtreeSite, running_gumtree
 
 NOW = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
@@ -104,6 +112,13 @@ async def test_search_sends_gumtree_parameters_and_browser_headers(
     assert headers["Accept"].startswith("text/html")
 
 
+async def test_a_gumtree_category_extra_narrows_the_search(
+    gumtree: GumtreeMarketplace, site: GumtreeSite
+) -> None:
+    await gumtree.search(query(extra=(("category", "mobile-phones"),)))
+    assert site.requests[-1]["search_category"] == "mobile-phones"
+
+
 async def test_search_without_a_place_searches_the_whole_uk(
     gumtree: GumtreeMarketplace, site: GumtreeSite
 ) -> None:
@@ -175,6 +190,30 @@ async def test_pasted_urls_must_be_gumtree_results_pages(gumtree: GumtreeMarketp
     with pytest.raises(Unavailable, match="saved Gumtree URL cannot be used") as caught:
         await gumtree.fetch_url("http://169.254.169.254/latest/meta-data")
     assert isinstance(caught.value.__cause__, InvalidCriteria)
+
+
+async def test_runner_records_the_block_and_backs_off(
+    db: str, gumtree: GumtreeMarketplace, site: GumtreeSite
+) -> None:
+    clock = FakeClock()
+    account = await identify(Platform.CONSOLE, "tester")
+    destination = await destination_for(account, Platform.CONSOLE, "console")
+    markets = {"gumtree": gumtree}
+    searches = SearchService(TierTable.demo(fastest_seconds=60), markets, clock=clock)
+    runner = Runner(markets, clock=clock)
+    draft = SearchDraft("iphone", Criteria(keywords="iphone 13"), ("gumtree",), 60)
+    search = await searches.create(account, destination, draft)
+    assert len(await runner.prime(search)) > 0  # the baseline: today's listings, as a preview
+
+    site.mode = GumtreeMode.TOO_MANY
+    clock.advance(61)
+    await runner.tick()
+    await search.refresh_from_db()
+    assert search.last_error is not None and "HTTP 429" in search.last_error
+    assert (search.next_check_at - clock.now).total_seconds() >= 120  # the site's Retry-After
+    health = await read_health("gumtree")
+    assert health.last_success_at is not None
+    assert health.last_error is not None and "HTTP 429" in health.last_error
 
 
 def site_base(gumtree: GumtreeMarketplace) -> str:

@@ -68,7 +68,9 @@ class Bot:
     runner: Runner
     dispatcher: Dispatcher
 
-    async def say(self, user: dict[str, Any], text: str, chat: dict[str, Any] | None = None) -> None:
+    async def say(
+        self, user: dict[str, Any], text: str, chat: dict[str, Any] | None = None
+    ) -> None:
         await self.fake.send_text(user, text, chat)
 
     async def reply_to(
@@ -106,10 +108,14 @@ async def running_bot(
     market = FakeMarketplace(markets[0])
     marketplaces: dict[str, Any] = {name: FakeMarketplace(name) for name in markets}
     marketplaces[markets[0]] = market
-    runner = Runner(marketplaces, options=RunnerOptions(idle_sleep_seconds=0.1))
+    # No fetch sharing: each check here must see the marketplace as it is now.
+    options = RunnerOptions(idle_sleep_seconds=0.1, share_window_seconds=0)
+    runner = Runner(marketplaces, options=options)
     searches = SearchService(TierTable.default(), marketplaces)
     async with running_fake_telegram() as fake:
-        config = TelegramConfig(token=TOKEN, api_url=fake.url, limits=limits, poll_timeout_seconds=1)
+        config = TelegramConfig(
+            token=TOKEN, api_url=fake.url, limits=limits, poll_timeout_seconds=1
+        )
         frontend = TelegramFrontend(config, ChatServices(searches, runner.prime))
         dispatcher = Dispatcher(
             {"telegram": frontend.notifier},
@@ -117,7 +123,7 @@ async def running_bot(
         )
         task = asyncio.create_task(frontend.run())
         try:
-            await fake.wait_for(lambda: fake.calls_of("getUpdates"))
+            await fake.wait_for(lambda: fake.commands)  # set up; updates queue until polled
             yield Bot(fake, frontend, market, runner, dispatcher)
         finally:
             task.cancel()
@@ -133,7 +139,8 @@ async def test_start_welcomes_and_the_command_menu_is_set(db: str) -> None:
             "start", "help", "newsearch", "templates", "searches", "saved", "settings", "stats",
             "cancel",
         }  # fmt: skip
-        allowed = bot.fake.calls_of("getUpdates")[-1].params.get("allowed_updates")
+        polls = await bot.fake.wait_for(lambda: bot.fake.calls_of("getUpdates"))
+        allowed = polls[-1].params.get("allowed_updates")
         assert set(allowed) == {"message", "callback_query", "my_chat_member"}
         assert await Account.all().count() == 1
 
@@ -177,7 +184,9 @@ async def test_wizard_by_buttons_then_a_photo_alert_save_and_hide(db: str) -> No
         await bot.check_and_deliver()
         alert = await bot.fake.message_with(ANN["id"], "Sony PS5 <disc> & pad")
         assert alert.kind == "photo" and alert.photo == item.image_url
-        assert "£199.00" in alert.text and "Cheap PS5 <b>&" in alert.text and "sandbox" in alert.text
+        assert (
+            "£199.00" in alert.text and "Cheap PS5 <b>&" in alert.text and "sandbox" in alert.text
+        )
         assert alert.button("Open")["url"] == item.url
 
         answer = await bot.press(ANN, alert, "Save")
@@ -318,7 +327,10 @@ async def test_group_admins_manage_group_searches_and_alerts_post_there(db: str)
         await bot.say(EVE, "hello everyone", group)  # chatter: no reply
         await _wizard(bot, ANN, group)
         search = await Search.get().prefetch_related("destination", "account")
-        assert search.destination.chat_id == str(group["id"]) and search.destination.kind == "supergroup"
+        assert (
+            search.destination.chat_id == str(group["id"])
+            and search.destination.kind == "supergroup"
+        )
         ann = await Account.get(identities__platform_user_id=str(ANN["id"]))
         assert search.account.id == ann.id
         alert = await _alert_for(bot, ANN, group)
