@@ -10,15 +10,18 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from core.bulk import insert_ignoring_duplicates
 from core.criteria import Criteria
 from core.enums import AlertKind, MatchStatus
 from core.listings import upsert_listings
 from core.matching import is_price_drop, matches
-from core.models import Alert, Listing, Match, Search
-from core.outbox import AlertIntent, alert_rows
+from core.models import Listing, Match, Search
+from core.outbox import ALERT_COLUMNS, AlertIntent, alert_values
 from core.ports import ListingData
 
 PREVIEW_SIZE = 3
@@ -74,11 +77,11 @@ async def record_fetch(
             results[search.id].preview = _newest([c.data for c in matching])
         else:
             candidates.extend(c for c in matching if _worth_a_look(c))
-    async with in_transaction():
-        existing = await _existing_matches(candidates)
-        intents = await _create_new_matches(candidates, existing, results)
-        intents += await _price_drops(candidates, existing)
-        await _queue(intents, searches, platforms, now, results)
+    async with in_transaction() as conn:
+        existing = await _existing_matches(conn, candidates)
+        intents = await _create_new_matches(conn, candidates, existing, results, now)
+        intents += await _price_drops(conn, candidates, existing)
+        await _queue(conn, intents, searches, platforms, now, results)
     return results
 
 
@@ -107,19 +110,44 @@ def _matching_rows(
     ]
 
 
-async def _existing_matches(candidates: Sequence[_Candidate]) -> dict[tuple[int, int], Match]:
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """An existing match, as plain values (no ORM object: there can be thousands)."""
+
+    id: int
+    status: MatchStatus
+    alerted_price: Decimal | None
+
+
+async def _existing_matches(
+    conn: BaseDBAsyncClient, candidates: Sequence[_Candidate]
+) -> dict[tuple[int, int], _Known]:
     if not candidates:
         return {}
-    search_ids = {c.search.id for c in candidates}
-    listing_ids = {c.listing.id for c in candidates}
-    found = await Match.filter(search_id__in=search_ids, listing_id__in=listing_ids)
-    return {(m.search_id, m.listing_id): m for m in found}  # type: ignore[attr-defined]
+    rows = (
+        await Match.filter(
+            search_id__in={c.search.id for c in candidates},
+            listing_id__in={c.listing.id for c in candidates},
+        )
+        .using_db(conn)
+        .values_list("id", "search_id", "listing_id", "status", "alerted_price")
+    )
+    return {
+        (search_id, listing_id): _Known(id_, MatchStatus(status), _decimal(price))
+        for id_, search_id, listing_id, status, price in rows
+    }
+
+
+def _decimal(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
 async def _create_new_matches(
+    conn: BaseDBAsyncClient,
     candidates: Sequence[_Candidate],
-    existing: dict[tuple[int, int], Match],
+    existing: dict[tuple[int, int], _Known],
     results: dict[int, CheckResult],
+    now: datetime,
 ) -> list[AlertIntent]:
     fresh = [
         c
@@ -130,14 +158,13 @@ async def _create_new_matches(
     ]
     if not fresh:
         return []
-    await Match.bulk_create(
-        [
-            Match(search_id=c.search.id, listing_id=c.listing.id, alerted_price=c.data.price)
-            for c in fresh
-        ],
-        ignore_conflicts=True,
+    await insert_ignoring_duplicates(
+        conn,
+        "match",
+        ("search_id", "listing_id", "status", "alerted_price", "created_at", "updated_at"),
+        [(c.search.id, c.listing.id, MatchStatus.NEW.value, c.data.price, now, now) for c in fresh],
     )
-    created = await _existing_matches(fresh)
+    created = await _existing_matches(conn, fresh)
     intents = []
     for c in fresh:
         match = created[(c.search.id, c.listing.id)]
@@ -147,13 +174,15 @@ async def _create_new_matches(
 
 
 async def _price_drops(
-    candidates: Sequence[_Candidate], existing: dict[tuple[int, int], Match]
+    conn: BaseDBAsyncClient,
+    candidates: Sequence[_Candidate],
+    existing: dict[tuple[int, int], _Known],
 ) -> list[AlertIntent]:
     """A lower price on a match the user heard about (not hidden) queues a price-drop alert."""
     intents = []
     for c in candidates:
         match = existing.get((c.search.id, c.listing.id))
-        if match is None or not _wants_price_drops(match):
+        if match is None or match.status is MatchStatus.HIDDEN:
             continue
         if is_price_drop(match.alerted_price, c.data.price):
             intents.append(
@@ -163,32 +192,26 @@ async def _price_drops(
             )
         if c.data.price is not None and match.alerted_price != c.data.price:
             # Remember the latest price: a rise and fall back is not a second drop.
-            match.alerted_price = c.data.price
-            await match.save(update_fields=["alerted_price", "updated_at"])
+            await Match.filter(id=match.id).using_db(conn).update(alerted_price=c.data.price)
     return intents
 
 
-def _wants_price_drops(match: Match) -> bool:
-    return match.status is not MatchStatus.HIDDEN
-
-
 async def _queue(
+    conn: BaseDBAsyncClient,
     intents: Sequence[AlertIntent],
     searches: Sequence[Search],
     platforms: dict[int, str],
     now: datetime,
     results: dict[int, CheckResult],
 ) -> None:
-    if not intents:
-        return
     by_id = {s.id: s for s in searches}
-    rows: list[Alert] = []
+    rows: list[tuple[object, ...]] = []
     for intent in intents:
         search = by_id[intent.search_id]
-        new_rows = alert_rows([intent], search.channels, platforms[search.id], now)
+        new_rows = alert_values([intent], search.channels, platforms[search.id], now)
         results[search.id].alerts_queued += len(new_rows)
         rows.extend(new_rows)
-    await Alert.bulk_create(rows, ignore_conflicts=True)
+    await insert_ignoring_duplicates(conn, "alert", ALERT_COLUMNS, rows)
 
 
 def _newest(items: Sequence[ListingData]) -> list[ListingData]:

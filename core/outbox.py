@@ -37,30 +37,59 @@ def route_for(channel: Channel, platform: str) -> str:
     return platform if channel is Channel.CHAT else channel.value
 
 
+ALERT_COLUMNS = (
+    "match_id",
+    "channel",
+    "route",
+    "kind",
+    "event",
+    "old_price",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+)
+
+
+def alert_values(
+    intents: Sequence[AlertIntent],
+    channels: Sequence[str],
+    platform: str,
+    now: datetime,
+) -> list[tuple[object, ...]]:
+    """One outbox row (ALERT_COLUMNS) per intent and channel, for a bulk insert."""
+    rows: list[tuple[object, ...]] = []
+    for intent in intents:
+        for name in channels:
+            channel = Channel(name)
+            rows.append(
+                (
+                    intent.match_id,
+                    channel.value,
+                    route_for(channel, platform),
+                    intent.kind.value,
+                    intent.event,
+                    intent.old_price,
+                    AlertStatus.PENDING.value,
+                    0,
+                    now,
+                    now,
+                )
+            )
+    return rows
+
+
 def alert_rows(
     intents: Sequence[AlertIntent],
     channels: Sequence[str],
     platform: str,
     now: datetime,
 ) -> list[Alert]:
-    """One outbox row per intent and channel, unsaved: the caller inserts them."""
-    rows = []
-    for intent in intents:
-        for name in channels:
-            channel = Channel(name)
-            rows.append(
-                Alert(
-                    match_id=intent.match_id,
-                    channel=channel,
-                    route=route_for(channel, platform),
-                    kind=intent.kind,
-                    event=intent.event,
-                    old_price=intent.old_price,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
-    return rows
+    """The same rows as unsaved Alert objects (for code that inserts through the ORM)."""
+    return [
+        Alert(**dict(zip(ALERT_COLUMNS, values, strict=True)))
+        for values in alert_values(intents, channels, platform, now)
+    ]
 
 
 Deliverable = TypeVar("Deliverable", Alert, Notice)

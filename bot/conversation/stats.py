@@ -12,7 +12,7 @@ async def stats_text(account: Account, now: datetime) -> str:
     searches = Search.filter(account_id=account.id)
     active = await searches.filter(status=SearchStatus.ACTIVE).count()
     paused = await searches.filter(status=SearchStatus.PAUSED).count()
-    checks = sum(await searches.values_list("checks_count", flat=True))
+    checks = sum(int(row["checks_count"]) for row in await searches.values("checks_count"))
     matches = Match.filter(search__account_id=account.id)
     found = await matches.count()
     saved = await matches.filter(status=MatchStatus.SAVED).count()

@@ -37,7 +37,6 @@ class Menu:
 class ChatState:
     session: ChatSession
     rights: ChatRights
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     menu: Menu | None = None
     used_at: float = field(default_factory=time.monotonic)
 
@@ -49,6 +48,12 @@ class Chats:
         self.services = services
         self.bot = bot
         self._states: dict[tuple[int, int], ChatState] = {}
+        self._locks: dict[tuple[int, int], asyncio.Lock] = {}
+
+    def lock(self, chat_id: int, user_id: int) -> asyncio.Lock:
+        """Taken first thing for each update, so one user's updates are handled one at a
+        time and in the order they came (asyncio locks are fair)."""
+        return self._locks.setdefault((chat_id, user_id), asyncio.Lock())
 
     async def state_for(self, chat: Chat, user: User) -> ChatState:
         """The state of ``user`` in ``chat``; account and destination are (re)loaded each time
@@ -90,6 +95,8 @@ class Chats:
 
     def _forget_oldest(self) -> None:
         idle = sorted(self._states.items(), key=lambda item: item[1].used_at)
-        for key, state in idle[: len(idle) // 10 or 1]:
-            if not state.lock.locked():
-                del self._states[key]
+        for key, _ in idle[: len(idle) // 10 or 1]:
+            lock = self._locks.get(key)
+            if lock is None or not lock.locked():
+                self._states.pop(key, None)
+                self._locks.pop(key, None)

@@ -118,7 +118,10 @@ class TelegramFrontend:
     async def _start(self) -> None:
         app = self.application
         await self._initialize()
-        await app.bot.set_my_commands(list(COMMANDS))
+        try:
+            await app.bot.set_my_commands(list(COMMANDS))
+        except TelegramError as exc:  # only the command menu is missing: keep going
+            logger.warning("telegram: could not set the command menu: %s", exc)
         await app.start()
         if self.config.webhook:
             await app.bot.set_webhook(
@@ -131,6 +134,8 @@ class TelegramFrontend:
             assert app.updater is not None
             await app.updater.start_polling(
                 timeout=self.config.poll_timeout_seconds,
+                # A pause between polls: a server that does not long-poll is not hammered.
+                poll_interval=0.05,
                 allowed_updates=list(ALLOWED_UPDATES),
                 # Polling outlives network trouble; it retries with its own backoff.
                 bootstrap_retries=-1,

@@ -108,9 +108,9 @@ class TelegramHandlers:
             return  # addressed to another bot in the group
         if chat.type != ChatType.PRIVATE and command is None and not self._waiting(chat, user.id):
             return  # group chatter that is not an answer to us
-        state = await self.chats.state_for(chat, user)
-        async with state.lock:
-            await self._text(state, chat, text, command)
+        async with self.chats.lock(chat.id, user.id):
+            state = await self.chats.state_for(chat, user)
+            await self._text(state, chat, _typed_choice(state, text), command)
 
     def _waiting(self, chat: Chat, user_id: int) -> bool:
         state = self.chats.peek(chat.id, user_id)
@@ -207,7 +207,7 @@ class TelegramHandlers:
             reply_markup=keyboard,
             link_preview_options=NO_PREVIEW,
         )
-        return sent.message_id
+        return int(sent.message_id)
 
     async def _set_markup(
         self, chat_id: int, message_id: int, keyboard: InlineKeyboardMarkup | None
@@ -246,8 +246,8 @@ class TelegramHandlers:
         if data is None or message is None:
             logger.warning("refused callback %r from user %s: not ours", query.data, user.id)
             return EXPIRED
-        state = await self.chats.state_for(message.chat, user)
-        async with state.lock:
+        async with self.chats.lock(message.chat.id, user.id):
+            state = await self.chats.state_for(message.chat, user)
             return await self._route(state, message.chat.id, message.message_id, data)
 
     async def _route(
@@ -389,6 +389,17 @@ class TelegramHandlers:
             logger.warning(
                 "could not tell chat %s about the error: %s", update.effective_chat.id, exc
             )
+
+
+def _typed_choice(state: ChatState, text: str) -> str:
+    """A button's label typed instead of pressed ("Every 30 min") stands for its value."""
+    if state.menu is None or text.startswith("/"):
+        return text
+    wanted = text.strip().lower()
+    for button in state.menu.reply.buttons:
+        if button.label.lower() == wanted:
+            return button.value
+    return text
 
 
 async def _unsave(account: Any, match_id: int) -> Any:

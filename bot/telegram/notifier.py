@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -16,6 +16,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.ext import ExtBot
 
 from bot.telegram.alerts import alert_html, alert_keyboard, without_links
 from bot.telegram.markup import CAPTION_LIMIT, TEXT_LIMIT
@@ -41,7 +42,7 @@ class TelegramNotifier:
 
     channel = "telegram"
 
-    def __init__(self, bot: Bot, ready: asyncio.Event, clock: Clock = utcnow) -> None:
+    def __init__(self, bot: ExtBot[WaitLimit], ready: asyncio.Event, clock: Clock = utcnow) -> None:
         self.bot = bot
         self.ready = ready
         self.clock = clock

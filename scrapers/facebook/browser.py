@@ -33,13 +33,15 @@ __all__ = ["CHROMIUM_FLAGS", "BrowserConfig", "FacebookBrowser", "find_chromium"
 logger = logging.getLogger(__name__)
 
 # --no-sandbox: containers and root (CI) have no user namespaces for Chromium's sandbox.
-# The rest keep a headless server quiet: no GPU, no update checks or background traffic.
+# The rest keep a headless server quiet: no GPU, no update checks or background traffic, and
+# no reliance on /dev/shm (64 MB in Docker, too small for a long Marketplace page).
 CHROMIUM_FLAGS = (
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
+    "--disable-dev-shm-usage",
 )
 _SYSTEM_CHROMIUMS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 

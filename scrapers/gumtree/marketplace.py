@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
@@ -65,14 +65,19 @@ class GumtreeMarketplace:
         return listings[: query.limit]
 
     def validate_url(self, url: str) -> str:
-        """A pasted Gumtree results URL, or ``InvalidCriteria`` saying what is expected."""
-        host = urlsplit(self._base_url).hostname or ""
-        url = require_marketplace_url(url, [host], "Gumtree")
-        if urlsplit(url).path.startswith("/p/"):
+        """A pasted Gumtree results URL, moved onto GUMTREE_URL's host, or ``InvalidCriteria``.
+
+        gumtree.com with or without www. is accepted; the page is always fetched from the
+        configured base URL, so a pasted address can never send us elsewhere.
+        """
+        base = urlsplit(self._base_url)
+        domain = (base.hostname or "").removeprefix("www.")
+        parts = urlsplit(require_marketplace_url(url, [domain], "Gumtree"))
+        if parts.path.startswith("/p/"):
             raise InvalidCriteria(
                 "That is a single Gumtree ad: paste the address of a search results page."
             )
-        return url
+        return urlunsplit((base.scheme, base.netloc, parts.path or "/search", parts.query, ""))
 
     async def fetch_url(self, url: str) -> list[ListingData]:
         """The listings on a results page the user pasted (checked to be on Gumtree)."""

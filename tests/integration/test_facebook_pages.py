@@ -6,16 +6,26 @@ import re
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from bot import cli
+from bot.app import build_marketplaces
 from bot.settings import Settings
 from core.enums import Condition
 from core.errors import ConfigurationError, InvalidCriteria, ParseError
 from core.ports import MarketplaceQuery
-from scrapers.facebook import PageKind, classify_page, find_chromium, parse_cards, search_url
+from scrapers.facebook import (
+    BrowserConfig,
+    FacebookBrowser,
+    PageKind,
+    classify_page,
+    find_chromium,
+    parse_cards,
+    search_url,
+)
 from scrapers.facebook import validate_marketplace_url as validate
 from scrapers.facebook.urls import parse_city_or_url, target_url
 from tests.fakes.facebook_site import FacebookMode, FacebookSite
@@ -262,3 +272,14 @@ async def test_facebook_login_needs_a_screen(
 def test_a_missing_browser_executable_is_named() -> None:
     with pytest.raises(ConfigurationError, match="BROWSER_EXECUTABLE"):
         find_chromium(Path("/nowhere/chromium"))
+
+
+def test_run_wires_gumtree_always_and_facebook_only_with_the_browser() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    http: Any = object()  # adapters only keep the session; nothing is sent here
+    assert "gumtree" in build_marketplaces(settings, http)
+    assert "facebook" not in build_marketplaces(settings, http)
+    browser = FacebookBrowser(BrowserConfig(Path("/usr/bin/chromium")))  # started on first use
+    found = build_marketplaces(settings, http, browser=browser)
+    assert found["facebook"].name == "facebook"
+    assert browser.launches == 0

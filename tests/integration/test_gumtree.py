@@ -181,6 +181,12 @@ async def test_pasted_results_url_is_fetched(
     assert site.requests[-1]["q"] == "iphone 13"
 
 
+def test_pasted_gumtree_urls_are_fetched_from_gumtree_url() -> None:
+    adapter = GumtreeMarketplace(None, BASE)  # type: ignore[arg-type]  # no request is made
+    pasted = "https://gumtree.com/search?q=bike&search_location=york#results"
+    assert adapter.validate_url(pasted) == f"{BASE}/search?q=bike&search_location=york"
+
+
 async def test_pasted_urls_must_be_gumtree_results_pages(gumtree: GumtreeMarketplace) -> None:
     base = site_base(gumtree)
     with pytest.raises(InvalidCriteria, match="not a Gumtree address"):

@@ -11,7 +11,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -454,3 +453,30 @@ def test_escape_fit_keeps_html_and_visible_text_within_limits() -> None:
     assert tg_len(fitted) <= 1024 and fitted.endswith("…")
     assert parse_html(fitted)  # still valid Telegram HTML
     assert escape_fit("a < b", 100) == "a &lt; b"
+
+
+async def test_long_outside_text_is_escaped_and_cut_to_telegrams_limits(db: str) -> None:
+    async with running_bot() as bot:
+        await _wizard(bot, ANN)
+        title = "PS5 & <pad> " * 300  # 3,600 characters, HTML-hostile
+        bot.market.add("long", title, "199", image_url=bot.fake.image_url(), location="Leeds & Co")
+        await bot.check_and_deliver()
+        alert = await bot.fake.message_with(ANN["id"], "PS5 & <pad>")
+        assert alert.kind == "photo" and tg_len(alert.text) <= 1024  # the fake enforces it too
+        assert alert.text.rstrip().endswith("Leeds & Co · sandbox · just now")
+        assert "…" in alert.text and alert.button("Save")
+
+
+async def test_an_unexpected_error_is_logged_with_its_traceback_and_told_in_words(
+    db: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken() -> list[str]:
+        raise RuntimeError("the template store fell over")
+
+    async with running_bot() as bot:
+        monkeypatch.setattr(templates, "categories", broken)  # inject a failure
+        sorry = await bot.reply_to(ANN, "/templates", "something went wrong")
+        assert "try again" in sorry.text
+        assert "the template store fell over" in caplog.text and "Traceback" in caplog.text
+        typed = await bot.reply_to(ANN, "/help", "What I can do")  # and the bot goes on
+        assert typed
