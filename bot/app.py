@@ -160,15 +160,15 @@ def build_chat_frontends(
     settings: Settings, http: aiohttp.ClientSession, services: ChatServices
 ) -> tuple[list[ChatFrontend], list[str]]:
     """The chat bots whose tokens are set, and a line for each one skipped."""
-    # Imported here so python-telegram-bot is only loaded when a bot is configured.
-    from bot.settings import TelegramMode
-    from bot.telegram import TelegramConfig, TelegramFrontend
-
     frontends: list[ChatFrontend] = []
     skipped = []
     if settings.telegram_bot_token is None:
         skipped.append("telegram: skipped (TELEGRAM_BOT_TOKEN is not set)")
     else:
+        # Imported here so python-telegram-bot is only loaded when a bot is configured.
+        from bot.settings import TelegramMode
+        from bot.telegram import TelegramConfig, TelegramFrontend
+
         secret = settings.telegram_webhook_secret
         config = TelegramConfig(
             token=settings.telegram_bot_token.get_secret_value(),

@@ -20,7 +20,7 @@ from core.errors import MarketplaceError, Unavailable
 from core.metrics import Metrics
 from core.models import MarketplaceState, Search
 from core.ports import ListingData, Marketplace, MarketplaceQuery
-from core.scheduling import Outcomes, claim_due_searches, save_outcomes
+from core.scheduling import SPREAD_SECONDS, Outcomes, claim_due_searches, save_outcomes
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class RunnerOptions:
     coalesce: bool = True
     # A fetch this recent (or still in flight) serves later batches with the same query: a
     # popular query's searches span several batches but cost one upstream call.
-    share_window_seconds: float = 10.0
+    share_window_seconds: float = SPREAD_SECONDS + 2.0
     # Postgres: claim with FOR UPDATE SKIP LOCKED so several processes divide the work.
     skip_locked: bool = False
 

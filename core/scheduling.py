@@ -29,6 +29,10 @@ from core.models import Search
 from core.outbox import queue_notice
 
 ALIGN_PERIOD_SECONDS = 300
+# Searches that share a key are spread over this many seconds after the key's instant, so a
+# popular query (thousands of searches) is not one spike. It stays below the runner's share
+# window, so the spread searches still ride one fetch.
+SPREAD_SECONDS = 8
 RETRY_BASE_SECONDS = 30.0
 RETRY_CAP_SECONDS = 3600.0
 # Tell the user after this many failed checks in a row (once), and again when it recovers.
@@ -50,11 +54,19 @@ def phase_seconds(key: str, interval: int) -> int:
     return spread % interval
 
 
-def next_due(after: datetime, interval: int, key: str) -> datetime:
-    """The first aligned instant strictly after ``after`` (never later than one interval)."""
-    phase = phase_seconds(key, interval)
+def next_due(after: datetime, interval: int, key: str, spread: int = 0) -> datetime:
+    """The first aligned instant strictly after ``after`` (never later than one interval).
+
+    ``spread`` (0 ≤ spread < SPREAD_SECONDS, from the search id) shifts a search within its
+    key's share window.
+    """
+    phase = phase_seconds(key, interval) + (spread if interval > SPREAD_SECONDS else 0)
     k = math.floor((after.timestamp() - phase) / interval) + 1
     return datetime.fromtimestamp(phase + k * interval, UTC)
+
+
+def spread_of(search_id: int) -> int:
+    return search_id % SPREAD_SECONDS
 
 
 def _due(now: datetime) -> Q:
@@ -133,7 +145,8 @@ async def _save_successes(outcomes: Outcomes) -> None:
         key = search.fetch_key or fetch_key(
             Criteria.from_json(search.criteria), search.marketplaces
         )
-        by_due[next_due(now, search.interval_seconds, key)].append(search.id)
+        due = next_due(now, search.interval_seconds, key, spread_of(search.id))
+        by_due[due].append(search.id)
     for due, ids in by_due.items():
         await Search.filter(id__in=ids, lease_until=outcomes.lease_until).update(
             next_check_at=due,

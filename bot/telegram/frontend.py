@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _SECRET_FORM = re.compile(r"[A-Za-z0-9_-]{1,256}")
-_TOKEN_FORM = re.compile(r"\d+:[A-Za-z0-9_-]+")
+_TOKEN_FORM = re.compile(r"[^\s/?#]+")  # it goes into the URL path: nothing that breaks it
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ class TelegramConfig:
         """Fail fast, naming the setting, on what Telegram would refuse later."""
         if not _TOKEN_FORM.fullmatch(self.token):
             raise ConfigurationError(
-                "TELEGRAM_BOT_TOKEN: does not look like a bot token (123456:ABC-…) from @BotFather"
+                "TELEGRAM_BOT_TOKEN: not a bot token (it looks like 123456:ABC-… in @BotFather)"
             )
         if self.webhook and not self.webhook_secret:
             raise ConfigurationError("TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_MODE=webhook")

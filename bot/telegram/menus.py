@@ -11,9 +11,9 @@ from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.conversation import listing_lines, search_line
+from bot.conversation import search_line
 from bot.telegram import callbacks
-from bot.telegram.markup import TEXT_LIMIT, escape, escape_fit, label_fit
+from bot.telegram.markup import TEXT_LIMIT, escape, escape_fit, label_fit, tg_len
 from core.enums import SearchStatus
 from core.formatting import price_text
 from core.matches import Page
@@ -149,25 +149,18 @@ def template_list(category: str, found: list[Template]) -> Screen:
     return Screen(_cap(f"<b>{escape(category)}</b>\n" + "\n".join(lines)), _markup(rows))
 
 
-def template_started(text: str, search_id: int) -> Screen:
-    rows = [
-        [Button("✏ Adjust it", callback_data=callbacks.search(search_id, "e"))],
-        [Button("📋 My searches", callback_data=callbacks.search(0, "l"))],
-    ]
-    return Screen(escape_fit(text, TEXT_LIMIT - 100), _markup(rows))
-
-
 def _cap(html_text: str) -> str:
-    """A last guard for menus built from many escaped parts: cut whole lines to fit."""
-    if len(html_text) <= TEXT_LIMIT:
+    """A last guard for menus built from many escaped parts: cut whole lines to fit (no tag
+    spans two lines, so the HTML stays valid)."""
+    if tg_len(html_text) <= TEXT_LIMIT:
         return html_text
     kept: list[str] = []
-    size = 0
+    size = 2  # the closing "\n…"
     for line in html_text.split("\n"):
-        if size + len(line) + 2 > TEXT_LIMIT - 2:
+        size += tg_len(line) + 1
+        if size > TEXT_LIMIT:
             break
         kept.append(line)
-        size += len(line) + 1
     return "\n".join(kept) + "\n…"
 
 
@@ -175,11 +168,9 @@ __all__ = [
     "Screen",
     "delete_question",
     "deleted",
-    "listing_lines",
     "saved_page",
     "search_card",
     "searches_list",
     "template_categories",
     "template_list",
-    "template_started",
 ]

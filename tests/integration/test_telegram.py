@@ -22,6 +22,7 @@ from bot.telegram.markup import escape_fit, tg_len
 from core import templates
 from core.dispatcher import Dispatcher, DispatcherOptions
 from core.enums import AlertStatus, MatchStatus, SearchStatus, Tier
+from core.errors import ConfigurationError
 from core.models import Account, Alert, Destination, Match, Search
 from core.runner import Runner, RunnerOptions
 from core.searches import SearchService
@@ -480,3 +481,49 @@ async def test_an_unexpected_error_is_logged_with_its_traceback_and_told_in_word
         assert "the template store fell over" in caplog.text and "Traceback" in caplog.text
         typed = await bot.reply_to(ANN, "/help", "What I can do")  # and the bot goes on
         assert typed
+
+
+async def test_being_blocked_or_removed_pauses_that_chats_searches_at_once(db: str) -> None:
+    async with running_bot() as bot:
+        await _wizard(bot, ANN)
+        bot_member = {"user": {"id": 1, "is_bot": True, "first_name": "Market Monitor"}}
+        await bot.fake.push_update(
+            {
+                "my_chat_member": {
+                    "chat": bot.fake.private_chat(ANN),
+                    "from": ANN,
+                    "date": 0,
+                    "old_chat_member": {**bot_member, "status": "member"},
+                    "new_chat_member": {**bot_member, "status": "kicked", "until_date": 0},
+                }
+            }
+        )
+        for _ in range(50):
+            if (await Search.get()).status is SearchStatus.PAUSED:
+                break
+            await asyncio.sleep(0.05)
+        assert (await Search.get()).status is SearchStatus.PAUSED
+        assert not (await Destination.get()).active
+
+
+async def test_alerts_in_quiet_hours_arrive_without_a_sound(db: str) -> None:
+    async with running_bot() as bot:
+        await _wizard(bot, ANN)
+        now = bot.runner.clock()
+        minute = now.hour * 60 + now.minute
+        await Account.all().update(
+            quiet_start_minute=(minute - 60) % 1440, quiet_end_minute=(minute + 60) % 1440
+        )
+        await _alert_for(bot, ANN)
+        sent = bot.fake.calls_of("sendPhoto")[-1].params
+        assert sent.get("disable_notification") in (True, "true", "True")
+
+
+def test_bad_telegram_settings_fail_fast_naming_the_setting() -> None:
+    with pytest.raises(ConfigurationError, match="TELEGRAM_WEBHOOK_SECRET: required"):
+        TelegramConfig(token=TOKEN, webhook=True).check()
+    with pytest.raises(ConfigurationError, match="TELEGRAM_WEBHOOK_SECRET: 1-256"):
+        TelegramConfig(token=TOKEN, webhook=True, webhook_secret="has spaces").check()
+    with pytest.raises(ConfigurationError, match="TELEGRAM_BOT_TOKEN"):
+        TelegramConfig(token="12 34/x").check()
+    assert TOKEN not in repr(TelegramConfig(token=TOKEN, webhook_secret="s"))

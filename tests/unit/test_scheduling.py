@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from core.breaker import BreakerState, CircuitBreaker
 from core.errors import Blocked, RateLimited, Unavailable
-from core.scheduling import ALIGN_PERIOD_SECONDS, next_due, phase_seconds
+from core.scheduling import ALIGN_PERIOD_SECONDS, SPREAD_SECONDS, next_due, phase_seconds
 
 INTERVALS = (15, 60, 300, 900, 1800, 3600, 10800, 86400)
 keys = st.text(alphabet="0123456789abcdef", min_size=32, max_size=32)
@@ -28,15 +28,22 @@ def test_next_due_is_never_later_than_one_interval(
     assert next_due(due, interval, key) == due + timedelta(seconds=interval)
 
 
-@given(key=keys, after=moments, slow=st.sampled_from((300, 900, 1800, 3600, 86400)))
+@given(
+    key=keys,
+    after=moments,
+    slow=st.sampled_from((300, 900, 1800, 3600, 86400)),
+    spreads=st.tuples(st.integers(0, SPREAD_SECONDS - 1), st.integers(0, SPREAD_SECONDS - 1)),
+)
 def test_a_slower_search_lands_on_the_faster_ones_instants(
-    key: str, after: datetime, slow: int
+    key: str, after: datetime, slow: int, spreads: tuple[int, int]
 ) -> None:
-    """Same key: each 30-min check coincides with a 5-min (and 1-min) check → shared fetch."""
-    due = next_due(after, slow, key)
+    """Same key: each 30-min check falls within the share window of a 5-min (and 1-min)
+    check → one fetch serves both."""
+    due = next_due(after, slow, key, spreads[0])
     for fast in (60, 300):
         if fast <= slow:
-            assert next_due(due - timedelta(seconds=1), fast, key) == due
+            fast_due = next_due(due - timedelta(seconds=SPREAD_SECONDS), fast, key, spreads[1])
+            assert abs((fast_due - due).total_seconds()) < SPREAD_SECONDS
 
 
 def test_phases_spread_load_over_the_period() -> None:
