@@ -47,7 +47,7 @@ from core.enums import Platform  # noqa: E402
 from core.metrics import Metrics  # noqa: E402
 from core.models import Account, Destination, Search  # noqa: E402
 from core.runner import Runner, RunnerOptions  # noqa: E402
-from core.scheduling import fetch_key, next_due, oldest_due_lag  # noqa: E402
+from core.scheduling import fetch_key, next_due, oldest_due_lag, spread_of  # noqa: E402
 from scrapers import SandboxMarketplace  # noqa: E402
 from scrapers.sandbox.catalogue import CATEGORIES  # noqa: E402
 
@@ -124,14 +124,14 @@ async def create_searches(queries: list[str], interval: int) -> None:
         platform=Platform.CONSOLE, chat_id="bench", account=account
     )
     rows = []
-    for q in queries:
+    for number, q in enumerate(queries, 1):  # ids on the fresh database are 1..N in order
         key = fetch_key(Criteria(keywords=q), ["sandbox"])
         rows.append(
             Search(
                 account_id=account.id, destination_id=destination.id, name=q[:80],
                 criteria={"keywords": q}, marketplaces=["sandbox"], channels=["chat"],
                 interval_seconds=interval, fetch_key=key, primed_at=now,
-                next_check_at=next_due(now, interval, key),
+                next_check_at=next_due(now, interval, key, spread_of(number)),
             )
         )  # fmt: skip
     await Search.bulk_create(rows, batch_size=2000)

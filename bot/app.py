@@ -194,11 +194,16 @@ def build_monitor(
 ) -> Monitor:
     metrics = Metrics()
     postgres = not is_sqlite(settings.database_url)
-    options = RunnerOptions(skip_locked=postgres, max_concurrent_writes=4 if postgres else 1)
-    runner = Runner(marketplaces, options=options, metrics=metrics)
-    dispatcher = Dispatcher(
-        notifiers, options=DispatcherOptions(skip_locked=postgres), metrics=metrics
+    options = RunnerOptions(
+        skip_locked=postgres,
+        max_concurrent_writes=4 if postgres else 1,
+        lease_seconds=settings.check_lease_seconds,
     )
+    runner = Runner(marketplaces, options=options, metrics=metrics)
+    delivery = DispatcherOptions(
+        skip_locked=postgres, lease_seconds=settings.delivery_lease_seconds
+    )
+    dispatcher = Dispatcher(notifiers, options=delivery, metrics=metrics)
     searches = SearchService(tiers, marketplaces)
     return Monitor(metrics, runner, dispatcher, searches, dict(notifiers))
 

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
 
     webhook_allow_private_targets: bool = False
 
+    # How long a worker holds a claimed search / alert: after a crash, the work is picked up
+    # again once this runs out. Longer than any check or send takes; shorter means faster
+    # recovery.
+    check_lease_seconds: float = Field(default=300.0, gt=0)
+    delivery_lease_seconds: float = Field(default=120.0, gt=0)
+
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.TEXT
 

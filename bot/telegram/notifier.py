@@ -167,8 +167,16 @@ async def deactivate_chat(chat_id: int, reason: str) -> int:
 
 
 async def _move_chat(old_chat_id: int, new_chat_id: int) -> None:
-    """A group upgraded to a supergroup has a new id; its searches follow it."""
-    await Destination.filter(platform=Platform.TELEGRAM, chat_id=str(old_chat_id)).update(
-        chat_id=str(new_chat_id)
-    )
+    """A group upgraded to a supergroup has a new id; its searches follow it there."""
+    old = await Destination.get_or_none(platform=Platform.TELEGRAM, chat_id=str(old_chat_id))
+    if old is None:
+        return
+    new = await Destination.get_or_none(platform=Platform.TELEGRAM, chat_id=str(new_chat_id))
+    if new is None:
+        old.chat_id = str(new_chat_id)
+        await old.save(update_fields=["chat_id"])
+    else:  # the supergroup already talked to the bot: join the two
+        await Search.filter(destination_id=old.id).update(destination_id=new.id)
+        old.active = False
+        await old.save(update_fields=["active"])
     logger.info("telegram chat %s moved to %s", old_chat_id, new_chat_id)

@@ -71,7 +71,7 @@ async def test_run_serves_health_and_metrics_and_stops_on_sigterm(tmp_path: Path
         process = CliProcess("run", env=env, cwd=str(tmp_path))
         await process.start()
         try:
-            output = await process.read_until("web: listening", within=30)
+            output = await process.read_until("billing: skipped", within=30)
             assert "runner: started; marketplaces: sandbox" in output
             assert "telegram: skipped (TELEGRAM_BOT_TOKEN is not set)" in output
             async with aiohttp.ClientSession() as http:

@@ -50,11 +50,18 @@ DEFAULT_UPDATES = ("message", "edited_message", "callback_query", "my_chat_membe
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 def utf16_len(text: str) -> int:
@@ -117,6 +124,7 @@ class Failure:
     times: int = 1
     chat_id: int | None = None
     retry_after: int | None = None
+    migrate_to_chat_id: int | None = None
 
 
 @dataclass
@@ -316,7 +324,9 @@ class FakeTelegram:
             if failure.chat_id is not None and params.get("chat_id") != failure.chat_id:
                 continue
             failure.times -= 1
-            raise ApiError(failure.code, failure.description, failure.retry_after)
+            raise ApiError(
+                failure.code, failure.description, failure.retry_after, failure.migrate_to_chat_id
+            )
 
     # --- methods -----------------------------------------------------------------------------
     async def _m_get_me(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -691,6 +701,8 @@ def _error(exc: ApiError) -> web.Response:
     body: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
     if exc.retry_after is not None:
         body["parameters"] = {"retry_after": exc.retry_after}
+    if exc.migrate_to_chat_id is not None:
+        body["parameters"] = {"migrate_to_chat_id": exc.migrate_to_chat_id}
     return web.json_response(body, status=exc.code)
 
 

@@ -527,3 +527,19 @@ def test_bad_telegram_settings_fail_fast_naming_the_setting() -> None:
     with pytest.raises(ConfigurationError, match="TELEGRAM_BOT_TOKEN"):
         TelegramConfig(token="12 34/x").check()
     assert TOKEN not in repr(TelegramConfig(token=TOKEN, webhook_secret="s"))
+
+
+async def test_a_group_upgraded_to_a_supergroup_keeps_its_searches(db: str) -> None:
+    async with running_bot() as bot:
+        group = bot.fake.group(-4242, "Old group", admins=(ANN["id"],))
+        await _wizard(bot, ANN, group)
+        bot.fake.group(-1004242, "Old group")
+        upgraded = "Bad Request: group chat was upgraded to a supergroup chat"
+        bot.fake.fail(Failure("sendPhoto", 400, upgraded, migrate_to_chat_id=-1004242))
+        bot.market.add("x1", "Sony PS5", "199", image_url=bot.fake.image_url())
+        await bot.check_and_deliver()
+        assert (await Destination.get()).chat_id == "-1004242"
+        await asyncio.sleep(0.1)  # the retry's backoff
+        await bot.dispatcher.tick()
+        await bot.fake.message_with(-1004242, "Sony PS5")
+        assert await Alert.filter(status=AlertStatus.SENT).count() == 1
