@@ -75,6 +75,8 @@ class Runner:
         self.clock = clock
         self.last_tick_at: datetime | None = None
         self.breakers = {name: CircuitBreaker(name) for name in self.marketplaces}
+        for name in self.marketplaces:
+            self.metrics.breaker_open.labels(name).set(0)
         self._writes = asyncio.Semaphore(self.options.max_concurrent_writes)
         self._checks_done = 0
         self._fetches_done = 0
