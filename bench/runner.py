@@ -33,23 +33,20 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 
 import aiohttp
 import asyncpg
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.criteria import Criteria  # noqa: E402
-from core.db import open_database  # noqa: E402
-from core.enums import Platform  # noqa: E402
-from core.metrics import Metrics  # noqa: E402
-from core.models import Account, Destination, Search  # noqa: E402
-from core.runner import Runner, RunnerOptions  # noqa: E402
-from core.scheduling import fetch_key, next_due, oldest_due_lag, spread_of  # noqa: E402
-from scrapers import SandboxMarketplace  # noqa: E402
-from scrapers.sandbox.catalogue import CATEGORIES  # noqa: E402
+from core.criteria import Criteria
+from core.db import open_database
+from core.enums import Platform
+from core.metrics import Metrics
+from core.models import Account, Destination, Search
+from core.runner import Runner, RunnerOptions
+from core.scheduling import fetch_key, next_due, oldest_due_lag, spread_of
+from scrapers import SandboxMarketplace
+from scrapers.sandbox.catalogue import CATEGORIES
 
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 
@@ -232,20 +229,32 @@ def report(args: argparse.Namespace, m: dict) -> None:
     latency = [x for r in results for x in r["latency"]]
     per_check = fetches / max(1, checks)
     per_check_without = without["fetches"] / max(1, without["checks"])
-    print(f"\n== {args.db[0]}, {args.processes} runner process(es): {args.searches:,} searches "
-          f"({m['distinct']} distinct queries, Zipf s={args.zipf}), every {args.interval} s, "
-          f"sandbox latency {args.latency_ms:g} ms; set-up {m['setup']:.1f} s")
-    print(f"  sustained search-checks/s  {checks / args.seconds:8.1f}   "
-          f"(needed: {args.searches / args.interval:.1f}; window {args.seconds:g} s)")
-    print(f"  due-queue lag              p50 {pct(m['lags'], 50):6.2f} s   "
-          f"p99 {pct(m['lags'], 99):6.2f} s")
-    print(f"  upstream fetches per check with coalescing {per_check:.4f}, without "
-          f"{per_check_without:.4f} → {per_check_without / max(per_check, 1e-9):.0f}× fewer")
-    print(f"  fetched → alert rows ({len(latency)} fetches wrote alerts): "
-          f"p50 {pct(latency, 50) * 1000:.1f} ms   p99 {pct(latency, 99) * 1000:.1f} ms")
+    print(
+        f"\n== {args.db[0]}, {args.processes} runner process(es): {args.searches:,} searches "
+        f"({m['distinct']} distinct queries, Zipf s={args.zipf}), every {args.interval} s, "
+        f"sandbox latency {args.latency_ms:g} ms; set-up {m['setup']:.1f} s"
+    )
+    print(
+        f"  sustained search-checks/s  {checks / args.seconds:8.1f}   "
+        f"(needed: {args.searches / args.interval:.1f}; window {args.seconds:g} s)"
+    )
+    print(
+        f"  due-queue lag              p50 {pct(m['lags'], 50):6.2f} s   "
+        f"p99 {pct(m['lags'], 99):6.2f} s"
+    )
+    print(
+        f"  upstream fetches per check with coalescing {per_check:.4f}, without "
+        f"{per_check_without:.4f} → {per_check_without / max(per_check, 1e-9):.0f}× fewer"
+    )
+    print(
+        f"  fetched → alert rows ({len(latency)} fetches wrote alerts): "
+        f"p50 {pct(latency, 50) * 1000:.1f} ms   p99 {pct(latency, 99) * 1000:.1f} ms"
+    )
     for i, r in enumerate(results, 1):
-        print(f"  runner {i}: {r['checks']:.0f} checks, CPU {r['cpu']:.1f} s, "
-              f"peak RSS {r['rss_mb']:.0f} MiB")
+        print(
+            f"  runner {i}: {r['checks']:.0f} checks, CPU {r['cpu']:.1f} s, "
+            f"peak RSS {r['rss_mb']:.0f} MiB"
+        )
     print(f"  searches checked more than once per interval: {m['doubled']}")
 
 
@@ -265,17 +274,26 @@ async def worker_main(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--searches", type=int, default=100_000)
     parser.add_argument("--interval", type=int, default=300)
     parser.add_argument("--zipf", type=float, default=1.1)
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--listings-per-minute", type=float, default=6.0)
-    parser.add_argument("--seconds", type=float, default=300.0,
-                        help="steady window (one full interval sees every search once)")
-    parser.add_argument("--baseline-seconds", type=float, default=20.0,
-                        help="window without coalescing, for the ratio")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=300.0,
+        help="steady window (one full interval sees every search once)",
+    )
+    parser.add_argument(
+        "--baseline-seconds",
+        type=float,
+        default=20.0,
+        help="window without coalescing, for the ratio",
+    )
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--seed", type=int, default=11)

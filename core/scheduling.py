@@ -69,6 +69,19 @@ def spread_of(search_id: int) -> int:
     return search_id % SPREAD_SECONDS
 
 
+def due_after_check(checked_at: datetime, interval: int, key: str, spread: int) -> datetime:
+    """The next due time after a check: the search's own aligned instant about one interval on.
+
+    A check on time is followed by the next instant, exactly one interval later. A check off
+    the grid (the first one, or a late one) takes the instant nearest to one interval later,
+    so two checks are never less than half an interval apart.
+    """
+    due = next_due(checked_at, interval, key, spread)
+    if (due - checked_at).total_seconds() < interval / 2:
+        due += timedelta(seconds=interval)
+    return due
+
+
 def _due(now: datetime) -> Q:
     unleased = Q(lease_until=None) | Q(lease_until__lt=now)
     return Q(Q(status=SearchStatus.ACTIVE, next_check_at__lte=now), unleased)
@@ -145,7 +158,7 @@ async def _save_successes(outcomes: Outcomes) -> None:
         key = search.fetch_key or fetch_key(
             Criteria.from_json(search.criteria), search.marketplaces
         )
-        due = next_due(now, search.interval_seconds, key, spread_of(search.id))
+        due = due_after_check(now, search.interval_seconds, key, spread_of(search.id))
         by_due[due].append(search.id)
     for due, ids in by_due.items():
         await Search.filter(id__in=ids, lease_until=outcomes.lease_until).update(

@@ -38,7 +38,7 @@ from bot.telegram.markup import escape_fit, menu_keyboard, reply_html
 from bot.telegram.notifier import deactivate_chat
 from core import matches, templates
 from core.errors import MonitorError, NotFound
-from core.models import Search, Template
+from core.models import Account, Match, Search, Template
 
 logger = logging.getLogger(__name__)
 
@@ -402,7 +402,7 @@ def _typed_choice(state: ChatState, text: str) -> str:
     return text
 
 
-async def _unsave(account: Any, match_id: int) -> Any:
+async def _unsave(account: Account, match_id: int) -> Match:
     return await matches.unhide(account, match_id)
 
 

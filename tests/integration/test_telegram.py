@@ -543,3 +543,19 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_its_searches(db: str) -> N
         await bot.dispatcher.tick()
         await bot.fake.message_with(-1004242, "Sony PS5")
         assert await Alert.filter(status=AlertStatus.SENT).count() == 1
+
+
+async def test_saved_listings_page_with_buttons(db: str) -> None:
+    async with running_bot() as bot:
+        await _wizard(bot, ANN)
+        for n in range(7):
+            bot.market.add(f"s{n}", f"Saved PS5 number {n}", str(100 + n))
+        await bot.check_and_deliver()
+        await Match.all().update(status=MatchStatus.SAVED)
+        page = await bot.reply_to(ANN, "/saved", "Saved listings")
+        assert "page 1 of 2" in page.text and not page.button("Older").get("url")
+        await bot.press(ANN, page, "Older")
+        assert "page 2 of 2" in page.text and page.button("Newer")
+        assert page.text.count("Saved PS5 number") == 2
+        await bot.press(ANN, page, "Newer")
+        assert "page 1 of 2" in page.text and page.text.count("Saved PS5 number") == 5

@@ -134,7 +134,7 @@ async def test_permanent_failure_stops_retries(world: World) -> None:
 async def test_restart_loses_and_duplicates_nothing(world: World) -> None:
     await world.create("watch")
     world.market.add("w1", "Seiko watch")
-    world.clock.advance(61)
+    world.clock.advance(91)
     await world.runner.tick()  # matched and queued, then the process dies before delivery
     world.restart()
     world.market.add("w2", "Omega watch")
@@ -146,7 +146,7 @@ async def test_restart_loses_and_duplicates_nothing(world: World) -> None:
 async def test_alert_in_flight_at_a_crash_is_sent_again_once(world: World) -> None:
     await world.create("watch")
     world.market.add("w1", "Seiko watch")
-    world.clock.advance(61)
+    world.clock.advance(91)
     await world.runner.tick()
     # The process claimed the alert (SENDING) and died: after the lease it is sent again.
     from core.outbox import claim_due
@@ -167,7 +167,7 @@ async def test_alert_in_flight_at_a_crash_is_sent_again_once(world: World) -> No
 async def test_crash_during_check_rechecks_after_lease(world: World) -> None:
     search = await world.create("drone")
     world.market.add("d1", "DJI drone")
-    world.clock.advance(61)
+    world.clock.advance(91)
     from core.scheduling import claim_due_searches
 
     claimed = await claim_due_searches(

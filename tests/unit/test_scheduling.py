@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 
 from core.breaker import BreakerState, CircuitBreaker
 from core.errors import Blocked, RateLimited, Unavailable
-from core.scheduling import ALIGN_PERIOD_SECONDS, SPREAD_SECONDS, next_due, phase_seconds
+from core.scheduling import (
+    ALIGN_PERIOD_SECONDS,
+    SPREAD_SECONDS,
+    due_after_check,
+    next_due,
+    phase_seconds,
+)
 
 INTERVALS = (15, 60, 300, 900, 1800, 3600, 10800, 86400)
 keys = st.text(alphabet="0123456789abcdef", min_size=32, max_size=32)
@@ -87,3 +93,19 @@ def test_rate_limited_waits_the_asked_delay() -> None:
     breaker.record_failure(RateLimited("slow", retry_after=90), NOW)
     assert not breaker.allow(NOW + timedelta(seconds=89))
     assert breaker.allow(NOW + timedelta(seconds=91))
+
+
+@given(
+    key=keys,
+    checked=moments,
+    interval=st.sampled_from(INTERVALS),
+    spread=st.integers(0, SPREAD_SECONDS - 1),
+)
+def test_checks_are_never_closer_than_half_an_interval(
+    key: str, checked: datetime, interval: int, spread: int
+) -> None:
+    due = due_after_check(checked, interval, key, spread)
+    gap = (due - checked).total_seconds()
+    assert interval / 2 <= gap < interval * 1.5
+    # And once on its grid, a search on time is checked exactly every interval.
+    assert due_after_check(due, interval, key, spread) == due + timedelta(seconds=interval)

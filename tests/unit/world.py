@@ -41,7 +41,7 @@ class World:
         await self.runner.prime(search)
         return search
 
-    async def cycle(self, seconds: float = 61) -> None:
+    async def cycle(self, seconds: float = 91) -> None:
         """Let time pass, run one check round and one delivery round."""
         self.clock.advance(seconds)
         await self.runner.tick()
