@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -24,7 +25,7 @@ from core.enums import Condition
 from core.errors import ParseError
 from core.ports import ListingData
 
-__all__ = ["parse_search"]
+__all__ = ["PageFacts", "page_facts", "parse_search"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,42 @@ def parse_search(
             marketplace=marketplace,
         )
     return listings
+
+
+@dataclass(frozen=True, slots=True)
+class PageFacts:
+    """How much of the result set one page holds: ``total`` (eBay's count of matching items,
+    ``None`` if absent), ``returned`` (item summaries on this page) and whether a ``next``
+    page exists."""
+
+    total: int | None
+    returned: int
+    has_next: bool
+
+    def complete(self, limit: int) -> bool:
+        """Whether this page surely holds the whole result set.
+
+        eBay calls ``total`` "just an indicator" (variations can change it) and says to page
+        by ``next``: so a page is complete only if there is no ``next``, it is not full, and
+        ``total`` agrees. Anything else might be cut off.
+        """
+        return (
+            not self.has_next
+            and self.returned < limit
+            and self.total is not None
+            and self.total <= self.returned
+        )
+
+
+def page_facts(payload: Mapping[str, Any]) -> PageFacts:
+    """``PageFacts`` of a payload ``parse_search`` accepted."""
+    items = payload.get("itemSummaries") or []
+    total = payload.get("total")
+    return PageFacts(
+        total=total if isinstance(total, int) and not isinstance(total, bool) else None,
+        returned=len(items) if isinstance(items, list) else 0,
+        has_next=bool(payload.get("next")),
+    )
 
 
 def _listing(item: Any, marketplace: str, category: str) -> ListingData | None:

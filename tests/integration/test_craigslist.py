@@ -412,7 +412,7 @@ async def test_the_runner_backs_off_for_the_asked_delay(
     runner = Runner(markets, clock=clock)
     assert await runner.prime(search)  # the preview came through the real adapter
     fake.api.status, fake.api.headers = 429, {"Retry-After": "1200"}
-    clock.advance(61)
+    clock.advance(91)  # past the next check: at most 1.5 intervals after the first
     await runner.tick()
     await search.refresh_from_db()
     assert (search.next_check_at - clock.now).total_seconds() >= 1200

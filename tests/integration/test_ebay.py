@@ -335,7 +335,7 @@ async def test_the_runner_backs_off_for_the_asked_delay(
     runner = Runner({"ebay": ebay}, clock=clock)
     await runner.prime(search)
     fake.search_status, fake.search_headers = 429, {"Retry-After": "900"}
-    clock.advance(61)
+    clock.advance(91)  # past the next check: at most 1.5 intervals after the first
     await runner.tick()
     await search.refresh_from_db()
     assert (search.next_check_at - clock.now).total_seconds() >= 900

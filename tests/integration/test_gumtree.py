@@ -212,7 +212,7 @@ async def test_runner_records_the_block_and_backs_off(
     assert len(await runner.prime(search)) > 0  # the baseline: today's listings, as a preview
 
     site.mode = GumtreeMode.TOO_MANY
-    clock.advance(61)
+    clock.advance(91)  # past the next check: at most 1.5 intervals after the first
     await runner.tick()
     await search.refresh_from_db()
     assert search.last_error is not None and "HTTP 429" in search.last_error

@@ -1,0 +1,281 @@
+"""Several eBay searches in one Browse request, with the OR syntax ``(a, b)``.
+
+Browse's ``q`` ANDs words separated by spaces and ORs a comma-separated list in parentheses
+(item_summary/search reference: ``q=iphone ipad`` is iphone AND ipad, ``q=(iphone, ipad)``
+is iphone OR ipad). So ``iphone 13`` and ``iphone 14 pro`` can be asked together as
+``iphone (13, 14)``: every listing either would find also matches the merged ``q``.
+
+How a batch goes:
+
+* ``search(query)`` queues the query and waits; after a short collection window the queued
+  queries with identical server-side parameters (everything but ``q`` and ``limit``) are
+  packed into groups and each group is ONE request, ``limit=200``, ``sort=newlyListed``.
+* Only queries whose keywords are a plain AND of words can join: their own OR groups (and
+  so multi-word alternatives, whose meaning inside ``( , )`` eBay does not document) go
+  alone. A quoted phrase is sent upstream as its words ANDed anyway, so it merges as words.
+* If the page is complete (no ``next``, not full, ``total`` agrees) each query gets the
+  items holding all its words (matched locally as core.matching does), newest first, cut
+  to its own ``limit``: what it would have got alone. If the page might be cut off, the
+  group is split in halves and retried, down to single queries sent exactly as alone.
+* The size of each query's result set is remembered for a while, so a query too big to
+  share a page goes alone at once and groups are packed to fit one page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from core.errors import InvalidCriteria
+from core.matching import normalise, parse_keywords
+from core.ports import ListingData, MarketplaceQuery
+from scrapers.ebay.parse import PageFacts
+from scrapers.ebay.query import MAX_LIMIT, category_id, ebay_or_words, search_params
+from scrapers.ebay.sites import EbaySite
+
+__all__ = [
+    "BatchOptions",
+    "Fetch",
+    "SearchBatcher",
+    "filter_key",
+    "merged_q",
+    "mergeable_words",
+]
+
+logger = logging.getLogger(__name__)
+
+# One counted Browse call: (params, category label) → listings and what the page holds.
+Fetch = Callable[[dict[str, str], str], Awaitable[tuple[list[ListingData], PageFacts]]]
+FilterKey = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOptions:
+    window_seconds: float = 0.04  # how long a query waits for others to share its request
+    max_q_chars: int = 100  # keep q short; eBay documents no longer queries
+    max_terms: int = 20  # words in one merged q
+    max_queries: int = 20  # distinct queries in one merged request
+    max_or_groups: int = 2  # "(a, b) (c, d)": more groups keep q tighter but longer
+    page_size: int = MAX_LIMIT
+    # Plan to fill only this share of a page with the known result sizes: listings keep
+    # arriving, and a page that turns out full costs extra calls.
+    fill: float = 0.75
+    unknown_size: int = 25  # assumed result size of a query never seen before
+    memory_seconds: float = 3600.0  # how long a seen result size is trusted
+    memory_entries: int = 50_000
+
+
+def mergeable_words(query: MarketplaceQuery) -> tuple[str, ...] | None:
+    """The query's words if its keywords are a plain AND of words, else ``None``."""
+    try:
+        groups = parse_keywords(ebay_or_words(query.keywords)).groups
+    except InvalidCriteria:
+        return None
+    if any(len(group) > 1 for group in groups):
+        return None  # its own OR group: a second level of OR is not expressible
+    return tuple(dict.fromkeys(word for group in groups for word in group[0]))
+
+
+def filter_key(query: MarketplaceQuery, site: EbaySite) -> FilterKey:
+    """Everything sent but ``q`` and ``limit``, and the category label of the listings."""
+    params = search_params(query, site)
+    params.pop("q")
+    params.pop("limit")
+    label = query.category if category_id(query.category) else ""
+    return (*sorted(params.items()), ("_category", label))
+
+
+def merged_q(words: Sequence[tuple[str, ...]], max_or_groups: int = 2) -> str:
+    """A Browse ``q`` that every listing matching any of ``words`` (each ANDed) matches.
+
+    Words all queries share stay plain; then up to ``max_or_groups`` OR groups, the k-th
+    holding each query's k-th other word: ``iphone 13 pro`` + ``iphone 14`` → ``iphone
+    (13, 14)``. Each query has a word in every group, so nothing it would find is lost.
+    """
+    common = [w for w in words[0] if all(w in other for other in words[1:])]
+    rests = [[w for w in ws if w not in common] for ws in words]
+    depth = min(max_or_groups, *(len(rest) for rest in rests))
+    parts = list(common)
+    for k in range(depth):
+        alternatives = list(dict.fromkeys(rest[k] for rest in rests))
+        parts.append(alternatives[0] if len(alternatives) == 1 else f"({', '.join(alternatives)})")
+    return " ".join(parts)
+
+
+def _haystack(listing: ListingData) -> str:
+    # As core.matching.keywords_match sees a listing: whole words of title + description.
+    return f" {' '.join(normalise(f'{listing.title} {listing.description}'))} "
+
+
+@dataclass(slots=True)
+class _Waiter:
+    """One distinct query of a batch and every caller waiting for it."""
+
+    query: MarketplaceQuery
+    words: tuple[str, ...]
+    futures: list[asyncio.Future[list[ListingData]]] = field(default_factory=list)
+
+    def resolve(self, listings: list[ListingData]) -> None:
+        for future in self.futures:
+            if not future.done():
+                future.set_result(list(listings))
+
+    def fail(self, exc: BaseException) -> None:
+        for future in self.futures:
+            if not future.done():
+                future.set_exception(exc)
+
+    def cancel(self) -> None:
+        for future in self.futures:
+            future.cancel()
+
+    @property
+    def limit(self) -> int:
+        return max(1, min(self.query.limit, MAX_LIMIT))
+
+
+@dataclass(slots=True)
+class _Queued:
+    query: MarketplaceQuery
+    words: tuple[str, ...]
+    future: asyncio.Future[list[ListingData]]
+
+
+class SearchBatcher:
+    """Merges concurrent searches into shared Browse requests (see the module docstring)."""
+
+    def __init__(
+        self, site: EbaySite, fetch: Fetch, options: BatchOptions | None = None
+    ) -> None:
+        self.site = site
+        self.options = options or BatchOptions()
+        self._fetch = fetch
+        self._queued: dict[FilterKey, list[_Queued]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sizes: dict[MarketplaceQuery, tuple[int, float]] = {}  # size, when seen
+
+    async def search(self, query: MarketplaceQuery) -> list[ListingData]:
+        words = mergeable_words(query)
+        if words is None or self._too_big(query):
+            return await self._alone(query)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[ListingData]] = loop.create_future()
+        key = filter_key(query, self.site)
+        queue = self._queued.setdefault(key, [])
+        if not queue:  # the first of a window starts its timer
+            loop.call_later(self.options.window_seconds, self._flush, key)
+        queue.append(_Queued(query, words, future))
+        return await future
+
+    def _flush(self, key: FilterKey) -> None:
+        waiters: dict[MarketplaceQuery, _Waiter] = {}
+        for queued in self._queued.pop(key, []):
+            if queued.future.done():  # its caller gave up (cancelled)
+                continue
+            waiter = waiters.setdefault(queued.query, _Waiter(queued.query, queued.words))
+            waiter.futures.append(queued.future)
+        if not waiters:
+            return
+        task = asyncio.create_task(self._dispatch(list(waiters.values())))
+        self._tasks.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._tasks.discard)
+
+    async def _dispatch(self, waiters: list[_Waiter]) -> None:
+        groups = self._plan(waiters)
+        try:
+            await asyncio.gather(*(self._run(group) for group in groups))
+        except asyncio.CancelledError:  # shutting down: nobody may wait forever
+            for waiter in waiters:
+                waiter.cancel()
+            raise
+
+    def _plan(self, waiters: list[_Waiter]) -> list[list[_Waiter]]:
+        """Pack queries into groups; sorted by words, neighbours share words (tighter q)."""
+        groups: list[list[_Waiter]] = []
+        current: list[_Waiter] = []
+        load = 0
+        for waiter in sorted(waiters, key=lambda w: w.words):
+            size = self._size(waiter.query)
+            if current and self._fits([*current, waiter], load + size):
+                current.append(waiter)
+                load += size
+                continue
+            if current:
+                groups.append(current)
+            current, load = [waiter], size
+        if current:
+            groups.append(current)
+        return groups
+
+    def _fits(self, group: list[_Waiter], load: int) -> bool:
+        opts = self.options
+        if len(group) > opts.max_queries or load > opts.fill * opts.page_size:
+            return False
+        q = merged_q([w.words for w in group], opts.max_or_groups)
+        return len(q) <= opts.max_q_chars and len(q.split()) <= opts.max_terms
+
+    async def _run(self, group: list[_Waiter]) -> None:
+        if len(group) == 1:
+            await self._run_alone(group[0])
+            return
+        q = merged_q([w.words for w in group], self.options.max_or_groups)
+        params = {**search_params(group[0].query, self.site), "q": q}
+        params["limit"] = str(self.options.page_size)
+        try:
+            listings, facts = await self._fetch(params, filter_key(group[0].query, self.site)[-1][1])
+        except Exception as exc:  # the same error reaches every caller of this request
+            for waiter in group:
+                waiter.fail(exc)
+            return
+        if not facts.complete(self.options.page_size):
+            # Some query's newest items might lie beyond this page: ask again in halves.
+            logger.debug("ebay: merged page for %r may be cut off (%s); splitting", q, facts)
+            half = len(group) // 2
+            await asyncio.gather(self._run(group[:half]), self._run(group[half:]))
+            return
+        logger.debug("ebay: %d queries answered by one request q=%r", len(group), q)
+        haystacks = [_haystack(listing) for listing in listings]
+        for waiter in group:
+            needles = [f" {word} " for word in waiter.words]
+            found = [
+                listing
+                for listing, hay in zip(listings, haystacks, strict=True)
+                if all(needle in hay for needle in needles)
+            ]
+            self._remember(waiter.query, len(found))
+            waiter.resolve(found[: waiter.limit])  # newest first, as many as alone
+
+    async def _run_alone(self, waiter: _Waiter) -> None:
+        try:
+            found = await self._alone(waiter.query)
+        except Exception as exc:
+            waiter.fail(exc)
+            return
+        waiter.resolve(found)
+
+    async def _alone(self, query: MarketplaceQuery) -> list[ListingData]:
+        """The query's own request, exactly as without batching."""
+        label = filter_key(query, self.site)[-1][1]
+        listings, facts = await self._fetch(search_params(query, self.site), label)
+        self._remember(query, facts.total if facts.total is not None else facts.returned)
+        return listings
+
+    def _size(self, query: MarketplaceQuery) -> int:
+        seen = self._sizes.get(query)
+        if seen is None or time.monotonic() - seen[1] > self.options.memory_seconds:
+            return self.options.unknown_size
+        return seen[0]
+
+    def _too_big(self, query: MarketplaceQuery) -> bool:
+        return self._size(query) > self.options.fill * self.options.page_size
+
+    def _remember(self, query: MarketplaceQuery, size: int) -> None:
+        now = time.monotonic()
+        if len(self._sizes) >= self.options.memory_entries:
+            oldest = sorted(self._sizes, key=lambda q: self._sizes[q][1])
+            for stale in oldest[: len(oldest) // 2]:
+                del self._sizes[stale]
+        self._sizes[query] = (size, now)
