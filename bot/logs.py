@@ -31,4 +31,7 @@ def configure_logging(level: str, fmt: str) -> None:
     root.setLevel(level)
     # Library chatter at INFO (every HTTP request) drowns our own lines.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # SQL parameters (phone numbers, addresses) must not reach the logs, even at DEBUG.
     logging.getLogger("tortoise").setLevel(logging.WARNING)
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+    logging.getLogger("asyncpg").setLevel(logging.WARNING)

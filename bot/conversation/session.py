@@ -197,6 +197,9 @@ class ChatSession:
         return [say(f"👀 #{match.id} is back.")]
 
     async def _settings(self, args: str) -> list[Reply]:
+        if self.destination.kind != "private":
+            # Settings show personal addresses and the webhook signing secret.
+            return [say("Open /settings in a private chat with me: it shows personal details.")]
         sections = self.services.settings_sections
         self.pending = pick = _SettingsPick(self, sections)
         if args:  # `/settings email you@example.com`: straight to that section
@@ -205,6 +208,8 @@ class ChatSession:
         return [settings_menu(self.account, sections)]
 
     async def _verify(self, args: str) -> list[Reply]:
+        if self.destination.kind != "private":
+            return [say("Send /verify in a private chat with me.")]
         return await verify(self.services.verification, self.account, args)
 
     async def _stats(self, _: str) -> list[Reply]:

@@ -17,7 +17,8 @@ HELP = (
     "/pause N · /resume N · /edit N · /delete N — manage search #N\n"
     "/saved — listings you saved (/saved 2 for page 2)\n"
     "/save N · /hide N · /unhide N — keep or hide the listing of alert #N\n"
-    "/settings — time zone, quiet hours and alert channels\n"
+    "/settings — time zone, quiet hours and alert channels (email, SMS, webhook)\n"
+    "/verify CODE — confirm an email address or phone number with the code I sent\n"
     "/stats — your numbers: searches, checks, finds, alerts\n"
     "/cancel — stop what we're doing"
 )

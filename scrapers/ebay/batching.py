@@ -33,7 +33,7 @@ from core.errors import InvalidCriteria
 from core.matching import normalise, parse_keywords
 from core.ports import ListingData, MarketplaceQuery
 from scrapers.ebay.parse import PageFacts
-from scrapers.ebay.query import MAX_LIMIT, category_id, ebay_or_words, search_params
+from scrapers.ebay.query import MAX_LIMIT, category_label, ebay_or_words, search_params
 from scrapers.ebay.sites import EbaySite
 
 __all__ = [
@@ -41,8 +41,9 @@ __all__ = [
     "Fetch",
     "SearchBatcher",
     "filter_key",
-    "merged_q",
     "mergeable_words",
+    "merged_q",
+    "tight_enough",
 ]
 
 logger = logging.getLogger(__name__)
@@ -84,25 +85,42 @@ def filter_key(query: MarketplaceQuery, site: EbaySite) -> FilterKey:
     params = search_params(query, site)
     params.pop("q")
     params.pop("limit")
-    label = query.category if category_id(query.category) else ""
-    return (*sorted(params.items()), ("_category", label))
+    return (*sorted(params.items()), ("_category", category_label(query)))
 
 
-def merged_q(words: Sequence[tuple[str, ...]], max_or_groups: int = 2) -> str:
-    """A Browse ``q`` that every listing matching any of ``words`` (each ANDed) matches.
-
-    Words all queries share stay plain; then up to ``max_or_groups`` OR groups, the k-th
-    holding each query's k-th other word: ``iphone 13 pro`` + ``iphone 14`` → ``iphone
-    (13, 14)``. Each query has a word in every group, so nothing it would find is lost.
-    """
+def _shape(
+    words: Sequence[tuple[str, ...]], max_or_groups: int
+) -> tuple[list[str], list[list[str]]]:
+    """The words every query shares, then up to ``max_or_groups`` OR groups, the k-th
+    holding each query's k-th other word."""
     common = [w for w in words[0] if all(w in other for other in words[1:])]
     rests = [[w for w in ws if w not in common] for ws in words]
     depth = min(max_or_groups, *(len(rest) for rest in rests))
-    parts = list(common)
-    for k in range(depth):
-        alternatives = list(dict.fromkeys(rest[k] for rest in rests))
-        parts.append(alternatives[0] if len(alternatives) == 1 else f"({', '.join(alternatives)})")
-    return " ".join(parts)
+    groups = [list(dict.fromkeys(rest[k] for rest in rests)) for k in range(depth)]
+    return common, groups
+
+
+def merged_q(words: Sequence[tuple[str, ...]], max_or_groups: int = 2) -> str:
+    """A Browse ``q`` that every listing matching any of ``words`` (each ANDed) matches:
+    ``iphone 13 pro`` + ``iphone 14`` → ``iphone (13, 14)``. Each query has a word in every
+    OR group, so nothing it would find alone is lost."""
+    common, groups = _shape(words, max_or_groups)
+    ors = [g[0] if len(g) == 1 else f"({', '.join(g)})" for g in groups]
+    return " ".join([*common, *ors])
+
+
+def tight_enough(words: Sequence[tuple[str, ...]], max_or_groups: int = 2) -> bool:
+    """Whether the merged ``q`` stays close to the union of the queries.
+
+    It is exact when one query is just the shared words (``iphone`` + ``iphone 13`` →
+    ``iphone``). Otherwise each query must be pinned by two of its words (or all it has):
+    ``(iphone, ps5)`` for ``iphone 13`` + ``ps5`` would fetch every iPhone.
+    """
+    common, groups = _shape(words, max_or_groups)
+    if not groups:
+        return True
+    pinned = len(common) + len(groups)
+    return all(pinned >= min(len(ws), 2) for ws in words)
 
 
 def _haystack(listing: ListingData) -> str:
@@ -147,9 +165,7 @@ class _Queued:
 class SearchBatcher:
     """Merges concurrent searches into shared Browse requests (see the module docstring)."""
 
-    def __init__(
-        self, site: EbaySite, fetch: Fetch, options: BatchOptions | None = None
-    ) -> None:
+    def __init__(self, site: EbaySite, fetch: Fetch, options: BatchOptions | None = None) -> None:
         self.site = site
         self.options = options or BatchOptions()
         self._fetch = fetch
@@ -191,13 +207,18 @@ class SearchBatcher:
             for waiter in waiters:
                 waiter.cancel()
             raise
+        except Exception as exc:  # a bug here must not leave callers waiting forever
+            logger.exception("ebay: batched search failed unexpectedly")
+            for waiter in waiters:
+                waiter.fail(exc)
 
     def _plan(self, waiters: list[_Waiter]) -> list[list[_Waiter]]:
-        """Pack queries into groups; sorted by words, neighbours share words (tighter q)."""
+        """Pack queries into groups. Sorted by words, neighbours share words (a tighter q);
+        one-word queries first, as they only merge tightly with each other."""
         groups: list[list[_Waiter]] = []
         current: list[_Waiter] = []
         load = 0
-        for waiter in sorted(waiters, key=lambda w: w.words):
+        for waiter in sorted(waiters, key=lambda w: (len(w.words) > 1, w.words)):
             size = self._size(waiter.query)
             if current and self._fits([*current, waiter], load + size):
                 current.append(waiter)
@@ -214,8 +235,13 @@ class SearchBatcher:
         opts = self.options
         if len(group) > opts.max_queries or load > opts.fill * opts.page_size:
             return False
-        q = merged_q([w.words for w in group], opts.max_or_groups)
-        return len(q) <= opts.max_q_chars and len(q.split()) <= opts.max_terms
+        words = [w.words for w in group]
+        q = merged_q(words, opts.max_or_groups)
+        return (
+            len(q) <= opts.max_q_chars
+            and len(q.split()) <= opts.max_terms
+            and tight_enough(words, opts.max_or_groups)
+        )
 
     async def _run(self, group: list[_Waiter]) -> None:
         if len(group) == 1:
@@ -225,7 +251,7 @@ class SearchBatcher:
         params = {**search_params(group[0].query, self.site), "q": q}
         params["limit"] = str(self.options.page_size)
         try:
-            listings, facts = await self._fetch(params, filter_key(group[0].query, self.site)[-1][1])
+            listings, facts = await self._fetch(params, category_label(group[0].query))
         except Exception as exc:  # the same error reaches every caller of this request
             for waiter in group:
                 waiter.fail(exc)
@@ -258,8 +284,8 @@ class SearchBatcher:
 
     async def _alone(self, query: MarketplaceQuery) -> list[ListingData]:
         """The query's own request, exactly as without batching."""
-        label = filter_key(query, self.site)[-1][1]
-        listings, facts = await self._fetch(search_params(query, self.site), label)
+        params = search_params(query, self.site)
+        listings, facts = await self._fetch(params, category_label(query))
         self._remember(query, facts.total if facts.total is not None else facts.returned)
         return listings
 

@@ -1,7 +1,8 @@
 """``EbayMarketplace``: core's Marketplace port over eBay's Buy Browse REST API.
 
 One search is one ``GET /buy/browse/v1/item_summary/search`` call, counted against the
-app's daily call quota (shared by every process through ``MarketplaceState``). The OAuth
+app's daily call quota (shared by every process through ``MarketplaceState``) — unless
+batching merges concurrent searches into one call (scrapers/ebay/batching.py). The OAuth
 token is cached until it expires and minted again when eBay answers 401.
 """
 
@@ -28,8 +29,9 @@ from scrapers.common import (
     request_timeout,
 )
 from scrapers.ebay.auth import EbayTokenProvider
-from scrapers.ebay.parse import parse_search
-from scrapers.ebay.query import category_id, search_params
+from scrapers.ebay.batching import BatchOptions, SearchBatcher
+from scrapers.ebay.parse import PageFacts, page_facts, parse_search
+from scrapers.ebay.query import category_label, search_params
 from scrapers.ebay.sites import site_for
 
 __all__ = ["DEFAULT_DAILY_CALL_QUOTA", "EbayMarketplace"]
@@ -64,6 +66,8 @@ class EbayMarketplace:
         timeout_seconds: float = 20.0,
         min_interval_seconds: float = 0.5,
         clock: Clock = utcnow,
+        batching: bool = True,
+        batch_window_seconds: float = 0.04,
     ) -> None:
         self._session = session
         self._site = site_for(marketplace_id)  # ConfigurationError on an unknown id
@@ -78,15 +82,31 @@ class EbayMarketplace:
         zone = _pacific()
         self.quota = DailyQuota(self.name, daily_call_quota, clock=clock, **_tz(zone))
         self.health = HealthRecorder(self.name, clock=clock)
+        # Concurrent searches share Browse calls where one page holds all their results.
+        self.batcher = (
+            SearchBatcher(
+                self._site, self._request, BatchOptions(window_seconds=batch_window_seconds)
+            )
+            if batching
+            else None
+        )
 
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
-        params = search_params(query, self._site)
+        if self.batcher is not None:
+            return await self.batcher.search(query)
+        listings, _ = await self._request(search_params(query, self._site), category_label(query))
+        return listings
+
+    async def _request(
+        self, params: dict[str, str], category: str
+    ) -> tuple[list[ListingData], PageFacts]:
+        """One search call (however many searches it serves), counted once in the quota."""
         await self.quota.take()  # before health: pacing ourselves is not the site failing
         async with self.health.track():
             result = await self._get_with_token(params)
             _check(result)
-            category = query.category if category_id(query.category) else ""
-            return parse_search(result.json("search response"), category=category)
+            payload = result.json("search response")
+            return parse_search(payload, category=category), page_facts(payload)
 
     async def _get_with_token(self, params: dict[str, str]) -> HttpResult:
         """The search, with one retry on a fresh token if eBay says ours is no longer valid."""

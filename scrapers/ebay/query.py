@@ -18,7 +18,14 @@ from core.matching import parse_keywords
 from core.ports import MarketplaceQuery
 from scrapers.ebay.sites import EbaySite
 
-__all__ = ["CATEGORY_IDS", "MAX_LIMIT", "ebay_keywords", "search_params"]
+__all__ = [
+    "CATEGORY_IDS",
+    "MAX_LIMIT",
+    "category_label",
+    "ebay_keywords",
+    "ebay_or_words",
+    "search_params",
+]
 
 MAX_LIMIT = 200  # Browse's maximum page size
 
@@ -42,12 +49,17 @@ def ebay_keywords(keywords: str) -> str:
     Phrases become plain words (Browse has no phrase search; our matcher checks the order).
     The upstream query is lower-cased, so a lower-case ``or`` between words is read as OR.
     """
-    query = parse_keywords(_LOWER_OR.sub("OR", f" {keywords} ").strip())
+    query = parse_keywords(ebay_or_words(keywords))
     parts = []
     for group in query.groups:
         words = [" ".join(phrase) for phrase in group]
         parts.append(words[0] if len(words) == 1 else "(" + ", ".join(words) + ")")
     return " ".join(parts)
+
+
+def ebay_or_words(keywords: str) -> str:
+    """``keywords`` with a lower-case ``or`` between words read as OR, as sent upstream."""
+    return _LOWER_OR.sub("OR", f" {keywords} ").strip()
 
 
 def _price_filter(low: Decimal | None, high: Decimal | None, currency: str) -> list[str]:
@@ -70,6 +82,11 @@ def _filters(query: MarketplaceQuery, site: EbaySite) -> str:
 def category_id(category: str) -> str | None:
     name = category.strip().lower()
     return name if name.isdigit() else CATEGORY_IDS.get(name)
+
+
+def category_label(query: MarketplaceQuery) -> str:
+    """The category the listings are labelled with: the search's, if eBay knows it."""
+    return query.category if category_id(query.category) else ""
 
 
 def search_params(query: MarketplaceQuery, site: EbaySite) -> dict[str, str]:

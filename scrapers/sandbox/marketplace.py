@@ -7,7 +7,6 @@ import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -15,12 +14,13 @@ import aiohttp
 from core.enums import Condition
 from core.errors import Blocked, ParseError, RateLimited, Unavailable
 from core.ports import ListingData, MarketplaceQuery
+from scrapers.common.http import retry_after_seconds
 
 __all__ = ["DEFAULT_RETRY_AFTER_SECONDS", "SandboxMarketplace"]
 
-logger = logging.getLogger(__name__)
-
 DEFAULT_RETRY_AFTER_SECONDS = 30.0
+
+logger = logging.getLogger(__name__)
 
 
 def _search_params(query: MarketplaceQuery) -> dict[str, str]:
@@ -36,23 +36,6 @@ def _search_params(query: MarketplaceQuery) -> dict[str, str]:
         "limit": str(query.limit),
     }
     return {key: value for key, value in params.items() if value}
-
-
-def _retry_after(header: str | None) -> float:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not header:
-        return DEFAULT_RETRY_AFTER_SECONDS
-    try:
-        return max(0.0, float(header))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER_SECONDS
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _aware(text: str | None) -> datetime | None:
@@ -149,7 +132,9 @@ class SandboxMarketplace:
             return
         message = f"sandbox answered HTTP {status} for {response.url.path}"
         if status == 429:
-            retry_after = _retry_after(response.headers.get("Retry-After"))
+            retry_after = retry_after_seconds(
+                response.headers.get("Retry-After"), DEFAULT_RETRY_AFTER_SECONDS
+            )
             raise RateLimited(message, retry_after=retry_after, marketplace=self._name)
         if status == 403:
             raise Blocked(message, marketplace=self._name)

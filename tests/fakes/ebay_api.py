@@ -5,6 +5,14 @@ Point ``EbayMarketplace(api_url=…)`` (EBAY_API_URL) at ``url``. Answers follow
 documented shapes: token ``{"access_token", "expires_in", "token_type"}``, OAuth errors
 ``{"error", "error_description"}``, API errors ``{"errors": [{"errorId", "domain",
 "category", "message", "longMessage"}]}``.
+
+With ``catalogue`` set, search answers from those item summaries as Browse does: ``q`` ANDs
+space-separated words and ORs a comma-separated list in parentheses, ``(ps5, xbox) console``
+(a multi-word alternative is read as its words ANDed); words are matched whole, in the title,
+case-insensitively. Results are sorted newest first (``itemCreationDate``, as
+``sort=newlyListed``), cut to ``limit`` from ``offset``, with ``total`` (every match) and
+``next`` when more remain; ``itemSummaries`` is left out when nothing matched. ``filter`` and
+``category_ids`` are not applied.
 """
 
 from __future__ import annotations
@@ -12,10 +20,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +55,7 @@ class FakeEbayApi:
     tokens_minted: list[str] = field(default_factory=list)
     valid_tokens: set[str] = field(default_factory=set)
     searches: list[web.Request] = field(default_factory=list)
+    catalogue: list[dict[str, Any]] | None = None  # answer searches from these items
     token_requests: list[dict[str, str]] = field(default_factory=list)
 
     def revoke_tokens(self) -> None:
@@ -115,7 +126,71 @@ class FakeEbayApi:
             return _error(self.search_status, 12000, "API_BROWSE", "There was a problem.")
         if self.search_body is not None:
             return web.Response(body=self.search_body, content_type="application/json")
+        if self.catalogue is not None:
+            return web.json_response(self.answer(dict(request.query)))
         return web.json_response(self.payload)
+
+    def answer(self, params: dict[str, str]) -> dict[str, Any]:
+        """The SearchPagedCollection Browse would send for ``params`` over the catalogue."""
+        groups = parse_q(params.get("q", ""))
+        found = [item for item in self.catalogue or [] if q_matches(groups, item["title"])]
+        found.sort(key=lambda item: str(item.get("itemCreationDate", "")), reverse=True)
+        limit = min(int(params.get("limit", "50")), 200)
+        offset = int(params.get("offset", "0"))
+        href = "https://api.ebay.com/buy/browse/v1/item_summary/search"
+        body: dict[str, Any] = {
+            "href": f"{href}?limit={limit}&offset={offset}",
+            "total": len(found),
+            "limit": limit,
+            "offset": offset,
+        }
+        page = found[offset : offset + limit]
+        if page:
+            body["itemSummaries"] = page
+        if offset + limit < len(found):
+            body["next"] = f"{href}?limit={limit}&offset={offset + limit}"
+        return body
+
+
+_Q_PART = re.compile(r"\(([^)]*)\)|([^\s()]+)")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def parse_q(q: str) -> list[list[frozenset[str]]]:
+    """Browse ``q`` as groups ANDed, each a list of alternatives (word sets ANDed)."""
+    groups: list[list[frozenset[str]]] = []
+    for found in _Q_PART.finditer(q.lower()):
+        if found[1] is not None:
+            alternatives = [frozenset(_WORD.findall(alt)) for alt in found[1].split(",")]
+            groups.append([alt for alt in alternatives if alt])
+        else:
+            groups.extend([frozenset([w])] for w in _WORD.findall(found[2]))
+    return [group for group in groups if group]
+
+
+@lru_cache(maxsize=65536)
+def _title_words(title: str) -> frozenset[str]:
+    return frozenset(_WORD.findall(title.lower()))
+
+
+def q_matches(groups: list[list[frozenset[str]]], title: str) -> bool:
+    words = _title_words(title)
+    return all(any(alt <= words for alt in group) for group in groups)
+
+
+def item(
+    number: int, title: str, created: str, *, price: str = "10.00", **extra: Any
+) -> dict[str, Any]:
+    """A minimal ItemSummary as Browse sends it (the fields the parser needs, and a date)."""
+    return {
+        "itemId": f"v1|{number}|0",
+        "title": title,
+        "price": {"value": price, "currency": "GBP"},
+        "itemWebUrl": f"https://www.ebay.co.uk/itm/{number}?hash=item{number:x}",
+        "itemCreationDate": created,
+        "buyingOptions": ["FIXED_PRICE"],
+        **extra,
+    }
 
 
 def _error(
