@@ -87,7 +87,9 @@ async def test_two_processes_share_the_work_without_double_checks(db: str) -> No
     elapsed = (datetime.now(UTC) - started).total_seconds()
     assert codes == [0, 0]
     counts = [s.checks_count for s in await Search.all()]
-    allowed = int(elapsed // INTERVAL) + 1
+    # One check per grid interval, plus one for the spread re-alignment after the first
+    # check (core.scheduling.due_after_check). A double check by two processes doubles this.
+    allowed = int(elapsed // INTERVAL) + 2
     assert min(counts) >= 1 and max(counts) <= allowed, (counts, allowed)
     assert all(n > 0 for n in per_process), per_process  # both processes did work
     # Scraped just before the stop; a batch finishing during the drain adds a few more.
