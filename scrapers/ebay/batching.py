@@ -59,7 +59,7 @@ class BatchOptions:
     max_q_chars: int = 100  # keep q short; eBay documents no longer queries
     max_terms: int = 20  # words in one merged q
     max_queries: int = 20  # distinct queries in one merged request
-    max_or_groups: int = 2  # "(a, b) (c, d)": more groups keep q tighter but longer
+    max_or_groups: int = 3  # "(a, b) (c, d)": more groups keep q tighter but longer
     page_size: int = MAX_LIMIT
     # Plan to fill only this share of a page with the known result sizes: listings keep
     # arriving, and a page that turns out full costs extra calls.
@@ -100,7 +100,7 @@ def _shape(
     return common, groups
 
 
-def merged_q(words: Sequence[tuple[str, ...]], max_or_groups: int = 2) -> str:
+def merged_q(words: Sequence[tuple[str, ...]], max_or_groups: int = 3) -> str:
     """A Browse ``q`` that every listing matching any of ``words`` (each ANDed) matches:
     ``iphone 13 pro`` + ``iphone 14`` → ``iphone (13, 14)``. Each query has a word in every
     OR group, so nothing it would find alone is lost."""
@@ -109,7 +109,7 @@ def merged_q(words: Sequence[tuple[str, ...]], max_or_groups: int = 2) -> str:
     return " ".join([*common, *ors])
 
 
-def tight_enough(words: Sequence[tuple[str, ...]], max_or_groups: int = 2) -> bool:
+def tight_enough(words: Sequence[tuple[str, ...]], max_or_groups: int = 3) -> bool:
     """Whether the merged ``q`` stays close to the union of the queries.
 
     It is exact when one query is just the shared words (``iphone`` + ``iphone 13`` →
@@ -256,14 +256,9 @@ class SearchBatcher:
             for waiter in group:
                 waiter.fail(exc)
             return
-        if not facts.complete(self.options.page_size):
-            # Some query's newest items might lie beyond this page: ask again in halves.
-            logger.debug("ebay: merged page for %r may be cut off (%s); splitting", q, facts)
-            half = len(group) // 2
-            await asyncio.gather(self._run(group[:half]), self._run(group[half:]))
-            return
-        logger.debug("ebay: %d queries answered by one request q=%r", len(group), q)
+        complete = facts.complete(self.options.page_size)
         haystacks = [_haystack(listing) for listing in listings]
+        unsure: list[_Waiter] = []
         for waiter in group:
             needles = [f" {word} " for word in waiter.words]
             found = [
@@ -271,8 +266,25 @@ class SearchBatcher:
                 for listing, hay in zip(listings, haystacks, strict=True)
                 if all(needle in hay for needle in needles)
             ]
-            self._remember(waiter.query, len(found))
-            waiter.resolve(found[: waiter.limit])  # newest first, as many as alone
+            # The page is the newest part of the merged results, so a query with at least
+            # its limit of matches on it has its newest items here even if the page is cut.
+            if complete or len(found) >= waiter.limit:
+                size = len(found) if complete else facts.total or self.options.page_size + 1
+                self._remember(waiter.query, size)
+                waiter.resolve(found[: waiter.limit])  # newest first, as many as alone
+            else:
+                unsure.append(waiter)  # its older items may lie beyond this page
+        if not unsure:
+            logger.debug("ebay: %d queries answered by one request q=%r", len(group), q)
+            return
+        logger.debug(
+            "ebay: page for %r may be cut off (%s): %d queries again", q, facts, len(unsure)
+        )
+        if len(unsure) < len(group):
+            await self._run(unsure)
+        else:  # nobody settled: halve, so the retries shrink
+            half = len(group) // 2
+            await asyncio.gather(self._run(group[:half]), self._run(group[half:]))
 
     async def _run_alone(self, waiter: _Waiter) -> None:
         try:

@@ -157,32 +157,40 @@ async def test_a_full_page_falls_back_and_nothing_is_lost(
     fake.catalogue = [item(100 + n, f"iPhone 13 lot{n}", when(n)) for n in range(150)] + [
         item(300 + n, f"iPhone 14 lot{n}", when(n)) for n in range(100)
     ]
-    queries = [query("iphone 13", limit=200), query("iphone 14")]
+    queries = [query("iphone 13", limit=200), query("iphone 14", limit=150)]
     alone = [await solo.search(q) for q in queries]
     before = len(fake.searches)
     merged = await search_all(ebay, queries)
     assert merged == alone
-    assert len(merged[0]) == 150 and len(merged[1]) == 50
+    assert [len(x) for x in merged] == [150, 100]
     first, *fallback = fake.searches[before:]
     assert first.query["q"] == "iphone (13, 14)"  # 250 matches: a full page, "next" set
-    assert sorted(r.query["q"] for r in fallback) == ["iphone 13", "iphone 14"]
-    assert sorted(r.query["limit"] for r in fallback) == ["200", "50"]  # each its own
+    # Neither has its limit of matches on that page: both are asked again, each as alone.
+    assert sorted((r.query["q"], r.query["limit"]) for r in fallback) == [
+        ("iphone 13", "200"),
+        ("iphone 14", "150"),
+    ]
     # Their sizes are now known: together they cannot fit one page, so no merge is tried.
     before = len(fake.searches)
     assert await search_all(ebay, queries) == alone
     assert sorted(r.query["q"] for r in fake.searches[before:]) == ["iphone 13", "iphone 14"]
 
 
-async def test_a_cut_off_group_is_split_and_the_fitting_part_stays_merged(
-    ebay: EbayMarketplace, fake: FakeEbayApi
+async def test_a_cut_page_settles_the_queries_it_holds_enough_of(
+    ebay: EbayMarketplace, solo: EbayMarketplace, fake: FakeEbayApi
 ) -> None:
     fake.catalogue = [item(100 + n, f"lego star wars set {n}", when(n)) for n in range(230)]
     fake.catalogue += CATALOGUE
-    found = await search_all(ebay, [query("ps5"), query("xbox"), query("switch"), query("lego")])
-    qs = [r.query["q"] for r in fake.searches]
-    assert qs[0] == "(lego, ps5, switch, xbox)"
-    assert sorted(qs[1:]) == ["(lego, ps5)", "(switch, xbox)", "lego", "ps5"]
-    assert [len(x) for x in found] == [1, 1, 2, 50]
+    queries = [query("ps5"), query("xbox"), query("switch"), query("lego")]
+    alone = [await solo.search(q) for q in queries]
+    before = len(fake.searches)
+    assert await search_all(ebay, queries) == alone
+    # The page holds the 200 newest: lego's newest 50 are among them, the rest are older.
+    assert [r.query["q"] for r in fake.searches[before:]] == [
+        "(lego, ps5, switch, xbox)",
+        "(ps5, switch, xbox)",
+    ]
+    assert [len(x) for x in alone] == [1, 1, 2, 50]
 
 
 async def test_incompatible_queries_are_not_merged(
