@@ -15,8 +15,10 @@ How a batch goes:
   alone. A quoted phrase is sent upstream as its words ANDed anyway, so it merges as words.
 * If the page is complete (no ``next``, not full, ``total`` agrees) each query gets the
   items holding all its words (matched locally as core.matching does), newest first, cut
-  to its own ``limit``: what it would have got alone. If the page might be cut off, the
-  group is split in halves and retried, down to single queries sent exactly as alone.
+  to its own ``limit``: what it would have got alone. If the page might be cut off, it is
+  still the newest part of the merged results, so a query with at least its ``limit`` of
+  matches on it is settled too; the others are asked again (the group halved if nobody
+  was settled), down to single queries sent exactly as alone.
 * The size of each query's result set is remembered for a while, so a query too big to
   share a page goes alone at once and groups are packed to fit one page.
 """
