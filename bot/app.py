@@ -198,6 +198,7 @@ def build_monitor(
         skip_locked=postgres,
         max_concurrent_writes=4 if postgres else 1,
         lease_seconds=settings.check_lease_seconds,
+        share_window_seconds=settings.fetch_share_seconds,
     )
     runner = Runner(marketplaces, options=options, metrics=metrics)
     delivery = DispatcherOptions(
@@ -373,7 +374,9 @@ async def run_demo(options: DemoOptions, source: TextIO, out: TextIO) -> None:
         marketplaces: dict[str, Marketplace] = {"sandbox": SandboxMarketplace(http, sandbox_url)}
         notifier = ConsoleNotifier(out)
         tiers = TierTable.demo(options.check_seconds)
-        runner = Runner(marketplaces, options=RunnerOptions(idle_sleep_seconds=0.5))
+        # Demo checks are seconds apart: a shared fetch must not outlive one.
+        demo_options = RunnerOptions(idle_sleep_seconds=0.5, share_window_seconds=2.0)
+        runner = Runner(marketplaces, options=demo_options)
         dispatcher = Dispatcher({"console": notifier})
         session = await _console_session(SearchService(tiers, marketplaces), runner)
         out.write(

@@ -40,7 +40,7 @@ class RunnerOptions:
     coalesce: bool = True
     # A fetch this recent (or still in flight) serves later batches with the same query: a
     # popular query's searches span several batches but cost one upstream call.
-    share_window_seconds: float = SPREAD_SECONDS + 2.0
+    share_window_seconds: float = SPREAD_SECONDS + 2.0  # FETCH_SHARE_SECONDS in Settings
     # Postgres: claim with FOR UPDATE SKIP LOCKED so several processes divide the work.
     skip_locked: bool = False
 

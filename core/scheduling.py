@@ -29,10 +29,10 @@ from core.models import Search
 from core.outbox import queue_notice
 
 ALIGN_PERIOD_SECONDS = 300
-# Searches that share a key are spread over this many seconds after the key's instant, so a
-# popular query (thousands of searches) is not one spike. It stays below the runner's share
-# window, so the spread searches still ride one fetch.
-SPREAD_SECONDS = 8
+# Searches that share a key are spread over up to this many seconds (a tenth of their
+# interval) after the key's instant, so a popular query (thousands of searches) is not one
+# spike. It stays below the runner's share window, so they still ride one fetch.
+SPREAD_SECONDS = 20
 RETRY_BASE_SECONDS = 30.0
 RETRY_CAP_SECONDS = 3600.0
 # Tell the user after this many failed checks in a row (once), and again when it recovers.
@@ -60,7 +60,7 @@ def next_due(after: datetime, interval: int, key: str, spread: int = 0) -> datet
     ``spread`` (0 ≤ spread < SPREAD_SECONDS, from the search id) shifts a search within its
     key's share window.
     """
-    phase = phase_seconds(key, interval) + (spread if interval > SPREAD_SECONDS else 0)
+    phase = phase_seconds(key, interval) + spread % max(1, interval // 10)
     k = math.floor((after.timestamp() - phase) / interval) + 1
     return datetime.fromtimestamp(phase + k * interval, UTC)
 

@@ -105,6 +105,7 @@ def _env(db: str, sandbox: str, tmp_path: Path) -> dict[str, str]:
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver is on loopback
         "CHECK_LEASE_SECONDS": "3",
         "DELIVERY_LEASE_SECONDS": "3",
+        "FETCH_SHARE_SECONDS": "1",
         "LOG_LEVEL": "WARNING",
     }
 

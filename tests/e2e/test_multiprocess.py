@@ -64,7 +64,8 @@ async def test_two_processes_share_the_work_without_double_checks(db: str) -> No
         ports = [free_port(), free_port()]
         procs = [
             CliProcess("run", "--only", "runner,web", cwd=os.getcwd(), env={
-                "DATABASE_URL": db, "SANDBOX_URL": sandbox, "WEB_PORT": str(port)})
+                "DATABASE_URL": db, "SANDBOX_URL": sandbox, "WEB_PORT": str(port),
+                "FETCH_SHARE_SECONDS": "1"})
             for port in ports
         ]  # fmt: skip
         started = datetime.now(UTC)

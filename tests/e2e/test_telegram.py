@@ -26,7 +26,7 @@ from tests.fakes.telegram_api import TOKEN, FakeTelegram, Sent, running_fake_tel
 
 pytestmark = pytest.mark.slow
 
-SHARE_WINDOW = 10.5
+SHARE_WINDOW = 1.5  # FETCH_SHARE_SECONDS below, plus a margin
 ANN = FakeTelegram.user(2001, "Ann", "ann")
 EVE = FakeTelegram.user(2002, "Eve", "eve")
 
@@ -55,7 +55,7 @@ class Service:
 
     async def check_now(self) -> None:
         """Make every search due, and wait until the runner has checked them."""
-        # The runner shares a fetch for 10 s (share_window_seconds): wait that out first.
+        # The runner shares a fetch for FETCH_SHARE_SECONDS: wait that out first.
         await asyncio.sleep(max(0.0, self.last_check + SHARE_WINDOW - time.monotonic()))
         before = self.sql("SELECT sum(checks_count) FROM search")[0][0] or 0
         self.sql("UPDATE search SET next_check_at = '2000-01-01 00:00:00+00:00'")
@@ -90,6 +90,7 @@ async def _start(tmp_path: Path, fake: FakeTelegram, sandbox_url: str, **extra: 
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": fake.url,
         "LOG_LEVEL": "DEBUG",  # the token must stay out of even the chattiest log
+        "FETCH_SHARE_SECONDS": "1",
         **extra,
     }
     process = CliProcess("run", env=env, cwd=str(tmp_path))

@@ -14,7 +14,8 @@ from tests.unit.world import World, titles
 
 
 async def _due_now(world: World) -> None:
-    world.clock.advance(11)  # past the runner's share window: a fresh fetch is needed
+    # Past the runner's share window: a fresh fetch is needed.
+    world.clock.advance(RunnerOptions().share_window_seconds + 1)
     await Search.all().update(next_check_at=world.clock.now)
 
 
@@ -100,7 +101,8 @@ async def test_a_late_worker_does_not_overwrite_a_newer_claim(world: World) -> N
         skip_locked=False,
     )  # fmt: skip
     assert [s.id for s in old] == [search.id]
-    world.clock.advance(10)  # the first worker stalls past its lease; another takes over
+    # The first worker stalls past its lease (and the share window); another takes over.
+    world.clock.advance(RunnerOptions().share_window_seconds + 1)
     world.market.add("d1", "Oak desk")
     await world.runner.tick()
     await world.dispatcher.tick()
