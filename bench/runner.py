@@ -248,7 +248,8 @@ def report(args: argparse.Namespace, m: dict) -> None:
     )
     print(
         f"  fetched → alert rows ({len(latency)} fetches wrote alerts): "
-        f"p50 {pct(latency, 50) * 1000:.1f} ms   p99 {pct(latency, 99) * 1000:.1f} ms"
+        f"p50 {pct(latency, 50) * 1000:.1f} ms   p95 {pct(latency, 95) * 1000:.1f} ms   "
+        f"p99 {pct(latency, 99) * 1000:.1f} ms"
     )
     for i, r in enumerate(results, 1):
         print(
