@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     check_lease_seconds: float = Field(default=300.0, gt=0)
     # A fetch this recent serves every search with the same request (coalescing across
     # batches and the spread of a popular query's searches).
-    fetch_share_seconds: float = Field(default=22.0, ge=0)
+    fetch_share_seconds: float = Field(default=10.0, ge=0)
     delivery_lease_seconds: float = Field(default=120.0, gt=0)
 
     log_level: str = "INFO"

@@ -29,10 +29,10 @@ from core.models import Search
 from core.outbox import queue_notice
 
 ALIGN_PERIOD_SECONDS = 300
-# Searches that share a key are spread over up to this many seconds (a tenth of their
-# interval) after the key's instant, so a popular query (thousands of searches) is not one
+# Searches that share a key are spread over up to this many seconds (at most a tenth of
+# their interval) after the key's instant, so a popular query (thousands of searches) is not one
 # spike. It stays below the runner's share window, so they still ride one fetch.
-SPREAD_SECONDS = 20
+SPREAD_SECONDS = 8
 RETRY_BASE_SECONDS = 30.0
 RETRY_CAP_SECONDS = 3600.0
 # Tell the user after this many failed checks in a row (once), and again when it recovers.
