@@ -17,6 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.local_server import serving
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "craigslist"
 
 
@@ -69,13 +71,8 @@ class FakeCraigslist:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[str]:
-        runner = web.AppRunner(self.app(), access_log=None)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
-            yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-        finally:
-            await runner.cleanup()
+        async with serving(self.app()) as url:
+            yield url
 
     async def _areas(self, request: web.Request) -> web.Response:
         return await self.reference.answer(

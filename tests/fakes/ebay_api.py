@@ -31,6 +31,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.local_server import serving
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ebay"
 CLIENT_ID = "MarketMo-monitor-PRD-1a2b3c4d5-6e7f8a9b"
 CLIENT_SECRET = "PRD-1a2b3c4d5e6f-7a8b-9c0d-1e2f-3a4b"
@@ -70,13 +72,8 @@ class FakeEbayApi:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[str]:
-        runner = web.AppRunner(self.app(), access_log=None)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
-            yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-        finally:
-            await runner.cleanup()
+        async with serving(self.app()) as url:
+            yield url
 
     async def _token(self, request: web.Request) -> web.Response:
         form = dict(await request.post())

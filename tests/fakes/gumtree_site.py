@@ -16,6 +16,8 @@ from pathlib import Path
 from aiohttp import web
 from multidict import MultiDict
 
+from tests.fakes.local_server import serving
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gumtree"
 
 
@@ -80,10 +82,5 @@ class GumtreeSite:
 @asynccontextmanager
 async def running_gumtree(site: GumtreeSite) -> AsyncIterator[str]:
     """Serve ``site`` on a free local port; yields its base URL."""
-    runner = web.AppRunner(site.app(), access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
+    async with serving(site.app()) as url:
+        yield url

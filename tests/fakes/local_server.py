@@ -3,7 +3,21 @@ connections: the listening socket closes and comes back on the same port."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from aiohttp import web
+
+
+@asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """Serve ``app`` on a free 127.0.0.1 port while the block runs; yields its base URL."""
+    server = LocalServer(app)
+    await server.start()
+    try:
+        yield server.url
+    finally:
+        await server.close()
 
 
 class LocalServer:

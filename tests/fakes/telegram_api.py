@@ -25,6 +25,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.local_server import serving
+
 TOKEN = "123456789:AAE-fake-token-for-tests_0123456789"
 BOT_ID = 123456789
 BOT_USERNAME = "market_monitor_test_bot"
@@ -711,12 +713,9 @@ async def running_fake_telegram(token: str = TOKEN) -> AsyncIterator[FakeTelegra
     """Serve a fresh fake on a free local port; ``fake.url`` is the TELEGRAM_API_URL."""
     fake = FakeTelegram(token)
     await fake.start()
-    runner = web.AppRunner(fake.app(), access_log=None)
-    await runner.setup()
     try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        yield fake
+        async with serving(fake.app()) as url:
+            fake.url = url
+            yield fake
     finally:
         await fake.close()
-        await runner.cleanup()
