@@ -16,3 +16,13 @@ def backoff_delay(
     ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
     floor = min(base / 2, ceiling)
     return (rng or random).uniform(floor, ceiling)
+
+
+def poll_pause(seconds: float, rng: random.Random | None = None) -> float:
+    """An idle poller's pause: ``seconds`` ± half, so pollers never lock into one phase.
+
+    Fixed pauses keep each loop's phase pinned, and when several processes poll the same
+    table the one that happens to tick just after each due instant would claim everything,
+    leaving the others idle. Jitter lets every poller win its share.
+    """
+    return (rng or random).uniform(seconds / 2, seconds * 3 / 2)

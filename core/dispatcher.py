@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from core import delivery
-from core.backoff import backoff_delay
+from core.backoff import backoff_delay, poll_pause
 from core.clock import Clock, utcnow
 from core.enums import AlertStatus, MatchStatus
 from core.errors import DeliveryError
@@ -86,7 +86,8 @@ class Dispatcher:
                 sent = 0
             if sent < self.options.batch_size:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self.options.idle_sleep_seconds)
+                    pause = poll_pause(self.options.idle_sleep_seconds)
+                    await asyncio.wait_for(self._stopping.wait(), pause)
 
     async def tick(self) -> int:
         """Claim one batch of due alerts (and notices) and try each once; returns the count."""

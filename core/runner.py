@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import aiojobs
 
+from core.backoff import poll_pause
 from core.breaker import CircuitBreaker
 from core.checks import CheckResult, record_fetch
 from core.clock import Clock, utcnow
@@ -104,7 +105,8 @@ class Runner:
                 checked = 0
             if checked < self.options.batch_size:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), self.options.idle_sleep_seconds)
+                    pause = poll_pause(self.options.idle_sleep_seconds)
+                    await asyncio.wait_for(self._stopping.wait(), pause)
 
     async def tick(self, scheduler: aiojobs.Scheduler | None = None) -> int:
         """Claim one batch of due searches and check them. Returns how many were claimed."""

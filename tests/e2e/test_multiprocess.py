@@ -92,7 +92,9 @@ async def test_two_processes_share_the_work_without_double_checks(db: str) -> No
     # check (core.scheduling.due_after_check). A double check by two processes doubles this.
     allowed = int(elapsed // INTERVAL) + 2
     assert min(counts) >= 1 and max(counts) <= allowed, (counts, allowed)
-    assert all(n > 0 for n in per_process), per_process  # both processes did work
+    # Both processes take a fair share (one also takes the first, all-due batch). Pollers
+    # with a fixed pause lock into phase and one wins nearly every due instant (seen: 5 vs 279).
+    assert min(per_process) >= 0.1 * sum(per_process), per_process
     # Scraped just before the stop; a batch finishing during the drain adds a few more.
     assert sum(per_process) <= sum(counts)
     alerted = await Alert.all().prefetch_related("match__search")
