@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.enums import Condition
 from core.models import Listing
 from core.ports import ListingData
+
+# A popular query's result is stored by every batch that shares its fetch: last_seen_at
+# moves at most this often, not on each of those writes.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 def listing_data(row: Listing) -> ListingData:
@@ -100,6 +104,7 @@ async def _record_price_changes(
         row.price_history = [*row.price_history, [now.isoformat(), str(new_price)]]
         row.last_seen_at = now
         await row.save(update_fields=["price", "price_history", "last_seen_at"])
-    unchanged = [row.id for row in rows.values() if row.last_seen_at != now]
+    stale = now - LAST_SEEN_RESOLUTION
+    unchanged = [row.id for row in rows.values() if row.last_seen_at < stale]
     if unchanged:
         await Listing.filter(id__in=unchanged).update(last_seen_at=now)

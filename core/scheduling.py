@@ -160,22 +160,27 @@ async def _save_successes(outcomes: Outcomes) -> None:
         )
         due = due_after_check(now, search.interval_seconds, key, spread_of(search.id))
         by_due[due].append(search.id)
-    for due, ids in by_due.items():
-        await Search.filter(id__in=ids, lease_until=outcomes.lease_until).update(
-            next_check_at=due,
-            last_checked_at=now,
-            last_error=None,
-            consecutive_failures=0,
-            checks_count=F("checks_count") + 1,
-            lease_until=None,
-        )
-    for search_id, seen_at in outcomes.primed.items():
-        await Search.filter(id=search_id, primed_at=None).update(primed_at=seen_at)
+    by_count: dict[int, list[int]] = defaultdict(list)  # most batches: every count is 1
     for search_id, count in outcomes.new_matches.items():
-        await Search.filter(id=search_id).update(matches_count=F("matches_count") + count)
-    for search in outcomes.succeeded:
-        if search.failure_notified_at is not None:
-            await _tell_recovered(search, now)
+        by_count[count].append(search_id)
+    # One transaction: on SQLite each statement on its own would be a commit (a disk sync).
+    async with in_transaction():
+        for due, ids in by_due.items():
+            await Search.filter(id__in=ids, lease_until=outcomes.lease_until).update(
+                next_check_at=due,
+                last_checked_at=now,
+                last_error=None,
+                consecutive_failures=0,
+                checks_count=F("checks_count") + 1,
+                lease_until=None,
+            )
+        for search_id, seen_at in outcomes.primed.items():
+            await Search.filter(id=search_id, primed_at=None).update(primed_at=seen_at)
+        for count, ids in by_count.items():
+            await Search.filter(id__in=ids).update(matches_count=F("matches_count") + count)
+        for search in outcomes.succeeded:
+            if search.failure_notified_at is not None:
+                await _tell_recovered(search, now)
 
 
 async def _save_failure(
