@@ -12,6 +12,15 @@ from collections.abc import Sequence
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+# One statement may bind at most 32,767 parameters on Postgres and 32,766 on SQLite.
+MAX_PARAMETERS = 32_000
+
+
+def _placeholders(conn: BaseDBAsyncClient, count: int, first: int = 1) -> str:
+    if conn.capabilities.dialect == "postgres":
+        return ", ".join(f"${n}" for n in range(first, first + count))
+    return ", ".join("?" for _ in range(count))
+
 
 async def insert_ignoring_duplicates(
     conn: BaseDBAsyncClient,
@@ -21,10 +30,37 @@ async def insert_ignoring_duplicates(
 ) -> None:
     if not rows:
         return
-    if conn.capabilities.dialect == "postgres":
-        marks = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
-    else:
-        marks = ", ".join("?" for _ in columns)
     names = ", ".join(f'"{c}"' for c in columns)
+    marks = _placeholders(conn, len(columns))
     sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING'
     await conn.execute_many(sql, [list(row) for row in rows])
+
+
+async def insert_returning_new(
+    conn: BaseDBAsyncClient,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    returning: Sequence[str],
+) -> list[tuple[object, ...]]:
+    """Insert ``rows`` (a repeat of a unique key is skipped) and return ``returning`` of each
+    row this call inserted, in multi-row statements: no second query to find the new ids.
+    """
+    names = ", ".join(f'"{c}"' for c in columns)
+    wanted = ", ".join(f'"{c}"' for c in returning)
+    per_statement = max(1, MAX_PARAMETERS // len(columns))
+    inserted: list[tuple[object, ...]] = []
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        tuples = ", ".join(
+            f"({_placeholders(conn, len(columns), 1 + n * len(columns))})"
+            for n in range(len(chunk))
+        )
+        sql = (
+            f'INSERT INTO "{table}" ({names}) VALUES {tuples} '
+            f"ON CONFLICT DO NOTHING RETURNING {wanted}"
+        )
+        # execute_query_dict: Tortoise's Postgres execute_query drops an INSERT's rows.
+        found = await conn.execute_query_dict(sql, [value for row in chunk for value in row])
+        inserted.extend(tuple(row[c] for c in returning) for row in found)
+    return inserted

@@ -7,15 +7,17 @@ one transaction, so a crash leaves either all of it or none (and the search is c
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from core.bulk import insert_ignoring_duplicates
+from core.bulk import insert_ignoring_duplicates, insert_returning_new
 from core.criteria import Criteria
 from core.enums import AlertKind, MatchStatus
 from core.listings import upsert_listings
@@ -77,7 +79,10 @@ async def record_fetch(
             results[search.id].preview = _newest([c.data for c in matching])
         else:
             candidates.extend(c for c in matching if _worth_a_look(c))
+    if not candidates:  # the usual check: nothing new (SQLite would queue for its one writer)
+        return results
     async with in_transaction() as conn:
+        candidates = await _without_settled(conn, candidates)
         existing = await _existing_matches(conn, candidates)
         intents = await _create_new_matches(conn, candidates, existing, results, now)
         intents += await _price_drops(conn, candidates, existing)
@@ -108,6 +113,37 @@ def _matching_rows(
         if row.marketplace in search.marketplaces
         and matches(criteria, data_by_key[(row.marketplace, row.external_id)], now)
     ]
+
+
+async def _without_settled(
+    conn: BaseDBAsyncClient, candidates: Sequence[_Candidate]
+) -> list[_Candidate]:
+    """Drop the listings every candidate search already has a match for, at a fixed price.
+
+    They can need no alert, and they are most of a popular query's candidates: its newest
+    listings, checked again by thousands of searches. Counting per listing costs a row per
+    listing where reading the matches would cost a row per (search, listing).
+    """
+    searches_by_listing: dict[int, set[int]] = defaultdict(set)
+    for c in candidates:
+        if len(c.listing.price_history) <= 1:  # a changed price may be a drop: look closer
+            searches_by_listing[c.listing.id].add(c.search.id)
+    # Searches sharing a fetch mostly share criteria too: few distinct sets, few queries.
+    listings_by_searches: dict[frozenset[int], list[int]] = defaultdict(list)
+    for listing_id, search_ids in searches_by_listing.items():
+        listings_by_searches[frozenset(search_ids)].append(listing_id)
+    settled: set[int] = set()
+    for group_ids, listing_ids in listings_by_searches.items():
+        counts = (
+            await Match.filter(search_id__in=group_ids, listing_id__in=listing_ids)
+            .using_db(conn)
+            .annotate(n=Count("id"))
+            .group_by("listing_id")
+            .values_list("listing_id", "n")
+        )
+        # (search, listing) is unique, so a full count means every pair exists.
+        settled.update(listing_id for listing_id, n in counts if n == len(group_ids))
+    return [c for c in candidates if c.listing.id not in settled]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,18 +194,19 @@ async def _create_new_matches(
     ]
     if not fresh:
         return []
-    await insert_ignoring_duplicates(
+    # A pair another process inserted meanwhile is skipped here: its alert is that process's.
+    created = await insert_returning_new(
         conn,
         "match",
         ("search_id", "listing_id", "status", "alerted_price", "created_at", "updated_at"),
         [(c.search.id, c.listing.id, MatchStatus.NEW.value, c.data.price, now, now) for c in fresh],
+        returning=("id", "search_id"),
     )
-    created = await _existing_matches(conn, fresh)
     intents = []
-    for c in fresh:
-        match = created[(c.search.id, c.listing.id)]
-        results[c.search.id].new_matches += 1
-        intents.append(AlertIntent(match.id, c.search.id, AlertKind.NEW_LISTING))
+    for match_id, search_id in created:
+        assert isinstance(match_id, int) and isinstance(search_id, int)
+        results[search_id].new_matches += 1
+        intents.append(AlertIntent(match_id, search_id, AlertKind.NEW_LISTING))
     return intents
 
 

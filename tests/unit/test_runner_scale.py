@@ -5,9 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+from tortoise import connections
+
+from core import bulk
 from core.enums import AlertStatus
 from core.errors import Blocked, Unavailable
-from core.models import Notice, Search
+from core.listings import upsert_listings
+from core.models import Match, Notice, Search
 from core.runner import Runner, RunnerOptions
 from core.scheduling import NOTIFY_AFTER_FAILURES, SPREAD_SECONDS, claim_due_searches
 from tests.unit.world import World, titles
@@ -125,3 +130,39 @@ async def test_a_recent_fetch_serves_the_next_batch_with_the_same_query(world: W
     world.market.queries.clear()
     assert [await world.runner.tick() for _ in range(4)] == [1, 1, 1, 0]
     assert len(world.market.queries) == 1
+
+
+async def test_a_listing_some_searches_already_matched_is_alerted_to_the_others_once(
+    world: World,
+) -> None:
+    # Checks skip a listing every search of the fetch already matched (core.checks): a
+    # search that has not matched it yet must still get its alert, and the others no repeat.
+    first = await world.create("tent")
+    second = await world.create("tent")
+    await world.searches.pause(world.account, second.id)
+    world.market.add("7", "Two-person tent")
+    await _due_now(world)
+    await world.cycle(0)
+    assert [a.search_id for a in world.notifier.sent] == [first.id]
+    await world.searches.resume(world.account, second.id)
+    for _ in range(2):  # twice: once both have it, the listing is settled for both
+        await _due_now(world)
+        await world.cycle(0)
+    assert sorted(a.search_id for a in world.notifier.sent) == sorted([first.id, second.id])
+
+
+async def test_bulk_insert_returns_only_the_rows_it_inserted(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "MAX_PARAMETERS", 10)  # 5 columns: 2 rows a statement, 3 statements
+    search = await world.create("lamp")
+    items = [world.market.add(str(n), f"Lamp {n}") for n in range(5)]
+    listings = await upsert_listings(items, world.clock.now)
+    await Match.create(search=search, listing=listings[2], status="new")
+    columns = ("search_id", "listing_id", "status", "created_at", "updated_at")
+    now = world.clock.now
+    rows = [(search.id, listing.id, "new", now, now) for listing in listings]
+    conn = connections.get("default")
+    created = await bulk.insert_returning_new(conn, "match", columns, rows, ("listing_id",))
+    assert sorted(created) == sorted((listing.id,) for i, listing in enumerate(listings) if i != 2)
+    assert await Match.filter(search=search).count() == 5
