@@ -8,17 +8,17 @@ transaction's own connection.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-# One statement may bind at most 32,767 parameters on Postgres and 32,766 on SQLite.
+# One SQLite statement may bind at most 32,766 parameters.
 MAX_PARAMETERS = 32_000
 
 
-def _placeholders(conn: BaseDBAsyncClient, count: int, first: int = 1) -> str:
+def _placeholders(conn: BaseDBAsyncClient, count: int) -> str:
     if conn.capabilities.dialect == "postgres":
-        return ", ".join(f"${n}" for n in range(first, first + count))
+        return ", ".join(f"${n}" for n in range(1, count + 1))
     return ", ".join("?" for _ in range(count))
 
 
@@ -39,27 +39,36 @@ async def insert_ignoring_duplicates(
 async def insert_returning_new(
     conn: BaseDBAsyncClient,
     table: str,
-    columns: Sequence[str],
+    columns: Mapping[str, str],
     rows: Sequence[Sequence[object]],
     returning: Sequence[str],
 ) -> list[tuple[object, ...]]:
     """Insert ``rows`` (a repeat of a unique key is skipped) and return ``returning`` of each
-    row this call inserted, in multi-row statements: no second query to find the new ids.
+    row this call inserted: no second query to find the new ids.
+
+    ``columns`` maps each column to its Postgres type. Postgres gets one array per column
+    through ``unnest``: one statement text whatever the row count, so asyncpg prepares it
+    once (a multi-row VALUES list would be a new statement to plan every time). SQLite
+    gets multi-row VALUES.
     """
     names = ", ".join(f'"{c}"' for c in columns)
     wanted = ", ".join(f'"{c}"' for c in returning)
+    tail = f"ON CONFLICT DO NOTHING RETURNING {wanted}"
+    if not rows:
+        return []
+    if conn.capabilities.dialect == "postgres":
+        arrays = ", ".join(f"${n}::{kind}[]" for n, kind in enumerate(columns.values(), 1))
+        sql = f'INSERT INTO "{table}" ({names}) SELECT * FROM unnest({arrays}) {tail}'
+        found = await conn.execute_query_dict(
+            sql, [list(column) for column in zip(*rows, strict=True)]
+        )
+        return [tuple(row[c] for c in returning) for row in found]
     per_statement = max(1, MAX_PARAMETERS // len(columns))
     inserted: list[tuple[object, ...]] = []
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        tuples = ", ".join(
-            f"({_placeholders(conn, len(columns), 1 + n * len(columns))})"
-            for n in range(len(chunk))
-        )
-        sql = (
-            f'INSERT INTO "{table}" ({names}) VALUES {tuples} '
-            f"ON CONFLICT DO NOTHING RETURNING {wanted}"
-        )
+        marks = ", ".join(f"({_placeholders(conn, len(columns))})" for _ in chunk)
+        sql = f'INSERT INTO "{table}" ({names}) VALUES {marks} {tail}'
         # execute_query_dict: Tortoise's Postgres execute_query drops an INSERT's rows.
         found = await conn.execute_query_dict(sql, [value for row in chunk for value in row])
         inserted.extend(tuple(row[c] for c in returning) for row in found)

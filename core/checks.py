@@ -27,6 +27,15 @@ from core.outbox import ALERT_COLUMNS, AlertIntent, alert_values
 from core.ports import ListingData
 
 PREVIEW_SIZE = 3
+# The columns a check writes for a new match, with their Postgres types.
+MATCH_COLUMNS = {
+    "search_id": "int",
+    "listing_id": "int",
+    "status": "varchar",
+    "alerted_price": "numeric",
+    "created_at": "timestamptz",
+    "updated_at": "timestamptz",
+}
 
 
 @dataclass(slots=True)
@@ -198,7 +207,7 @@ async def _create_new_matches(
     created = await insert_returning_new(
         conn,
         "match",
-        ("search_id", "listing_id", "status", "alerted_price", "created_at", "updated_at"),
+        MATCH_COLUMNS,
         [(c.search.id, c.listing.id, MatchStatus.NEW.value, c.data.price, now, now) for c in fresh],
         returning=("id", "search_id"),
     )

@@ -159,7 +159,8 @@ async def test_bulk_insert_returns_only_the_rows_it_inserted(
     items = [world.market.add(str(n), f"Lamp {n}") for n in range(5)]
     listings = await upsert_listings(items, world.clock.now)
     await Match.create(search=search, listing=listings[2], status="new")
-    columns = ("search_id", "listing_id", "status", "created_at", "updated_at")
+    columns = {"search_id": "int", "listing_id": "int", "status": "varchar",
+               "created_at": "timestamptz", "updated_at": "timestamptz"}  # fmt: skip
     now = world.clock.now
     rows = [(search.id, listing.id, "new", now, now) for listing in listings]
     conn = connections.get("default")
