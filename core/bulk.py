@@ -51,11 +51,11 @@ async def insert_returning_new(
     once (a multi-row VALUES list would be a new statement to plan every time). SQLite
     gets multi-row VALUES.
     """
+    if not rows:
+        return []
     names = ", ".join(f'"{c}"' for c in columns)
     wanted = ", ".join(f'"{c}"' for c in returning)
     tail = f"ON CONFLICT DO NOTHING RETURNING {wanted}"
-    if not rows:
-        return []
     if conn.capabilities.dialect == "postgres":
         arrays = ", ".join(f"${n}::{kind}[]" for n, kind in enumerate(columns.values(), 1))
         sql = f'INSERT INTO "{table}" ({names}) SELECT * FROM unnest({arrays}) {tail}'
@@ -64,10 +64,11 @@ async def insert_returning_new(
         )
         return [tuple(row[c] for c in returning) for row in found]
     per_statement = max(1, MAX_PARAMETERS // len(columns))
+    one_row = f"({_placeholders(conn, len(columns))})"
     inserted: list[tuple[object, ...]] = []
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        marks = ", ".join(f"({_placeholders(conn, len(columns))})" for _ in chunk)
+        marks = ", ".join(one_row for _ in chunk)
         sql = f'INSERT INTO "{table}" ({names}) VALUES {marks} {tail}'
         # execute_query_dict: Tortoise's Postgres execute_query drops an INSERT's rows.
         found = await conn.execute_query_dict(sql, [value for row in chunk for value in row])
