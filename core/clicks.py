@@ -8,6 +8,7 @@ import secrets
 from datetime import datetime
 
 from core.models import Alert
+from core.outbox import still_claimed
 
 logger = logging.getLogger(__name__)
 
@@ -24,11 +25,17 @@ def click_path(token: str) -> str:
     return f"/r/{token}"
 
 
-async def ensure_click_token(alert: Alert) -> str:
-    """The alert's token, made and stored on first need (kept across retries)."""
+async def ensure_click_token(alert: Alert) -> str | None:
+    """The alert's token, made and stored on first need (kept across retries).
+
+    None when this worker's claim on the alert was lost: it must not send it.
+    """
     if alert.click_token is None:
-        alert.click_token = new_click_token()
-        await Alert.filter(id=alert.id).update(click_token=alert.click_token)
+        token = new_click_token()
+        if not await still_claimed(alert).update(click_token=token):
+            logger.warning("alert %s: claim lost before its click token was stored", alert.id)
+            return None
+        alert.click_token = token
     return alert.click_token
 
 

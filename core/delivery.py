@@ -58,12 +58,18 @@ def address_for(alert: Alert) -> str | None:
     return destinations.address_of(_account(alert), alert.channel)
 
 
-async def extra_for(alert: Alert, keys: KeyStore) -> dict[str, str]:
-    """Per-delivery values the notifier needs: click token, unsubscribe token, secret."""
+async def extra_for(alert: Alert, keys: KeyStore) -> dict[str, str] | None:
+    """Per-delivery values the notifier needs: click token, unsubscribe token, secret.
+
+    None when the worker's claim on the alert was lost while storing its click token.
+    """
     extra: dict[str, str] = {}
     account = _account(alert)
     if alert.channel in LINKED_CHANNELS:
-        extra[EXTRA_CLICK_TOKEN] = await ensure_click_token(alert)
+        token = await ensure_click_token(alert)
+        if token is None:
+            return None
+        extra[EXTRA_CLICK_TOKEN] = token
     if alert.channel is Channel.EMAIL and account.email:
         extra[EXTRA_UNSUBSCRIBE_TOKEN] = await unsubscribe_token(keys, account.id, account.email)
     if alert.channel is Channel.WEBHOOK and account.webhook_secret:

@@ -125,7 +125,7 @@ class Dispatcher:
                 logger.exception("notice %s: notifier %s crashed", notice.id, notice.route)
                 await self._failed(notice, DeliveryError(f"internal error: {exc}"))
                 return
-        await mark_sent(notice, self.clock())
+        await mark_sent(notice, self.clock())  # logs, and changes nothing, if the claim was lost
 
     async def _deliver(self, alert: Alert) -> None:
         message = await self._prepare(alert)
@@ -143,7 +143,8 @@ class Dispatcher:
                 await self._failed(alert, DeliveryError(f"internal error: {exc}"))
                 return
         now = self.clock()
-        await mark_sent(alert, now, result.provider_message_id)
+        if not await mark_sent(alert, now, result.provider_message_id):
+            return  # another worker owns the row now: its record stands
         self.metrics.alerts_sent.labels(alert.route).inc()
         self.metrics.delivery_latency.observe((now - alert.created_at).total_seconds())
 
@@ -158,6 +159,8 @@ class Dispatcher:
             await mark_held(alert, held)
             return None
         extra = await delivery.extra_for(alert, self.keys)
+        if extra is None:
+            return None
         return alert_message(alert, address=delivery.address_for(alert), extra=extra)
 
     async def _failed(self, row: Alert | Notice, exc: DeliveryError) -> None:
@@ -176,7 +179,8 @@ class Dispatcher:
             exc,
         )
         if permanent:
-            await mark_final(row, AlertStatus.FAILED, str(exc))
+            if not await mark_final(row, AlertStatus.FAILED, str(exc)):
+                return  # claim lost: another worker decides this row's fate
             if exc.permanent and isinstance(row, Alert):
                 # The destination itself refused: stop its other alerts and tell the user once.
                 await delivery.refused_for_good(row, str(exc), self.clock())

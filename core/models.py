@@ -190,6 +190,9 @@ class Alert(Model):
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()
     lease_until = fields.DatetimeField(null=True)
+    # Written by each claim: a worker's later updates must match it, so one whose lease ran
+    # out (and whose row another worker claimed since) changes nothing.
+    claim_token = fields.CharField(max_length=32, null=True)
     last_error = fields.TextField(null=True)
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
@@ -304,6 +307,9 @@ class Notice(Model):
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()
     lease_until = fields.DatetimeField(null=True)
+    # Written by each claim: a worker's later updates must match it, so one whose lease ran
+    # out (and whose row another worker claimed since) changes nothing.
+    claim_token = fields.CharField(max_length=32, null=True)
     last_error = fields.TextField(null=True)
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)

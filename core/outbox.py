@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,12 +11,15 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from core.enums import AlertKind, AlertStatus, Channel
 from core.listings import listing_data
 from core.models import Alert, Destination, Match, Notice
 from core.ports import AlertMessage, AlertTarget, NoticeMessage
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +107,10 @@ def _claimable(routes: Sequence[str], now: datetime) -> Q:
     return Q(pending | abandoned, route__in=list(routes))
 
 
+def new_claim_token() -> str:
+    return secrets.token_hex(16)
+
+
 async def _claim_ids(
     model: type[Deliverable],
     routes: Sequence[str],
@@ -110,30 +119,37 @@ async def _claim_ids(
     limit: int,
     lease_seconds: float,
     skip_locked: bool,
-) -> list[int]:
-    """Mark up to ``limit`` due rows of ``model`` as SENDING under a lease; return their ids."""
+) -> tuple[list[int], str]:
+    """Mark up to ``limit`` due rows of ``model`` as SENDING under a lease and a fresh claim
+    token; return the ids this call won and the token."""
+    token = new_claim_token()
     async with in_transaction():
         query = model.filter(_claimable(routes, now)).order_by("next_attempt_at").limit(limit)
         if skip_locked:
             query = query.select_for_update(skip_locked=True)
         ids = [row.id for row in await query.only("id")]
-        if ids:
-            await model.filter(id__in=ids).update(
-                status=AlertStatus.SENDING, lease_until=now + timedelta(seconds=lease_seconds)
-            )
-    return ids
+        if not ids:
+            return [], token
+        # The claimable test again in the UPDATE: of two workers that read the same ids
+        # (SQLite has no SKIP LOCKED), only the first to write wins each row.
+        await model.filter(_claimable(routes, now), id__in=ids).update(
+            status=AlertStatus.SENDING,
+            lease_until=now + timedelta(seconds=lease_seconds),
+            claim_token=token,
+        )
+    return ids, token
 
 
 async def claim_due(
     routes: Sequence[str], now: datetime, *, limit: int, lease_seconds: float, skip_locked: bool
 ) -> list[Alert]:
     """Lease up to ``limit`` due alerts, with what rendering them needs."""
-    ids = await _claim_ids(
+    ids, token = await _claim_ids(
         Alert, routes, now, limit=limit, lease_seconds=lease_seconds, skip_locked=skip_locked
     )
     if not ids:
         return []
-    return await Alert.filter(id__in=ids).select_related(
+    return await Alert.filter(id__in=ids, claim_token=token).select_related(
         "match__listing", "match__search__destination", "match__search__account"
     )
 
@@ -141,12 +157,12 @@ async def claim_due(
 async def claim_due_notices(
     routes: Sequence[str], now: datetime, *, limit: int, lease_seconds: float, skip_locked: bool
 ) -> list[Notice]:
-    ids = await _claim_ids(
+    ids, token = await _claim_ids(
         Notice, routes, now, limit=limit, lease_seconds=lease_seconds, skip_locked=skip_locked
     )
     if not ids:
         return []
-    return await Notice.filter(id__in=ids).select_related("destination")
+    return await Notice.filter(id__in=ids, claim_token=token).select_related("destination")
 
 
 def alert_message(
@@ -177,7 +193,31 @@ def alert_message(
     )
 
 
-async def mark_sent(row: Alert | Notice, now: datetime, provider_message_id: str = "") -> None:
+def still_claimed(row: Alert | Notice) -> QuerySet[Any]:
+    """The row, only while this worker's claim on it holds (SENDING under its token).
+
+    Every update after a claim goes through here: once the lease ran out and another worker
+    claimed the row, it has a new token, and a late worker's update matches no row.
+    """
+    model: type[Alert | Notice] = type(row)
+    return model.filter(id=row.id, status=AlertStatus.SENDING, claim_token=row.claim_token)
+
+
+async def _update_claimed(row: Alert | Notice, what: str, **changes: Any) -> bool:
+    """Apply ``changes`` if the claim holds; False (and a log line) when it was lost."""
+    changed: int = await still_claimed(row).update(**changes)
+    if not changed:
+        logger.warning(
+            "%s %s: claim lost (lease ran out and another worker took it); not %s",
+            type(row).__name__.lower(),
+            row.id,
+            what,
+        )
+    return bool(changed)
+
+
+async def mark_sent(row: Alert | Notice, now: datetime, provider_message_id: str = "") -> bool:
+    """Record a delivery; False when this worker no longer holds the row (nothing changed)."""
     changes: dict[str, Any] = {
         "status": AlertStatus.SENT,
         "sent_at": now,
@@ -186,37 +226,36 @@ async def mark_sent(row: Alert | Notice, now: datetime, provider_message_id: str
     }
     if provider_message_id and isinstance(row, Alert):
         changes["provider_message_id"] = provider_message_id[:128]
-    await type(row).filter(id=row.id).update(**changes)
+    return await _update_claimed(row, "marked sent", **changes)
 
 
-async def mark_held(alert: Alert, until: datetime) -> None:
+async def mark_held(alert: Alert, until: datetime) -> bool:
     """Put a claimed alert back, untried, until ``until`` (the end of quiet hours)."""
-    await Alert.filter(id=alert.id).update(
-        status=AlertStatus.PENDING, next_attempt_at=until, lease_until=None
+    return await _update_claimed(
+        alert, "held", status=AlertStatus.PENDING, next_attempt_at=until, lease_until=None
     )
 
 
-async def mark_retry(row: Alert | Notice, error: str, retry_at: datetime) -> None:
-    await (
-        type(row)
-        .filter(id=row.id)
-        .update(
-            status=AlertStatus.PENDING,
-            attempts=row.attempts + 1,
-            next_attempt_at=retry_at,
-            last_error=error[:1000],
-            lease_until=None,
-        )
+async def mark_retry(row: Alert | Notice, error: str, retry_at: datetime) -> bool:
+    return await _update_claimed(
+        row,
+        "queued for a retry",
+        status=AlertStatus.PENDING,
+        attempts=row.attempts + 1,
+        next_attempt_at=retry_at,
+        last_error=error[:1000],
+        lease_until=None,
     )
 
 
-async def mark_final(row: Alert | Notice, status: AlertStatus, reason: str) -> None:
-    await (
-        type(row)
-        .filter(id=row.id)
-        .update(
-            status=status, attempts=row.attempts + 1, last_error=reason[:1000], lease_until=None
-        )
+async def mark_final(row: Alert | Notice, status: AlertStatus, reason: str) -> bool:
+    return await _update_claimed(
+        row,
+        f"marked {status.value}",
+        status=status,
+        attempts=row.attempts + 1,
+        last_error=reason[:1000],
+        lease_until=None,
     )
 
 
