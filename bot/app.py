@@ -28,6 +28,7 @@ from core.dispatcher import Dispatcher, DispatcherOptions
 from core.enums import Platform, Tier
 from core.metrics import Metrics
 from core.ports import Marketplace, Notifier
+from core.retention import Retention, RetentionOptions
 from core.runner import Runner, RunnerOptions
 from core.searches import SearchService
 from core.tiers import TierTable
@@ -204,7 +205,8 @@ def build_monitor(
     delivery = DispatcherOptions(
         skip_locked=postgres, lease_seconds=settings.delivery_lease_seconds
     )
-    dispatcher = Dispatcher(notifiers, options=delivery, metrics=metrics)
+    retention = Retention(RetentionOptions(days=settings.retention_days))
+    dispatcher = Dispatcher(notifiers, options=delivery, metrics=metrics, retention=retention)
     searches = SearchService(tiers, marketplaces)
     return Monitor(metrics, runner, dispatcher, searches, dict(notifiers))
 

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # batches and the spread of a popular query's searches).
     fetch_share_seconds: float = Field(default=10.0, ge=0)
     delivery_lease_seconds: float = Field(default=120.0, gt=0)
+    # Finished alerts and notices, and listings nothing refers to, are deleted this many
+    # days on (with their clicks); used or expired verification codes after a day.
+    retention_days: int = Field(default=90, ge=1, le=36500)
 
     log_level: str = "INFO"
     log_format: LogFormat = LogFormat.TEXT

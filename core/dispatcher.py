@@ -28,6 +28,7 @@ from core.outbox import (
     notice_message,
 )
 from core.ports import AlertMessage, ChatNotifier, Notifier
+from core.retention import Retention
 from core.signing import KeyStore
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class Dispatcher:
         clock: Clock = utcnow,
         rng: random.Random | None = None,
         keys: KeyStore | None = None,
+        retention: Retention | None = None,
     ) -> None:
         self.notifiers = dict(notifiers)
         # Signs unsubscribe links of email alerts.
@@ -66,6 +68,9 @@ class Dispatcher:
         self.metrics = metrics or Metrics()
         self.clock = clock
         self.rng = rng or random.Random()
+        # Old rows are deleted between batches here: this loop is mostly idle, while the
+        # runner's write slot (one on SQLite) decides how late due searches are checked.
+        self.retention = retention
         self._sends = asyncio.Semaphore(self.options.max_concurrent_sends)
         self._stopping = asyncio.Event()
 
@@ -84,6 +89,8 @@ class Dispatcher:
             except Exception:  # the loop must outlive any one bad batch
                 logger.exception("dispatcher batch failed; continuing")
                 sent = 0
+            if self.retention is not None:
+                await self.retention.maybe_run()
             if sent < self.options.batch_size:
                 with contextlib.suppress(TimeoutError):
                     pause = poll_pause(self.options.idle_sleep_seconds)
