@@ -46,7 +46,10 @@ class ConsoleNotifier:
 
 
 def render(reply: Reply) -> str:
-    """Plain text with numbered choices."""
+    """Plain text with numbered choices; a file (/export) is printed after the text."""
+    if reply.document is not None:
+        content = reply.document.content.decode("utf-8", errors="replace")
+        return f"{reply.text}\n--- {reply.document.filename} ---\n{content}\n--- end ---"
     if not reply.buttons:
         return reply.text
     choices = "  ".join(f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, 1))

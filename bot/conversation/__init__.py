@@ -6,7 +6,7 @@ The console, Telegram and Discord front-ends all drive ``ChatSession`` and rende
 
 from bot.conversation.answers import BadAnswer
 from bot.conversation.render import alert_lines, listing_lines, preview_text, search_line
-from bot.conversation.replies import Button, Reply
+from bot.conversation.replies import Button, Document, Reply
 from bot.conversation.session import ChatServices, ChatSession, SearchRights
 from bot.conversation.settings import DEFAULT_SECTIONS, Question, SettingsSection
 from bot.conversation.verification import channel_sections, with_verification
@@ -18,6 +18,7 @@ __all__ = [
     "Button",
     "ChatServices",
     "ChatSession",
+    "Document",
     "Question",
     "Reply",
     "SearchRights",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +14,15 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Document:
+    """A file sent with a reply (``/export``): a Telegram document, a file in the console."""
+
+    filename: str
+    content: bytes = field(repr=False)
+    mime_type: str = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One message. Text is plain: each front-end escapes it for its own markup."""
 
@@ -21,6 +30,7 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     # Several choices may be picked at once (marketplaces, channels).
     multi_select: bool = False
+    document: Document | None = None
 
 
 def say(text: str) -> Reply:

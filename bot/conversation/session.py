@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.conversation import texts
+from bot.conversation import texts, your_data
 from bot.conversation.answers import BadAnswer
 from bot.conversation.render import listing_lines, preview_text, search_line
 from bot.conversation.replies import Reply, ask, say
@@ -16,12 +16,12 @@ from bot.conversation.stats import stats_text
 from bot.conversation.steps import WizardContext
 from bot.conversation.verification import verify
 from bot.conversation.wizard import Wizard
-from core import matches, templates
+from core import accounts, matches, templates
 from core.clock import Clock, utcnow
 from core.destinations import verified_channels
 from core.errors import MonitorError
 from core.listings import listing_data
-from core.models import Account, Destination, Match, Search
+from core.models import Account, ChatIdentity, Destination, Match, Search
 from core.ports import ListingData
 from core.searches import SearchDraft, SearchService, draft_of
 from core.verification import VerificationService
@@ -78,10 +78,16 @@ class ChatSession:
             "settings": self._settings,
             "stats": self._stats,
             "verify": self._verify,
+            "export": self._export,
+            "deleteaccount": self._delete_account,
         }
+        # After /deleteaccount: who to start a new account for at the next message.
+        self._erased: ChatIdentity | None = None
 
     async def handle(self, text: str) -> list[Reply]:
         text = text.strip()
+        if self._erased is not None:
+            await self._reopen()
         try:
             if text.startswith("/"):
                 name, _, args = text[1:].partition(" ")
@@ -214,6 +220,41 @@ class ChatSession:
 
     async def _stats(self, _: str) -> list[Reply]:
         return [say(await stats_text(self.account, self.services.clock()))]
+
+    async def _export(self, _: str) -> list[Reply]:
+        refused = your_data.private_only(self.destination, "/export")
+        return [refused or await your_data.export_reply(self.account, self.services.clock)]
+
+    async def _delete_account(self, _: str) -> list[Reply]:
+        refused = your_data.private_only(self.destination, "/deleteaccount")
+        if refused is not None:
+            return [refused]
+        identity = await ChatIdentity.filter(
+            account_id=self.account.id, platform=self.destination.platform
+        ).first()
+
+        async def done() -> None:
+            self.pending = None
+            self._erased = identity if await self._gone() else None
+
+        self.pending = your_data.ConfirmErase(self.account, done)
+        return [your_data.erase_question()]
+
+    async def _gone(self) -> bool:
+        return not await Account.filter(id=self.account.id).exists()
+
+    async def _reopen(self) -> None:
+        """A new, empty account for the person who deleted theirs and writes again."""
+        identity, self._erased = self._erased, None
+        if identity is None:
+            return
+        self.account = await accounts.identify(
+            identity.platform, identity.platform_user_id, identity.display_name
+        )
+        old = self.destination
+        self.destination = await accounts.destination_for(
+            self.account, old.platform, old.chat_id, kind=old.kind, title=old.title
+        )
 
     # helpers ----------------------------------------------------------------------------
     async def acting(self, search_id: int) -> Account:

@@ -15,6 +15,7 @@ from telegram import (
     CallbackQuery,
     Chat,
     InlineKeyboardMarkup,
+    InputFile,
     LinkPreviewOptions,
     Update,
 )
@@ -34,7 +35,7 @@ from bot.telegram import callbacks, menus
 from bot.telegram.alerts import alert_keyboard
 from bot.telegram.callbacks import Callback, Namespace
 from bot.telegram.chats import Chats, ChatState, Menu
-from bot.telegram.markup import escape_fit, menu_keyboard, reply_html
+from bot.telegram.markup import CAPTION_LIMIT, escape_fit, menu_keyboard, reply_html
 from bot.telegram.notifier import deactivate_chat
 from core import matches, templates
 from core.errors import MonitorError, NotFound
@@ -50,6 +51,8 @@ COMMANDS = (
     BotCommand("settings", "Time zone, quiet hours, email / SMS / webhook"),
     BotCommand("verify", "Confirm an address with its code"),
     BotCommand("stats", "Your numbers"),
+    BotCommand("export", "A file of everything held about you"),
+    BotCommand("deleteaccount", "Delete your account and its data"),
     BotCommand("help", "What I can do"),
     BotCommand("cancel", "Stop what we're doing"),
     BotCommand("start", "Welcome and how to begin"),
@@ -164,6 +167,9 @@ class TelegramHandlers:
         if previous is not None and previous.message_id != edit_id:
             await self._set_markup(chat_id, previous.message_id, None)
         for index, reply in enumerate(replies):
+            if reply.document is not None:
+                await self._send_document(chat_id, reply)
+                continue
             menu = Menu(0, reply) if reply.buttons and index == len(replies) - 1 else None
             keyboard = menu_keyboard(reply, menu.token) if menu else None
             target = edit_id if index == 0 else None
@@ -171,6 +177,17 @@ class TelegramHandlers:
             if menu is not None:
                 menu.message_id = message_id
                 state.menu = menu
+
+    async def _send_document(self, chat_id: int, reply: Reply) -> None:
+        """A reply with a file (/export): the file, with the text as its caption."""
+        assert reply.document is not None
+        document = reply.document
+        await self.bot.send_document(
+            chat_id,
+            InputFile(document.content, filename=document.filename),
+            caption=escape_fit(reply.text, CAPTION_LIMIT),
+            parse_mode=ParseMode.HTML,
+        )
 
     async def _send_screen(
         self, chat_id: int, screen: menus.Screen, edit_id: int | None = None

@@ -48,6 +48,10 @@ _PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
     "0000000d49444154789c6360000002000005000157e8a5a40000000049454e44ae426082"
 )
+# Bots may upload files of up to 50 MB.
+DOCUMENT_LIMIT = 50 * 1024 * 1024
+# The key under which a multipart request's files are kept in its params.
+UPLOADS = "__uploads__"
 DEFAULT_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 
 
@@ -129,17 +133,26 @@ class Failure:
     migrate_to_chat_id: int | None = None
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file the bot uploaded (multipart), as received."""
+
+    filename: str
+    content: bytes = field(repr=False)
+
+
 @dataclass
 class Sent:
     """A message the bot sent, as it is now (edits change it)."""
 
     chat_id: int
     message_id: int
-    kind: str  # "text" or "photo"
+    kind: str  # "text", "photo" or "document"
     html: str
     text: str
     reply_markup: dict[str, Any] | None
     photo: str | None = None
+    document: Upload | None = None
     edits: int = 0
 
     def buttons(self) -> list[dict[str, Any]]:
@@ -460,6 +473,24 @@ class FakeTelegram:
         self.sent[-1].photo = str(photo)
         return message
 
+    async def _m_send_document(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._sendable_chat(params)
+        upload = params.get(UPLOADS, {}).get("document")
+        if upload is None and not params.get("document"):
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        if upload is not None and len(upload.content) > DOCUMENT_LIMIT:
+            raise ApiError(413, "Request Entity Too Large")
+        source = str(params.get("caption") or "")
+        text = self._visible(source, params, CAPTION_LIMIT, "message caption is too long")
+        message = await self._store(chat, "document", source, text, params)
+        self.sent[-1].document = upload
+        message["document"] = {
+            "file_id": f"doc{self.sent[-1].message_id}",
+            "file_unique_id": f"ud{self.sent[-1].message_id}",
+            "file_name": upload.filename if upload else "file",
+        }
+        return message
+
     async def _check_photo(self, photo: Any) -> None:
         if photo is None:
             raise ApiError(400, "Bad Request: there is no photo in the request")
@@ -590,6 +621,9 @@ class FakeTelegram:
             ]  # fmt: skip
             if sent.text:
                 message["caption"] = sent.text
+        elif sent.kind == "document":
+            if sent.text:
+                message["caption"] = sent.text
         else:
             message["text"] = sent.text
         if sent.reply_markup:
@@ -679,8 +713,9 @@ async def _params(request: web.Request) -> dict[str, Any]:
             if not isinstance(part, aiohttp.BodyPartReader) or part.name is None:
                 continue
             if part.filename:
-                await part.read()
+                content = bytes(await part.read())
                 params[part.name] = f"<upload {part.filename}>"
+                params.setdefault(UPLOADS, {})[part.name] = Upload(part.filename, content)
             else:
                 params[part.name] = await part.text()
     elif request.can_read_body:

@@ -1,0 +1,239 @@
+"""Your data (UK GDPR access and erasure): everything held about an account, and its deletion.
+
+The export is a JSON-serialisable dict. Contact addresses appear masked as the chat shows
+them (the chat is not proof of who is reading), and the webhook signing secret and the
+hashes of verification codes are left out: they are credentials, not information about
+the person.
+
+Erasure deletes the account and everything that hangs off it. What is kept: nothing linked
+to the account. Our log of Stripe event ids (``StripeEvent``) is not linked to accounts and
+holds no personal data; it stays so that a redelivered payment event is never applied twice.
+A group chat the account first added stays as a destination of the other members whose
+searches post there (it is theirs as much as the account's); it moves to one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from tortoise.expressions import Subquery
+from tortoise.transactions import in_transaction
+
+from core.destinations import mask
+from core.enums import AlertStatus, Channel, MatchStatus
+from core.models import (
+    Account,
+    Alert,
+    ChatIdentity,
+    Destination,
+    Match,
+    Notice,
+    Search,
+    VerificationCode,
+)
+
+FORMAT_VERSION = 1
+KEPT_NOTHING = "Nothing about you is kept."
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _money(value: Decimal | None) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _minute(value: int | None) -> str | None:
+    return None if value is None else f"{value // 60:02d}:{value % 60:02d}"
+
+
+def _address(channel: Channel, address: str | None, verified: datetime | None) -> Any:
+    if address is None:
+        return None
+    return {"address": mask(channel, address), "verified_at": _time(verified)}
+
+
+def _account(account: Account) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "plan": account.tier.value,
+        "created_at": _time(account.created_at),
+        "timezone": account.timezone,
+        "quiet_hours": {
+            "start": _minute(account.quiet_start_minute),
+            "end": _minute(account.quiet_end_minute),
+        },
+        "email": _address(Channel.EMAIL, account.email, account.email_verified_at),
+        "email_unsubscribed_at": _time(account.email_unsubscribed_at),
+        "phone": _address(Channel.SMS, account.phone, account.phone_verified_at),
+        "webhook": _address(Channel.WEBHOOK, account.webhook_url, account.webhook_verified_at),
+        "webhook_signing_secret_set": bool(account.webhook_secret),
+        "stripe_customer_id": account.stripe_customer_id,
+        "stripe_subscription_id": account.stripe_subscription_id,
+    }
+
+
+def _identity(row: ChatIdentity) -> dict[str, Any]:
+    return {
+        "platform": row.platform.value,
+        "user_id": row.platform_user_id,
+        "display_name": row.display_name,
+        "created_at": _time(row.created_at),
+    }
+
+
+def _destination(row: Destination) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "platform": row.platform.value,
+        "chat_id": row.chat_id,
+        "kind": row.kind,
+        "title": row.title,
+        "active": row.active,
+        "created_at": _time(row.created_at),
+    }
+
+
+def _search(row: Search) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "criteria": row.criteria,
+        "marketplaces": row.marketplaces,
+        "channels": row.channels,
+        "status": row.status.value,
+        "check_every_minutes": row.interval_seconds // 60,
+        "destination_id": row.destination_id,  # type: ignore[attr-defined]
+        "created_at": _time(row.created_at),
+        "last_checked_at": _time(row.last_checked_at),
+        "checks": row.checks_count,
+        "matches": row.matches_count,
+    }
+
+
+def _listing(match: Match) -> dict[str, Any]:
+    listing = match.listing
+    return {
+        "marketplace": listing.marketplace,
+        "title": listing.title,
+        "url": listing.url,
+        "price": _money(listing.price),
+        "currency": listing.currency,
+        "location": listing.location,
+    }
+
+
+def _match(row: Match) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "search_id": row.search_id,  # type: ignore[attr-defined]
+        "status": row.status.value,
+        "found_at": _time(row.created_at),
+        "listing": _listing(row),
+    }
+
+
+def _alert(row: Alert) -> dict[str, Any]:
+    address = None
+    if row.channel is not Channel.CHAT:
+        address = "your verified " + row.channel.value  # the address may have changed since
+    return {
+        "id": row.id,
+        "match_id": row.match_id,  # type: ignore[attr-defined]
+        "search_id": row.match.search_id,  # type: ignore[attr-defined]
+        "channel": row.channel.value,
+        "to": address,
+        "kind": row.kind.value,
+        "sent_at": _time(row.sent_at),
+        "clicked_at": _time(row.clicked_at),
+        "listing": _listing(row.match),
+    }
+
+
+def _code(row: VerificationCode) -> dict[str, Any]:
+    return {
+        "channel": row.channel.value,
+        "sent_to": mask(row.channel, row.target),
+        "created_at": _time(row.created_at),
+        "used_at": _time(row.used_at),
+    }
+
+
+async def export_account(account_id: int, now: datetime) -> dict[str, Any]:
+    """Everything held about ``account_id``, ready for ``json.dumps``."""
+    account = await Account.get(id=account_id)
+    mine = Match.filter(search__account_id=account_id)
+    kept = mine.filter(status__in=[MatchStatus.SAVED, MatchStatus.HIDDEN]).order_by("id")
+    sent = Alert.filter(match__search__account_id=account_id, status=AlertStatus.SENT)
+    return {
+        "format": FORMAT_VERSION,
+        "exported_at": now.isoformat(),
+        "account": _account(account),
+        "chat_identities": [
+            _identity(r) for r in await ChatIdentity.filter(account_id=account_id).order_by("id")
+        ],
+        "destinations": [
+            _destination(r) for r in await Destination.filter(account_id=account_id).order_by("id")
+        ],
+        "searches": [_search(r) for r in await Search.filter(account_id=account_id).order_by("id")],
+        "saved_and_hidden_listings": [_match(r) for r in await kept.select_related("listing")],
+        "alerts_sent": [
+            _alert(r) for r in await sent.order_by("sent_at", "id").select_related("match__listing")
+        ],
+        "verification_codes": [
+            _code(r) for r in await VerificationCode.filter(account_id=account_id).order_by("id")
+        ],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What a deletion removed (row counts per kind) and what was kept, in words."""
+
+    deleted: dict[str, int]
+    kept: tuple[str, ...]
+
+
+async def _shared_destinations(account_id: int, ids: Iterable[int]) -> dict[int, int]:
+    """Destination id -> another account whose searches post there (it keeps the chat)."""
+    rows = await (
+        Search.filter(destination_id__in=list(ids))
+        .exclude(account_id=account_id)
+        .order_by("id")
+        .values_list("destination_id", "account_id")
+    )
+    shared: dict[int, int] = {}
+    for destination_id, other in rows:
+        shared.setdefault(int(destination_id), int(other))
+    return shared
+
+
+async def delete_account(account_id: int) -> Erasure:
+    """Delete the account, its identities, searches (with their matches and alerts),
+    destinations (with their notices), verification codes: one transaction."""
+    async with in_transaction():
+        own = await Destination.filter(account_id=account_id).values_list("id", flat=True)
+        own_ids = [int(d) for d in own]  # type: ignore[call-overload]
+        shared = await _shared_destinations(account_id, own_ids)
+        for destination_id, other in shared.items():
+            await Destination.filter(id=destination_id).update(account_id=other)
+        gone = [d for d in own_ids if d not in shared]
+        # Subqueries, not joins: a DELETE cannot join on either database.
+        searches = Subquery(Search.filter(account_id=account_id).values("id"))
+        matches = Subquery(Match.filter(search_id__in=searches).values("id"))
+        deleted = {
+            "alerts": await Alert.filter(match_id__in=matches).delete(),
+            "matches": await Match.filter(search_id__in=searches).delete(),
+            "searches": await Search.filter(account_id=account_id).delete(),
+            "notices": await Notice.filter(destination_id__in=gone).delete(),
+            "destinations": await Destination.filter(id__in=gone).delete(),
+            "verification_codes": await VerificationCode.filter(account_id=account_id).delete(),
+            "chat_identities": await ChatIdentity.filter(account_id=account_id).delete(),
+            "accounts": await Account.filter(id=account_id).delete(),
+        }
+    return Erasure(deleted, ())
