@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.console import render
 from bot.conversation import ChatServices, ChatSession, Reply
 from core.accounts import destination_for
 from core.enums import AlertStatus, Channel, MatchStatus, Platform
@@ -212,3 +213,13 @@ async def test_export_is_plain_json_of_the_current_time(db: str) -> None:
     _, data = _document(await _session(account, destination, clock).handle("/export"))
     assert data["exported_at"] == "2026-03-01T09:30:00+00:00"
     assert data["searches"] == [] and data["alerts_sent"] == []
+
+
+async def test_the_console_prints_the_exported_json(db: str) -> None:
+    clock = FakeClock()
+    account, destination = await verified_account("cy", email=EMAIL)
+    [reply] = await _session(account, destination, clock).handle("/export")
+    shown = render(reply)
+    body = shown.split(" ---\n", 1)[1].rsplit("\n--- end ---", 1)[0]
+    assert json.loads(body)["account"]["email"]["address"] == "a•••@example.com"
+    assert EMAIL not in shown
