@@ -208,7 +208,7 @@ async def _update_claimed(row: Alert | Notice, what: str, **changes: Any) -> boo
     changed: int = await still_claimed(row).update(**changes)
     if not changed:
         logger.warning(
-            "%s %s: claim lost (lease ran out and another worker took it); not %s",
+            "%s %s: claim lost (lease ran out and another worker took it, or deleted); not %s",
             type(row).__name__.lower(),
             row.id,
             what,
