@@ -65,7 +65,9 @@ async def extra_for(alert: Alert, keys: KeyStore) -> dict[str, str]:
     if alert.channel in LINKED_CHANNELS:
         extra[EXTRA_CLICK_TOKEN] = await ensure_click_token(alert)
     if alert.channel is Channel.EMAIL and account.email:
-        extra[EXTRA_UNSUBSCRIBE_TOKEN] = await unsubscribe_token(keys, account.id, account.email)
+        extra[EXTRA_UNSUBSCRIBE_TOKEN] = await unsubscribe_token(
+            keys, account.id, account.email, account.email_link_version
+        )
     if alert.channel is Channel.WEBHOOK and account.webhook_secret:
         extra[EXTRA_WEBHOOK_SECRET] = account.webhook_secret
     return extra
