@@ -13,21 +13,26 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
+from bot.app import listing_domains
+from bot.settings import Settings
 from core import destinations
 from core.dispatcher import Dispatcher
 from core.enums import AlertStatus, Channel
 from core.metrics import Metrics
-from core.models import Account, Alert
+from core.models import Account, Alert, Listing
 from core.signing import KeyStore, LinkState, check_unsubscribe, unsubscribe_token
 from notifiers import Links, SendgridNotifier, Throttle
 from tests.fakes.alerts import queue_alerts, statuses, verified_account
 from tests.fakes.sendgrid_api import API_KEY, FakeSendgridApi
 from web import HealthProbe, build_web_app, running_web
 
+# The real declarations of the scrapers, as `run` wires them (no local base URLs).
+LISTING_DOMAINS = listing_domains(Settings(_env_file=None))  # type: ignore[call-arg]
+
 
 @pytest.fixture
 async def web_url(db: str) -> AsyncIterator[str]:
-    app = build_web_app(metrics=Metrics(), health=HealthProbe())
+    app = build_web_app(metrics=Metrics(), health=HealthProbe(), listing_domains=LISTING_DOMAINS)
     async with running_web(app) as url:
         yield url
 
@@ -49,10 +54,17 @@ async def _emailed(web_url: str) -> tuple[FakeSendgridApi, dict[str, object], Ac
     return api, api.accepted[0], account
 
 
+async def _listing_at(marketplace: str, url: str) -> None:
+    """Make the emailed alert's listing one of ``marketplace`` at ``url``."""
+    [alert] = await Alert.filter(channel="email").select_related("match__listing")
+    await Listing.filter(id=alert.match.listing.id).update(marketplace=marketplace, url=url)
+
+
 async def test_a_click_is_recorded_and_redirected(
     web_url: str, http: aiohttp.ClientSession
 ) -> None:
     _, mail, _ = await _emailed(web_url)
+    await _listing_at("ebay", "https://www.ebay.co.uk/itm/126543210987")
     [alert] = await Alert.filter(channel="email").select_related("match__listing")
     link = f"{web_url}/r/{alert.click_token}"
     assert link in str(mail["content"])
@@ -66,6 +78,36 @@ async def test_a_click_is_recorded_and_redirected(
     async with http.get(link, allow_redirects=False) as reply:
         assert reply.status == 302
     assert (await Alert.get(id=alert.id)).clicked_at == first  # the first click is kept
+
+
+@pytest.mark.parametrize(
+    ("marketplace", "url"),
+    [
+        (
+            "gumtree",
+            "https://ad.doubleclick.net/ddm/clk/5;6?https://dealer.example/car",
+        ),  # promoted
+        ("ebay", "https://rover.ebay.com/rover/1/710-53481-19255-0/1?mpre=https://x.example"),
+        ("facebook", "https://l.facebook.com/l.php?u=https%3A%2F%2Fevil.example%2F"),
+        ("craigslist", "https://evil.example/<script>alert(1)</script>?\"x='y"),  # off-site
+        ("gumtree", "https://www.ebay.co.uk/itm/1"),  # another marketplace's site
+        ("sandbox", "http://127.0.0.1:8090/item/1"),  # local, and not wired here
+    ],
+)
+async def test_a_link_off_the_listings_marketplace_is_shown_not_followed(
+    web_url: str, http: aiohttp.ClientSession, marketplace: str, url: str
+) -> None:
+    await _emailed(web_url)
+    await _listing_at(marketplace, url)
+    [alert] = await Alert.filter(channel="email")
+    async with http.get(f"{web_url}/r/{alert.click_token}", allow_redirects=False) as reply:
+        page = await reply.text()
+        assert reply.status == 403 and "Location" not in reply.headers
+        assert reply.headers["Referrer-Policy"] == "no-referrer"
+    assert "This link leaves the marketplace" in page
+    assert f"<code>{html.escape(url)}</code>" in page  # shown as text, escaped
+    assert "<a " not in page and "<script>" not in page
+    assert (await Alert.get(id=alert.id)).clicked_at is not None  # the click still counts
 
 
 @pytest.mark.parametrize("token", ["nope", "A" * 22, "../../etc/passwd"])
