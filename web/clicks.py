@@ -27,9 +27,9 @@ def _off_site(target: ClickTarget) -> web.Response:
     return page(
         "This link leaves the marketplace",
         [
-            f"The listing's link does not point to {target.marketplace}'s own site, "
-            "so we don't open it for you. Here it is as text; copy it into your browser only "
-            "if you trust where it goes:",
+            "The listing's link does not point to the site of its own marketplace "
+            f"({target.marketplace}), so we don't open it for you. Here it is as text; copy "
+            "it into your browser only if you trust where it goes:",
         ],
         code=target.url,
         status=403,
