@@ -7,10 +7,11 @@ redirects, Telegram webhook) is one more module and one more call here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
+from core.clicks import ListingDomains
 from core.clock import Clock, utcnow
 from core.metrics import Metrics
 from web.clicks import add_click_routes
@@ -28,7 +29,7 @@ def build_web_app(
     health: HealthProbe,
     clock: Clock = utcnow,
     extra_routes: Sequence[RouteAdder] = (),
-    listing_domains: Mapping[str, Sequence[str]] | None = None,
+    listing_domains: ListingDomains | None = None,
     metrics_token: str | None = None,
     metrics_refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
 ) -> web.Application:

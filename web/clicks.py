@@ -6,18 +6,17 @@ text on a page, never followed."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
 
 from aiohttp import web
 
-from core.clicks import ClickTarget, on_listing_domains, record_click
+from core.clicks import ClickTarget, ListingDomains, on_listing_domains, record_click
 from web.keys import CLOCK
 from web.pages import page
 
 logger = logging.getLogger(__name__)
 
 # Marketplace name → the hosts its listings live on; the composition root builds it.
-LISTING_DOMAINS = web.AppKey[Mapping[str, Sequence[str]]]("listing_domains")
+LISTING_DOMAINS = web.AppKey[ListingDomains]("listing_domains")
 
 # No caching (each click counts) and no Referer: the token must not reach the marketplace.
 _HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -53,9 +52,7 @@ async def click(request: web.Request) -> web.Response:
     raise web.HTTPFound(location=target.url, headers=_HEADERS)
 
 
-def add_click_routes(
-    app: web.Application, listing_domains: Mapping[str, Sequence[str]] | None = None
-) -> None:
+def add_click_routes(app: web.Application, listing_domains: ListingDomains | None = None) -> None:
     """``listing_domains``: marketplace name → declared hosts; none given, nothing redirects."""
     app[LISTING_DOMAINS] = dict(listing_domains or {})
     app.router.add_get("/r/{token}", click)
