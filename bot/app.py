@@ -41,7 +41,15 @@ from notifiers import (
     TwilioNotifier,
     WebhookNotifier,
 )
-from scrapers import SandboxConfig, SandboxMarketplace, running_sandbox
+from scrapers import (
+    SandboxConfig,
+    SandboxMarketplace,
+    craigslist,
+    ebay,
+    facebook,
+    gumtree,
+    running_sandbox,
+)
 from scrapers.craigslist import CraigslistMarketplace
 from scrapers.ebay import EbayMarketplace
 from scrapers.facebook import BrowserConfig, FacebookBrowser, FacebookMarketplace, find_chromium
@@ -105,6 +113,29 @@ def build_marketplaces(
     else:
         logger.info("facebook: skipped (no Chromium: install chromium or set BROWSER_EXECUTABLE)")
     return found
+
+
+def listing_domains(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """Marketplace name → the hosts its listings live on, as each scraper declares them.
+
+    The web app's click-through redirects only there (web/ cannot import scrapers, so it
+    gets this plain mapping). The sandbox is local: its SANDBOX_URL origin, when set.
+    """
+    domains = {
+        EbayMarketplace.name: ebay.LISTING_DOMAINS,
+        CraigslistMarketplace.name: craigslist.LISTING_DOMAINS,
+        gumtree.MARKETPLACE: gumtree.LISTING_DOMAINS,
+        facebook.MARKETPLACE: facebook.LISTING_DOMAINS,
+    }
+    if settings.sandbox_url is not None:
+        domains["sandbox"] = (str(settings.sandbox_url).rstrip("/"),)
+    return domains
+
+
+def metrics_token(settings: Settings) -> str | None:
+    """METRICS_TOKEN, or None (unset or empty: /metrics is open)."""
+    token = settings.metrics_token
+    return (token.get_secret_value() or None) if token is not None else None
 
 
 def facebook_browser_config(settings: Settings) -> BrowserConfig | None:
@@ -298,6 +329,8 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
             metrics=monitor.metrics,
             health=health,
             extra_routes=[f.add_web_routes for f in frontends],
+            listing_domains=listing_domains(settings),
+            metrics_token=metrics_token(settings),
         )
         jobs: dict[str, Callable[[], Awaitable[None]]] = {
             "runner": monitor.runner.run,

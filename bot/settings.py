@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=1, le=65535)
     public_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8080")
+    # Set → /metrics wants "Authorization: Bearer <token>" (set it when WEB_PORT is public).
+    metrics_token: SecretStr | None = None
 
     webhook_allow_private_targets: bool = False
 

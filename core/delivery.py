@@ -71,7 +71,9 @@ async def extra_for(alert: Alert, keys: KeyStore) -> dict[str, str] | None:
             return None
         extra[EXTRA_CLICK_TOKEN] = token
     if alert.channel is Channel.EMAIL and account.email:
-        extra[EXTRA_UNSUBSCRIBE_TOKEN] = await unsubscribe_token(keys, account.id, account.email)
+        extra[EXTRA_UNSUBSCRIBE_TOKEN] = await unsubscribe_token(
+            keys, account.id, account.email, account.email_link_version
+        )
     if alert.channel is Channel.WEBHOOK and account.webhook_secret:
         extra[EXTRA_WEBHOOK_SECRET] = account.webhook_secret
     return extra

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
+from tortoise.expressions import F
 
 from core.enums import Channel
 from core.errors import VerificationFailed
@@ -125,10 +126,14 @@ async def set_verified(account: Account, channel: Channel, address: str, now: da
     setattr(account, verified_field, now)
     fields = [address_field, verified_field]
     if channel is Channel.EMAIL:
-        # Proving the address again is asking for the emails again.
+        # Proving the address again is asking for the emails again, and retires every
+        # unsubscribe link sent before (a new version is signed into the new ones).
         account.email_unsubscribed_at = None
         fields.append("email_unsubscribed_at")
     await account.save(update_fields=fields)
+    if channel is Channel.EMAIL:
+        await Account.filter(id=account.id).update(email_link_version=F("email_link_version") + 1)
+        await account.refresh_from_db(fields=["email_link_version"])
 
 
 async def remove(account: Account, channel: Channel) -> None:

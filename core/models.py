@@ -41,6 +41,9 @@ class Account(Model):
     quiet_end_minute = fields.IntField(null=True)
     # One-click unsubscribe from email alerts (the signed link in every alert email).
     email_unsubscribed_at = fields.DatetimeField(null=True)
+    # Signed into unsubscribe links; bumped each time an address is verified, so links from
+    # emails sent before that stop working (they must not undo the new opt-in).
+    email_link_version = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -11,16 +11,25 @@ import base64
 import hashlib
 import hmac
 import logging
+import re
 import secrets
+from dataclasses import dataclass
+from enum import StrEnum
 
 from tortoise.exceptions import IntegrityError
 
 from core.models import Account, SigningKey
+from core.numbers import parse_id, parse_int
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_KEY = "default"
-_UNSUBSCRIBE_CONTEXT = "unsubscribe:v1"
+_UNSUBSCRIBE_CONTEXT = "unsubscribe:v2"
+# ASCII only, so nothing odd (other digits, surrogates) reaches int() or compare_digest.
+_UNSUBSCRIBE_TOKEN = re.compile(
+    r"(?P<account>[0-9]{1,10})\.(?P<version>[0-9]{1,10})\.(?P<signature>[A-Za-z0-9_-]{24})",
+    re.ASCII,
+)
 
 
 class KeyStore:
@@ -56,23 +65,51 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-async def unsubscribe_token(keys: KeyStore, account_id: int, email: str) -> str:
-    """``<account id>.<signature>``; bound to the address, so it dies when the address changes."""
+async def unsubscribe_token(keys: KeyStore, account_id: int, email: str, version: int) -> str:
+    """``<account id>.<link version>.<signature>``, bound to the address and its version.
+
+    It dies when the address changes, and when the address is verified again (the account's
+    ``email_link_version`` moves on), so an old email cannot undo a new opt-in.
+    """
     mac = hmac.new(
         await keys.key(),
-        f"{_UNSUBSCRIBE_CONTEXT}:{account_id}:{email.lower()}".encode(),
+        f"{_UNSUBSCRIBE_CONTEXT}:{account_id}:{version}:{email.lower()}".encode(),
         hashlib.sha256,
     )
-    return f"{account_id}.{_b64(mac.digest()[:18])}"
+    return f"{account_id}.{version}.{_b64(mac.digest()[:18])}"
 
 
-async def account_for_unsubscribe(keys: KeyStore, token: str) -> Account | None:
-    """The account a genuine token was made for; None for anything forged or stale."""
-    account_part, _, signature = token.partition(".")
-    if not account_part.isdigit() or not signature or len(token) > 64:
-        return None
-    account = await Account.get_or_none(id=int(account_part))
+class LinkState(StrEnum):
+    CURRENT = "current"
+    STALE = "stale"  # genuine, but from before the address was verified again
+    INVALID = "invalid"  # forged, malformed, or for an address the account no longer has
+
+
+@dataclass(frozen=True, slots=True)
+class UnsubscribeLink:
+    state: LinkState
+    account: Account | None = None
+
+
+_INVALID = UnsubscribeLink(LinkState.INVALID)
+
+
+async def check_unsubscribe(keys: KeyStore, token: str) -> UnsubscribeLink:
+    """What a token from an unsubscribe link is worth; never raises on odd input."""
+    match = _UNSUBSCRIBE_TOKEN.fullmatch(token)
+    if match is None:
+        return _INVALID
+    account_id = parse_id(match["account"])
+    version = parse_int(match["version"])
+    if account_id is None or version is None:
+        return _INVALID
+    account = await Account.get_or_none(id=account_id)
     if account is None or not account.email:
-        return None
-    expected = await unsubscribe_token(keys, account.id, account.email)
-    return account if hmac.compare_digest(expected, token) else None
+        return _INVALID
+    expected = await unsubscribe_token(keys, account.id, account.email, version)
+    # Both ASCII (the pattern above): compare_digest refuses non-ASCII str.
+    if not hmac.compare_digest(expected, token):
+        return _INVALID
+    if version != account.email_link_version:
+        return UnsubscribeLink(LinkState.STALE, account)
+    return UnsubscribeLink(LinkState.CURRENT, account)

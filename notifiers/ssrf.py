@@ -6,9 +6,13 @@ a database on 10.x). The guard:
 
 * allows only ``http`` and ``https``;
 * checks an IP-literal host directly, and resolves a host name itself, refusing it when *any*
-  address it resolves to is loopback, private, link-local, multicast, reserved, unspecified or
-  otherwise not globally routable — IPv6 too (``::1``, ``fc00::/7``, ``fe80::/10``), and IPv4
-  hidden in IPv6 (IPv4-mapped ``::ffff:a.b.c.d``, NAT64, 6to4, Teredo);
+  address it resolves to is not globally routable unicast: loopback, private, link-local,
+  multicast, reserved, unspecified, every block IANA's special-purpose registries mark not
+  globally reachable (tests/fixtures/iana drives the test), deprecated site-local
+  ``fec0::/10`` (which Python 3.11's ``is_global`` calls global), IPv4-mapped ``::ffff:0:0/96``
+  as a whole, and non-public IPv4 hidden in NAT64, 6to4 or Teredo;
+* says only "not a public address": never what a name resolved to, which would let a user map
+  internal names (``internal.corp`` → ``10.1.2.3``) through the verification replies;
 * connects to exactly the addresses it checked: the resolver *is* the connector's resolver,
   so there is no second lookup for a DNS-rebinding answer to slip into;
 * is used with ``allow_redirects=False`` by the caller.
@@ -33,6 +37,19 @@ logger = logging.getLogger(__name__)
 ALLOWED_SCHEMES = ("http", "https")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Not globally reachable, yet passed by Python 3.11's is_global/is_private/is_reserved: blocks
+# of IANA's special-purpose registries, and site-local (RFC 3879, in no special registry).
+_NOT_GLOBAL_EXTRA = tuple(
+    ipaddress.ip_network(block)
+    for block in (
+        "192.0.0.0/24",  # IETF protocol assignments (the anycast ones in it are no webhook)
+        "3fff::/20",  # documentation (RFC 9637)
+        "5f00::/16",  # SRv6 SIDs (RFC 9602)
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215)
+        "fec0::/10",  # deprecated site-local
+    )
+)
+REFUSED_TEXT = "is not a public address (webhooks must reach the public internet)"
 
 
 class ForbiddenTarget(Exception):
@@ -40,8 +57,6 @@ class ForbiddenTarget(Exception):
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
     if ip in _NAT64:
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     if ip.sixtofour is not None:
@@ -52,12 +67,15 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
 
 
 def forbidden_reason(ip: IPAddress) -> str:
-    """Why ``ip`` may not be called ('' when it is a public address)."""
+    """Why ``ip`` may not be called ('' when it is a public address), for the log only."""
     if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            # Not globally reachable as such (IANA); a public server is reachable without it.
+            return "an IPv4-mapped IPv6 address"
         inner = _embedded_ipv4(ip)
         if inner is not None:
             reason = forbidden_reason(inner)
-            return f"{reason} (IPv4 {inner} inside IPv6)" if reason else ""
+            return f"{reason} inside IPv6" if reason else ""
     checks = (
         (ip.is_loopback, "a loopback address"),
         (ip.is_link_local, "a link-local address (like the cloud metadata service)"),
@@ -65,7 +83,8 @@ def forbidden_reason(ip: IPAddress) -> str:
         (ip.is_unspecified, "an unspecified address"),
         (ip.is_reserved, "a reserved address"),
         (ip.is_private, "a private network address"),
-        (not ip.is_global, "not a public internet address"),
+        (not ip.is_global, "not globally reachable"),
+        (any(ip in block for block in _NOT_GLOBAL_EXTRA), "a special-purpose address"),
     )
     return next((reason for hit, reason in checks if hit), "")
 
@@ -87,7 +106,8 @@ def check_url(url: str, *, allow_private: bool = False) -> URL:
     if literal is not None and not allow_private:
         reason = forbidden_reason(literal)
         if reason:
-            raise ForbiddenTarget(f"{literal} is {reason}; webhooks must be public addresses.")
+            logger.info("refused webhook address: %s", reason)
+            raise ForbiddenTarget(f"{literal} {REFUSED_TEXT}.")
     return parsed
 
 
@@ -121,11 +141,9 @@ class GuardedResolver(AbstractResolver):
             for answer in answers:
                 reason = forbidden_reason(ipaddress.ip_address(answer["host"]))
                 if reason:
-                    logger.warning("refused webhook host %s: resolves to %s", host, answer["host"])
-                    raise ForbiddenTarget(
-                        f"{host} resolves to {answer['host']}, {reason}; "
-                        "webhooks must be public addresses."
-                    )
+                    # Neither the reply nor the log says what the name resolved to.
+                    logger.warning("refused webhook host %s: resolves to %s", host, reason)
+                    raise ForbiddenTarget(f"{host} {REFUSED_TEXT}.")
         # Exactly these (checked) addresses are what the connector will dial.
         return answers
 

@@ -11,12 +11,13 @@ from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
+from core.clicks import ListingDomains
 from core.clock import Clock, utcnow
 from core.metrics import Metrics
 from web.clicks import add_click_routes
 from web.health import HealthProbe, add_health_routes
 from web.keys import CLOCK, METRICS
-from web.metrics import add_metrics_routes
+from web.metrics import DEFAULT_REFRESH_SECONDS, add_metrics_routes
 from web.unsubscribe import add_unsubscribe_routes
 
 RouteAdder = Callable[[web.Application], None]
@@ -28,19 +29,25 @@ def build_web_app(
     health: HealthProbe,
     clock: Clock = utcnow,
     extra_routes: Sequence[RouteAdder] = (),
+    listing_domains: ListingDomains | None = None,
+    metrics_token: str | None = None,
+    metrics_refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
 ) -> web.Application:
     """A new application; call once per ``metrics`` (its queue gauges join that registry).
 
     ``extra_routes`` lets the composition root mount adapters' routes (a chat platform's
-    webhook, say) without web/ importing those adapters.
+    webhook, say) without web/ importing those adapters. ``listing_domains`` (marketplace
+    name → the hosts its listings live on, declared by each scraper) is where alert
+    click-throughs may redirect. ``metrics_token`` (METRICS_TOKEN) closes /metrics to
+    requests without it.
     """
     app = web.Application()
     app[METRICS] = metrics
     app[CLOCK] = clock
     add_health_routes(app, health)
-    add_metrics_routes(app)
+    add_metrics_routes(app, token=metrics_token, refresh_seconds=metrics_refresh_seconds)
     # Alert links: need only core and the database, so every web app serves them.
-    add_click_routes(app)
+    add_click_routes(app, listing_domains)
     add_unsubscribe_routes(app)
     for add_routes in extra_routes:
         add_routes(app)

@@ -1,22 +1,36 @@
 """``GET /metrics``: the Prometheus text exposition of the process's registry.
 
-Queue gauges come from the database, so they are refreshed in the handler just before the
-registry is rendered (a prometheus ``collect()`` callback is synchronous and cannot await).
+Queue gauges come from the database, so the handler refreshes them before rendering (a
+prometheus ``collect()`` callback is synchronous and cannot await), but at most once every
+``refresh_seconds``: scrapes (or anybody hammering the URL) are served cached values and
+never turn into a stream of database queries. With a token (METRICS_TOKEN) the endpoint
+answers only ``Authorization: Bearer <token>``, compared in constant time.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    generate_latest,
+)
 
+from core.clock import Clock
 from core.outbox import oldest_pending, outbox_depth
 from core.scheduling import oldest_due_lag
 from web.keys import CLOCK, METRICS
+
+DEFAULT_REFRESH_SECONDS = 15.0
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +42,7 @@ class QueueGauges:
     due_lag: Gauge
     outbox_depth: Gauge
     outbox_oldest: Gauge
+    refreshes: Counter
 
     @classmethod
     def register(cls, registry: CollectorRegistry) -> QueueGauges:
@@ -48,9 +63,15 @@ class QueueGauges:
                 "Age of the oldest undelivered alert",
                 registry=registry,
             ),
+            refreshes=Counter(
+                "monitor_queue_gauges_refreshes",
+                "Times the queue gauges were read from the database",
+                registry=registry,
+            ),
         )
 
     async def refresh(self, now: datetime) -> None:
+        self.refreshes.inc()
         try:
             due_lag = await oldest_due_lag(now)
             depth: float = await outbox_depth()
@@ -64,12 +85,50 @@ class QueueGauges:
         self.outbox_oldest.set(oldest)
 
 
-QUEUE_GAUGES = web.AppKey("queue_gauges", QueueGauges)
+class CachedQueueGauges:
+    """Refreshes the gauges when a scrape finds them older than ``max_age_seconds``; one
+    refresh at a time, so a burst of scrapes costs one round of queries."""
+
+    def __init__(self, gauges: QueueGauges, clock: Clock, max_age_seconds: float) -> None:
+        self.gauges = gauges
+        self.clock = clock
+        self.max_age_seconds = max_age_seconds
+        self._refreshed_at: datetime | None = None
+        self._lock = asyncio.Lock()
+
+    async def ensure_fresh(self) -> None:
+        async with self._lock:
+            now = self.clock()
+            if self._refreshed_at is not None:
+                age = (now - self._refreshed_at).total_seconds()
+                if 0 <= age < self.max_age_seconds:  # a clock stepped back counts as stale
+                    return
+            await self.gauges.refresh(now)
+            self._refreshed_at = now
+
+
+QUEUE_GAUGES = web.AppKey("queue_gauges", CachedQueueGauges)
+METRICS_TOKEN = web.AppKey[bytes | None]("metrics_token")
+
+
+def _authorized(request: web.Request, token: bytes | None) -> bool:
+    if token is None:
+        return True
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    # Bytes on both sides: compare_digest refuses non-ASCII str (a TypeError, not a 401).
+    return hmac.compare_digest(given.strip().encode("utf-8", "replace"), token)
 
 
 async def metrics(request: web.Request) -> web.Response:
     app = request.app
-    await app[QUEUE_GAUGES].refresh(app[CLOCK]())
+    if not _authorized(request, app[METRICS_TOKEN]):
+        raise web.HTTPUnauthorized(
+            text="401: a bearer token is required (METRICS_TOKEN)\n",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"', "Cache-Control": "no-store"},
+        )
+    await app[QUEUE_GAUGES].ensure_fresh()
     body = generate_latest(app[METRICS].registry)
     # Set as a header: aiohttp's content_type= refuses the charset this value carries.
     return web.Response(
@@ -77,7 +136,17 @@ async def metrics(request: web.Request) -> web.Response:
     )
 
 
-def add_metrics_routes(app: web.Application) -> None:
-    """Needs METRICS and CLOCK on ``app``; adds the queue gauges to the metrics' registry."""
-    app[QUEUE_GAUGES] = QueueGauges.register(app[METRICS].registry)
+def add_metrics_routes(
+    app: web.Application,
+    *,
+    token: str | None = None,
+    refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
+) -> None:
+    """Needs METRICS and CLOCK on ``app``; adds the queue gauges to the metrics' registry.
+
+    ``token``: when set, requests must carry it as a bearer token.
+    """
+    gauges = QueueGauges.register(app[METRICS].registry)
+    app[QUEUE_GAUGES] = CachedQueueGauges(gauges, app[CLOCK], refresh_seconds)
+    app[METRICS_TOKEN] = token.encode() if token else None
     app.router.add_get("/metrics", metrics)

@@ -5,9 +5,10 @@ from scrapers.craigslist.parse_api import parse_search_api
 from scrapers.craigslist.parse_html import parse_search_page
 from scrapers.craigslist.query import craigslist_keywords, search_params, search_path
 from scrapers.craigslist.reference import Area, CraigslistReference
-from scrapers.craigslist.sites import SITE_QUESTION, parse_site_answer
+from scrapers.craigslist.sites import LISTING_DOMAINS, SITE_QUESTION, parse_site_answer
 
 __all__ = [
+    "LISTING_DOMAINS",
     "SITE_QUESTION",
     "Area",
     "CraigslistMarketplace",

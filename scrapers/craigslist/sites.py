@@ -7,7 +7,11 @@ import re
 from core.ports import MarketplaceQuestion
 from scrapers.common import url_belongs_to
 
-__all__ = ["SITE_QUESTION", "parse_site_answer"]
+__all__ = ["LISTING_DOMAINS", "SITE_QUESTION", "parse_site_answer"]
+
+# Where Craigslist listings live (sfbay.craigslist.org, london.craigslist.org, …): the
+# click-through of alerts redirects only there (core.clicks).
+LISTING_DOMAINS = ("*.craigslist.org",)
 
 _SITE = re.compile(r"[a-z][a-z0-9]{1,29}")
 

@@ -4,10 +4,11 @@ from scrapers.ebay.auth import EbayTokenProvider
 from scrapers.ebay.marketplace import DEFAULT_DAILY_CALL_QUOTA, EbayMarketplace
 from scrapers.ebay.parse import parse_search
 from scrapers.ebay.query import ebay_keywords, search_params
-from scrapers.ebay.sites import EbaySite, site_for
+from scrapers.ebay.sites import LISTING_DOMAINS, EbaySite, site_for
 
 __all__ = [
     "DEFAULT_DAILY_CALL_QUOTA",
+    "LISTING_DOMAINS",
     "EbayMarketplace",
     "EbaySite",
     "EbayTokenProvider",

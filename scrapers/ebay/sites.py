@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from core.errors import ConfigurationError
 
-__all__ = ["EbaySite", "site_for"]
+__all__ = ["LISTING_DOMAINS", "EbaySite", "site_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +48,14 @@ def site_for(marketplace_id: str) -> EbaySite:
             f"use one of {', '.join(sorted(_SITES))}"
         )
     return site
+
+
+def _listing_hosts(site: EbaySite) -> tuple[str, str]:
+    bare = site.domain.removeprefix("www.")
+    return bare, f"www.{bare}"
+
+
+# Where eBay listings live, every site (a search on one may link an item on another):
+# the click-through of alerts redirects only to these hosts (core.clicks). Not rover.ebay.com
+# and the like: tracking redirectors that promoted links pass through and that go anywhere.
+LISTING_DOMAINS = tuple(host for site in _SITES.values() for host in _listing_hosts(site))

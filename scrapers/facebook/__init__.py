@@ -9,6 +9,7 @@ from scrapers.facebook.pacing import Pacing
 from scrapers.facebook.urls import (
     EXTRA_CITY,
     EXTRA_URL,
+    LISTING_DOMAINS,
     MARKETPLACE,
     search_url,
     validate_marketplace_url,
@@ -20,6 +21,7 @@ __all__ = [
     "DEFAULT_FAILURES_DIR",
     "EXTRA_CITY",
     "EXTRA_URL",
+    "LISTING_DOMAINS",
     "MARKETPLACE",
     "BrowserConfig",
     "FacebookBrowser",

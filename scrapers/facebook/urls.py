@@ -26,6 +26,7 @@ from scrapers.common import url_belongs_to
 __all__ = [
     "EXTRA_CITY",
     "EXTRA_URL",
+    "LISTING_DOMAINS",
     "MARKETPLACE",
     "NEWEST_FIRST",
     "parse_city_or_url",
@@ -35,6 +36,9 @@ __all__ = [
 ]
 
 MARKETPLACE = "facebook"
+# Where Marketplace listings live: the click-through of alerts redirects only there
+# (core.clicks). Not l.facebook.com, the redirector that off-site links go through.
+LISTING_DOMAINS = ("facebook.com", "www.facebook.com", "m.facebook.com")
 # The query's extra fields (Criteria.extra "facebook.city" / "facebook.url"): the Marketplace
 # city (slug or numeric id), or a pasted search URL to monitor as it is.
 EXTRA_CITY = "city"

@@ -41,11 +41,14 @@ from scrapers.gumtree.datalayer import (
 )
 from scrapers.gumtree.text import parse_age
 
-__all__ = ["MARKETPLACE", "TILE_SELECTOR", "parse_search_page"]
+__all__ = ["LISTING_DOMAINS", "MARKETPLACE", "TILE_SELECTOR", "parse_search_page"]
 
 logger = logging.getLogger(__name__)
 
 MARKETPLACE = "gumtree"
+# Where Gumtree listings live: the click-through of alerts redirects only there
+# (core.clicks); a promoted tile's off-site link is shown as text instead.
+LISTING_DOMAINS = ("gumtree.com", "www.gumtree.com")
 TILE_SELECTOR = 'article[data-q="search-result"]'
 _ANCHOR = 'a[data-q="search-result-anchor"]'
 _NO_RESULTS = re.compile(

@@ -19,6 +19,7 @@ from core.enums import AlertStatus, Channel, Platform
 from core.metrics import Metrics
 from core.models import Account, Alert, Destination, Listing, Match, Search
 from web import HealthProbe, build_web_app, running_web, serve_web
+from web.metrics import DEFAULT_REFRESH_SECONDS
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -52,11 +53,14 @@ async def serving(
     *,
     with_runner: bool = True,
     metrics: Metrics | None = None,
+    metrics_token: str | None = None,
 ) -> AsyncIterator[str]:
     probe = HealthProbe(
         (lambda: last_tick) if with_runner else None, max_tick_age_seconds=60, clock=clock
     )
-    app = build_web_app(metrics=metrics or Metrics(), health=probe, clock=clock)
+    app = build_web_app(
+        metrics=metrics or Metrics(), health=probe, clock=clock, metrics_token=metrics_token
+    )
     async with running_web(app) as url:
         yield url
 
@@ -66,9 +70,11 @@ async def get_health(session: aiohttp.ClientSession, base: str) -> tuple[int, di
         return response.status, await response.json()
 
 
-async def scrape(session: aiohttp.ClientSession, base: str) -> dict[str, float]:
+async def scrape(
+    session: aiohttp.ClientSession, base: str, headers: dict[str, str] | None = None
+) -> dict[str, float]:
     """Every sample of /metrics as ``name{label="v",…}`` → value."""
-    async with session.get(f"{base}/metrics") as response:
+    async with session.get(f"{base}/metrics", headers=headers) as response:
         assert response.status == 200
         assert response.headers["Content-Type"].startswith("text/plain; version=")
         text = await response.text()
@@ -188,6 +194,7 @@ async def test_metrics_expose_counters_and_queue_gauges_computed_at_scrape_time(
     metrics.checks.labels("sandbox").inc(3)
     async with serving(clock, last_tick=clock.now, metrics=metrics) as base:
         empty = await scrape(session, base)
+        clock.advance(DEFAULT_REFRESH_SECONDS)  # the gauges are cached until then
         search = await make_search(next_check_at=clock.now - timedelta(seconds=90))
         await make_search(next_check_at=clock.now + timedelta(seconds=600), name="later")
         await make_alert(search, clock.now - timedelta(seconds=120), AlertStatus.PENDING)
@@ -215,6 +222,71 @@ async def test_metrics_still_serve_counters_when_the_database_fails(
             samples = await scrape(session, base)
     assert samples["monitor_matches_total"] == 1
     assert math.isnan(samples["monitor_outbox_depth"])
+
+
+async def test_metrics_are_read_from_the_database_at_most_once_per_interval(
+    db: str, clock: FakeClock, session: aiohttp.ClientSession
+) -> None:
+    """A burst of scrapes (or someone hammering /metrics) costs one round of queries."""
+    async with serving(clock, last_tick=clock.now) as base:
+        search = await make_search(next_check_at=clock.now + timedelta(hours=1))
+        await make_alert(search, clock.now, AlertStatus.PENDING)
+        burst = await asyncio.gather(*(scrape(session, base) for _ in range(25)))
+        assert {s["monitor_queue_gauges_refreshes_total"] for s in burst} == {1}
+        assert {s["monitor_outbox_depth"] for s in burst} == {1}
+
+        await make_alert(search, clock.now, AlertStatus.SENDING)
+        clock.advance(DEFAULT_REFRESH_SECONDS - 1)
+        cached = await scrape(session, base)
+        assert cached["monitor_outbox_depth"] == 1  # the cached value, no query
+        assert cached["monitor_queue_gauges_refreshes_total"] == 1
+
+        clock.advance(1)
+        fresh = await scrape(session, base)
+    assert fresh["monitor_outbox_depth"] == 2
+    assert fresh["monitor_queue_gauges_refreshes_total"] == 2
+
+
+TOKEN = "mt_4f9c2a7e0b1d"
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        f"Basic {TOKEN}",
+        "Bearer",
+        "Bearer wrong",
+        f"Bearer {TOKEN}x",
+        f"Bearer {TOKEN[:-1]}",
+        "Bearer ١٢٣",  # non-ASCII: compare_digest on str would raise, not refuse
+    ],
+)
+async def test_metrics_with_a_token_refuse_requests_without_it(
+    db: str, clock: FakeClock, session: aiohttp.ClientSession, authorization: str | None
+) -> None:
+    metrics = Metrics()
+    async with serving(clock, metrics=metrics, metrics_token=TOKEN) as base:
+        headers = {} if authorization is None else {"Authorization": authorization}
+        async with session.get(f"{base}/metrics", headers=headers) as response:
+            assert response.status == 401
+            assert response.headers["WWW-Authenticate"].startswith("Bearer")
+            assert "monitor_" not in await response.text()
+        # Refused scrapes never reach the database.
+        samples = await scrape(session, base, {"Authorization": f"Bearer {TOKEN}"})
+    assert samples["monitor_queue_gauges_refreshes_total"] == 1
+
+
+async def test_metrics_with_the_right_token_and_without_a_token_setting_are_served(
+    db: str, clock: FakeClock, session: aiohttp.ClientSession
+) -> None:
+    async with serving(clock, metrics_token=TOKEN) as base:
+        for header in (f"Bearer {TOKEN}", f"bearer {TOKEN}"):
+            samples = await scrape(session, base, {"Authorization": header})
+            assert "monitor_outbox_depth" in samples
+    async with serving(clock) as base:  # METRICS_TOKEN unset: open, as before
+        assert "monitor_outbox_depth" in await scrape(session, base)
 
 
 # --- serving --------------------------------------------------------------------------
