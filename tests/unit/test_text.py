@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from tortoise import fields
 
 from bot.telegram.alerts import alert_html
+from core.accounts import destination_for, identify
 from core.criteria import Criteria
+from core.enums import Platform
 from core.listings import clean_listing, listing_data
 from core.models import Account, ChatIdentity, Destination, Listing, Search
 from core.runner import RunnerOptions
@@ -187,3 +189,10 @@ async def test_any_text_goes_from_scraper_to_storage_to_alert(
     for text in [*rendered, email.subject, email.text, email.html]:
         text.encode("utf-8")
         assert not set(text) & set(BIDI) and "\x00" not in text
+
+
+async def test_chat_names_and_titles_are_cleaned_and_cut(db: str) -> None:
+    account = await identify(Platform.TELEGRAM, "42", "Bob\x00\u202e" + "b" * 300)
+    assert (await ChatIdentity.get(platform_user_id="42")).display_name == "Bob" + "b" * 125
+    await destination_for(account, Platform.TELEGRAM, "-100", kind="group", title="Deals\x00")
+    assert (await Destination.get(chat_id="-100")).title == "Deals"
