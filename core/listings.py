@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from core.enums import Condition
 from core.models import Listing
 from core.ports import ListingData
-from core.text import clean_for
+from core.text import cleaner
 
 # A popular query's result is stored by every batch that shares its fetch: last_seen_at
 # moves at most this often, not on each of those writes.
@@ -36,25 +36,31 @@ def listing_data(row: Listing) -> ListingData:
 
 
 # ListingData's text fields, each cleaned as its Listing column stores it.
-_TEXT_FIELDS = (
-    "marketplace",
-    "external_id",
-    "url",
-    "title",
-    "currency",
-    "description",
-    "location",
-    "image_url",
-    "seller",
-    "category",
-)
+_CLEANERS = {
+    name: cleaner(Listing, name)
+    for name in (
+        "marketplace",
+        "external_id",
+        "url",
+        "title",
+        "currency",
+        "description",
+        "location",
+        "image_url",
+        "seller",
+        "category",
+    )
+}
 
 
 def clean_listing(item: ListingData) -> ListingData:
     """``item`` with every text field cleaned and cut as its column stores it (core.text)."""
-    return replace(
-        item, **{name: clean_for(Listing, name, getattr(item, name)) for name in _TEXT_FIELDS}
-    )
+    changed = {}
+    for name, clean in _CLEANERS.items():
+        value = getattr(item, name)
+        if value is not None and (fixed := clean(value)) != value:
+            changed[name] = fixed
+    return replace(item, **changed) if changed else item
 
 
 def _condition(value: str) -> Condition:

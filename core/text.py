@@ -19,12 +19,14 @@ JSON values are cleaned string by string, dictionary keys included.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
 
-__all__ = ["clean_for", "clean_json", "clean_text", "limit"]
+__all__ = ["clean_for", "clean_json", "clean_text", "cleaner", "limit"]
 
 _REMOVED = [
     *range(0x00, 0x20),
@@ -79,14 +81,17 @@ def limit(model: type[Model], name: str) -> int:
     return length
 
 
-def clean_for(model: type[Model], name: str, value: Any) -> Any:
-    """``value`` cleaned as column ``name`` of ``model`` stores it: JSON string by string, a
-    text column multi-line, a char column single-line and cut to its length."""
-    if value is None:
-        return None
+def cleaner(model: type[Model], name: str) -> Callable[[Any], Any]:
+    """How column ``name`` of ``model`` is cleaned: JSON string by string, a text column
+    multi-line, a char column single-line and cut to its length."""
     field = model._meta.fields_map[name]
     if isinstance(field, fields.JSONField):
-        return clean_json(value)
+        return clean_json
     if isinstance(field, fields.TextField):
-        return clean_text(value, multiline=True)
-    return clean_text(value, _max_length(model, name))
+        return partial(clean_text, multiline=True)
+    return partial(clean_text, max_length=_max_length(model, name))
+
+
+def clean_for(model: type[Model], name: str, value: Any) -> Any:
+    """``value`` cleaned as column ``name`` of ``model`` stores it (``None`` stays ``None``)."""
+    return None if value is None else cleaner(model, name)(value)
