@@ -208,7 +208,7 @@ def cleaned(draft: SearchDraft) -> SearchDraft:
     """The draft as it will be stored: what the user typed, cleaned (core.text) before it is
     validated, so a name or keywords that clean to nothing are refused, not stored empty.
 
-    Every front end (chat wizard, templates, web) creates and edits searches through here.
+    Every way a search is created or changed (wizard, /edit, templates) passes through here.
     The name is not cut: one over the column's length is refused by ``_validate``.
     """
     criteria = Criteria.from_json(clean_for(Search, "criteria", draft.criteria.to_json()))
