@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 
 from core.enums import Platform
 from core.models import Account, ChatIdentity, Destination
+from core.text import clean_for
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ async def identify(platform: Platform, platform_user_id: str, display_name: str 
             await ChatIdentity.create(
                 platform=platform,
                 platform_user_id=platform_user_id,
-                display_name=display_name[:128],
+                display_name=clean_for(ChatIdentity, "display_name", display_name),
                 account=account,
             )
     except IntegrityError:
@@ -51,7 +52,11 @@ async def destination_for(
     destination, created = await Destination.get_or_create(
         platform=platform,
         chat_id=chat_id,
-        defaults={"account": account, "kind": kind, "title": title[:128]},
+        defaults={
+            "account": account,
+            "kind": kind,
+            "title": clean_for(Destination, "title", title),
+        },
     )
     if not created and not destination.active:
         destination.active = True

@@ -20,7 +20,7 @@ from tortoise.transactions import in_transaction
 from core.bulk import insert_ignoring_duplicates, insert_returning_new
 from core.criteria import Criteria
 from core.enums import AlertKind, MatchStatus
-from core.listings import upsert_listings
+from core.listings import clean_listing, upsert_listings
 from core.matching import is_price_drop, matches
 from core.models import Listing, Match, Search
 from core.outbox import ALERT_COLUMNS, AlertIntent, alert_values
@@ -70,6 +70,10 @@ async def record_fetch(
     search's first fetch) only sets that watermark and returns the newest few matches as a
     preview, so a new search brings no flood of old listings and stores no row for them.
     """
+    # Cleaned here, once per fetch: this is the one way fetched listings reach the database
+    # (any marketplace, any process), and matching, previews and alerts below then see the
+    # very text that is stored. One bad byte would otherwise fail the whole fetch's insert.
+    fetched = [clean_listing(item) for item in fetched]
     rows = await upsert_listings(fetched, now)
     data_by_key = {(d.marketplace, d.external_id): d for d in fetched}
     results = {s.id: CheckResult(s.id, seen_at=now) for s in searches}

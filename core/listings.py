@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from core.enums import Condition
 from core.models import Listing
 from core.ports import ListingData
+from core.text import cleaner
 
 # A popular query's result is stored by every batch that shares its fetch: last_seen_at
 # moves at most this often, not on each of those writes.
@@ -33,6 +35,34 @@ def listing_data(row: Listing) -> ListingData:
     )
 
 
+# ListingData's text fields, each cleaned as its Listing column stores it.
+_CLEANERS = {
+    name: cleaner(Listing, name)
+    for name in (
+        "marketplace",
+        "external_id",
+        "url",
+        "title",
+        "currency",
+        "description",
+        "location",
+        "image_url",
+        "seller",
+        "category",
+    )
+}
+
+
+def clean_listing(item: ListingData) -> ListingData:
+    """``item`` with every text field cleaned and cut as its column stores it (core.text)."""
+    changed = {}
+    for name, clean in _CLEANERS.items():
+        value = getattr(item, name)
+        if value is not None and (fixed := clean(value)) != value:
+            changed[name] = fixed
+    return replace(item, **changed) if changed else item
+
+
 def _condition(value: str) -> Condition:
     try:
         return Condition(value)
@@ -46,15 +76,15 @@ def _new_row(item: ListingData, now: datetime) -> Listing:
         marketplace=item.marketplace,
         external_id=item.external_id,
         url=item.url,
-        title=item.title[:512],
+        title=item.title,
         description=item.description,
         price=item.price,
         currency=item.currency,
-        location=item.location[:256],
+        location=item.location,
         image_url=item.image_url,
-        seller=item.seller[:256],
+        seller=item.seller,
         condition=item.condition.value,
-        category=item.category[:64],
+        category=item.category,
         posted_at=item.posted_at,
         first_seen_at=now,
         last_seen_at=now,
@@ -64,6 +94,8 @@ def _new_row(item: ListingData, now: datetime) -> Listing:
 
 async def upsert_listings(items: Sequence[ListingData], now: datetime) -> list[Listing]:
     """Store new listings, record price changes, and return the rows (duplicates collapsed).
+
+    ``items`` must be cleaned already (``clean_listing``; ``record_fetch`` does it).
 
     Dedup is by (marketplace, external_id): a listing fetched again, or by another search or
     process at the same time (``ignore_conflicts``), stays one row.

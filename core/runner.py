@@ -22,6 +22,7 @@ from core.metrics import Metrics
 from core.models import MarketplaceState, Search
 from core.ports import ListingData, Marketplace, MarketplaceQuery
 from core.scheduling import SPREAD_SECONDS, Outcomes, claim_due_searches, save_outcomes
+from core.text import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -269,7 +270,8 @@ class Runner:
             "consecutive_failures": breaker.consecutive_failures,
         }
         if reason:
-            changes.update(last_error=reason[:1000], last_error_at=self.clock())
+            reason = clean_text(reason, 1000, multiline=True)  # may quote what the site sent
+            changes.update(last_error=reason, last_error_at=self.clock())
         await MarketplaceState.filter(name=breaker.marketplace).update(**changes)
 
     async def _sync_breakers(self, now: datetime) -> None:

@@ -27,6 +27,7 @@ from core.enums import SearchStatus
 from core.errors import MarketplaceError, RateLimited
 from core.models import Search
 from core.outbox import queue_notice
+from core.text import clean_text
 
 ALIGN_PERIOD_SECONDS = 300
 # Searches that share a key are spread over up to this many seconds (at most a tenth of
@@ -196,7 +197,8 @@ async def _save_failure(
         delay = backoff_delay(failures, base=RETRY_BASE_SECONDS, cap=RETRY_CAP_SECONDS, rng=rng)
         if isinstance(error, RateLimited):
             delay = max(delay, error.retry_after)
-    message = f"{type(error).__name__}: {error}"[:1000]
+    # Error texts can quote what a marketplace sent: cleaned like any outside text.
+    message = clean_text(f"{type(error).__name__}: {error}", 1000, multiline=True)
     notify = failures >= NOTIFY_AFTER_FAILURES and search.failure_notified_at is None
     updated = await Search.filter(id=search.id, lease_until=outcomes.lease_until).update(
         next_check_at=now + timedelta(seconds=delay),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from core.clock import Clock, utcnow
@@ -14,11 +14,12 @@ from core.errors import Forbidden, InvalidCriteria, NotFound, TierLimitExceeded
 from core.models import Account, Destination, Search
 from core.ports import MarketplaceQuestion
 from core.scheduling import fetch_key
+from core.text import clean_for, clean_text, limit
 from core.tiers import SLOWEST_INTERVAL_SECONDS, TierTable, describe_interval
 
 logger = logging.getLogger(__name__)
 
-MAX_NAME_LENGTH = 80
+MAX_NAME_LENGTH = limit(Search, "name")
 PRIME_LEASE = timedelta(seconds=60)
 
 
@@ -53,12 +54,13 @@ class SearchService:
     async def create(
         self, account: Account, destination: Destination, draft: SearchDraft
     ) -> Search:
+        draft = cleaned(draft)
         self._validate(account, draft)
         await self._check_search_count(account)
         search = await Search.create(
             account=account,
             destination=destination,
-            name=draft.name.strip(),
+            name=draft.name,
             criteria=draft.criteria.to_json(),
             marketplaces=list(draft.marketplaces),
             channels=[c.value for c in draft.channels],
@@ -74,8 +76,9 @@ class SearchService:
 
     async def update(self, account: Account, search_id: int, draft: SearchDraft) -> Search:
         search = await self.get_owned(account, search_id)
+        draft = cleaned(draft)
         self._validate(account, draft)
-        search.name = draft.name.strip()
+        search.name = draft.name
         search.criteria = draft.criteria.to_json()
         search.marketplaces = list(draft.marketplaces)
         search.channels = [c.value for c in draft.channels]
@@ -149,7 +152,7 @@ class SearchService:
         return paused
 
     def _validate(self, account: Account, draft: SearchDraft) -> None:
-        name = draft.name.strip()
+        name = draft.name
         if not name or len(name) > MAX_NAME_LENGTH:
             raise InvalidCriteria(f"A name needs 1 to {MAX_NAME_LENGTH} characters.")
         unknown = [m for m in draft.marketplaces if m not in self.marketplaces]
@@ -199,6 +202,17 @@ class SearchService:
                 limit="searches",
                 tier=account.tier.value,
             )
+
+
+def cleaned(draft: SearchDraft) -> SearchDraft:
+    """The draft as it will be stored: what the user typed, cleaned (core.text) before it is
+    validated, so a name or keywords that clean to nothing are refused, not stored empty.
+
+    Every way a search is created or changed (wizard, /edit, templates) passes through here.
+    The name is not cut: one over the column's length is refused by ``_validate``.
+    """
+    criteria = Criteria.from_json(clean_for(Search, "criteria", draft.criteria.to_json()))
+    return replace(draft, name=clean_text(draft.name).strip(), criteria=criteria)
 
 
 def _check_channels_verified(account: Account, channels: Sequence[Channel]) -> None:

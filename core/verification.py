@@ -24,6 +24,7 @@ from core.enums import Channel
 from core.errors import DeliveryError, VerificationFailed
 from core.models import Account, VerificationCode
 from core.signing import KeyStore
+from core.text import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ class VerificationService:
         sender = self.senders.get(channel)
         if sender is None:
             raise VerificationFailed(f"{_label(channel)} alerts aren't available on this server.")
-        address = self._normalize(channel, text)
+        address = self._normalize(channel, clean_text(text))
         masked = destinations.mask(channel, address)
         if destinations.address_of(account, channel) == address:
             raise VerificationFailed(f"{masked} is already verified.")
@@ -181,7 +182,7 @@ class VerificationService:
         """Sign and send a test delivery to the URL; a 2xx answer verifies it."""
         if self.webhook is None:
             raise VerificationFailed("Webhooks aren't available on this server.")
-        url = text.strip()
+        url = clean_text(text).strip()
         if not url.lower().startswith(("http://", "https://")) or len(url) > 2048:
             raise VerificationFailed("Give a full http:// or https:// URL for your webhook.")
         now = self.clock()

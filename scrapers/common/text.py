@@ -1,4 +1,8 @@
-"""Small text helpers for parsing what pages show: prices and whitespace."""
+"""Small text helpers for parsing what pages show: prices and whitespace.
+
+Making text safe to store (NUL and other controls, surrogates, bidi controls, NFC, column
+lengths) is not done here: core cleans every listing once before storage (``core.text``).
+"""
 
 from __future__ import annotations
 
