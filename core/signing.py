@@ -16,6 +16,7 @@ import secrets
 from tortoise.exceptions import IntegrityError
 
 from core.models import Account, SigningKey
+from core.numbers import parse_id
 
 logger = logging.getLogger(__name__)
 
@@ -69,10 +70,12 @@ async def unsubscribe_token(keys: KeyStore, account_id: int, email: str) -> str:
 async def account_for_unsubscribe(keys: KeyStore, token: str) -> Account | None:
     """The account a genuine token was made for; None for anything forged or stale."""
     account_part, _, signature = token.partition(".")
-    if not account_part.isdigit() or not signature or len(token) > 64:
+    account_id = parse_id(account_part)
+    if account_id is None or not signature or len(token) > 64:
         return None
-    account = await Account.get_or_none(id=int(account_part))
+    account = await Account.get_or_none(id=account_id)
     if account is None or not account.email:
         return None
     expected = await unsubscribe_token(keys, account.id, account.email)
-    return account if hmac.compare_digest(expected, token) else None
+    # As bytes: compare_digest raises TypeError on str with non-ASCII characters.
+    return account if hmac.compare_digest(expected.encode(), token.encode()) else None

@@ -3,8 +3,8 @@ database (SQLite, or Postgres with TEST_DATABASE_URL). No input may end in an ex
 the generic "something went wrong": each gets its usage line or a specific message.
 
 Each example starts the conversation somewhere (idle, at a wizard step, in /settings, …) and
-types 20 lines: 400 examples are 8,000 inputs here (a few seconds), and 2,000 more go through
-Telegram (tests/integration/test_telegram_fuzz.py): 10,000 on each database.
+types 20 lines: 1,000 examples are 20,000 inputs here (about 10 s), and 2,000 more go through
+Telegram (tests/integration/test_telegram_fuzz.py), on each database.
 CHAT_FUZZ_SCALE=10 runs ten times as many.
 """
 
@@ -26,7 +26,7 @@ from core.tiers import TierTable
 from tests.chat_fuzz import GENERIC_ERROR, MARKETS, SCALE, inputs, starts
 
 LINES_PER_EXAMPLE = 20
-EXAMPLES = 400 * SCALE
+EXAMPLES = 1000 * SCALE
 
 
 async def _no_preview(search: Search) -> list[ListingData]:

@@ -12,8 +12,10 @@ from bot.console import ConsoleChat
 from bot.conversation import texts
 from bot.conversation.session import ChatSession
 from core import templates
-from core.enums import SearchStatus, Tier
+from core.accounts import identify
+from core.enums import Platform, SearchStatus, Tier
 from core.models import Search
+from core.signing import KeyStore, account_for_unsubscribe, unsubscribe_token
 from tests.unit.test_conversation import WIZARD, _a_match, say, session_for
 
 # Each of these once ended in an exception (InvalidOperation, Overflow) instead of a re-ask.
@@ -167,3 +169,15 @@ async def test_the_console_survives_any_input(db: str) -> None:
     assert "Choose from:" in shown and texts.USAGE["pause"] in shown
     assert "something went wrong" in shown  # the planted bug, said once…
     assert shown.rstrip().endswith(texts.HELP.splitlines()[-1])  # …and the chat went on
+
+
+async def test_an_unsubscribe_token_with_other_digits_is_refused_not_an_error(db: str) -> None:
+    account = await identify(Platform.CONSOLE, "ivy")
+    account.email = "ivy@example.com"
+    await account.save()
+    keys = KeyStore()
+    genuine = await unsubscribe_token(keys, account.id, "ivy@example.com")
+    arabic = "".join(chr(0x660 + int(d)) for d in str(account.id))  # int() reads these
+    for token in (arabic + genuine[len(str(account.id)) :], f"{account.id}.sig²", "²." + "x"):
+        assert await account_for_unsubscribe(keys, token) is None
+    assert await account_for_unsubscribe(keys, genuine) == account
