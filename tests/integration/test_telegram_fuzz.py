@@ -9,6 +9,7 @@ are 2,000 inputs (about 30 s). CHAT_FUZZ_SCALE=10 runs ten times as many.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -123,10 +124,9 @@ async def test_telegram_answers_every_input(
     for line in start:
         await bot.type(USER, line, chat)
     typed = [("type", _addressed(line) if mention else line) for line in lines]
-    steps = [step for pair in zip(typed, presses + [("", None)] * len(typed)) for step in pair]
+    # Lines and presses interleaved: a press acts on what the line before put on screen.
+    steps = [step for pair in itertools.zip_longest(typed, presses) for step in pair if step]
     for step in steps:
-        if not step[0]:
-            continue
         toast = await _step(bot, chat, step)
         assert GENERIC_ERROR not in toast, f"{step!r} after {start}: pop-up {toast!r}"
         new = [s.text for s in fake.sent[sent_before:]]
