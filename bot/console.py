@@ -15,11 +15,13 @@ from typing import TextIO
 
 from bot.conversation import ChatSession, Reply, alert_lines
 from core.clock import Clock, utcnow
+from core.numbers import parse_int
 from core.ports import AlertMessage, DeliveryResult, NoticeMessage
 
 logger = logging.getLogger(__name__)
 
 CONSOLE_CHAT_ID = "console"
+ERROR_TEXT = "Sorry, something went wrong on my side. Try again, or /cancel and start over."
 
 
 class ConsoleNotifier:
@@ -62,9 +64,10 @@ def resolve_choice(text: str, last: Reply | None) -> str:
     if last is None or not last.buttons:
         return text
     parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
-    if not parts or not all(p.isdigit() and 1 <= int(p) <= len(last.buttons) for p in parts):
+    picked = [parse_int(p, minimum=1, maximum=len(last.buttons)) for p in parts]
+    if not picked or None in picked:
         return text
-    return ",".join(last.buttons[int(p) - 1].value for p in parts)
+    return ",".join(last.buttons[n - 1].value for n in picked if n is not None)
 
 
 class ConsoleChat:
@@ -90,7 +93,16 @@ class ConsoleChat:
                 continue
             if not self.interactive:
                 self._echo(line)
-            await self.show(await self.session.handle(resolve_choice(line, self._last)))
+            await self.show(await self.answer(line))
+
+    async def answer(self, line: str) -> Sequence[Reply]:
+        """The session's replies to one typed line; a bug in handling one line must not end
+        the chat."""
+        try:
+            return await self.session.handle(resolve_choice(line, self._last))
+        except Exception:  # the top of the console loop: log it, say so, read on
+            logger.exception("console input %r failed", line[:200])
+            return [Reply(ERROR_TEXT)]
 
     async def show(self, replies: Sequence[Reply]) -> None:
         for reply in replies:

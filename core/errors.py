@@ -46,6 +46,18 @@ class Forbidden(MonitorError):
     """The thing exists but the asking account has no right to it."""
 
 
+def not_available(
+    what: str, thing_id: int, *, forbidden: bool = False, holder: str = "You have"
+) -> MonitorError:
+    """The one refusal for an id that does not exist and one that is somebody else's.
+
+    Worded the same both ways so nobody can learn which ids exist by trying them; the type
+    differs only for logs and tests.
+    """
+    text = f"{holder} no {what} #{thing_id}."
+    return Forbidden(text) if forbidden else NotFound(text)
+
+
 class MarketplaceError(MonitorError):
     """Fetching listings from a marketplace failed."""
 

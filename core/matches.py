@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from core.enums import MatchStatus
-from core.errors import Forbidden, NotFound
+from core.errors import not_available
 from core.models import Account, Match
 
 logger = logging.getLogger(__name__)
@@ -25,10 +25,10 @@ class Page:
 async def get_owned_match(account: Account, match_id: int) -> Match:
     match = await Match.get_or_none(id=match_id).select_related("search", "listing")
     if match is None:
-        raise NotFound(f"There is no alert #{match_id}.")
+        raise not_available("alert", match_id)
     if match.search.account_id != account.id:  # type: ignore[attr-defined]
         logger.warning("account %s pressed match %s of another account", account.id, match_id)
-        raise Forbidden(f"Alert #{match_id} is not yours.")
+        raise not_available("alert", match_id, forbidden=True)
     return match
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from core.clock import Clock, utcnow
 from core.criteria import Criteria
 from core.enums import Channel, SearchStatus, Tier
-from core.errors import Forbidden, InvalidCriteria, NotFound, TierLimitExceeded
+from core.errors import InvalidCriteria, TierLimitExceeded, not_available
 from core.models import Account, Destination, Search
 from core.ports import MarketplaceQuestion
 from core.scheduling import fetch_key
@@ -122,10 +122,10 @@ class SearchService:
     async def get_owned(self, account: Account, search_id: int) -> Search:
         search = await Search.get_or_none(id=search_id)
         if search is None:
-            raise NotFound(f"There is no search #{search_id}.")
+            raise not_available("search", search_id)
         if search.account_id != account.id:  # type: ignore[attr-defined]
             logger.warning("account %s asked for search %s of another", account.id, search_id)
-            raise Forbidden(f"Search #{search_id} is not yours.")
+            raise not_available("search", search_id, forbidden=True)
         return search
 
     async def ensure_can_add(self, account: Account) -> None:
@@ -166,20 +166,19 @@ class SearchService:
         self._check_tier_fits(account.tier, len(draft.marketplaces), draft.interval_seconds)
 
     def _check_tier_fits(self, tier: Tier, marketplace_count: int, interval: int) -> None:
+        # No way up is named: there is no upgrade command until billing adds one.
         limits = self.tiers.for_tier(tier)
-        better = self.tiers.next_tier_up(tier)
-        hint = f" Upgrade to {better.tier.value} with /upgrade for more." if better else ""
         if marketplace_count > limits.max_marketplaces_per_search:
             raise TierLimitExceeded(
-                f"The {tier.value} tier allows {limits.max_marketplaces_per_search} "
-                f"marketplace(s) per search.{hint}",
+                f"Your {tier.value} plan allows {limits.max_marketplaces_per_search} "
+                "marketplace(s) per search: pick fewer.",
                 limit="marketplaces_per_search",
                 tier=tier.value,
             )
         if interval < limits.fastest_interval_seconds:
             fastest = describe_interval(limits.fastest_interval_seconds)
             raise TierLimitExceeded(
-                f"The {tier.value} tier checks at most every {fastest}.{hint}",
+                f"Your {tier.value} plan checks at most every {fastest}: pick a slower check.",
                 limit="fastest_interval",
                 tier=tier.value,
             )
@@ -190,15 +189,9 @@ class SearchService:
             return
         active = await Search.filter(account_id=account.id, status=SearchStatus.ACTIVE).count()
         if active >= limits.max_searches:
-            better = self.tiers.next_tier_up(account.tier)
-            hint = (
-                f" Pause or delete one, or upgrade to {better.tier.value} with /upgrade."
-                if better
-                else " Pause or delete one first."
-            )
             raise TierLimitExceeded(
-                f"The {account.tier.value} tier allows {limits.max_searches} active "
-                f"searches and you have {active}.{hint}",
+                f"Your {account.tier.value} plan allows {limits.max_searches} active "
+                f"searches and you have {active}: pause or delete one first.",
                 limit="searches",
                 tier=account.tier.value,
             )

@@ -23,6 +23,7 @@ from core.clock import Clock, utcnow
 from core.enums import Channel
 from core.errors import DeliveryError, VerificationFailed
 from core.models import Account, VerificationCode
+from core.numbers import parse_int
 from core.signing import KeyStore
 from core.text import clean_text
 
@@ -147,7 +148,7 @@ class VerificationService:
     async def confirm(self, account: Account, text: str) -> Verified:
         """Check a typed code against the account's open codes (email and SMS)."""
         code = "".join(text.split())
-        if len(code) != CODE_DIGITS or not code.isdigit():
+        if len(code) != CODE_DIGITS or parse_int(code) is None:  # ASCII digits only
             raise VerificationFailed("Type the 6-digit code you received, like /verify 123456.")
         rows = await self._latest_codes(account)
         if not rows:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from core.criteria import MAX_RADIUS_MILES
 from core.errors import InvalidCriteria
 from core.matching import parse_keywords
 from core.searches import MAX_NAME_LENGTH
 
-NONE_WORDS = {"", "none", "no", "skip", "-", "any", "anywhere", "nothing"}
+# An empty or whitespace-only answer is not among these: it is asked again, never "any".
+NONE_WORDS = {"none", "no", "skip", "-", "any", "anywhere", "nothing"}
 PRICE_HELP = (
     "Price must be a number like 150 or a range like 100-250 "
     "(100+ means at least 100; 'any' means no limit)."
@@ -19,6 +20,8 @@ LOCATION_HELP = (
     "Type a town or postcode with an optional radius in miles, like 'Leeds 10', or 'anywhere'."
 )
 MAX_PRICE = Decimal("1000000")
+# ASCII digits only (Decimal() also reads "١٢٣" and "1e999999"), an optional "k" for thousands.
+_AMOUNT = re.compile(r"(?P<number>[0-9]{1,9}(?:\.[0-9]{0,6})?|\.[0-9]{1,6})(?P<k>k?)")
 
 
 class BadAnswer(ValueError):
@@ -44,6 +47,7 @@ def parse_keyword_answer(text: str) -> str:
 
 
 def parse_exclude(text: str) -> tuple[str, ...]:
+    _blank(text, "Type the words to rule out, or none.")
     if text.strip().lower() in NONE_WORDS:
         return ()
     words = tuple(w.strip() for w in re.split(r"[,;\n]", text) if w.strip())
@@ -53,20 +57,24 @@ def parse_exclude(text: str) -> tuple[str, ...]:
 
 
 def _amount(text: str) -> Decimal:
-    cleaned = text.strip().lstrip("£$€").replace(",", "")
-    if cleaned.lower().endswith("k"):
-        cleaned = str(Decimal(cleaned[:-1] or "x") * 1000)
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation as exc:
-        raise BadAnswer(PRICE_HELP) from exc
-    if not value.is_finite() or value < 0 or value > MAX_PRICE:
+    cleaned = text.strip().lstrip("£$€").replace(",", "").strip().lower()
+    found = _AMOUNT.fullmatch(cleaned)
+    if found is None:
         raise BadAnswer(PRICE_HELP)
+    value = Decimal(found.group("number")) * (1000 if found.group("k") else 1)
+    if value > MAX_PRICE:
+        raise BadAnswer(f"Prices go up to £{MAX_PRICE:,}. {PRICE_HELP}")
     return value.quantize(Decimal("0.01"))
+
+
+def _blank(text: str, what: str) -> None:
+    if not text.strip():
+        raise BadAnswer(f"The answer was empty. {what}")
 
 
 def parse_price(text: str) -> tuple[Decimal | None, Decimal | None]:
     """'150' → (None, 150); '100-250' → (100, 250); '100+' → (100, None); 'any' → (None, None)."""
+    _blank(text, PRICE_HELP)
     answer = text.strip().lower().replace(" to ", "-").replace("–", "-")
     if answer in NONE_WORDS:
         return None, None
@@ -83,10 +91,11 @@ def parse_price(text: str) -> tuple[Decimal | None, Decimal | None]:
 
 def parse_location(text: str) -> tuple[str, int | None]:
     """'Leeds 10' → ('Leeds', 10); 'M1 1AE' → ('M1 1AE', None); 'anywhere' → ('', None)."""
+    _blank(text, LOCATION_HELP)
     answer = " ".join(text.split())
     if answer.lower() in NONE_WORDS:
         return "", None
-    match = re.fullmatch(r"(.+?)[ ,]+(\d+)\s*(?:mi|miles?)?", answer, flags=re.IGNORECASE)
+    match = re.fullmatch(r"(.+?)[ ,]+([0-9]{1,6})\s*(?:mi|miles?)?", answer, flags=re.IGNORECASE)
     if match and not _looks_like_postcode(answer):
         place, radius = match.group(1).strip(" ,"), int(match.group(2))
         if not 1 <= radius <= MAX_RADIUS_MILES:

@@ -22,11 +22,15 @@ from core.destinations import verified_channels
 from core.errors import MonitorError
 from core.listings import listing_data
 from core.models import Account, ChatIdentity, Destination, Match, Search
+from core.numbers import parse_id, parse_int
 from core.ports import ListingData
 from core.searches import SearchDraft, SearchService, draft_of
 from core.verification import VerificationService
 
 logger = logging.getLogger(__name__)
+
+# What a /start deep link may open: views too personal to show in a group.
+PRIVATE_VIEWS = ("saved", "stats")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +94,9 @@ class ChatSession:
             await self._reopen()
         try:
             if text.startswith("/"):
-                name, _, args = text[1:].partition(" ")
+                name, args = split_command(text)
                 command = self._commands.get(name.split("@")[0].lower())
-                return await command(args.strip()) if command else [say(texts.UNKNOWN)]
+                return await command(args) if command else [say(texts.UNKNOWN)]
             if self.pending is not None:
                 return await self.pending.answer(text)
             return [say(texts.IDLE)]
@@ -100,7 +104,10 @@ class ChatSession:
             return [say(str(exc))]
 
     # commands ---------------------------------------------------------------------------
-    async def _start(self, _: str) -> list[Reply]:
+    async def _start(self, payload: str) -> list[Reply]:
+        # A deep link from a group (t.me/<bot>?start=saved) opens this private chat with it.
+        if payload in PRIVATE_VIEWS and self.destination.kind == "private":
+            return await self._commands[payload]("")
         return [say(texts.WELCOME)]
 
     async def _help(self, _: str) -> list[Reply]:
@@ -119,7 +126,7 @@ class ChatSession:
         return [wizard.wizard.current()]
 
     async def _edit(self, args: str) -> list[Reply]:
-        search_id = _number(args, "/edit")
+        search_id = _number(args, "edit")
         await self.account.refresh_from_db()  # channels verified or revoked elsewhere
         search = await self.services.searches.get_owned(await self.acting(search_id), search_id)
         draft = draft_of(search)
@@ -158,17 +165,17 @@ class ChatSession:
         ]
 
     async def _pause(self, args: str) -> list[Reply]:
-        search_id = _number(args, "/pause")
+        search_id = _number(args, "pause")
         search = await self.services.searches.pause(await self.acting(search_id), search_id)
         return [say(f"⏸ Paused #{search.id} {search.name}. /resume {search.id} restarts it.")]
 
     async def _resume(self, args: str) -> list[Reply]:
-        search_id = _number(args, "/resume")
+        search_id = _number(args, "resume")
         search = await self.services.searches.resume(await self.acting(search_id), search_id)
         return [say(f"▶ #{search.id} {search.name} is active again.")]
 
     async def _delete(self, args: str) -> list[Reply]:
-        search_id = _number(args, "/delete")
+        search_id = _number(args, "delete")
         search = await self.services.searches.get_owned(await self.acting(search_id), search_id)
         self.pending = _ConfirmDelete(self, search.id)
         return [
@@ -180,7 +187,7 @@ class ChatSession:
         ]
 
     async def _saved(self, args: str) -> list[Reply]:
-        page = await matches.list_saved(self.account, int(args) if args.isdigit() else 1)
+        page = await matches.list_saved(self.account, page_number(args, "saved"))
         if not page.total:
             return [say("Nothing saved yet. Use /save N on an alert to keep it here.")]
         now = self.services.clock()
@@ -191,15 +198,15 @@ class ChatSession:
         return [say("⭐ Saved listings:\n" + "\n".join(blocks) + more)]
 
     async def _save(self, args: str) -> list[Reply]:
-        match = await matches.save(self.account, _number(args, "/save"))
+        match = await matches.save(self.account, _number(args, "save"))
         return [say(f"⭐ Saved #{match.id}. See all with /saved.")]
 
     async def _hide(self, args: str) -> list[Reply]:
-        match = await matches.hide(self.account, _number(args, "/hide"))
+        match = await matches.hide(self.account, _number(args, "hide"))
         return [say(f"🙈 Hidden #{match.id}: no more alerts about it. /unhide {match.id} undoes.")]
 
     async def _unhide(self, args: str) -> list[Reply]:
-        match = await matches.unhide(self.account, _number(args, "/unhide"))
+        match = await matches.unhide(self.account, _number(args, "unhide"))
         return [say(f"👀 #{match.id} is back.")]
 
     async def _settings(self, args: str) -> list[Reply]:
@@ -346,8 +353,9 @@ class _TemplatePick:
 
     async def answer(self, text: str) -> list[Reply]:
         choice = text.strip().lower()
-        if choice.isdigit() and 1 <= int(choice) <= len(self.slugs):
-            choice = self.slugs[int(choice) - 1]
+        number = parse_int(choice, minimum=1, maximum=len(self.slugs))
+        if number is not None:
+            choice = self.slugs[number - 1]
         if choice not in self.slugs:
             return [say("Pick a template by its number, or /cancel.")]
         return await self.session.use_template(choice)
@@ -422,19 +430,40 @@ class _ConfirmDelete:
         return [say(f"Kept #{self.search_id}.")]
 
 
+def split_command(text: str) -> tuple[str, str]:
+    """'/pause 3' → ('pause', '3'); any whitespace (a newline too) ends the command's name."""
+    parts = text[1:].split(None, 1)
+    return (parts[0] if parts else ""), (parts[1].strip() if len(parts) > 1 else "")
+
+
 def _number(args: str, command: str) -> int:
-    first = args.split()[0].lstrip("#") if args.split() else ""
-    if not first.isdigit():
-        raise _Usage(f"Add the number, like {command} 3. /searches shows the numbers.")
-    return int(first)
+    """The one id a command takes ('/pause 3', '/pause #3'); anything else gets its usage."""
+    number = parse_id(args.removeprefix("#"))
+    if number is None:
+        raise Usage(command)
+    return number
 
 
-class _Usage(MonitorError):
-    """A command was typed without the argument it needs."""
+def page_number(args: str, command: str) -> int:
+    """An optional page number: none means the first page."""
+    if not args:
+        return 1
+    number = parse_int(args, minimum=1)
+    if number is None:
+        raise Usage(command)
+    return number
+
+
+class Usage(MonitorError):
+    """A command was typed without the argument it needs, or with one it cannot use."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(texts.USAGE[command])
+        self.command = command
 
 
 def _listing(match: Match) -> ListingData:
     return listing_data(match.listing)
 
 
-__all__ = ["ChatServices", "ChatSession"]
+__all__ = ["PRIVATE_VIEWS", "ChatServices", "ChatSession", "Usage", "page_number", "split_command"]

@@ -18,6 +18,7 @@ from bot.conversation.answers import (
 from bot.conversation.replies import Reply, ask
 from core.enums import Channel, Condition, Tier
 from core.formatting import price_text
+from core.numbers import parse_int
 from core.ports import MarketplaceQuestion
 from core.tiers import TierTable, describe_interval
 
@@ -77,7 +78,7 @@ def _parse_marketplaces(text: str, ctx: WizardContext) -> Answers:
     if len(picked) > ctx.max_marketplaces:
         raise BadAnswer(
             f"Your {ctx.tier.value} plan allows {ctx.max_marketplaces} marketplace(s) per "
-            "search; pick fewer, or /upgrade for more."
+            "search; pick fewer."
         )
     return {"marketplaces": tuple(picked)}
 
@@ -169,10 +170,11 @@ def _parse_interval(text: str, ctx: WizardContext) -> Answers:
     choices = ctx.tiers.interval_choices(ctx.tier)
     labels = {describe_interval(s).replace(" ", ""): s for s in choices}
     key = text.strip().lower().removeprefix("every").replace(" ", "")
-    seconds = int(key) if key.isdigit() and int(key) in choices else labels.get(key)
+    typed = parse_int(key)
+    seconds = typed if typed in choices else labels.get(key)
     if seconds is None:
         allowed = ", ".join(describe_interval(s) for s in choices)
-        raise BadAnswer(f"Choose one of: {allowed}. Faster checks come with /upgrade.")
+        raise BadAnswer(f"Choose one of: {allowed} (what your {ctx.tier.value} plan allows).")
     return {"interval_seconds": seconds}
 
 

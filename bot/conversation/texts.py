@@ -27,3 +27,16 @@ HELP = (
 
 UNKNOWN = "I don't know that command. Type /help to see what I can do."
 IDLE = "Type /newsearch to set up a search, or /help to see what I can do."
+
+# The usage line each command answers with when its argument cannot be used.
+_SEE_NUMBERS = " /searches shows the numbers."
+USAGE = {
+    "pause": "Usage: /pause N — pause search #N, like /pause 3." + _SEE_NUMBERS,
+    "resume": "Usage: /resume N — restart search #N, like /resume 3." + _SEE_NUMBERS,
+    "edit": "Usage: /edit N — change search #N, like /edit 3." + _SEE_NUMBERS,
+    "delete": "Usage: /delete N — delete search #N, like /delete 3." + _SEE_NUMBERS,
+    "save": "Usage: /save N — keep the listing of alert #N (the number on the alert).",
+    "hide": "Usage: /hide N — no more alerts about the listing of alert #N.",
+    "unhide": "Usage: /unhide N — alerts about the listing of alert #N come again.",
+    "saved": "Usage: /saved, or /saved 2 for page 2.",
+}

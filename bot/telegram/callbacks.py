@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.numbers import parse_int
+
 MAX_BYTES = 64
 _PATTERN = re.compile(r"(?P<ns>[mastv]):(?P<id>[0-9a-f]{1,16}):(?P<action>[a-z0-9]{1,3})")
 _ACTIONS = {
@@ -44,6 +46,7 @@ class Callback:
 
     @property
     def number(self) -> int:
+        """The id or index carried; ``parse`` let through only ASCII digits in the id range."""
         return int(self.target)
 
     def encode(self) -> str:
@@ -61,10 +64,10 @@ def parse(data: str | None) -> Callback | None:
     ns, target, action = found.group("ns", "id", "action")
     allowed = _ACTIONS[ns]
     if allowed is None:
-        if not (action == "ok" or action.isdigit()):
+        if not (action == "ok" or parse_int(action) is not None):
             return None
-    elif action not in allowed or not target.isdigit():
-        return None
+    elif action not in allowed or parse_int(target) is None:
+        return None  # also a number beyond the database's id range
     return Callback(Namespace(ns), target, action)
 
 

@@ -31,11 +31,12 @@ from telegram.ext import (
 )
 
 from bot.conversation import ChatServices, Reply
+from bot.conversation.session import PRIVATE_VIEWS, page_number, split_command
 from bot.telegram import callbacks, menus
 from bot.telegram.alerts import alert_keyboard
 from bot.telegram.callbacks import Callback, Namespace
 from bot.telegram.chats import Chats, ChatState, Menu
-from bot.telegram.markup import CAPTION_LIMIT, escape_fit, menu_keyboard, reply_html
+from bot.telegram.markup import CAPTION_LIMIT, escape_fit, menu_keyboard, plain_fit, reply_html
 from bot.telegram.notifier import deactivate_chat
 from core import matches, templates
 from core.errors import MonitorError, NotFound
@@ -68,6 +69,7 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 Toast = tuple[str | None, bool]  # the answer to a button press: text, shown as an alert?
 CLOSED: Toast = ("This question is closed. Send the command again to start over.", False)
 EXPIRED: Toast = ("This button no longer works.", True)
+PRIVATE_ONLY: Toast = ("Saved listings open in a private chat with me: send /saved there.", True)
 
 
 def command_of(text: str, bot_username: str) -> tuple[str, str] | None:
@@ -75,11 +77,11 @@ def command_of(text: str, bot_username: str) -> tuple[str, str] | None:
     command ('/start@OtherBot')."""
     if not text.startswith("/"):
         return None
-    head, _, args = text[1:].partition(" ")
+    head, args = split_command(text)
     name, _, target = head.partition("@")
     if target and target.lower() != bot_username.lower():
         return None
-    return name.lower(), args.strip()
+    return name.lower(), args
 
 
 class TelegramHandlers:
@@ -137,12 +139,15 @@ class TelegramHandlers:
         await self.show(state, chat.id, replies)
 
     async def _menu_command(self, state: ChatState, name: str, args: str) -> menus.Screen | None:
+        if state.rights.is_group and name in PRIVATE_VIEWS:
+            # One member's saved listings and numbers are not for the whole group.
+            return menus.private_link(name, self.bot.username or "")
+        if name == "start" and args == "saved" and not state.rights.is_group:
+            name, args = "saved", ""  # the deep link from a group's /saved
         if name == "searches":
             return await self._searches_screen(state)
         if name == "saved":
-            page = await matches.list_saved(
-                state.session.account, int(args) if args.isdigit() else 1
-            )
+            page = await matches.list_saved(state.session.account, page_number(args, "saved"))
             return menus.saved_page(page, self.services.clock())
         if name == "templates":
             return menus.template_categories(await templates.categories())
@@ -253,7 +258,8 @@ class TelegramHandlers:
     async def _answer(self, query: CallbackQuery, toast: Toast) -> None:
         text, alert = toast
         try:
-            await query.answer(escape_fit(text, 190) if text else None, show_alert=alert)
+            # Pop-ups are plain text: no HTML escapes.
+            await query.answer(plain_fit(text, 190) if text else None, show_alert=alert)
         except BadRequest as exc:  # too old, or already answered
             logger.info("callback %s could not be answered: %s", query.id, exc)
 
@@ -278,6 +284,8 @@ class TelegramHandlers:
         if data.namespace is Namespace.SEARCH:
             return await self._search_press(state, chat_id, message_id, data)
         if data.namespace is Namespace.SAVED:
+            if state.rights.is_group:
+                return PRIVATE_ONLY
             page = await matches.list_saved(state.session.account, data.number)
             await self._send_screen(
                 chat_id, menus.saved_page(page, self.services.clock()), message_id

@@ -44,6 +44,21 @@ def escape_fit(text: str, limit: int) -> str:
     return escape(text[:low].rstrip()) + ELLIPSIS
 
 
+def plain_fit(text: str, limit: int) -> str:
+    """Plain text (a button's pop-up answer) cut with … to ``limit`` UTF-16 units; unescaped,
+    since Telegram shows it as it is."""
+    if tg_len(text) <= limit:
+        return text
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if tg_len(text[:middle].rstrip()) + 1 <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low].rstrip() + ELLIPSIS
+
+
 def reply_html(reply: Reply) -> str:
     return escape_fit(reply.text or " ", TEXT_LIMIT)
 

@@ -121,6 +121,20 @@ def saved_page(page: Page, now: datetime) -> Screen:
     return Screen(_cap(head + "\n\n" + "\n\n".join(blocks)), _markup([nav]))
 
 
+_PRIVATE_TEXT = {
+    "saved": "Saved listings are personal, so I show them in a private chat with you.",
+    "stats": "Your numbers are personal, so I show them in a private chat with you.",
+}
+
+
+def private_link(view: str, bot_username: str) -> Screen:
+    """A button that opens a private chat with the bot and shows ``view`` there: a bot cannot
+    write first to someone who never started it, so the user opens the chat."""
+    url = f"https://t.me/{bot_username}?start={view}"
+    rows = [[Button("Open a private chat", url=url)]]
+    return Screen(escape(_PRIVATE_TEXT[view]), _markup(rows))
+
+
 # --- templates ---------------------------------------------------------------------------------
 def template_categories(categories: list[str]) -> Screen:
     if not categories:
@@ -168,6 +182,7 @@ __all__ = [
     "Screen",
     "delete_question",
     "deleted",
+    "private_link",
     "saved_page",
     "search_card",
     "searches_list",

@@ -16,7 +16,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
 from core.enums import Platform
-from core.errors import Forbidden, NotFound
+from core.errors import Forbidden, MonitorError, not_available
 from core.models import Account, Match, Search
 
 logger = logging.getLogger(__name__)
@@ -56,13 +56,17 @@ class ChatRights:
             raise Forbidden(ADMINS_ONLY)
 
     async def search_owner(self, search_id: int) -> Account:
-        """The account to act as on ``search_id``; Forbidden/NotFound otherwise (logged)."""
+        """The account to act as on ``search_id``; Forbidden/NotFound otherwise (logged).
+
+        A missing id and somebody else's get the same answer, and in a group the admin check
+        comes first, so nobody learns which ids exist by trying them."""
+        if self.is_group:
+            await self.require_manager()
         search = await Search.get_or_none(id=search_id).select_related("destination", "account")
         if search is None:
-            raise NotFound(f"There is no search #{search_id}.")
+            raise self._unavailable("search", search_id)
         if self.is_group:
             self._same_chat(search, "search", search_id)
-            await self.require_manager()
         elif search.account.id != self.account.id:
             self._refuse("search", search_id)
         return search.account
@@ -70,15 +74,15 @@ class ChatRights:
     async def match_owner(self, match_id: int) -> tuple[Match, Account]:
         """The match behind an alert button, and the account to act as; checked like searches,
         and the button must be pressed in the chat the alert was posted to."""
+        if self.is_group:
+            await self.require_manager()
         match = await Match.get_or_none(id=match_id).select_related(
             "search__destination", "search__account", "listing"
         )
         if match is None:
-            raise NotFound(f"There is no alert #{match_id}.")
+            raise self._unavailable("alert", match_id)
         self._same_chat(match.search, "alert", match_id)
-        if self.is_group:
-            await self.require_manager()
-        elif match.search.account.id != self.account.id:
+        if not self.is_group and match.search.account.id != self.account.id:
             self._refuse("alert", match_id)
         return match, match.search.account
 
@@ -86,6 +90,10 @@ class ChatRights:
         destination = search.destination
         if destination.platform != Platform.TELEGRAM or destination.chat_id != str(self.chat_id):
             self._refuse(what, thing_id)
+
+    def _unavailable(self, what: str, thing_id: int, *, forbidden: bool = False) -> MonitorError:
+        holder = "This group has" if self.is_group else "You have"
+        return not_available(what, thing_id, forbidden=forbidden, holder=holder)
 
     def _refuse(self, what: str, thing_id: int) -> None:
         logger.warning(
@@ -96,4 +104,4 @@ class ChatRights:
             what,
             thing_id,
         )
-        raise Forbidden(f"That {what} is not yours.")
+        raise self._unavailable(what, thing_id, forbidden=True)

@@ -77,7 +77,7 @@ async def test_per_search_limits_name_the_limit(
     with pytest.raises(TierLimitExceeded) as caught:
         await service.create(account, destination, draft(markets, interval))
     assert caught.value.limit == limit
-    assert "/upgrade" in str(caught.value)
+    assert "plan" in str(caught.value) and "/upgrade" not in str(caught.value)
 
 
 async def test_paused_searches_do_not_count_and_resume_checks_the_limit(
