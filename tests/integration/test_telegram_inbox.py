@@ -19,6 +19,7 @@ from aiohttp import web
 from bot.conversation import ChatServices
 from bot.telegram import TelegramConfig, TelegramFrontend
 from bot.telegram.frontend import SECRET_HEADER, WEBHOOK_PATH
+from bot.telegram.workers import WorkerOptions
 from core.enums import InboxStatus
 from core.inbox import InboxOptions
 from core.models import InboxUpdate
@@ -117,9 +118,7 @@ BAD_BODIES = {
 @pytest.fixture
 async def webhook(db: str) -> AsyncIterator[tuple[FakeTelegram, str]]:
     async with running_fake_telegram() as fake:
-        config = TelegramConfig(
-            token=TOKEN, api_url=fake.url, webhook=True, webhook_secret=SECRET
-        )
+        config = TelegramConfig(token=TOKEN, api_url=fake.url, webhook=True, webhook_secret=SECRET)
         async with running(config) as frontend:
             app = web.Application()
             frontend.add_web_routes(app)
@@ -147,9 +146,7 @@ async def test_a_webhook_needs_the_right_secret_and_stores_before_its_200(
 ) -> None:
     fake, url = webhook
     fake.private_chat(FakeTelegram.user(3001, "M"))
-    update = {"update_id": 77, "message": {"message_id": 1, "date": 0, "text": "/help",
-              "chat": {"id": 3001, "type": "private", "first_name": "M"},
-              "from": {"id": 3001, "is_bot": False, "first_name": "M"}}}  # fmt: skip
+    update = _update(77, 3001, "/help")
     async with aiohttp.ClientSession() as http:
         for headers in ({}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: SECRET + "x"}):
             async with http.post(url, json=update, headers=headers) as response:
@@ -170,20 +167,25 @@ async def test_a_full_inbox_answers_503_and_takes_nothing(db: str) -> None:
             webhook=True,
             webhook_secret=SECRET,
             inbox=InboxOptions(max_pending=2),
+            workers=WorkerOptions(workers=0),  # nothing handles the inbox: it fills up
         )
-        frontend = TelegramFrontend(config, _services())
-        app = web.Application()
-        frontend.add_web_routes(app)
-        # Not running: nothing handles the inbox, so it fills up.
-        frontend._taking = True
-        async with running_web(app) as url, aiohttp.ClientSession() as http:
-            statuses = []
-            for n in range(4):
-                update = {"update_id": n, "message": {"message_id": n, "date": 0, "text": "hi",
-                          "chat": {"id": 3000 + n, "type": "private", "first_name": "M"},
-                          "from": {"id": 3000 + n, "is_bot": False, "first_name": "M"}}}  # fmt: skip
-                headers = {SECRET_HEADER: SECRET}
-                async with http.post(url + WEBHOOK_PATH, json=update, headers=headers) as response:
-                    statuses.append(response.status)
+        async with running(config) as frontend:
+            app = web.Application()
+            frontend.add_web_routes(app)
+            async with running_web(app) as url, aiohttp.ClientSession() as http:
+                await fake.wait_for(lambda: fake.webhook, within=10)
+                statuses = []
+                for n in range(4):
+                    headers = {SECRET_HEADER: SECRET}
+                    body = _update(n, 3000 + n, "hi")
+                    async with http.post(url + WEBHOOK_PATH, json=body, headers=headers) as answer:
+                        statuses.append(answer.status)
         assert statuses == [200, 200, 503, 503]
         assert await InboxUpdate.all().count() == 2
+
+
+def _update(update_id: int, chat_id: int, text: str) -> dict[str, Any]:
+    user = {"id": chat_id, "is_bot": False, "first_name": "M"}
+    chat = {"id": chat_id, "type": "private", "first_name": "M"}
+    message = {"message_id": 1, "date": 0, "text": text, "chat": chat, "from": user}
+    return {"update_id": update_id, "message": message}

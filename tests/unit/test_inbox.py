@@ -13,7 +13,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from core.enums import InboxStatus, Platform
-from core.inbox import Inbox, IncomingUpdate, InboxOptions, delete_handled_before
+from core.inbox import Inbox, InboxOptions, IncomingUpdate, delete_handled_before
 from core.models import InboxUpdate
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
