@@ -136,18 +136,18 @@ class TelegramFrontend:
 
     async def run(self) -> None:
         loops: list[asyncio.Task[None]] = []
+        stop = asyncio.create_task(self._stop_requested.wait(), name="telegram stop")
         try:
             await self._start()
             loops.append(asyncio.create_task(self.workers.run(), name="telegram workers"))
             if not self.config.webhook:
                 loops.append(asyncio.create_task(self._poller().run(), name="telegram polling"))
             self._taking = True
-            stop = asyncio.create_task(self._stop_requested.wait())
             done, _ = await asyncio.wait([*loops, stop], return_when=asyncio.FIRST_COMPLETED)
-            stop.cancel()
             for task in done - {stop}:
                 task.result()  # a loop that ended on its own failed: raise it
         finally:
+            stop.cancel()
             await self._stop(loops)
             self._redact.remove()
 
