@@ -15,6 +15,7 @@ nothing more is taken (webhook: 503; polling: stop fetching).
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from collections import Counter
@@ -177,7 +178,7 @@ class Inbox:
             platform=self.platform,
             chat_key=update.chat_key,
             update_id=update.update_id,
-            payload=update.payload,
+            payload=json.dumps(update.payload),
             status=InboxStatus.PENDING,
             received_at=now,
         )
@@ -258,9 +259,8 @@ class Inbox:
         await InboxUpdate.filter(id=row.id).update(
             claim_token=token, lease_until=lease, attempts=F("attempts") + 1
         )
-        return Claim(
-            row.id, token, self.platform, key, row.update_id, row.payload, row.attempts + 1
-        )
+        payload = json.loads(row.payload)
+        return Claim(row.id, token, self.platform, key, row.update_id, payload, row.attempts + 1)
 
     async def finish(self, claim: Claim, now: datetime, *, failed: bool = False) -> bool:
         """Mark the claimed update done and let its chat go. False when the claim had been

@@ -325,7 +325,9 @@ class InboxUpdate(Model):
     chat_key = fields.CharField(max_length=64)
     # The platform's own id: a re-sent update is recognised and stored once.
     update_id = fields.BigIntField()
-    payload: dict[str, Any] = fields.JSONField()
+    # The update's JSON as text, as ASCII-escaped by json.dumps: Postgres' jsonb would refuse
+    # a \u0000 a user typed, and nothing queries inside it.
+    payload = fields.TextField()
     status = fields.CharEnumField(InboxStatus, default=InboxStatus.PENDING, max_length=16)
     claim_token = fields.CharField(max_length=32, null=True)
     lease_until = fields.DatetimeField(null=True)

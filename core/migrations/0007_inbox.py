@@ -1,8 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-import functools
 from core.enums import InboxStatus, Platform
-from json import dumps, loads
 from tortoise import fields
 from tortoise.indexes import Index
 
@@ -33,7 +31,7 @@ class Migration(migrations.Migration):
                 ('platform', fields.CharEnumField(description='CONSOLE: console\nTELEGRAM: telegram\nDISCORD: discord', enum_type=Platform, max_length=16)),
                 ('chat_key', fields.CharField(max_length=64)),
                 ('update_id', fields.BigIntField()),
-                ('payload', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('payload', fields.TextField()),
                 ('status', fields.CharEnumField(default=InboxStatus.PENDING, description='PENDING: pending\nHANDLED: handled\nFAILED: failed', enum_type=InboxStatus, max_length=16)),
                 ('claim_token', fields.CharField(null=True, max_length=32)),
                 ('lease_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),

@@ -159,6 +159,20 @@ async def test_a_webhook_needs_the_right_secret_and_stores_before_its_200(
     await fake.message_with(3001, "What I can do", within=10)
 
 
+async def test_a_webhook_update_with_a_nul_byte_is_stored_on_either_database(
+    webhook: tuple[FakeTelegram, str],
+) -> None:
+    fake, url = webhook
+    fake.private_chat(FakeTelegram.user(3002, "N"))
+    body = _update(78, 3002, "/help \x00 \ud800 \u202e")
+    async with aiohttp.ClientSession() as http:
+        raw = json.dumps(body).encode()  # \u0000 and a lone surrogate, escaped as JSON allows
+        headers = {SECRET_HEADER: SECRET, "Content-Type": "application/json"}
+        async with http.post(url, data=raw, headers=headers) as response:
+            assert response.status == 200
+    assert await InboxUpdate.filter(update_id=78).count() == 1
+
+
 async def test_a_full_inbox_answers_503_and_takes_nothing(db: str) -> None:
     async with running_fake_telegram() as fake:
         config = TelegramConfig(
