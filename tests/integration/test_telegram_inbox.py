@@ -27,7 +27,7 @@ from core.runner import Runner, RunnerOptions
 from core.searches import SearchService
 from core.tiers import TierTable
 from tests.fakes.marketplace import FakeMarketplace
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, running_fake_telegram
+from tests.fakes.telegram_api import TOKEN, Failure, FakeTelegram, running_fake_telegram
 from web import running_web
 
 pytestmark = pytest.mark.usefixtures("ptb_timedelta")
@@ -88,6 +88,18 @@ async def test_a_flooding_user_stalls_nobody_and_is_asked_once_to_slow_down(db: 
             assert len(fake.texts(MAL["id"])) >= 3  # and the flood is being answered
             handled = await InboxUpdate.filter(status=InboxStatus.HANDLED).count()
             assert handled >= 3
+
+
+async def test_polling_backs_off_on_network_errors_and_goes_on(db: str) -> None:
+    async with running_fake_telegram() as fake:
+        fake.fail(Failure("getUpdates", 502, "Bad Gateway", times=2))
+        config = TelegramConfig(token=TOKEN, api_url=fake.url, poll_timeout_seconds=1)
+        async with running(config):
+            await fake.send_text(EVE, "/help")
+            await fake.message_with(EVE["id"], "What I can do", within=15)
+        polls = fake.calls_of("getUpdates")
+        assert len(polls) >= 3
+        assert polls[2].at - polls[1].at >= 0.9  # a growing pause, not a tight loop
 
 
 BAD_BODIES = {
