@@ -21,7 +21,11 @@ class ChatFrontend(Protocol):
         ...
 
     async def run(self) -> None:
-        """Serve users until cancelled (polling, or waiting while webhooks arrive)."""
+        """Serve users until cancelled or ``request_stop`` (polling, or webhooks arriving)."""
+        ...
+
+    def request_stop(self) -> None:
+        """Stop taking updates; ``run`` returns within a few seconds, work not done kept."""
         ...
 
     def add_web_routes(self, app: web.Application) -> None:

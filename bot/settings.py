@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     telegram_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
     telegram_mode: TelegramMode = TelegramMode.POLLING
     telegram_webhook_secret: SecretStr | None = None
+    # The update inbox (core.inbox): updates stored and not yet handled, in all and per chat.
+    # Over the first, webhooks get 503 and polling waits; over the second, a chat's extra
+    # updates are dropped and it is asked once to slow down.
+    inbox_max_pending: int = Field(default=10_000, ge=1)
+    inbox_max_pending_per_chat: int = Field(default=20, ge=1)
 
     discord_bot_token: SecretStr | None = None
     discord_api_url: AnyHttpUrl = AnyHttpUrl("https://discord.com/api/v10")

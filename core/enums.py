@@ -57,3 +57,11 @@ class Condition(StrEnum):
     ANY = "any"
     NEW = "new"
     USED = "used"
+
+
+class InboxStatus(StrEnum):
+    """An incoming chat update in the inbox."""
+
+    PENDING = "pending"  # stored and acknowledged, not handled yet (or its handler was stopped)
+    HANDLED = "handled"
+    FAILED = "failed"  # its handler never finished after several tries: given up

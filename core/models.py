@@ -16,6 +16,7 @@ from core.enums import (
     AlertKind,
     AlertStatus,
     Channel,
+    InboxStatus,
     MatchStatus,
     Platform,
     SearchStatus,
@@ -320,3 +321,52 @@ class Notice(Model):
     class Meta:
         table = "notice"
         indexes = (Index(fields=("status", "route", "next_attempt_at"), name="notice_due_idx"),)
+
+
+class InboxUpdate(Model):
+    """An update a chat platform sent us, stored before it is acknowledged (core.inbox).
+
+    Handled one at a time per (platform, chat_key): the chat's claim lives in InboxChat.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    platform = fields.CharEnumField(Platform, max_length=16)
+    chat_key = fields.CharField(max_length=64)
+    # The platform's own id: a re-sent update is recognised and stored once.
+    update_id = fields.BigIntField()
+    # The update's JSON as text, as ASCII-escaped by json.dumps: Postgres' jsonb would refuse
+    # a \u0000 a user typed, and nothing queries inside it.
+    payload = fields.TextField()
+    status = fields.CharEnumField(InboxStatus, default=InboxStatus.PENDING, max_length=16)
+    claim_token = fields.CharField(max_length=32, null=True)
+    lease_until = fields.DatetimeField(null=True)
+    attempts = fields.IntField(default=0)
+    received_at = fields.DatetimeField()
+    handled_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "inbox_update"
+        unique_together = (("platform", "update_id"),)
+        indexes = (
+            Index(fields=("platform", "status", "chat_key"), name="inbox_pending_idx"),
+            Index(fields=("status", "handled_at"), name="inbox_handled_idx"),
+        )
+
+
+class InboxChat(Model):
+    """One chat's claim: whoever holds a live lease here handles that chat's next update."""
+
+    id = fields.IntField(primary_key=True)
+    platform = fields.CharEnumField(Platform, max_length=16)
+    chat_key = fields.CharField(max_length=64)
+    claim_token = fields.CharField(max_length=32, null=True)
+    lease_until = fields.DatetimeField(null=True)
+    # When a worker last took this chat: the least recently served chat goes first.
+    served_at = fields.DatetimeField()
+    # Set when the chat went over its cap of pending updates and was told to slow down;
+    # cleared once its inbox is empty again.
+    throttled = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "inbox_chat"
+        unique_together = (("platform", "chat_key"),)

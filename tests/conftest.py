@@ -18,6 +18,8 @@ from tortoise import Tortoise, connections
 from core.db import migrate, open_database
 
 TABLES = (
+    "inbox_update",
+    "inbox_chat",
     "notice",
     "verification_code",
     "marketplace_state",

@@ -2,6 +2,8 @@
 
 Polling by default; in webhook mode updates arrive through the process's web server (the
 secret-token header is checked), so several processes can share one bot behind a balancer.
+Either way every update goes to the durable inbox (core.inbox) before it is acknowledged,
+and a small pool of workers hands them to PTB's handlers, one at a time per chat.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import hmac
 import logging
 import re
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +24,14 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.conversation import ChatServices
 from bot.telegram.handlers import ALLOWED_UPDATES, COMMANDS, TelegramHandlers
+from bot.telegram.intake import BadUpdate, Poller, parse_body
 from bot.telegram.logfilter import RedactSecret
 from bot.telegram.notifier import TelegramNotifier
-from bot.telegram.ratelimit import RateLimits, TelegramRateLimiter
+from bot.telegram.ratelimit import RateLimits, TelegramRateLimiter, WaitLimit
+from bot.telegram.workers import InboxWorkers, WorkerOptions
+from core.enums import Platform
 from core.errors import ConfigurationError
+from core.inbox import Accepted, Claim, Inbox, InboxOptions, IncomingUpdate
 from core.ports import Notifier
 
 logger = logging.getLogger(__name__)
@@ -33,6 +40,12 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _SECRET_FORM = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _TOKEN_FORM = re.compile(r"[^\s/?#]+")  # it goes into the URL path: nothing that breaks it
+SLOW_DOWN = (
+    "Slow down, please: you are sending messages faster than I can answer. "
+    "I skipped the extra ones; I'll answer the rest, then send again what you still need."
+)
+# A chat whose next message would wait longer than this is served later (see workers.py).
+RATE_SKIP_SECONDS = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +60,10 @@ class TelegramConfig:
     limits: RateLimits = field(default_factory=RateLimits)
     poll_timeout_seconds: int = 25
     start_retries: int = 8
+    inbox: InboxOptions = field(default_factory=InboxOptions)
+    workers: WorkerOptions = field(default_factory=WorkerOptions)
+    # On stop, how long handlers in flight may finish before they are cancelled.
+    stop_grace_seconds: float = 3.0
 
     def check(self) -> None:
         """Fail fast, naming the setting, on what Telegram would refuse later."""
@@ -74,11 +91,9 @@ def build_application(config: TelegramConfig) -> Application[Any, Any, Any, Any,
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
         .rate_limiter(TelegramRateLimiter(config.limits))
-        # Updates of different chats run side by side; each chat's are serialised by a lock.
-        .concurrent_updates(64)
+        # Updates come from the inbox (intake.py, workers.py), never through PTB's Updater.
+        .updater(None)
     )
-    if config.webhook:
-        builder = builder.updater(None)
     return builder.build()
 
 
@@ -98,6 +113,14 @@ class TelegramFrontend:
         self.handlers.install(self.application)
         self._ready = asyncio.Event()
         self._notifier = TelegramNotifier(self.application.bot, self._ready, services.clock)
+        self.clock = services.clock
+        self.inbox = Inbox(Platform.TELEGRAM, config.inbox)
+        self.workers = InboxWorkers(
+            self.inbox, self._process, self.clock, options=config.workers, skip=self._rate_used
+        )
+        self._stop_requested = asyncio.Event()
+        self._taking = False  # whether updates are taken in (webhook answers 503 otherwise)
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def notifier(self) -> Notifier:
@@ -107,13 +130,35 @@ class TelegramFrontend:
         if self.config.webhook:
             app.router.add_post(WEBHOOK_PATH, self._webhook)
 
+    def request_stop(self) -> None:
+        """Stop taking updates and return from ``run`` within a few seconds (a SIGTERM)."""
+        self._stop_requested.set()
+
     async def run(self) -> None:
+        loops: list[asyncio.Task[None]] = []
+        stop = asyncio.create_task(self._stop_requested.wait(), name="telegram stop")
         try:
             await self._start()
-            await asyncio.Event().wait()  # until cancelled
+            loops.append(asyncio.create_task(self.workers.run(), name="telegram workers"))
+            if not self.config.webhook:
+                loops.append(asyncio.create_task(self._poller().run(), name="telegram polling"))
+            self._taking = True
+            done, _ = await asyncio.wait([*loops, stop], return_when=asyncio.FIRST_COMPLETED)
+            for task in done - {stop}:
+                task.result()  # a loop that ended on its own failed: raise it
         finally:
-            await self._stop()
+            stop.cancel()
+            await self._stop(loops)
             self._redact.remove()
+
+    def _poller(self) -> Poller:
+        return Poller(
+            self.application.bot,
+            self._store_polled,
+            self.inbox.has_room,
+            timeout=self.config.poll_timeout_seconds,
+            allowed_updates=ALLOWED_UPDATES,
+        )
 
     async def _start(self) -> None:
         app = self.application
@@ -130,16 +175,6 @@ class TelegramFrontend:
                 allowed_updates=list(ALLOWED_UPDATES),
             )
             logger.info("telegram: webhook set to %s", self.config.webhook_url)
-        else:
-            assert app.updater is not None
-            await app.updater.start_polling(
-                timeout=self.config.poll_timeout_seconds,
-                # A pause between polls: a server that does not long-poll is not hammered.
-                poll_interval=0.05,
-                allowed_updates=list(ALLOWED_UPDATES),
-                # Polling outlives network trouble; it retries with its own backoff.
-                bootstrap_retries=-1,
-            )
         logger.info("telegram: @%s is up (%s)", app.bot.username, self._mode)
         self._ready.set()
 
@@ -163,12 +198,19 @@ class TelegramFrontend:
                 await asyncio.sleep(delay)
         raise ConfigurationError("TELEGRAM_API_URL: Telegram could not be reached")
 
-    async def _stop(self) -> None:
+    async def _stop(self, loops: list[asyncio.Task[None]]) -> None:
+        """Stop taking updates, give handlers in flight a short grace, put the rest back."""
+        self._taking = False
         self._ready.clear()
+        for task in loops[1:]:  # the poller: whatever it fetched and did not store stays
+            task.cancel()  # with Telegram, since the offset did not move past it
+        await asyncio.gather(*loops[1:], return_exceptions=True)
+        if loops:
+            await self.workers.stop(loops[0], self.config.stop_grace_seconds)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         app = self.application
-        with contextlib.suppress(TelegramError, RuntimeError):
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
         with contextlib.suppress(TelegramError, RuntimeError):
             if app.running:
                 await app.stop()
@@ -181,11 +223,52 @@ class TelegramFrontend:
         if not hmac.compare_digest(secret.encode(), expected.encode()):
             logger.warning("telegram webhook: wrong secret token from %s", request.remote)
             return web.json_response({"ok": False, "error": "forbidden"}, status=403)
+        if not self._taking:
+            return web.json_response({"ok": False, "error": "stopping"}, status=503)
         try:
-            data = await request.json()
-            update = Update.de_json(data, self.application.bot)
-        except (ValueError, TypeError, KeyError) as exc:
-            logger.warning("telegram webhook: unreadable update: %s", exc)
-            return web.json_response({"ok": False, "error": "bad update"}, status=400)
-        await self.application.update_queue.put(update)
+            update = parse_body(await request.read(), self.application.bot)
+        except BadUpdate as exc:
+            logger.warning("telegram webhook: refused a body: %s", exc)
+            return web.json_response({"ok": False, "error": str(exc)}, status=400)
+        accepted = await self.inbox.accept([update], self.clock())
+        if accepted.full:
+            # Telegram keeps the update and tries again later; every chat waits meanwhile.
+            logger.warning("telegram webhook: the inbox is full; answered 503")
+            return web.json_response({"ok": False, "error": "busy"}, status=503)
+        self._accepted(accepted)
         return web.json_response({"ok": True})
+
+    # --- the inbox ---------------------------------------------------------------------------
+    async def _store_polled(self, updates: Sequence[IncomingUpdate]) -> None:
+        # The poller only fetches while there is room, so a fetched batch is kept whole.
+        self._accepted(await self.inbox.accept(updates, self.clock(), enforce_cap=False))
+
+    def _accepted(self, accepted: Accepted) -> None:
+        if accepted.stored:
+            self.workers.wake()
+        for key in accepted.throttled:
+            if key.lstrip("-").isdigit():  # a chat (not a chatless update's user key)
+                self._spawn(self._slow_down(int(key)))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _slow_down(self, chat_id: int) -> None:
+        try:
+            await self.application.bot.send_message(
+                chat_id, SLOW_DOWN, rate_limit_args=WaitLimit(30.0)
+            )
+        except TelegramError as exc:
+            logger.info("could not ask chat %s to slow down: %s", chat_id, exc)
+
+    def _rate_used(self, key: str) -> bool:
+        limiter = self.application.bot.rate_limiter
+        if not isinstance(limiter, TelegramRateLimiter) or not key.lstrip("-").isdigit():
+            return False
+        return limiter.send_wait(int(key)) > RATE_SKIP_SECONDS
+
+    async def _process(self, claim: Claim) -> None:
+        update = Update.de_json(claim.payload, self.application.bot)
+        await self.application.process_update(update)

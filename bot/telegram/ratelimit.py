@@ -76,6 +76,10 @@ class _Gcra:
         self.tolerance = (max(1, burst) - 1) * self.interval
         self.tat = 0.0  # theoretical arrival time of the next request
 
+    def wait_at(self, at: float) -> float:
+        """Seconds a request at ``at`` would wait for its slot (nothing is reserved)."""
+        return max(0.0, self.tat - self.tolerance - at)
+
     def reserve(self, at: float, latest: float) -> float:
         """The first free slot from ``at``, reserved; RetryAfter if it is after ``latest``."""
         tat = max(self.tat, at)
@@ -151,6 +155,17 @@ class TelegramRateLimiter(BaseRateLimiter[WaitLimit]):
             if time.monotonic() + halt > latest:
                 raise too_long(halt)
             await asyncio.sleep(halt)
+
+    def send_wait(self, chat_id: int | str) -> float:
+        """Seconds until a new message to ``chat_id`` could go without waiting, so a worker
+        can serve other chats meanwhile instead of sleeping in this chat's turn."""
+        key: int | str = str(chat_id)
+        with contextlib.suppress(ValueError):
+            key = int(str(chat_id))
+        chat = self._chats.get(key)
+        now = time.monotonic()
+        waits = [self._halted_until - now, chat.wait_at(now) if chat is not None else 0.0]
+        return max(0.0, *waits)
 
     def _chat_limiter(self, endpoint: str, chat_id: object) -> _Gcra | None:
         if chat_id is None:

@@ -286,6 +286,10 @@ class FakeTelegram:
     def texts(self, chat_id: int | None = None) -> list[str]:
         return [s.text for s in self.sent if chat_id is None or s.chat_id == chat_id]
 
+    def pending_updates(self) -> int:
+        """Updates the bot has not confirmed yet (getUpdates offset, or a webhook's 200)."""
+        return len(self._updates)
+
     def calls_of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
