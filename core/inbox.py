@@ -307,18 +307,27 @@ class Inbox:
         )
 
 
-async def delete_handled_before(cutoff: datetime, batch_size: int = 1000) -> int:
-    """Delete handled (and given-up) updates handled before ``cutoff``, ``batch_size`` rows
-    per statement so no transaction grows large; returns how many went."""
+async def delete_handled_batch(cutoff: datetime, batch_size: int = 1000) -> int:
+    """One batch of handled (and given-up) updates handled before ``cutoff``; how many went.
+
+    Bounded so no transaction grows large; the retention job calls it until a batch is short.
+    """
     done = [InboxStatus.HANDLED, InboxStatus.FAILED]
+    ids = (
+        await InboxUpdate.filter(status__in=done, handled_at__lt=cutoff)
+        .order_by("id")
+        .limit(batch_size)
+        .values_list("id", flat=True)
+    )
+    if not ids:
+        return 0
+    deleted: int = await InboxUpdate.filter(id__in=list(ids)).delete()
+    return deleted
+
+
+async def delete_handled_before(cutoff: datetime, batch_size: int = 1000) -> int:
+    """Every handled update handled before ``cutoff``, ``batch_size`` rows per statement."""
     total = 0
-    while True:
-        ids = (
-            await InboxUpdate.filter(status__in=done, handled_at__lt=cutoff)
-            .order_by("id")
-            .limit(batch_size)
-            .values_list("id", flat=True)
-        )
-        if not ids:
-            return total
-        total += await InboxUpdate.filter(id__in=list(ids)).delete()
+    while deleted := await delete_handled_batch(cutoff, batch_size):
+        total += deleted
+    return total

@@ -12,7 +12,7 @@ What goes, older than ``days`` (RETENTION_DAYS):
 - matches nobody saved whose listing has not been seen since, and that have no alert left;
 - listings not seen since that no match refers to (a saved match keeps its listing);
 and, once the daily send limits no longer count them, used or expired verification codes
-(they hold the address the code went to).
+(they hold the address the code went to); and chat updates a day after they were handled.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from typing import Any
 from tortoise.expressions import Q, Subquery
 from tortoise.models import Model
 
+from core import inbox
 from core.clock import Clock, utcnow
 from core.enums import AlertStatus, MatchStatus
 from core.models import Alert, Listing, Match, Notice, VerificationCode
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 FINISHED = (AlertStatus.SENT, AlertStatus.FAILED, AlertStatus.CANCELLED)
 # Verification's daily send limits count codes of the last day: keep them that long.
 CODE_LIMIT_WINDOW = timedelta(days=1)
+HANDLED_UPDATE_WINDOW = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,16 +117,21 @@ async def delete_spent_codes(now: datetime, cutoff: datetime, batch_size: int) -
     return await _delete_where(VerificationCode, where, batch_size)
 
 
+async def delete_handled_updates(now: datetime, cutoff: datetime, batch_size: int) -> int:
+    """Chat updates handled over a day ago: they hold what people typed, and Telegram re-sends
+    an update only within a day, so the id that de-duplicates it is needed no longer."""
+    return await inbox.delete_handled_batch(now - HANDLED_UPDATE_WINDOW, batch_size)
+
+
 # The steps of a pass, in order: alerts before matches (a match with alerts stays), matches
 # before listings (a listing with a match stays).
-# MERGE (issue 9, inbox): add the handled inbox rows here, e.g.
-#     CleanupStep("inbox", lambda now, cutoff, n: inbox.delete_handled_before(cutoff, n)),
 CLEANUP_STEPS: tuple[CleanupStep, ...] = (
     CleanupStep("alerts", delete_old_alerts),
     CleanupStep("notices", delete_old_notices),
     CleanupStep("matches", delete_old_matches),
     CleanupStep("listings", delete_old_listings),
     CleanupStep("verification codes", delete_spent_codes),
+    CleanupStep("chat updates", delete_handled_updates),
 )
 
 

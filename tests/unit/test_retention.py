@@ -8,8 +8,18 @@ from decimal import Decimal
 
 from core.clicks import record_click
 from core.dispatcher import Dispatcher
-from core.enums import AlertKind, AlertStatus, Channel, MatchStatus
-from core.models import Alert, Destination, Listing, Match, Notice, Search, VerificationCode
+from core.enums import AlertKind, AlertStatus, Channel, InboxStatus, MatchStatus, Platform
+from core.inbox import Inbox, InboxOptions, IncomingUpdate
+from core.models import (
+    Alert,
+    Destination,
+    InboxUpdate,
+    Listing,
+    Match,
+    Notice,
+    Search,
+    VerificationCode,
+)
 from core.retention import CLEANUP_STEPS, CleanupStep, Retention, RetentionOptions
 from tests.fakes.alerts import verified_account
 from tests.fakes.clock import FakeClock
@@ -154,6 +164,7 @@ async def test_old_unreferenced_rows_go_and_the_rest_stay(db: str) -> None:
         "matches": 1,
         "listings": len(gone_listings) + 1,
         "verification codes": 2,
+        "chat updates": 0,
     }
     # The click-through of a deleted alert is gone with it; a kept one still works.
     assert await record_click(old_sent.click_token or "", w.now) is None
@@ -197,3 +208,22 @@ async def test_the_dispatcher_loop_runs_retention(db: str) -> None:
         dispatcher.request_stop()
         await task
     assert await Listing.all().count() == 0
+
+
+async def test_handled_chat_updates_go_after_a_day_and_pending_ones_stay(db: str) -> None:
+    clock = FakeClock()
+    inbox = Inbox(Platform.TELEGRAM, InboxOptions(max_pending_per_chat=100))
+    two_days_ago = clock.now - timedelta(days=2)
+    await inbox.accept([IncomingUpdate(i, "c", {"update_id": i}) for i in (1, 2, 3)], two_days_ago)
+    old = await inbox.claim(two_days_ago)
+    assert old is not None
+    await inbox.finish(old, two_days_ago)
+    recent = await inbox.claim(clock.now - timedelta(hours=1))
+    assert recent is not None
+    await inbox.finish(recent, clock.now - timedelta(hours=1))
+
+    result = await Retention(SMALL, clock=clock).run_once()
+
+    assert result.deleted["chat updates"] == 1
+    left = {u.update_id: u.status for u in await InboxUpdate.all()}
+    assert left == {2: InboxStatus.HANDLED, 3: InboxStatus.PENDING}
