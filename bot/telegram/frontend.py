@@ -13,6 +13,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
@@ -21,7 +22,6 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.conversation import ChatServices
 from bot.telegram.handlers import ALLOWED_UPDATES, COMMANDS, TelegramHandlers
-from bot.telegram.logfilter import RedactSecret
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.ratelimit import RateLimits, TelegramRateLimiter
 from core.errors import ConfigurationError
@@ -33,6 +33,7 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _SECRET_FORM = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _TOKEN_FORM = re.compile(r"[^\s/?#]+")  # it goes into the URL path: nothing that breaks it
+WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ones Telegram delivers webhooks to, over HTTPS
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +61,22 @@ class TelegramConfig:
             raise ConfigurationError(
                 "TELEGRAM_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and - only"
             )
+        if self.webhook:
+            _check_webhook_url(self.public_url)
 
     @property
     def webhook_url(self) -> str:
         return self.public_url.rstrip("/") + WEBHOOK_PATH
+
+
+def _check_webhook_url(public_url: str) -> None:
+    url = urlsplit(public_url)
+    port = url.port or 443
+    if url.scheme != "https" or port not in WEBHOOK_PORTS:
+        raise ConfigurationError(
+            f"PUBLIC_URL: Telegram delivers webhooks only to https:// on port 443, 80, 88 or "
+            f"8443 (got {public_url}); put a TLS proxy in front of WEB_PORT"
+        )
 
 
 def build_application(config: TelegramConfig) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -90,9 +103,6 @@ class TelegramFrontend:
     def __init__(self, config: TelegramConfig, services: ChatServices) -> None:
         config.check()
         self.config = config
-        # Before building: PTB logs its API URL (token included) as it sets itself up.
-        self._redact = RedactSecret(config.token)
-        self._redact.install()
         self.application = build_application(config)
         self.handlers = TelegramHandlers(services, self.application)
         self.handlers.install(self.application)
@@ -113,7 +123,6 @@ class TelegramFrontend:
             await asyncio.Event().wait()  # until cancelled
         finally:
             await self._stop()
-            self._redact.remove()
 
     async def _start(self) -> None:
         app = self.application
