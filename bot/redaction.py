@@ -11,9 +11,11 @@ What is masked, in this order (secrets before shapes, so a secret is named by it
 - bot tokens (``123456:AA…``), Stripe ``sk_``/``rk_`` keys, ``whsec_`` signing secrets,
   SendGrid ``SG.`` keys, ``Bearer``/``Basic`` credentials, ``password=``/``token=``-like
   values and the password in a URL's userinfo;
-- verification codes: whatever follows ``/verify``, a ``code`` field's value, a 6-digit run
-  next to the word "code", and a message text that is nothing but a number of 6+ digits (a
-  code, or a phone number typed without its ``+``);
+- verification codes: the argument of ``/verify`` (its first word with a digit and the digit
+  groups after it), a ``code`` field's value, a 6-digit run within 48 characters of the word
+  "code" (our e-mail and SMS texts), and a message text that is nothing but a number of 6+
+  digits (a code typed on its own, or a phone number typed without its ``+``). Codes are
+  masked whole, never partly shown;
 - e-mail addresses (``a•••@example.com``, as the chat shows them) and phone numbers in
   international form (``+44 7911 123456``), national form with a trunk 0 (``07911 123456``,
   ``(020) 7946 0958``) and North-American form (``(555) 123-4567``).
@@ -61,8 +63,8 @@ _CREDENTIAL_RULES: list[_Rule] = [
 ]
 
 _CODE_DIGITS = 6
-# The argument of /verify, up to the end of the string it is in (quotes end a repr/JSON string).
-_VERIFY = re.compile(r"(?i)(/verify(?:@\w+)?)([^\S\n]+)[^\"'\n\\]+")
+# /verify's argument: its first word with a digit in it, and any digit groups after it.
+_VERIFY = re.compile(r"(?i)(/verify(?:@\w+)?[^\S\n]+)\S*?\d(?:[\d-]|[^\S\n]\d)*")
 _CODE_FIELD = re.compile(
     r"(?i)(\b(?:code|otp|pin|verification_code)\b[\"']?\s*[:=]\s*[\"']?)\d{4,8}(?!\d)"
 )
@@ -114,7 +116,7 @@ def _forms(value: str) -> set[str]:
 
 
 def _mask_codes(text: str) -> str:
-    text = _VERIFY.sub(r"\1\2" + HIDDEN, text)
+    text = _VERIFY.sub(r"\1" + HIDDEN, text)
     text = _CODE_FIELD.sub(r"\1" + HIDDEN, text)
     text = _BARE_NUMBER.sub(_bare_number, text)
 

@@ -129,6 +129,7 @@ def test_every_countrys_mobile_number_in_international_form_is_masked(region: st
         "2026-11-30 00:51:15,123 INFO x: took 1500 ms, 42 listings, £150000.00",
         "status code 200; date 1764464400; ip 127.0.0.1:54321; id 123e4567-e89b-12d3-a456-4266",
         "postgres://postgres@127.0.0.1:5432/test",
+        "Type /verify followed by the code you received, like this.",
     ],
 )
 def test_ordinary_numbers_and_urls_are_left_alone(redactor: Redactor, text: str) -> None:
