@@ -36,7 +36,7 @@ async def test_a_part_that_ends_without_being_asked_is_a_failure() -> None:
     async def returns() -> None:
         await asyncio.sleep(0.01)
 
-    with pytest.raises(ComponentFailed, match="^dispatcher: stopped unexpectedly$"):
+    with pytest.raises(ComponentFailed, match=r"^dispatcher: stopped unexpectedly$"):
         await _supervise({"web": lambda: _forever(stopped), "dispatcher": returns})
     assert stopped.is_set()
 
@@ -45,7 +45,7 @@ async def test_a_configuration_error_is_raised_as_it_is() -> None:
     async def refused() -> None:
         raise ConfigurationError("TELEGRAM_BOT_TOKEN: Telegram refused this token")
 
-    with pytest.raises(ConfigurationError, match="^TELEGRAM_BOT_TOKEN: "):
+    with pytest.raises(ConfigurationError, match=r"^TELEGRAM_BOT_TOKEN: "):
         await _supervise({"telegram": refused})
 
 
