@@ -57,7 +57,7 @@ _CREDENTIAL_RULES: list[_Rule] = [
     ),
     # scheme://user:password@host — the password only; the user helps to debug.
     (
-        re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/?#@'\"]*:)[^\s/?#@'\"]+@"),
+        re.compile(r"(?i)(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://[^\s:/?#@'\"]*:)[^\s/?#@'\"]+@"),
         r"\1" + HIDDEN + "@",
     ),
 ]
@@ -73,7 +73,9 @@ _CODE_WORD = re.compile(r"(?i)code")
 _CODE_WINDOW = 48
 _BARE_NUMBER = re.compile(r"(?i)(\b(?:text|caption)\b[\"']?\s*[:=]\s*)([\"'])([\d\s().+-]*)\2")
 
-_EMAIL = re.compile(r"[\w.!#$%&*+?^`{|}~-]+(?:@|%40)[\w-]+(?:\.[\w-]+)*\.[^\W\d_][\w-]*")
+_LOCAL = r"[\w.!#$&*+?^`{|}~-]"
+# Matches start only where a run of address characters starts: linear time on long runs.
+_EMAIL = re.compile(rf"(?<!{_LOCAL}){_LOCAL}+(?:@|%40)[\w-]+(?:\.[\w-]+)*\.[^\W\d_][\w-]*")
 _SEP = r"(?:[\s.-]|\s?\(|\)\s?)?"
 _PHONE_RULES = [
     re.compile(rf"(?<![\w+])\+{_SEP}\d(?:{_SEP}\d){{6,14}}(?![\d])"),

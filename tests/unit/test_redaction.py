@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 
 import phonenumbers
@@ -280,3 +281,15 @@ def test_every_secret_setting_and_url_password_is_in_the_list() -> None:
         "twilio0123456789abcdef",
         "PRD-ebay-secret-99",
     } <= values
+
+
+@pytest.mark.parametrize(
+    "chunk", ["a", "a.", "1", "1 ", "a%", "+1", "ab-", "x://a:", "/verify a", "code 1", "a@b"]
+)
+def test_long_lines_take_linear_time(chunk: str) -> None:
+    # A 100 kB log line (a big update, a base64 blob) must not stall logging: no pattern may
+    # try a match from every position of a long run (that is quadratic: minutes, not ms).
+    text = chunk * (100_000 // len(chunk))
+    started = time.perf_counter()
+    Redactor(SECRETS).redact(text)
+    assert time.perf_counter() - started < 1.0
