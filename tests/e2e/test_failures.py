@@ -52,6 +52,16 @@ def _the_one_line(output: str, *words: str) -> str:
     return matching[0]
 
 
+@pytest.mark.timeout(60)
+async def test_bad_settings_are_one_line_naming_each(tmp_path: Path) -> None:
+    code, output = await _run_until_exit(tmp_path, {"WEB_PORT": "eighty", "LOG_LEVEL": "LOUD"})
+    assert code == 2
+    assert output.count("\n") == 1
+    assert (
+        output.startswith("WEB_PORT: Input should be a valid integer") and "; LOG_LEVEL: " in output
+    )
+
+
 # --- the web server ---------------------------------------------------------------------------
 
 
