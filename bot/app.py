@@ -88,7 +88,6 @@ def log_secrets(settings: Settings) -> dict[str, str]:
             found[f"{name.upper()} password"] = password
     token = found.get("TELEGRAM_BOT_TOKEN", "")
     if ":" in token:  # its secret half can appear on its own (URL-quoted, split logs)
-        found["TELEGRAM_BOT_TOKEN"] = token
         found["TELEGRAM_BOT_TOKEN part"] = token.split(":", 1)[1]
     return found
 

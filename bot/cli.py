@@ -156,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _fail(redactor: Redactor, line: str, status: int) -> int:
     """One line on stderr that names the setting or component, then the exit status."""
-    print(redactor.redact(line), file=sys.stderr, flush=True)
+    print(redactor.redact(" ".join(line.splitlines())), file=sys.stderr, flush=True)
     return status
 
 
