@@ -100,7 +100,9 @@ async def _wait_output(process: CliProcess, text: str, within: float) -> None:
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize(("fmt", "mode"), [("text", "polling"), ("json", "webhook")])
+@pytest.mark.parametrize(
+    ("fmt", "mode"), [("text", "polling"), ("text", "webhook"), ("json", "webhook")]
+)
 async def test_debug_logs_hold_no_planted_secret(
     tmp_path: Path, database: str, sandbox_url: str, fmt: str, mode: str
 ) -> None:

@@ -16,6 +16,7 @@ from bot.app import log_secrets
 from bot.logs import JsonFormatter, configure_logging
 from bot.redaction import RedactingFilter, Redactor
 from bot.settings import Settings
+from core.db import masked_url
 
 TOKEN = "123456789:AAE-fake-token-for-tests_0123456789"
 WHSEC = "whsec_Q2hhbmdlIHRoaXMgc2VjcmV0IGZvciB0ZXN0cw-_x"
@@ -293,3 +294,16 @@ def test_long_lines_take_linear_time(chunk: str) -> None:
     started = time.perf_counter()
     Redactor(SECRETS).redact(text)
     assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgres://monitor:hunter2@db:5432/m", "postgres://monitor:•••@db:5432/m"),
+        ("postgres://monitor:p@ss@db/m", "postgres://monitor:•••@db/m"),
+        ("postgres://monitor@db/m", "postgres://monitor@db/m"),
+        ("sqlite://data/monitor.sqlite3", "sqlite://data/monitor.sqlite3"),
+    ],
+)
+def test_database_urls_in_messages_have_their_password_masked(url: str, shown: str) -> None:
+    assert masked_url(url) == shown
