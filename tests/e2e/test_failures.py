@@ -134,6 +134,18 @@ async def test_a_refused_set_webhook_exits_1_naming_telegram(tmp_path: Path) -> 
     assert line.startswith("telegram: ")
 
 
+@pytest.mark.timeout(60)
+async def test_a_refused_bot_token_exits_2_naming_the_setting(tmp_path: Path) -> None:
+    wrong = "987654321:AAE-not-the-token-telegram-knows_0123"
+    async with running_fake_telegram() as fake:
+        env = {"TELEGRAM_BOT_TOKEN": wrong, "TELEGRAM_API_URL": fake.url}
+        code, output = await _run_until_exit(tmp_path, env)
+    assert code == 2
+    line = _the_one_line(output, "TELEGRAM_BOT_TOKEN")
+    assert "refused this token" in line
+    assert wrong.split(":")[1] not in output
+
+
 # --- the database ---------------------------------------------------------------------------
 
 
