@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
+import socket
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -17,16 +19,20 @@ from pathlib import Path
 from typing import TextIO
 
 import aiohttp
+from aiohttp import web
+from pydantic import SecretStr
 
 from bot.console import CONSOLE_CHAT_ID, ConsoleChat, ConsoleNotifier
 from bot.conversation import ChatServices, ChatSession, with_verification
 from bot.frontends import ChatFrontend
+from bot.redaction import url_password
 from bot.settings import Settings
 from core import accounts, templates
 from core.db import is_sqlite, open_database, sqlite_single_process
 from core.dispatcher import Dispatcher, DispatcherOptions
 from core.enums import Platform, Tier
 from core.inbox import InboxOptions
+from core.errors import ComponentFailed, ConfigurationError
 from core.metrics import Metrics
 from core.ports import Marketplace, Notifier
 from core.retention import Retention, RetentionOptions
@@ -71,6 +77,29 @@ class Monitor:
     dispatcher: Dispatcher
     searches: SearchService
     notifiers: dict[str, Notifier] = field(default_factory=dict)
+
+
+def log_secrets(settings: Settings) -> dict[str, str]:
+    """Every configured secret by setting name, for the log filter (bot.redaction).
+
+    All SecretStr settings (tokens, keys, webhook secrets, SMTP_URL…) and the password of any
+    URL-valued setting (DATABASE_URL's among them).
+    """
+    found: dict[str, str] = {}
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if isinstance(value, SecretStr):
+            found[name.upper()] = text
+        password = url_password(text)
+        if password:
+            found[f"{name.upper()} password"] = password
+    token = found.get("TELEGRAM_BOT_TOKEN", "")
+    if ":" in token:  # its secret half can appear on its own (URL-quoted, split logs)
+        found["TELEGRAM_BOT_TOKEN part"] = token.split(":", 1)[1]
+    return found
 
 
 # --- adapters, one builder each: the only place concrete adapters are chosen -------------
@@ -255,11 +284,15 @@ DRAIN_SECONDS = 11.0
 async def _supervise(
     jobs: Mapping[str, Callable[[], Awaitable[None]]],
     drains: Mapping[str, Callable[[], None]] | None = None,
+    *,
+    may_end: frozenset[str] = frozenset(),
 ) -> None:
     """Run the named loops until one ends or fails, or SIGINT/SIGTERM arrives; then stop all.
 
     On a signal the loops in ``drains`` are asked to finish what they hold (checks in
     progress, alerts being sent) for up to DRAIN_SECONDS; then everything is cancelled.
+    A loop that fails, or ends without being asked to (unless it is in ``may_end``), stops
+    the rest and is raised: ConfigurationError as it is, anything else as ComponentFailed.
     """
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -271,16 +304,36 @@ async def _supervise(
         done, _ = await asyncio.wait(
             [*tasks.values(), stopper], return_when=asyncio.FIRST_COMPLETED
         )
-        for task in done:
-            if task is not stopper and not task.cancelled() and task.exception():
-                logger.error("%s stopped: %r", task.get_name(), task.exception())
+        failure = _first_failure([t for t in done if t is not stopper], may_end)
         await _drain(tasks, drains or {})
+        if failure is not None:
+            raise failure
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         for task in [*tasks.values(), stopper]:
             task.cancel()
         await asyncio.gather(*tasks.values(), stopper, return_exceptions=True)
+
+
+def _first_failure(
+    ended: Sequence[asyncio.Task[None]], may_end: frozenset[str]
+) -> Exception | None:
+    for task in ended:
+        name = task.get_name()
+        if task.cancelled():
+            return ComponentFailed(name, "stopped unexpectedly (cancelled)")
+        exc = task.exception()
+        if exc is None:
+            if name not in may_end:
+                return ComponentFailed(name, "stopped unexpectedly")
+            continue
+        if isinstance(exc, ConfigurationError | ComponentFailed):
+            return exc
+        # The traceback helps a developer; the operator gets the one line.
+        logger.debug("%s failed", name, exc_info=exc)
+        return ComponentFailed(name, f"failed: {type(exc).__name__}: {exc}")
+    return None
 
 
 async def _drain(
@@ -292,6 +345,26 @@ async def _drain(
             request_stop()
     if draining:
         await asyncio.wait(draining, timeout=DRAIN_SECONDS)
+
+
+async def _serve_web(app: web.Application, host: str, port: int) -> None:
+    try:
+        await serve_web(app, host, port)
+    except OSError as exc:
+        raise ComponentFailed("web", _listen_problem(host, port, exc)) from exc
+
+
+def _listen_problem(host: str, port: int, exc: OSError) -> str:
+    """Why the web server cannot listen, naming the setting to change."""
+    if isinstance(exc, socket.gaierror):
+        return f"WEB_HOST {host!r} is not an address or a name this machine knows"
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is already in use; set WEB_PORT to a free port"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"WEB_HOST {host} is not an address of this machine"
+    if exc.errno == errno.EACCES:
+        return f"port {port} needs privileges; set WEB_PORT to 1024 or above"
+    return f"cannot listen on {host}:{port} (WEB_HOST, WEB_PORT): {exc.strerror or exc}"
 
 
 def _announce(line: str) -> None:
@@ -341,7 +414,7 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
         jobs: dict[str, Callable[[], Awaitable[None]]] = {
             "runner": monitor.runner.run,
             "dispatcher": monitor.dispatcher.run,
-            "web": lambda: serve_web(web_app, settings.web_host, settings.web_port),
+            "web": lambda: _serve_web(web_app, settings.web_host, settings.web_port),
         }
         jobs = {name: job for name, job in jobs.items() if name in roles}
         if "bots" in roles:
@@ -433,7 +506,7 @@ async def run_demo(options: DemoOptions, source: TextIO, out: TextIO) -> None:
         }
         if options.duration_seconds is not None:
             jobs["timer"] = lambda: asyncio.sleep(options.duration_seconds or 0)
-        await _supervise(jobs)
+        await _supervise(jobs, may_end=frozenset({"timer"}))
     out.write("Demo stopped.\n")
     out.flush()
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Sequence
 
-from bot.app import ROLES, DemoOptions, run_demo, run_service
+from bot.app import ROLES, DemoOptions, log_secrets, run_demo, run_service
 from bot.logs import configure_logging
+from bot.redaction import Redactor
 from bot.settings import Settings, load_settings
 from core.db import open_database
-from core.errors import ConfigurationError, MarketplaceError
+from core.errors import ComponentFailed, ConfigurationError, MarketplaceError
 from scrapers import SandboxConfig, serve_sandbox
 from scrapers.facebook import BrowserConfig, LoginTimedOut, facebook_login, find_chromium
 
@@ -21,6 +23,8 @@ Marketplace Monitor watches second-hand marketplaces and posts every new listing
 matches your searches into your Telegram or Discord chat.
 
 Settings come from the environment or a .env file (see README.md)."""
+
+logger = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -129,17 +133,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(exc, file=sys.stderr)
         return 2
+    # First, before anything can log: every record is redacted with these secrets.
+    redactor = Redactor(log_secrets(settings))
     configure_logging(
-        "WARNING" if args.command == "demo" else settings.log_level, settings.log_format.value
+        "WARNING" if args.command == "demo" else settings.log_level,
+        settings.log_format.value,
+        redactor,
     )
     try:
         asyncio.run(_dispatch(args, settings))
     except ConfigurationError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        return _fail(redactor, str(exc), 2)
+    except ComponentFailed as exc:
+        return _fail(redactor, str(exc), 1)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: one line here, the redacted traceback at DEBUG
+        logger.debug("%s failed", args.command, exc_info=exc)
+        return _fail(redactor, f"{args.command}: failed: {type(exc).__name__}: {exc}", 1)
     return 0
+
+
+def _fail(redactor: Redactor, line: str, status: int) -> int:
+    """One line on stderr that names the setting or component, then the exit status."""
+    print(redactor.redact(" ".join(line.splitlines())), file=sys.stderr, flush=True)
+    return status
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> None:

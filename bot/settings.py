@@ -125,7 +125,7 @@ class Settings(BaseSettings):
 
 
 def load_settings(env_file: str | None = ".env") -> Settings:
-    """Read the settings, turning pydantic's errors into one message naming each bad setting."""
+    """Read the settings, turning pydantic's errors into one line naming each bad setting."""
     try:
         return Settings(_env_file=env_file)  # type: ignore[call-arg]
     except ValidationError as exc:
@@ -133,4 +133,4 @@ def load_settings(env_file: str | None = ".env") -> Settings:
             f"{'.'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
             for error in exc.errors()
         ]
-        raise ConfigurationError("Bad settings:\n  " + "\n  ".join(problems)) from exc
+        raise ConfigurationError("; ".join(problems)) from exc

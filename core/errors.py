@@ -15,7 +15,8 @@ MonitorError
 │   └── Unavailable        network error, timeout, 5xx
 ├── DeliveryError          an alert could not be delivered; ``permanent`` stops retries
 ├── VerificationFailed     an address or URL could not be proven (wrong or expired code, limits)
-└── ConfigurationError     a setting is missing or wrong (names the setting)
+├── ConfigurationError     a setting is missing or wrong (names the setting)
+└── ComponentFailed        a part of the service could not start or died (names the part)
 """
 
 from __future__ import annotations
@@ -100,3 +101,15 @@ class VerificationFailed(MonitorError):
 
 class ConfigurationError(MonitorError):
     """A setting is missing or has a wrong value; the message names the setting."""
+
+
+class ComponentFailed(MonitorError):
+    """A part of the running service (web, runner, a chat bot…) could not start or died.
+
+    The message is one line that starts with the component's name and says why.
+    """
+
+    def __init__(self, component: str, reason: str) -> None:
+        super().__init__(f"{component}: {reason}")
+        self.component = component
+        self.reason = reason

@@ -16,6 +16,7 @@ import re
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
@@ -25,7 +26,6 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.conversation import ChatServices
 from bot.telegram.handlers import ALLOWED_UPDATES, COMMANDS, TelegramHandlers
 from bot.telegram.intake import BadUpdate, Poller, parse_body
-from bot.telegram.logfilter import RedactSecret
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.ratelimit import RateLimits, TelegramRateLimiter, WaitLimit
 from bot.telegram.workers import InboxWorkers, WorkerOptions
@@ -46,6 +46,7 @@ SLOW_DOWN = (
 )
 # A chat whose next message would wait longer than this is served later (see workers.py).
 RATE_SKIP_SECONDS = 0.05
+WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ones Telegram delivers webhooks to, over HTTPS
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +78,22 @@ class TelegramConfig:
             raise ConfigurationError(
                 "TELEGRAM_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and - only"
             )
+        if self.webhook:
+            _check_webhook_url(self.public_url)
 
     @property
     def webhook_url(self) -> str:
         return self.public_url.rstrip("/") + WEBHOOK_PATH
+
+
+def _check_webhook_url(public_url: str) -> None:
+    url = urlsplit(public_url)
+    port = url.port or 443
+    if url.scheme != "https" or port not in WEBHOOK_PORTS:
+        raise ConfigurationError(
+            f"PUBLIC_URL: Telegram delivers webhooks only to https:// on port 443, 80, 88 or "
+            f"8443 (got {public_url}); put a TLS proxy in front of WEB_PORT"
+        )
 
 
 def build_application(config: TelegramConfig) -> Application[Any, Any, Any, Any, Any, Any]:
@@ -105,9 +118,6 @@ class TelegramFrontend:
     def __init__(self, config: TelegramConfig, services: ChatServices) -> None:
         config.check()
         self.config = config
-        # Before building: PTB logs its API URL (token included) as it sets itself up.
-        self._redact = RedactSecret(config.token)
-        self._redact.install()
         self.application = build_application(config)
         self.handlers = TelegramHandlers(services, self.application)
         self.handlers.install(self.application)
@@ -149,7 +159,6 @@ class TelegramFrontend:
         finally:
             stop.cancel()
             await self._stop(loops)
-            self._redact.remove()
 
     def _poller(self) -> Poller:
         return Poller(

@@ -208,12 +208,13 @@ async def test_webhook_mode_refuses_a_wrong_secret_and_serves_the_right_one(
             TELEGRAM_MODE="webhook",
             TELEGRAM_WEBHOOK_SECRET="right-secret_1",
             WEB_PORT=port,
-            PUBLIC_URL=f"http://127.0.0.1:{port}",
+            PUBLIC_URL="https://bot.example.com:8443",
         )
+        fake.webhook_origin = f"http://127.0.0.1:{port}"  # the TLS proxy's upstream
         try:
             await fake.wait_for(lambda: fake.webhook, within=30)
             assert fake.webhook == {
-                "url": f"http://127.0.0.1:{port}/telegram/webhook",
+                "url": "https://bot.example.com:8443/telegram/webhook",
                 "secret_token": "right-secret_1",
             }
             update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "text": "/start",

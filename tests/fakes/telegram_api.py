@@ -131,6 +131,7 @@ class Failure:
     chat_id: int | None = None
     retry_after: int | None = None
     migrate_to_chat_id: int | None = None
+    echo_params: bool = False  # the description repeats the request, as some APIs' errors do
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,8 @@ class FakeTelegram:
         self.answers: dict[str, dict[str, Any] | None] = {}
         self.webhook: dict[str, Any] | None = None
         self.webhook_refusals = 0
+        # Stands in for the TLS proxy before PUBLIC_URL: pushes go to this origin instead.
+        self.webhook_origin: str | None = None
         self.per_chat_per_second: float | None = None
         self._sends: dict[int, list[float]] = {}
         self._chats: dict[int, dict[str, Any]] = {}
@@ -343,8 +346,12 @@ class FakeTelegram:
             if failure.chat_id is not None and params.get("chat_id") != failure.chat_id:
                 continue
             failure.times -= 1
+            echo = f" (request: {params})" if failure.echo_params else ""
             raise ApiError(
-                failure.code, failure.description, failure.retry_after, failure.migrate_to_chat_id
+                failure.code,
+                failure.description + echo,
+                failure.retry_after,
+                failure.migrate_to_chat_id,
             )
 
     # --- methods -----------------------------------------------------------------------------
@@ -652,8 +659,11 @@ class FakeTelegram:
         headers = {}
         if hook.get("secret_token"):
             headers["X-Telegram-Bot-Api-Secret-Token"] = str(hook["secret_token"])
+        url = str(hook["url"])
+        if self.webhook_origin:
+            url = self.webhook_origin.rstrip("/") + "/" + url.split("/", 3)[3]
         try:
-            async with self._http.post(hook["url"], json=update, headers=headers) as response:
+            async with self._http.post(url, json=update, headers=headers) as response:
                 if response.status != 200:
                     self.webhook_refusals += 1
                 return response.status == 200
