@@ -31,8 +31,8 @@ from core import accounts, templates
 from core.db import is_sqlite, open_database, sqlite_single_process
 from core.dispatcher import Dispatcher, DispatcherOptions
 from core.enums import Platform, Tier
-from core.inbox import InboxOptions
 from core.errors import ComponentFailed, ConfigurationError
+from core.inbox import InboxOptions
 from core.metrics import Metrics
 from core.ports import Marketplace, Notifier
 from core.retention import Retention, RetentionOptions

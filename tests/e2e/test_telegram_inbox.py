@@ -51,7 +51,6 @@ async def _flood_then_stop_then_resume(
             service.drain.cancel()
         code = await service.process.stop(signal.SIGTERM, within=STOP_WITHIN + 5)
         took = time.monotonic() - started
-        print(service.process.output)
         assert code == 0 and "Stopped cleanly." in service.process.output
         assert took < STOP_WITHIN, f"stopping took {took:.1f} s"
     finally:
@@ -86,6 +85,7 @@ async def test_sigterm_in_webhook_mode_stops_in_time_and_loses_nothing(
 ) -> None:
     async with running_fake_telegram() as fake:
         port = str(free_port())
+        fake.webhook_origin = f"http://127.0.0.1:{port}"  # the TLS proxy's upstream
         await _flood_then_stop_then_resume(
             tmp_path,
             fake,
@@ -93,5 +93,5 @@ async def test_sigterm_in_webhook_mode_stops_in_time_and_loses_nothing(
             TELEGRAM_MODE="webhook",
             TELEGRAM_WEBHOOK_SECRET="right-secret_1",
             WEB_PORT=port,
-            PUBLIC_URL=f"http://127.0.0.1:{port}",
+            PUBLIC_URL="https://bot.example.com:8443",
         )
