@@ -116,7 +116,7 @@ async def running_bot(
         config = TelegramConfig(
             token=TOKEN, api_url=fake.url, limits=limits, poll_timeout_seconds=1
         )
-        frontend = TelegramFrontend(config, ChatServices(searches, runner.prime))
+        frontend = TelegramFrontend(config, ChatServices(searches))
         dispatcher = Dispatcher(
             {"telegram": frontend.notifier},
             options=DispatcherOptions(retry_base_seconds=0.01, retry_cap_seconds=0.05),
