@@ -56,7 +56,6 @@ ACTIONS = st.lists(
 )
 
 
-
 @pytest.fixture
 async def bot(db: str) -> AsyncIterator[DirectBot]:
     services = ChatServices(SearchService(TierTable.default(), MARKETS))

@@ -24,7 +24,6 @@ ANN = FakeTelegram.user(1001, "Ann", "ann")
 EVE = FakeTelegram.user(1002, "Eve", "eve")
 
 
-
 @pytest.fixture
 async def bot(db: str) -> AsyncIterator[DirectBot]:
     services = ChatServices(SearchService(TierTable.default(), ("sandbox",)))

@@ -28,7 +28,6 @@ LINES_PER_EXAMPLE = 20
 EXAMPLES = 1000 * SCALE
 
 
-
 @pytest.fixture
 async def user(db: str) -> tuple[Account, Destination]:
     account = await identify(Platform.CONSOLE, "fuzzer")

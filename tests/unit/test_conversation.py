@@ -17,7 +17,6 @@ from core.tiers import TierTable
 MARKETPLACES = ("sandbox", "ebay")
 
 
-
 async def session_for(user: str, tier: Tier = Tier.FREE) -> ChatSession:
     account = await identify(Platform.CONSOLE, user)
     account.tier = tier

@@ -31,11 +31,8 @@ from tests.fakes.clock import FakeClock
 EMAIL, PHONE, HOOK = "ann.smith@example.com", "+447911123456", "https://hooks.example/in"
 
 
-
 def _session(account: Account, destination: Destination, clock: FakeClock) -> ChatSession:
-    services = ChatServices(
-        SearchService(TierTable.default(), ("sandbox",)), clock=clock
-    )
+    services = ChatServices(SearchService(TierTable.default(), ("sandbox",)), clock=clock)
     return ChatSession(services, account, destination)
 
 
