@@ -196,9 +196,11 @@ async def recompute_all(conn: BaseDBAsyncClient, now: datetime) -> int:
     for search_id, keys in keys_by_search.items():
         by_schedule.setdefault(schedule_key(keys), []).append(search_id)
     for key, search_ids in by_schedule.items():
-        marks = _marks(conn, len(search_ids), first=2)
-        sql = f'UPDATE "search" SET "fetch_key" = {_mark(conn, 1)} WHERE "id" IN ({marks})'
-        await conn.execute_query(sql, [key, *search_ids])
+        for start in range(0, len(search_ids), 1000):  # within every database's bind limit
+            chunk = search_ids[start : start + 1000]
+            marks = _marks(conn, len(chunk), first=2)
+            sql = f'UPDATE "search" SET "fetch_key" = {_mark(conn, 1)} WHERE "id" IN ({marks})'
+            await conn.execute_query(sql, [key, *chunk])
     # Keys of an older version are nobody's now (readable searches were just relinked).
     old = f'SELECT "id" FROM "fetch_key" WHERE "version" <> {_mark(conn, 1)}'
     stale = f'"fetch_key_id" IN ({old})'

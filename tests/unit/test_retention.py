@@ -9,7 +9,17 @@ from decimal import Decimal
 from core.clicks import record_click
 from core.dispatcher import Dispatcher
 from core.enums import AlertKind, AlertStatus, Channel, MatchStatus
-from core.models import Alert, Destination, Listing, Match, Notice, Search, VerificationCode
+from core.models import (
+    Alert,
+    Destination,
+    FetchKey,
+    Listing,
+    Match,
+    Notice,
+    Search,
+    SearchFetchKey,
+    VerificationCode,
+)
 from core.retention import CLEANUP_STEPS, CleanupStep, Retention, RetentionOptions
 from tests.fakes.alerts import verified_account
 from tests.fakes.clock import FakeClock
@@ -153,12 +163,33 @@ async def test_old_unreferenced_rows_go_and_the_rest_stay(db: str) -> None:
         "notices": 1,
         "matches": 1,
         "listings": len(gone_listings) + 1,
+        "fetch keys": 0,
         "verification codes": 2,
     }
     # The click-through of a deleted alert is gone with it; a kept one still works.
     assert await record_click(old_sent.click_token or "", w.now) is None
     kept = await record_click(recent_sent.click_token or "", w.now)
     assert kept is not None and kept.url == live_listing.url
+
+
+async def test_old_fetch_keys_no_search_uses_go(db: str) -> None:
+    clock = FakeClock()
+    w = await _world(clock)
+
+    async def key(name: str, made: datetime, linked: bool) -> FetchKey:
+        row = await FetchKey.create(
+            marketplace="sandbox", digest=name * 32, version=1, query={}, created_at=made
+        )
+        if linked:
+            await SearchFetchKey.create(search=w.search, fetch_key=row)
+        return row
+
+    await key("a", w.old, linked=False)
+    kept = {(await key(n, at, linked)).id for n, at, linked in
+            (("b", w.old, True), ("c", w.recent, False))}  # fmt: skip
+    result = await Retention(SMALL, clock=clock).run_once()
+    assert result.deleted["fetch keys"] == 1
+    assert set(await FetchKey.all().values_list("id", flat=True)) == kept
 
 
 async def test_a_backlog_is_worked_off_over_several_passes(db: str) -> None:
