@@ -41,10 +41,11 @@ import asyncpg
 from core.criteria import Criteria
 from core.db import open_database
 from core.enums import Platform
+from core.fetchkeys import keys_for, schedule_key
 from core.metrics import Metrics
 from core.models import Account, Destination, Search
 from core.runner import Runner, RunnerOptions
-from core.scheduling import fetch_key, next_due, oldest_due_lag, spread_of
+from core.scheduling import next_due, oldest_due_lag, spread_of
 from scrapers import SandboxMarketplace
 from scrapers.sandbox.catalogue import CATEGORIES
 
@@ -122,7 +123,7 @@ async def create_searches(queries: list[str], interval: int) -> None:
     )
     rows = []
     for number, q in enumerate(queries, 1):  # ids on the fresh database are 1..N in order
-        key = fetch_key(Criteria(keywords=q), ["sandbox"])
+        key = schedule_key(keys_for(Criteria(keywords=q), ["sandbox"]))
         rows.append(
             Search(
                 account_id=account.id, destination_id=destination.id, name=q[:80],

@@ -392,7 +392,7 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
         notifiers, skipped = build_delivery_notifiers(settings, http)
         monitor = build_monitor(settings, marketplaces, notifiers, TierTable.default())
         services = with_verification(
-            ChatServices(monitor.searches, monitor.runner.prime),
+            ChatServices(monitor.searches),
             VerificationService.from_notifiers(notifiers),
         )
         frontends, skipped_chats = build_chat_frontends(settings, http, services)
@@ -518,7 +518,7 @@ async def _console_session(searches: SearchService, runner: Runner) -> ChatSessi
         account.tier = Tier.BUSINESS
         await account.save(update_fields=["tier"])
     destination = await accounts.destination_for(account, Platform.CONSOLE, CONSOLE_CHAT_ID)
-    return ChatSession(ChatServices(searches, runner.prime), account, destination)
+    return ChatSession(ChatServices(searches), account, destination)
 
 
 async def _chat_then_wait(chat: ConsoleChat, out: TextIO) -> None:

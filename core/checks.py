@@ -6,9 +6,8 @@ one transaction, so a crash leaves either all of it or none (and the search is c
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -58,12 +57,15 @@ class _Candidate:
 
 async def record_fetch(
     searches: Sequence[Search],
+    criteria: Mapping[int, Criteria],
     fetched: Sequence[ListingData],
     now: datetime,
     platforms: dict[int, str],
 ) -> dict[int, CheckResult]:
-    """Store ``fetched`` and turn it into matches and alerts for each of ``searches``.
+    """Store ``fetched`` (one fetch key's listings) and turn it into matches and alerts for
+    each of ``searches``, the searches with that key.
 
+    ``criteria`` maps search id → its parsed criteria (parsed once per batch by the runner);
     ``platforms`` maps search id → its destination's platform (where chat alerts go).
 
     What counts as new: a listing we first saw after the search was primed. Priming (the
@@ -78,15 +80,17 @@ async def record_fetch(
     data_by_key = {(d.marketplace, d.external_id): d for d in fetched}
     results = {s.id: CheckResult(s.id, seen_at=now) for s in searches}
     candidates: list[_Candidate] = []
-    matched_by_criteria: dict[str, list[Listing]] = {}
+    matched_by_criteria: dict[Criteria, list[Listing]] = {}
     for search in searches:
-        # Searches sharing a fetch usually share criteria too: match each distinct one once.
-        signature = json.dumps([search.criteria, search.marketplaces], sort_keys=True)
-        if signature not in matched_by_criteria:
-            matched_by_criteria[signature] = _matching_rows(search, rows, data_by_key, now)
+        # One fetch key's searches usually share criteria too: match each distinct one once
+        # (the listings are all from the key's marketplace, so only the criteria differ).
+        wanted = criteria[search.id]
+        if wanted not in matched_by_criteria:
+            matched_by_criteria[wanted] = _matching_rows(wanted, rows, data_by_key, now)
         matching = [
             _Candidate(search, row, data_by_key[(row.marketplace, row.external_id)])
-            for row in matched_by_criteria[signature]
+            for row in matched_by_criteria[wanted]
+            if row.marketplace in search.marketplaces  # what an adapter labelled otherwise
         ]
         if search.primed_at is None:
             results[search.id].preview = _newest([c.data for c in matching])
@@ -114,18 +118,12 @@ def _worth_a_look(candidate: _Candidate) -> bool:
 
 
 def _matching_rows(
-    search: Search,
+    criteria: Criteria,
     rows: Sequence[Listing],
     data_by_key: dict[tuple[str, str], ListingData],
     now: datetime,
 ) -> list[Listing]:
-    criteria = Criteria.from_json(search.criteria)
-    return [
-        row
-        for row in rows
-        if row.marketplace in search.marketplaces
-        and matches(criteria, data_by_key[(row.marketplace, row.external_id)], now)
-    ]
+    return [r for r in rows if matches(criteria, data_by_key[(r.marketplace, r.external_id)], now)]
 
 
 async def _without_settled(

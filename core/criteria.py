@@ -9,7 +9,6 @@ from typing import Any
 from core.enums import Condition
 from core.errors import InvalidCriteria
 from core.matching import parse_keywords
-from core.ports import MarketplaceQuery
 
 MAX_RADIUS_MILES = 500
 
@@ -54,6 +53,25 @@ class Criteria:
         if self.max_age_hours is not None and self.max_age_hours <= 0:
             raise InvalidCriteria("Maximum listing age must be a positive number of hours.")
 
+    def __hash__(self) -> int:
+        # Explicit because ``extra`` is a dict: equal criteria (a check matches each distinct
+        # one once) must hash alike.
+        return hash(
+            (
+                self.keywords,
+                self.exclude,
+                self.min_price,
+                self.max_price,
+                self.currency,
+                self.location,
+                self.radius_miles,
+                self.condition,
+                self.category,
+                self.max_age_hours,
+                tuple(sorted(self.extra.items())),
+            )
+        )
+
     def with_changes(self, **changes: Any) -> Criteria:
         return replace(self, **changes)
 
@@ -84,23 +102,9 @@ class Criteria:
         except (KeyError, ValueError, InvalidOperation) as exc:
             raise InvalidCriteria(f"Stored criteria are unreadable: {exc}") from exc
 
-    def upstream_query(self, marketplace: str) -> MarketplaceQuery:
-        """The request sent to ``marketplace``: equal queries share one fetch."""
-        return MarketplaceQuery(
-            marketplace=marketplace,
-            keywords=" ".join(self.keywords.lower().split()),
-            location=self.location.strip().lower(),
-            radius_miles=self.radius_miles,
-            category=self.category.strip().lower(),
-            min_price=self.min_price,
-            max_price=self.max_price,
-            condition=self.condition,
-            extra=self.extras_for(marketplace),
-        )
-
     def extras_for(self, marketplace: str) -> tuple[tuple[str, str], ...]:
-        """``marketplace``'s own extra fields, without the prefix: other sites' don't split
-        the coalescing of this one's fetches."""
+        """``marketplace``'s own extra fields, without the prefix (part of its fetch key, see
+        ``core.fetchkeys``): other sites' don't split the coalescing of this one's fetches."""
         prefix = f"{marketplace}."
         return tuple(
             sorted(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+
+from core.ports import ListingData
 
 CURRENCY_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
 
@@ -29,3 +32,22 @@ def age_text(posted_at: datetime | None, now: datetime) -> str:
         return f"{seconds // 3600} h ago"
     days = seconds // 86400
     return "1 day ago" if days == 1 else f"{days} days ago"
+
+
+def listing_lines(listing: ListingData, now: datetime) -> list[str]:
+    """A listing in three lines: title; price · place · marketplace · age; link."""
+    where = " · ".join(
+        part
+        for part in (listing.location, listing.marketplace, age_text(listing.posted_at, now))
+        if part
+    )
+    return [listing.title, f"{price_text(listing.price, listing.currency)} · {where}", listing.url]
+
+
+def preview_text(search_id: int, name: str, preview: Sequence[ListingData], now: datetime) -> str:
+    """What a new (or changed) search's first check found: shown once, never alerted."""
+    head = f"🔎 #{search_id} {name}: first check done."
+    if not preview:
+        return f"{head} Nothing matches right now; you'll hear from me when something does."
+    blocks = ["\n".join("   " + line for line in listing_lines(item, now)) for item in preview]
+    return f"{head} Newest listings already there (no alerts for these):\n" + "\n".join(blocks)

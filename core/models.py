@@ -99,7 +99,8 @@ class Search(Model):
     channels: list[str] = fields.JSONField()
     status = fields.CharEnumField(SearchStatus, default=SearchStatus.ACTIVE, max_length=16)
     interval_seconds = fields.IntField()
-    # Digest of the upstream requests: searches with equal keys share fetches and due times.
+    # The fetch key (core.fetchkeys) its due times are aligned on: the smallest digest of its
+    # keys. Its keys themselves are its SearchFetchKey links, one per marketplace.
     fetch_key = fields.CharField(max_length=32, default="")
     next_check_at = fields.DatetimeField()
     # A worker that claims the search holds it until then; an expired lease is claimable again.
@@ -123,6 +124,43 @@ class Search(Model):
             Index(fields=("status", "next_check_at"), name="search_due_idx"),
             Index(fields=("fetch_key",), name="search_fetch_key_idx"),
         )
+
+
+class FetchKey(Model):
+    """One upstream request (a marketplace + the normalised query it is sent): see
+    core.fetchkeys. Searches asking the same thing link to the same row.
+
+    ``digest`` identifies it across processes and runs; ``version`` is the
+    ``FETCH_KEY_VERSION`` it was computed with; ``query`` is the request as JSON
+    (``core.fetchkeys.query_from_json`` turns it back into a ``MarketplaceQuery``).
+    """
+
+    id = fields.IntField(primary_key=True)
+    marketplace = fields.CharField(max_length=32)
+    digest = fields.CharField(max_length=32, unique=True)
+    version = fields.IntField()
+    query: dict[str, Any] = fields.JSONField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "fetch_key"
+
+
+class SearchFetchKey(Model):
+    """A search uses a fetch key: one row per marketplace of the search."""
+
+    id = fields.IntField(primary_key=True)
+    search: fields.ForeignKeyRelation[Search] = fields.ForeignKeyField(
+        "models.Search", related_name="fetch_key_links", on_delete=fields.CASCADE
+    )
+    fetch_key: fields.ForeignKeyRelation[FetchKey] = fields.ForeignKeyField(
+        "models.FetchKey", related_name="search_links", on_delete=fields.CASCADE
+    )
+
+    class Meta:
+        table = "search_fetch_key"
+        unique_together = (("search", "fetch_key"),)
+        indexes = (Index(fields=("fetch_key_id",), name="search_fetch_key_key_idx"),)
 
 
 class Listing(Model):

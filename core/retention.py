@@ -11,6 +11,8 @@ What goes, older than ``days`` (RETENTION_DAYS):
 - finished notices;
 - matches nobody saved whose listing has not been seen since, and that have no alert left;
 - listings not seen since that no match refers to (a saved match keeps its listing);
+- fetch keys (core.fetchkeys) made before then that no search links to any more (a key
+  holds the words of the searches that used it);
 and, once the daily send limits no longer count them, used or expired verification codes
 (they hold the address the code went to); and chat updates a day after they were handled.
 """
@@ -30,7 +32,15 @@ from tortoise.models import Model
 from core import inbox
 from core.clock import Clock, utcnow
 from core.enums import AlertStatus, MatchStatus
-from core.models import Alert, Listing, Match, Notice, VerificationCode
+from core.models import (
+    Alert,
+    FetchKey,
+    Listing,
+    Match,
+    Notice,
+    SearchFetchKey,
+    VerificationCode,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +120,13 @@ async def delete_old_listings(now: datetime, cutoff: datetime, batch_size: int) 
     return await _delete_where(Listing, where, batch_size)
 
 
+async def delete_unused_fetch_keys(now: datetime, cutoff: datetime, batch_size: int) -> int:
+    """Fetch keys older than ``cutoff`` that no search links to."""
+    linked = Subquery(SearchFetchKey.all().distinct().values("fetch_key_id"))
+    where = Q(Q(created_at__lt=cutoff), ~Q(id__in=linked))
+    return await _delete_where(FetchKey, where, batch_size)
+
+
 async def delete_spent_codes(now: datetime, cutoff: datetime, batch_size: int) -> int:
     """Used or expired codes, once the daily limits no longer count them."""
     spent = Q(Q(used_at__isnull=False) | Q(expires_at__lt=now))
@@ -130,6 +147,7 @@ CLEANUP_STEPS: tuple[CleanupStep, ...] = (
     CleanupStep("notices", delete_old_notices),
     CleanupStep("matches", delete_old_matches),
     CleanupStep("listings", delete_old_listings),
+    CleanupStep("fetch keys", delete_unused_fetch_keys),
     CleanupStep("verification codes", delete_spent_codes),
     CleanupStep("chat updates", delete_handled_updates),
 )

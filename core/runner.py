@@ -18,6 +18,7 @@ from core.checks import CheckResult, record_fetch
 from core.clock import Clock, utcnow
 from core.criteria import Criteria
 from core.errors import MarketplaceError, Unavailable
+from core.fetchkeys import FetchKeySpec, key_for
 from core.metrics import Metrics
 from core.models import MarketplaceState, Search
 from core.ports import ListingData, Marketplace, MarketplaceQuery
@@ -49,8 +50,15 @@ class RunnerOptions:
 
 @dataclass(slots=True)
 class _Group:
-    query: MarketplaceQuery
+    """The searches of a batch that share one fetch key: one upstream call serves them all."""
+
+    key: FetchKeySpec
     searches: list[Search]
+    criteria: dict[int, Criteria]  # search id → its criteria, parsed once for the batch
+
+    @property
+    def query(self) -> MarketplaceQuery:
+        return self.key.query
 
 
 @dataclass(slots=True)
@@ -84,7 +92,8 @@ class Runner:
         self._fetches_done = 0
         self._breakers_synced_at: datetime | None = None
         self._stopping = asyncio.Event()
-        self._recent: dict[MarketplaceQuery, tuple[float, asyncio.Future[list[ListingData]]]] = {}
+        # Fetches by fetch key digest: (when started, the fetch), shared for the share window.
+        self._recent: dict[str, tuple[float, asyncio.Future[list[ListingData]]]] = {}
 
     def request_stop(self) -> None:
         """Finish the batch in hand, claim no more: `run` then returns (a graceful drain)."""
@@ -133,9 +142,9 @@ class Runner:
     async def prime(self, search: Search) -> list[ListingData]:
         """Record what a new search matches today as seen; return the newest few as a preview.
 
-        Called right after creation (which leases the search to its creator) so the user sees
-        a preview at once. If it fails the search stays unprimed and its first scheduled check
-        primes it instead.
+        The runner's loop does this for every new search (it is due at once); this runs one
+        check of one search now. A preview also goes to the chat as a notice. If it fails the
+        search stays unprimed and its next check primes it instead.
         """
         await search.refresh_from_db()
         await search.fetch_related("destination")
@@ -168,19 +177,24 @@ class Runner:
                 if found is None:
                     batch.outcomes.success(search, 0, None)
                 else:
-                    batch.outcomes.success(search, found.new_matches, found.seen_at)
+                    batch.outcomes.success(search, found.new_matches, found.seen_at, found.preview)
         async with self._writes:
             await save_outcomes(batch.outcomes)
         return batch.results
 
     def _groups(self, searches: Sequence[Search]) -> list[_Group]:
+        """Group a batch by fetch key; each search's criteria are parsed once, here."""
         groups: dict[object, _Group] = {}
         for search in searches:
             criteria = Criteria.from_json(search.criteria)
-            for name in search.marketplaces:
-                query = criteria.upstream_query(name)
-                key: object = query if self.options.coalesce else (query, search.id)
-                groups.setdefault(key, _Group(query, [])).searches.append(search)
+            for name in dict.fromkeys(search.marketplaces):
+                key = key_for(criteria, name)
+                by: object = key.digest if self.options.coalesce else (key.digest, search.id)
+                group = groups.get(by)
+                if group is None:
+                    group = groups[by] = _Group(key, [], {})
+                group.searches.append(search)
+                group.criteria[search.id] = criteria
         return list(groups.values())
 
     async def _check_group(self, group: _Group, batch: _Batch) -> None:
@@ -198,7 +212,7 @@ class Runner:
             self._record_error(group, error, batch, breaker.open_until)
             return
         try:
-            fetched = await self._fetch(marketplace, group.query)
+            fetched = await self._fetch(marketplace, group.key)
         except MarketplaceError as exc:
             if breaker.record_failure(exc, now):
                 await self._publish_breaker(breaker, str(exc))
@@ -212,12 +226,13 @@ class Runner:
             await self._publish_breaker(breaker, "")
         await self._store(group, fetched, batch)
 
-    async def _fetch(self, marketplace: Marketplace, query: MarketplaceQuery) -> list[ListingData]:
-        """One upstream call per query per share window, however many batches ask for it."""
+    async def _fetch(self, marketplace: Marketplace, key: FetchKeySpec) -> list[ListingData]:
+        """One upstream call per fetch key per share window, however many batches ask for it."""
+        query = key.query
         if not self.options.coalesce:
             return await self._call(marketplace, query)
         now = self.clock().timestamp()
-        shared = self._recent.get(query)
+        shared = self._recent.get(key.digest)
         if shared is None or now - shared[0] > self.options.share_window_seconds:
             if len(self._recent) > 10_000:
                 self._forget_old(now)
@@ -225,11 +240,11 @@ class Runner:
             # Whoever awaits it sees its error; this keeps an unawaited one from being reported.
             future.add_done_callback(lambda f: f.cancelled() or f.exception())
             shared = (now, future)
-            self._recent[query] = shared
+            self._recent[key.digest] = shared
         try:
             return list(await asyncio.shield(shared[1]))
         except MarketplaceError:
-            self._recent.pop(query, None)  # a failure is not shared with later batches
+            self._recent.pop(key.digest, None)  # a failure is not shared with later batches
             raise
 
     async def _call(self, marketplace: Marketplace, query: MarketplaceQuery) -> list[ListingData]:
@@ -239,15 +254,17 @@ class Runner:
 
     def _forget_old(self, now: float) -> None:
         window = self.options.share_window_seconds
-        for query in [q for q, (at, _) in self._recent.items() if now - at > window]:
-            del self._recent[query]
+        for digest in [d for d, (at, _) in self._recent.items() if now - at > window]:
+            del self._recent[digest]
 
     async def _store(self, group: _Group, fetched: list[ListingData], batch: _Batch) -> None:
         platforms = {s.id: s.destination.platform.value for s in group.searches}
         try:
             async with self._writes:
                 started = time.perf_counter()
-                found = await record_fetch(group.searches, fetched, self.clock(), platforms)
+                found = await record_fetch(
+                    group.searches, group.criteria, fetched, self.clock(), platforms
+                )
                 queued = sum(r.alerts_queued for r in found.values())
                 self.metrics.observe_match_latency(time.perf_counter() - started, queued)
         except Exception as exc:  # a storage problem fails these searches, not the loop

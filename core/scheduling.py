@@ -1,7 +1,8 @@
 """When searches run: aligned due times, claiming with leases, and recording each outcome.
 
 Alignment is what makes coalescing work across time. A search's due times are
-``phase + k·interval`` where the phase comes from its fetch key, so every search with the
+``phase + k·interval`` where the phase comes from its fetch key (``core.fetchkeys``; one of
+its keys, ``Search.fetch_key``, for a search on several marketplaces), so every search with the
 same upstream request is due at the same instants and shares one fetch. Phases are spread
 evenly over the alignment period (so load is flat), and a slower interval's instants are a
 subset of a faster one's (a 30-min search lands on some of the 5-min search's instants
@@ -10,11 +11,10 @@ with the same key: it never rides the faster schedule, yet never costs an extra 
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -25,8 +25,11 @@ from core.backoff import backoff_delay
 from core.criteria import Criteria
 from core.enums import SearchStatus
 from core.errors import MarketplaceError, RateLimited
+from core.fetchkeys import keys_for, schedule_key
+from core.formatting import preview_text
 from core.models import Search
 from core.outbox import queue_notice
+from core.ports import ListingData
 from core.text import clean_text
 
 ALIGN_PERIOD_SECONDS = 300
@@ -38,12 +41,6 @@ RETRY_BASE_SECONDS = 30.0
 RETRY_CAP_SECONDS = 3600.0
 # Tell the user after this many failed checks in a row (once), and again when it recovers.
 NOTIFY_AFTER_FAILURES = 3
-
-
-def fetch_key(criteria: Criteria, marketplaces: Iterable[str]) -> str:
-    """A stable digest of a search's upstream requests (same in every process)."""
-    parts = sorted(repr(criteria.upstream_query(m)) for m in marketplaces)
-    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
 
 def phase_seconds(key: str, interval: int) -> int:
@@ -123,15 +120,22 @@ class Outcomes:
     succeeded: list[Search] = field(default_factory=list)
     failed: list[tuple[Search, MarketplaceError, float | None]] = field(default_factory=list)
     new_matches: dict[int, int] = field(default_factory=dict)
-    primed: dict[int, datetime] = field(default_factory=dict)
+    primed: dict[int, tuple[datetime, Sequence[ListingData]]] = field(default_factory=dict)
 
-    def success(self, search: Search, new_matches: int, seen_at: datetime | None) -> None:
-        """``seen_at``: when this check stored its listings (primes a search not yet primed)."""
+    def success(
+        self,
+        search: Search,
+        new_matches: int,
+        seen_at: datetime | None,
+        preview: Sequence[ListingData] = (),
+    ) -> None:
+        """``seen_at``: when this check stored its listings (primes a search not yet primed,
+        whose chat is then shown ``preview``)."""
         self.succeeded.append(search)
         if new_matches:
             self.new_matches[search.id] = new_matches
         if search.primed_at is None and seen_at is not None:
-            self.primed[search.id] = seen_at
+            self.primed[search.id] = (seen_at, preview)
 
     def failure(
         self, search: Search, error: MarketplaceError, wait_until: datetime | None = None
@@ -156,8 +160,8 @@ async def _save_successes(outcomes: Outcomes) -> None:
     now = outcomes.now
     by_due: dict[datetime, list[int]] = defaultdict(list)
     for search in outcomes.succeeded:
-        key = search.fetch_key or fetch_key(
-            Criteria.from_json(search.criteria), search.marketplaces
+        key = search.fetch_key or schedule_key(
+            keys_for(Criteria.from_json(search.criteria), search.marketplaces)
         )
         due = due_after_check(now, search.interval_seconds, key, spread_of(search.id))
         by_due[due].append(search.id)
@@ -175,8 +179,9 @@ async def _save_successes(outcomes: Outcomes) -> None:
                 checks_count=F("checks_count") + 1,
                 lease_until=None,
             )
-        for search_id, seen_at in outcomes.primed.items():
-            await Search.filter(id=search_id, primed_at=None).update(primed_at=seen_at)
+        for search in outcomes.succeeded:
+            if search.id in outcomes.primed:
+                await _prime(search, *outcomes.primed[search.id])
         for count, ids in by_count.items():
             await Search.filter(id__in=ids).update(matches_count=F("matches_count") + count)
         for search in outcomes.succeeded:
@@ -219,6 +224,19 @@ async def _save_failure(
         )
 
 
+async def _prime(search: Search, seen_at: datetime, preview: Sequence[ListingData]) -> None:
+    """Set the watermark, and show the chat what is there already: once per priming (of two
+    workers priming the same search, only the one that sets the watermark tells)."""
+    if not await Search.filter(id=search.id, primed_at=None).update(primed_at=seen_at):
+        return
+    await queue_notice(
+        search.destination,
+        f"search:{search.id}:preview:{seen_at.isoformat()}",
+        preview_text(search.id, search.name, preview, seen_at),
+        seen_at,
+    )
+
+
 async def _tell_recovered(search: Search, now: datetime) -> None:
     since = search.failure_notified_at
     assert since is not None
@@ -234,7 +252,6 @@ async def _tell_recovered(search: Search, now: datetime) -> None:
 __all__ = [
     "Outcomes",
     "claim_due_searches",
-    "fetch_key",
     "next_due",
     "oldest_due_lag",
     "phase_seconds",

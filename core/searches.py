@@ -5,22 +5,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
 
 from core.clock import Clock, utcnow
 from core.criteria import Criteria
 from core.enums import Channel, SearchStatus, Tier
 from core.errors import InvalidCriteria, TierLimitExceeded, not_available
-from core.models import Account, Destination, Search
+from core.fetchkeys import keys_for, link_search, schedule_key
+from core.models import Account, Destination, Search, SearchFetchKey
 from core.ports import MarketplaceQuestion
-from core.scheduling import fetch_key
 from core.text import clean_for, clean_text, limit
 from core.tiers import SLOWEST_INTERVAL_SECONDS, TierTable, describe_interval
 
 logger = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = limit(Search, "name")
-PRIME_LEASE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,20 +58,24 @@ class SearchService:
         draft = cleaned(draft)
         self._validate(account, draft)
         await self._check_search_count(account)
-        search = await Search.create(
-            account=account,
-            destination=destination,
-            name=draft.name,
-            criteria=draft.criteria.to_json(),
-            marketplaces=list(draft.marketplaces),
-            channels=[c.value for c in draft.channels],
-            interval_seconds=draft.interval_seconds,
-            fetch_key=fetch_key(draft.criteria, draft.marketplaces),
-            next_check_at=self.clock(),
-            # Held briefly for the creator's Runner.prime(); if that never comes, the runner
-            # primes it itself once this lease runs out.
-            lease_until=self.clock() + PRIME_LEASE,
-        )
+        now = self.clock()
+        keys = keys_for(draft.criteria, draft.marketplaces)
+        async with in_transaction() as conn:
+            search = await Search.create(
+                account=account,
+                destination=destination,
+                name=draft.name,
+                criteria=draft.criteria.to_json(),
+                marketplaces=list(draft.marketplaces),
+                channels=[c.value for c in draft.channels],
+                interval_seconds=draft.interval_seconds,
+                fetch_key=schedule_key(keys),
+                # Due now: whichever process runs a runner makes the first check, which
+                # primes the search and queues its preview as a notice to the chat.
+                next_check_at=now,
+                using_db=conn,
+            )
+            await link_search(conn, search.id, keys, now)
         logger.info("search %s created by account %s", search.id, account.id)
         return search
 
@@ -83,12 +88,17 @@ class SearchService:
         search.marketplaces = list(draft.marketplaces)
         search.channels = [c.value for c in draft.channels]
         search.interval_seconds = draft.interval_seconds
-        search.fetch_key = fetch_key(draft.criteria, draft.marketplaces)
-        # New criteria: record what exists now as seen again, so the change brings no flood.
+        now = self.clock()
+        keys = keys_for(draft.criteria, draft.marketplaces)
+        search.fetch_key = schedule_key(keys)
+        # New criteria: record what exists now as seen again (a new preview, no flood), at
+        # once: the runner checks it as soon as it is due.
         search.primed_at = None
-        search.next_check_at = self.clock()
+        search.next_check_at = now
         search.last_error = None
-        await search.save()
+        async with in_transaction() as conn:
+            await search.save(using_db=conn)
+            await link_search(conn, search.id, keys, now)
         return search
 
     async def pause(self, account: Account, search_id: int) -> Search:
@@ -113,7 +123,10 @@ class SearchService:
 
     async def delete(self, account: Account, search_id: int) -> None:
         search = await self.get_owned(account, search_id)
-        await search.delete()
+        async with in_transaction() as conn:
+            # Its links go with it (the key rows stay: other searches, and later statistics).
+            await SearchFetchKey.filter(search_id=search.id).using_db(conn).delete()
+            await search.delete(using_db=conn)
         logger.info("search %s deleted by account %s", search_id, account.id)
 
     async def list_for(self, account: Account) -> list[Search]:

@@ -25,6 +25,8 @@ TABLES = (
     "marketplace_state",
     "alert",
     "match",
+    "search_fetch_key",
+    "fetch_key",
     "search",
     "listing",
     "destination",

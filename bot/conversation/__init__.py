@@ -5,7 +5,7 @@ The console, Telegram and Discord front-ends all drive ``ChatSession`` and rende
 """
 
 from bot.conversation.answers import BadAnswer
-from bot.conversation.render import alert_lines, listing_lines, preview_text, search_line
+from bot.conversation.render import alert_lines, listing_lines, search_line
 from bot.conversation.replies import Button, Document, Reply
 from bot.conversation.session import ChatServices, ChatSession, SearchRights
 from bot.conversation.settings import DEFAULT_SECTIONS, Question, SettingsSection
@@ -28,7 +28,6 @@ __all__ = [
     "alert_lines",
     "channel_sections",
     "listing_lines",
-    "preview_text",
     "search_line",
     "with_verification",
 ]

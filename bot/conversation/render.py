@@ -5,19 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.enums import AlertKind, SearchStatus
-from core.formatting import age_text, price_text
+from core.formatting import age_text, listing_lines, price_text
 from core.models import Search
-from core.ports import AlertMessage, ListingData
+from core.ports import AlertMessage
 from core.tiers import describe_interval
-
-
-def listing_lines(listing: ListingData, now: datetime) -> list[str]:
-    where = " · ".join(
-        part
-        for part in (listing.location, listing.marketplace, age_text(listing.posted_at, now))
-        if part
-    )
-    return [listing.title, f"{price_text(listing.price, listing.currency)} · {where}", listing.url]
 
 
 def alert_lines(alert: AlertMessage, now: datetime) -> list[str]:
@@ -48,8 +39,4 @@ def search_line(search: Search, now: datetime) -> str:
     return line
 
 
-def preview_text(preview: list[ListingData], now: datetime) -> str:
-    if not preview:
-        return "Nothing matches right now; you'll hear from me when something does."
-    blocks = ["\n".join("   " + line for line in listing_lines(item, now)) for item in preview]
-    return "Newest listings already there (no alerts for these):\n" + "\n".join(blocks)
+__all__ = ["alert_lines", "listing_lines", "search_line"]

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from bot.conversation import texts, your_data
 from bot.conversation.answers import BadAnswer
-from bot.conversation.render import listing_lines, preview_text, search_line
+from bot.conversation.render import listing_lines, search_line
 from bot.conversation.replies import Reply, ask, say
 from bot.conversation.settings import DEFAULT_SECTIONS, DONE, SettingsSection, settings_menu
 from bot.conversation.stats import stats_text
@@ -21,13 +21,17 @@ from core.clock import Clock, utcnow
 from core.destinations import verified_channels
 from core.errors import MonitorError
 from core.listings import listing_data
-from core.models import Account, ChatIdentity, Destination, Match, Search
+from core.models import Account, ChatIdentity, Destination, Match
 from core.numbers import parse_id, parse_int
 from core.ports import ListingData
 from core.searches import SearchDraft, SearchService, draft_of
 from core.verification import VerificationService
 
 logger = logging.getLogger(__name__)
+
+# The first check runs in the runner (any process), not in this handler: its preview comes
+# as a notice through the outbox (core.scheduling), so the chat is answered at once.
+FIRST_CHECK = "Checking it now: what is already listed follows in a moment (no alerts for those)."
 
 # What a /start deep link may open: views too personal to show in a group.
 PRIVATE_VIEWS = ("saved", "stats")
@@ -38,7 +42,6 @@ class ChatServices:
     """The core services a conversation calls; built once by bot/app.py."""
 
     searches: SearchService
-    prime: Callable[[Search], Awaitable[list[ListingData]]]
     clock: Clock = utcnow
     # The /settings sections, in order; delivery channels add theirs (email, phone, webhook).
     settings_sections: tuple[SettingsSection, ...] = DEFAULT_SECTIONS
@@ -280,12 +283,10 @@ class ChatSession:
             slug,
             self.services.searches.marketplaces[0],
         )
-        preview = await self._prime(search)
         return [
             ask(
                 f"✅ #{search.id} {search.name} is live on {search.marketplaces[0]}. "
-                f"Adjust it any time with /edit {search.id}.\n"
-                + preview_text(preview, self.services.clock()),
+                f"Adjust it any time with /edit {search.id}.\n{FIRST_CHECK}",
                 ("✏ Adjust it", f"/edit {search.id}"),
             )
         ]
@@ -308,20 +309,8 @@ class ChatSession:
         else:
             search = await searches.update(await self.acting(search_id), search_id, draft)
             verb = "is updated"
-        preview = await self._prime(search)
-        return [
-            say(
-                f"✅ #{search.id} {search.name} {verb}. I'll post new matches here.\n"
-                + preview_text(preview, self.services.clock())
-            )
-        ]
-
-    async def _prime(self, search: Search) -> list[ListingData]:
-        try:
-            return await self.services.prime(search)
-        except MonitorError as exc:
-            logger.warning("preview of search %s failed: %s", search.id, exc)
-            return []
+        text = f"✅ #{search.id} {search.name} {verb}. I'll post new matches here.\n{FIRST_CHECK}"
+        return [say(text)]
 
 
 class _WizardFlow:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
@@ -19,13 +20,13 @@ from telegram.error import (
 from telegram.ext import ExtBot
 
 from bot.telegram.alerts import alert_html, alert_keyboard, without_links
-from bot.telegram.markup import CAPTION_LIMIT, TEXT_LIMIT
+from bot.telegram.markup import CAPTION_LIMIT, TEXT_LIMIT, escape_fit
 from bot.telegram.ratelimit import WaitLimit, retry_seconds
 from core.clock import Clock, utcnow
 from core.enums import MatchStatus, Platform, SearchStatus
 from core.errors import DeliveryError
 from core.models import Account, Destination, Match, Search
-from core.ports import AlertMessage, DeliveryResult
+from core.ports import AlertMessage, DeliveryResult, NoticeMessage
 from core.quiet_hours import quiet_until
 
 logger = logging.getLogger(__name__)
@@ -48,10 +49,32 @@ class TelegramNotifier:
         self.clock = clock
 
     async def send(self, alert: AlertMessage) -> DeliveryResult:
-        await self._wait_until_connected()
         chat_id = int(alert.target.chat_id)
+        return await self._guarded(chat_id, lambda: self._deliver(chat_id, alert))
+
+    async def send_notice(self, notice: NoticeMessage) -> DeliveryResult:
+        """A message about the service (a preview, a search that cannot run): plain text."""
+        chat_id = int(notice.target.chat_id)
+        text = escape_fit(notice.text, TEXT_LIMIT)
+        return await self._guarded(
+            chat_id,
+            lambda: self.bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=NO_PREVIEW,
+                rate_limit_args=WaitLimit(ALERT_MAX_WAIT_SECONDS),
+            ),
+        )
+
+    async def _guarded(
+        self, chat_id: int, deliver: Callable[[], Awaitable[Message]]
+    ) -> DeliveryResult:
+        """Run ``deliver``, turning Telegram's errors into DeliveryError (and acting on a
+        blocked or migrated chat)."""
+        await self._wait_until_connected()
         try:
-            message = await self._deliver(chat_id, alert)
+            message = await deliver()
         except RetryAfter as exc:
             raise DeliveryError(
                 f"Telegram flood control: retry in {retry_seconds(exc):.0f} s"

@@ -20,7 +20,7 @@ from scrapers.sandbox.listing import SandboxListing
 
 __all__ = ["ListingIndex", "SearchFilters", "SearchResult", "keyword_terms"]
 
-# core.Criteria.upstream_query lowercases the keywords, so "or" is the operator here too.
+# core.fetchkeys.upstream_query lowercases the keywords, so "or" is the operator here too.
 _OR = re.compile(r"(?:^|\s)or(?:\s|$)|\|", re.IGNORECASE)
 _OR_TOKEN = "or"
 

@@ -35,6 +35,7 @@ async def test_demo_wizard_then_an_alert_for_a_new_listing(demo: CliProcess) -> 
     await demo.read_until("Price must be a number like 150 or a range like 100-250", within=10)
     await demo.send(*WIZARD[5:], "confirm")
     await demo.read_until("#1 Cheap PS5 is live", within=15)
+    await demo.read_until("#1 Cheap PS5: first check done", within=15)  # the preview notice
     output = await demo.read_until("🆕 New match for Cheap PS5", within=40)
     alert = output[output.index("🆕 New match") :]
     assert "/save" in alert and "/hide" in alert and "£" in alert

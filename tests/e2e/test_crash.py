@@ -28,8 +28,9 @@ from aiohttp import web
 
 from core.criteria import Criteria
 from core.enums import AlertStatus, Channel, Platform
+from core.fetchkeys import keys_for, schedule_key
 from core.models import Account, Alert, Destination, Search
-from core.scheduling import fetch_key, next_due
+from core.scheduling import next_due
 from scrapers import SandboxConfig, running_sandbox
 from tests.e2e.process import CliProcess
 from web import running_web
@@ -88,7 +89,7 @@ async def _searches(hook_url: str) -> None:
     )
     for n in range(SEARCHES):
         criteria = Criteria(keywords=f"widget{n}")
-        key = fetch_key(criteria, ["sandbox"])
+        key = schedule_key(keys_for(criteria, ["sandbox"]))
         await Search.create(
             account=account, destination=destination, name=f"widget{n}",
             criteria=criteria.to_json(), marketplaces=["sandbox"],

@@ -17,8 +17,9 @@ import pytest
 
 from core.criteria import Criteria
 from core.enums import Platform
+from core.fetchkeys import keys_for, schedule_key
 from core.models import Account, Alert, Destination, Search
-from core.scheduling import fetch_key, next_due
+from core.scheduling import next_due
 from scrapers import SandboxConfig, running_sandbox
 from tests.e2e.process import CliProcess, free_port
 
@@ -36,7 +37,7 @@ async def _searches(words: list[str]) -> None:
     now = datetime.now(UTC)
     rows = []
     for w in words:
-        key = fetch_key(Criteria(keywords=w), ["sandbox"])
+        key = schedule_key(keys_for(Criteria(keywords=w), ["sandbox"]))
         # Due now, on the search's aligned grid: every later check is exactly INTERVAL apart.
         due = next_due(now - timedelta(seconds=INTERVAL), INTERVAL, key)
         rows.append(Search(

@@ -153,6 +153,8 @@ async def _wizard(service: Service) -> None:
     assert "Marmalade PS5" in menu.text and "£100.00 – £300.00" in menu.text
     await service.press(ANN, menu, "Confirm")
     assert "is live" in menu.text
+    # The runner's first check, off the chat's handler: its preview arrives as a message.
+    await service.fake.message_with(ANN["id"], "first check done", within=20)
     service.last_check = time.monotonic()  # the new search's first fetch
 
 

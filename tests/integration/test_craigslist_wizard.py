@@ -12,16 +12,13 @@ from bot.conversation import ChatServices, ChatSession, Reply
 from core.accounts import destination_for, identify
 from core.criteria import Criteria
 from core.enums import Platform, Tier
+from core.fetchkeys import upstream_query
 from core.models import Search
-from core.ports import ListingData, Marketplace
+from core.ports import Marketplace
 from core.searches import SearchService
 from core.tiers import TierTable
 from scrapers.craigslist import CraigslistMarketplace
 from tests.fakes.marketplace import FakeMarketplace
-
-
-async def _no_preview(search: Search) -> list[ListingData]:
-    return []
 
 
 @pytest.fixture
@@ -41,7 +38,7 @@ async def session(db: str, http: aiohttp.ClientSession) -> ChatSession:
     await account.save()
     destination = await destination_for(account, Platform.CONSOLE, "chat-cara")
     searches = SearchService(TierTable.default(), markets)
-    return ChatSession(ChatServices(searches, _no_preview), account, destination)
+    return ChatSession(ChatServices(searches), account, destination)
 
 
 async def say(session: ChatSession, *lines: str) -> list[Reply]:
@@ -69,9 +66,9 @@ async def test_craigslist_asks_for_its_site_after_where(session: ChatSession) ->
     await session.handle("confirm")
     search = await Search.get()
     assert search.criteria["extra"] == {"craigslist.site": "sfbay"}
-    query = Criteria.from_json(search.criteria).upstream_query("craigslist")
+    query = upstream_query(Criteria.from_json(search.criteria), "craigslist")
     assert query.option("site") == "sfbay"
-    assert Criteria.from_json(search.criteria).upstream_query("sandbox").extra == ()
+    assert upstream_query(Criteria.from_json(search.criteria), "sandbox").extra == ()
 
 
 async def test_other_marketplaces_ask_nothing_more(session: ChatSession) -> None:

@@ -116,7 +116,7 @@ async def running_bot(
         config = TelegramConfig(
             token=TOKEN, api_url=fake.url, limits=limits, poll_timeout_seconds=1
         )
-        frontend = TelegramFrontend(config, ChatServices(searches, runner.prime))
+        frontend = TelegramFrontend(config, ChatServices(searches))
         dispatcher = Dispatcher(
             {"telegram": frontend.notifier},
             options=DispatcherOptions(retry_base_seconds=0.01, retry_cap_seconds=0.05),
@@ -145,7 +145,12 @@ async def test_start_welcomes_and_the_command_menu_is_set(db: str) -> None:
         assert await Account.all().count() == 1
 
 
-async def _wizard(bot: Bot, user: dict[str, Any], chat: dict[str, Any] | None = None) -> Sent:
+async def _wizard(
+    bot: Bot,
+    user: dict[str, Any],
+    chat: dict[str, Any] | None = None,
+    preview: str = "Nothing matches right now",
+) -> Sent:
     """/newsearch by buttons and typing, with a bad price re-asked and one Edit; returns the
     summary message after Confirm."""
     await bot.reply_to(user, "/newsearch", "What shall we call", chat)
@@ -167,7 +172,25 @@ async def _wizard(bot: Bot, user: dict[str, Any], chat: dict[str, Any] | None = 
     assert "up to £250.00" in menu.text
     await bot.press(user, menu, "Confirm")
     assert "is live" in menu.text and not menu.buttons()
+    assert not bot.market.queries  # confirming asked no marketplace
+    # The runner's first check: what is already there comes as a notice, never as alerts.
+    await bot.check_and_deliver()
+    shown = await bot.fake.message_with((chat or user)["id"], "first check done")
+    assert preview in shown.text
     return menu
+
+
+async def test_the_preview_follows_confirm_as_its_own_message_and_is_never_alerted(
+    db: str,
+) -> None:
+    async with running_bot() as bot:
+        bot.market.add("p1", "PS5 <slim> & pad", "180")
+        await _wizard(bot, ANN, preview="PS5 <slim> & pad")
+        shown = await bot.fake.message_with(ANN["id"], "first check done")
+        assert "&lt;slim&gt; &amp; pad" in shown.html  # escaped like any outside text
+        await bot.check_and_deliver()
+        assert await Alert.all().count() == 0
+        assert sum(1 for s in bot.fake.sent if "first check done" in s.text) == 1
 
 
 async def test_wizard_by_buttons_then_a_photo_alert_save_and_hide(db: str) -> None:

@@ -19,8 +19,6 @@ from hypothesis import strategies as st
 
 from bot.conversation import ChatServices
 from bot.telegram.handlers import ERROR_TEXT
-from core.models import Search
-from core.ports import ListingData
 from core.searches import SearchService
 from core.tiers import TierTable
 from tests.chat_fuzz import GENERIC_ERROR, MARKETS, SCALE, inputs, starts
@@ -58,13 +56,9 @@ ACTIONS = st.lists(
 )
 
 
-async def _no_preview(search: Search) -> list[ListingData]:
-    return []
-
-
 @pytest.fixture
 async def bot(db: str) -> AsyncIterator[DirectBot]:
-    services = ChatServices(SearchService(TierTable.default(), MARKETS), _no_preview)
+    services = ChatServices(SearchService(TierTable.default(), MARKETS))
     async with direct_bot(services) as running:
         yield running
 

@@ -14,8 +14,6 @@ from bot.telegram.rights import ADMINS_ONLY
 from core import accounts
 from core.criteria import Criteria
 from core.enums import MatchStatus, Platform
-from core.models import Search
-from core.ports import ListingData
 from core.searches import SearchDraft, SearchService
 from core.tiers import TierTable
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
@@ -26,13 +24,9 @@ ANN = FakeTelegram.user(1001, "Ann", "ann")
 EVE = FakeTelegram.user(1002, "Eve", "eve")
 
 
-async def _no_preview(search: Search) -> list[ListingData]:
-    return []
-
-
 @pytest.fixture
 async def bot(db: str) -> AsyncIterator[DirectBot]:
-    services = ChatServices(SearchService(TierTable.default(), ("sandbox",)), _no_preview)
+    services = ChatServices(SearchService(TierTable.default(), ("sandbox",)))
     async with direct_bot(services) as running:
         yield running
 

@@ -16,7 +16,6 @@ from core.accounts import destination_for, identify
 from core.enums import Channel, Platform
 from core.errors import VerificationFailed
 from core.models import Account, Search, VerificationCode
-from core.ports import ListingData
 from core.searches import SearchService
 from core.tiers import TierTable
 from core.verification import VerificationLimits, VerificationService
@@ -228,15 +227,11 @@ async def test_a_webhook_answering_4xx_is_not_verified(rig: Rig) -> None:
 
 
 # --- in chat -------------------------------------------------------------------------------
-async def _no_preview(search: Search) -> list[ListingData]:
-    return []
-
-
 async def _session(rig: Rig, user: str = "finn") -> ChatSession:
     account = await _account(user)
     destination = await destination_for(account, Platform.CONSOLE, f"chat-{user}")
     services = with_verification(
-        ChatServices(SearchService(TierTable.default(), ("sandbox",)), _no_preview),
+        ChatServices(SearchService(TierTable.default(), ("sandbox",))),
         rig.service,
     )
     return ChatSession(services, account, destination)
@@ -304,7 +299,7 @@ async def test_in_chat_a_webhook_is_verified_and_its_secret_shown(rig: Rig) -> N
 async def test_chat_without_delivery_channels_says_so(db: str) -> None:
     account = await _account("gus")
     destination = await destination_for(account, Platform.CONSOLE, "chat-gus")
-    services = ChatServices(SearchService(TierTable.default(), ("sandbox",)), _no_preview)
+    services = ChatServices(SearchService(TierTable.default(), ("sandbox",)))
     session = ChatSession(services, account, destination)
     [reply] = await session.handle("/verify 123456")
     assert "aren't available on this server" in reply.text

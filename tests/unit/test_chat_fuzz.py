@@ -19,18 +19,13 @@ from bot.console import ConsoleChat, render
 from bot.conversation import ChatServices, ChatSession
 from core.accounts import destination_for, identify
 from core.enums import Platform, Tier
-from core.models import Account, Destination, Search
-from core.ports import ListingData
+from core.models import Account, Destination
 from core.searches import SearchService
 from core.tiers import TierTable
 from tests.chat_fuzz import GENERIC_ERROR, MARKETS, SCALE, inputs, starts
 
 LINES_PER_EXAMPLE = 20
 EXAMPLES = 1000 * SCALE
-
-
-async def _no_preview(search: Search) -> list[ListingData]:
-    return []
 
 
 @pytest.fixture
@@ -54,7 +49,7 @@ async def test_console_chat_answers_every_input(
     user: tuple[Account, Destination], start: tuple[str, ...], lines: list[str]
 ) -> None:
     account, destination = user
-    services = ChatServices(SearchService(TierTable.default(), MARKETS), _no_preview)
+    services = ChatServices(SearchService(TierTable.default(), MARKETS))
     out = io.StringIO()
     chat = ConsoleChat(ChatSession(services, account, destination), io.StringIO(), out)
     for line in (*start, *lines):

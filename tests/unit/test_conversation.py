@@ -11,15 +11,10 @@ from core import templates
 from core.accounts import destination_for, identify
 from core.enums import Platform, SearchStatus, Tier
 from core.models import Account, Match, Search
-from core.ports import ListingData
 from core.searches import SearchService
 from core.tiers import TierTable
 
 MARKETPLACES = ("sandbox", "ebay")
-
-
-async def _no_preview(search: Search) -> list[ListingData]:
-    return []
 
 
 async def session_for(user: str, tier: Tier = Tier.FREE) -> ChatSession:
@@ -27,7 +22,7 @@ async def session_for(user: str, tier: Tier = Tier.FREE) -> ChatSession:
     account.tier = tier
     await account.save()
     destination = await destination_for(account, Platform.CONSOLE, f"chat-{user}")
-    services = ChatServices(SearchService(TierTable.default(), MARKETPLACES), _no_preview)
+    services = ChatServices(SearchService(TierTable.default(), MARKETPLACES))
     return ChatSession(services, account, destination)
 
 

@@ -13,11 +13,13 @@ from core.inbox import Inbox, InboxOptions, IncomingUpdate
 from core.models import (
     Alert,
     Destination,
+    FetchKey,
     InboxUpdate,
     Listing,
     Match,
     Notice,
     Search,
+    SearchFetchKey,
     VerificationCode,
 )
 from core.retention import CLEANUP_STEPS, CleanupStep, Retention, RetentionOptions
@@ -163,6 +165,7 @@ async def test_old_unreferenced_rows_go_and_the_rest_stay(db: str) -> None:
         "notices": 1,
         "matches": 1,
         "listings": len(gone_listings) + 1,
+        "fetch keys": 0,
         "verification codes": 2,
         "chat updates": 0,
     }
@@ -170,6 +173,26 @@ async def test_old_unreferenced_rows_go_and_the_rest_stay(db: str) -> None:
     assert await record_click(old_sent.click_token or "", w.now) is None
     kept = await record_click(recent_sent.click_token or "", w.now)
     assert kept is not None and kept.url == live_listing.url
+
+
+async def test_old_fetch_keys_no_search_uses_go(db: str) -> None:
+    clock = FakeClock()
+    w = await _world(clock)
+
+    async def key(name: str, made: datetime, linked: bool) -> FetchKey:
+        row = await FetchKey.create(
+            marketplace="sandbox", digest=name * 32, version=1, query={}, created_at=made
+        )
+        if linked:
+            await SearchFetchKey.create(search=w.search, fetch_key=row)
+        return row
+
+    await key("a", w.old, linked=False)
+    kept = {(await key(n, at, linked)).id for n, at, linked in
+            (("b", w.old, True), ("c", w.recent, False))}  # fmt: skip
+    result = await Retention(SMALL, clock=clock).run_once()
+    assert result.deleted["fetch keys"] == 1
+    assert set(await FetchKey.all().values_list("id", flat=True)) == kept
 
 
 async def test_a_backlog_is_worked_off_over_several_passes(db: str) -> None:

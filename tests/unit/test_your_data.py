@@ -23,7 +23,6 @@ from core.models import (
     VerificationCode,
 )
 from core.outbox import queue_notice
-from core.ports import ListingData
 from core.searches import SearchService
 from core.tiers import TierTable
 from tests.fakes.alerts import WEBHOOK_SECRET, Seeded, queue_alerts, verified_account
@@ -32,14 +31,8 @@ from tests.fakes.clock import FakeClock
 EMAIL, PHONE, HOOK = "ann.smith@example.com", "+447911123456", "https://hooks.example/in"
 
 
-async def _no_preview(search: Search) -> list[ListingData]:
-    return []
-
-
 def _session(account: Account, destination: Destination, clock: FakeClock) -> ChatSession:
-    services = ChatServices(
-        SearchService(TierTable.default(), ("sandbox",)), _no_preview, clock=clock
-    )
+    services = ChatServices(SearchService(TierTable.default(), ("sandbox",)), clock=clock)
     return ChatSession(services, account, destination)
 
 
