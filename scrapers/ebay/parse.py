@@ -4,8 +4,9 @@ The response (SearchPagedCollection) has ``href``, ``total``, ``limit``, ``offse
 optional ``warnings`` and ``itemSummaries`` — which eBay leaves out entirely when nothing
 matched (``total: 0``). Each ItemSummary may carry: ``itemId`` ("v1|<legacy id>|<variation>"),
 ``title``, ``price`` {value, currency} (absent on auction-only items, which have
-``currentBidPrice`` instead), ``image.imageUrl`` / ``thumbnailImages`` (see ``_image``), ``price`` may carry
-``convertedFromValue`` / ``convertedFromCurrency`` (see ``_amount``), ``itemWebUrl``,
+``currentBidPrice`` instead; either may carry ``convertedFromValue`` /
+``convertedFromCurrency``, see ``_amount``), ``image.imageUrl`` / ``thumbnailImages`` (see
+``_image``), ``itemWebUrl``,
 ``itemLocation`` {city, stateOrProvince, postalCode, country}, ``condition`` + ``conditionId``,
 ``seller`` {username, feedbackPercentage, feedbackScore}, ``itemCreationDate``,
 ``buyingOptions``, ``bidCount``, ``itemEndDate``, ``shortDescription``, ``legacyItemId``.

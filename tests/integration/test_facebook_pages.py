@@ -280,7 +280,7 @@ def test_scraped_sites_run_only_when_marketplaces_names_them() -> None:
     unnamed = Settings(_env_file=None)  # type: ignore[call-arg]
     assert build_marketplaces(unnamed, http, browser=browser) == {}
     settings = Settings(_env_file=None, marketplaces="gumtree, Facebook")  # type: ignore[call-arg]
-    with pytest.raises(ConfigurationError, match="MARKETPLACES names facebook.*Chromium"):
+    with pytest.raises(ConfigurationError, match=r"MARKETPLACES names facebook.*Chromium"):
         build_marketplaces(settings, http)
     found = build_marketplaces(settings, http, browser=browser)
     assert sorted(found) == ["facebook", "gumtree"]

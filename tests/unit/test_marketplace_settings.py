@@ -15,7 +15,7 @@ def test_a_name_that_is_not_a_marketplace_fails_naming_the_setting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("MARKETPLACES", "gumtree,craiglist")
-    with pytest.raises(ConfigurationError, match="MARKETPLACES: .*craiglist is not a marketplace"):
+    with pytest.raises(ConfigurationError, match=r"MARKETPLACES: .*craiglist is not a marketplace"):
         load_settings(env_file=None)
 
 
@@ -42,7 +42,7 @@ def test_ebay_and_the_sandbox_run_on_their_settings_and_are_checked_when_named()
     )
     assert sorted(build_marketplaces(keyed, http)) == ["ebay", "sandbox"]
     unkeyed = Settings(_env_file=None, marketplaces="ebay")  # type: ignore[call-arg]
-    with pytest.raises(ConfigurationError, match="MARKETPLACES names ebay.*EBAY_CLIENT_ID"):
+    with pytest.raises(ConfigurationError, match=r"MARKETPLACES names ebay.*EBAY_CLIENT_ID"):
         build_marketplaces(unkeyed, http)
     no_sandbox = Settings(_env_file=None, marketplaces="sandbox")  # type: ignore[call-arg]
     with pytest.raises(ConfigurationError, match="SANDBOX_URL"):
