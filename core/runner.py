@@ -19,8 +19,8 @@ from core.clock import Clock, utcnow
 from core.criteria import Criteria
 from core.errors import MarketplaceError, Unavailable
 from core.metrics import Metrics
-from core.parse_health import ParseHealth
 from core.models import MarketplaceState, Search
+from core.parse_health import ParseHealth
 from core.ports import ListingData, Marketplace, MarketplaceQuery
 from core.scheduling import SPREAD_SECONDS, Outcomes, claim_due_searches, save_outcomes
 from core.text import clean_text
