@@ -384,7 +384,7 @@ def _report_components(
 ) -> None:
     database = "SQLite (one process)" if settings.is_sqlite else "Postgres"
     _announce(f"database: {database}, migrations applied")
-    names = ", ".join(marketplaces) or "none (set SANDBOX_URL or a marketplace's credentials)"
+    names = ", ".join(marketplaces) or "none (name them in MARKETPLACES, or set eBay's keys)"
     channels = ", ".join(monitor.notifiers) or "none yet"
     started = {
         "runner": f"runner: started; marketplaces: {names}",

@@ -110,7 +110,11 @@ def parse_search_page(
     page = _Page(currency, base_url, now or datetime.now(UTC), free_category)
     extras = _aligned(results, layout, products)
     found = [_listing(li, layout, extra, page) for li, extra in zip(results, extras, strict=True)]
-    listings = [x for x in found if x is not None]
+    unique: dict[str, ListingData] = {}  # one posting once, even if a page repeats a card
+    for listing in found:
+        if listing is not None:
+            unique.setdefault(listing.external_id, listing)
+    listings = list(unique.values())
     if not listings:
         raise ParseError("no craigslist search result has a posting link", marketplace=NAME)
     return listings
