@@ -218,6 +218,7 @@ def _listing(
     return ListingData(
         marketplace=NAME,
         external_id=posting,
+        former_ids=_former_ids(li, posting),
         url=href,
         title=title,
         price=_price(li, layout, offer, page.free),
@@ -226,6 +227,13 @@ def _listing(
         image_url=_card_image(li) or _image(product.get("image")),
         posted_at=_posted(li) or meta.posted_at,
     )
+
+
+def _former_ids(li: LexborNode, posting: str) -> tuple[str, ...]:
+    """A card linked by token may still carry its numeric id (``data-pid``): a listing stored
+    under that id is the same one (re-keyed in core.listings)."""
+    pid = (li.attributes.get("data-pid") or "").strip()
+    return (pid,) if pid.isdigit() and pid != posting else ()
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -375,6 +375,8 @@ def test_page_parser_reads_the_rendered_cards() -> None:
     assert rendered[0].url == (
         "https://www.craigslist.org/view/d/peabody-trek-fx-road-bike/q7Xk2LmN9pRt4VwZ8bCd3F"
     )
+    # a token-linked card's numeric data-pid is the id it may be stored under
+    assert [x.former_ids for x in rendered] == [("7901234567",), ("7901234500",), ()]
 
 
 def test_page_parser_reads_the_real_static_list_with_www_links() -> None:
