@@ -140,6 +140,7 @@ class CraigslistMarketplace:
             site=site,
             currency=area.currency,
             category_abbr=self._reference.category_lookup(),
+            free_board=search_path(query.category) == FREE_CATEGORY,
         )
 
     async def _fallback(

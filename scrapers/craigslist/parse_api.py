@@ -58,6 +58,7 @@ def parse_search_api(
     site: str = "",
     currency: str = "USD",
     category_abbr: Callable[[int], str | None] = lambda _: None,
+    free_board: bool = False,
 ) -> list[ListingData]:
     """Listings of one sapi answer; ``ParseError`` when it is not a search result any more."""
     data = _data(payload)
@@ -69,7 +70,7 @@ def parse_search_api(
     decode = _decode(data.get("decode"))
     found = []
     for item in items:
-        listing = _listing(item, decode, site_url, site, currency, category_abbr)
+        listing = _listing(item, decode, site_url, site, currency, category_abbr, free_board)
         if listing is not None:
             found.append(listing)
     if not found:
@@ -118,6 +119,7 @@ def _listing(
     site: str,
     currency: str,
     category_abbr: Callable[[int], str | None],
+    free_board: bool,
 ) -> ListingData | None:
     if not isinstance(item, list) or len(item) < FIRST_TAGGED or not isinstance(item[0], int):
         return None
@@ -138,7 +140,7 @@ def _listing(
         former_ids=(posting_id,) if token else (),
         url=_url(site_url, host, subarea, category, tags.get(6), posting_id, token),
         title=title,
-        price=_price(item[3], tags.get(10), free_board=category == FREE_CATEGORY),
+        price=_price(item[3], tags.get(10), free_board=free_board or category == FREE_CATEGORY),
         currency=currency,
         location=place,
         image_url=_image(tags.get(4)),

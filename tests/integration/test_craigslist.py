@@ -149,6 +149,8 @@ def test_free_means_the_shown_text_or_the_free_board_and_minus_one_is_otherwise_
     payload = fixture_json("sapi_search.json")
     free_board = parse_search_api(payload, category_abbr=lambda _: "zip")
     assert {x.external_id: x.price for x in free_board}[PEUGEOT] == Decimal(0)
+    searched_there = parse_search_api(payload, free_board=True)  # a search of the free board
+    assert {x.external_id: x.price for x in searched_there}[PEUGEOT] == Decimal(0)
     elsewhere = parse_search_api(payload, category_abbr=lambda _: "bik")
     by_id = {x.external_id: x.price for x in elsewhere}
     assert by_id[PEUGEOT] is None  # -1, nothing shown, not the free board: no price
@@ -551,3 +553,11 @@ async def test_upgrading_a_running_database_alerts_no_live_listing_again(
     assert await Listing.all().count() == 6
     trek = await Listing.get(external_id=TREK)
     assert trek.url.endswith(f"/www/view/d/san-francisco-trek-domane-al-road-bike/{TREK}")
+
+
+async def test_a_search_of_the_free_board_makes_unpriced_postings_free(
+    craigslist: CraigslistMarketplace, fake: FakeCraigslist
+) -> None:
+    by_id = {x.external_id: x for x in await craigslist.search(query(category="zip"))}
+    assert fake.api.requests[-1].query["searchPath"] == "zip"
+    assert by_id[PEUGEOT].price == Decimal(0)
