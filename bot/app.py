@@ -26,7 +26,7 @@ from bot.console import CONSOLE_CHAT_ID, ConsoleChat, ConsoleNotifier
 from bot.conversation import ChatServices, ChatSession, with_verification
 from bot.frontends import ChatFrontend
 from bot.redaction import url_password
-from bot.settings import Settings
+from bot.settings import SCRAPED_MARKETPLACES, Settings
 from core import accounts, templates
 from core.db import is_sqlite, open_database, sqlite_single_process
 from core.dispatcher import Dispatcher, DispatcherOptions
@@ -108,12 +108,42 @@ def log_secrets(settings: Settings) -> dict[str, str]:
 def build_marketplaces(
     settings: Settings, http: aiohttp.ClientSession, *, browser: FacebookBrowser | None = None
 ) -> dict[str, Marketplace]:
-    """Every marketplace whose settings are present; `run` reports the others as skipped.
+    """The marketplaces to run: eBay when its keys are set, the sandbox when SANDBOX_URL is,
+    and each scraped site only when MARKETPLACES names it (an operator never scrapes a site by
+    surprise). A named marketplace that cannot run fails fast, naming what is missing.
 
-    Facebook needs the process's one browser (``facebook_browser_config``); without it, it is
-    skipped.
+    Facebook needs the process's one browser (``facebook_browser_config``).
     """
+    named = settings.marketplace_names
     found: dict[str, Marketplace] = {}
+    _add_keyed(found, settings, http)
+    for name in ("ebay", "sandbox"):
+        if name in named and name not in found:
+            what = "EBAY_CLIENT_ID and EBAY_CLIENT_SECRET" if name == "ebay" else "SANDBOX_URL"
+            raise ConfigurationError(f"MARKETPLACES names {name}, but {what} is not set")
+    if "craigslist" in named:
+        found["craigslist"] = CraigslistMarketplace(
+            http,
+            site_url=settings.craigslist_url,
+            api_url=str(settings.craigslist_api_url),
+            reference_url=str(settings.craigslist_reference_url),
+        )
+    if "gumtree" in named:
+        found["gumtree"] = GumtreeMarketplace(http, str(settings.gumtree_url))
+    if "facebook" in named:
+        if browser is None:
+            raise ConfigurationError(
+                "MARKETPLACES names facebook, but no Chromium was found: install chromium "
+                "or set BROWSER_EXECUTABLE"
+            )
+        found["facebook"] = FacebookMarketplace(browser, str(settings.facebook_url))
+    _log_choice(settings, found)
+    return found
+
+
+def _add_keyed(
+    found: dict[str, Marketplace], settings: Settings, http: aiohttp.ClientSession
+) -> None:
     if settings.sandbox_url is not None:
         found["sandbox"] = SandboxMarketplace(http, str(settings.sandbox_url).rstrip("/"))
     if settings.ebay_client_id and settings.ebay_client_secret is not None:
@@ -125,24 +155,17 @@ def build_marketplaces(
             marketplace_id=settings.ebay_marketplace_id,
             daily_call_quota=settings.ebay_daily_call_quota,
         )
-    else:
+
+
+def _log_choice(settings: Settings, found: Mapping[str, Marketplace]) -> None:
+    logger.info(
+        "marketplaces: %s (MARKETPLACES=%r)", ", ".join(found) or "none", settings.marketplaces
+    )
+    if "ebay" not in found:
         logger.info("ebay: skipped (EBAY_CLIENT_ID and EBAY_CLIENT_SECRET are not set)")
-    if settings.craigslist_enabled:
-        found["craigslist"] = CraigslistMarketplace(
-            http,
-            site_url=settings.craigslist_url,
-            api_url=str(settings.craigslist_api_url),
-            reference_url=str(settings.craigslist_reference_url),
-        )
-    else:
-        logger.info("craigslist: skipped (CRAIGSLIST_ENABLED is not true)")
-    # Gumtree: no key needed, GUMTREE_URL has a default. Facebook: needs a Chromium.
-    found["gumtree"] = GumtreeMarketplace(http, str(settings.gumtree_url))
-    if browser is not None:
-        found["facebook"] = FacebookMarketplace(browser, str(settings.facebook_url))
-    else:
-        logger.info("facebook: skipped (no Chromium: install chromium or set BROWSER_EXECUTABLE)")
-    return found
+    for name in SCRAPED_MARKETPLACES:
+        if name not in found:
+            logger.info("%s: skipped (not named in MARKETPLACES)", name)
 
 
 def listing_domains(settings: Settings) -> dict[str, tuple[str, ...]]:
@@ -384,7 +407,9 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
         await stack.enter_async_context(open_database(settings.database_url))
         await templates.seed_templates()
         http = await stack.enter_async_context(aiohttp.ClientSession(timeout=HTTP_TIMEOUT))
-        browser_config = facebook_browser_config(settings)  # one Chromium, started on first use
+        # One Chromium, started on first use; only when Facebook is to be scraped.
+        wants_facebook = "facebook" in settings.marketplace_names
+        browser_config = facebook_browser_config(settings) if wants_facebook else None
         browser = None
         if browser_config is not None:
             browser = await stack.enter_async_context(FacebookBrowser(browser_config))
@@ -438,7 +463,7 @@ def _report_components(
 ) -> None:
     database = "SQLite (one process)" if settings.is_sqlite else "Postgres"
     _announce(f"database: {database}, migrations applied")
-    names = ", ".join(marketplaces) or "none (set SANDBOX_URL or a marketplace's credentials)"
+    names = ", ".join(marketplaces) or "none (name them in MARKETPLACES, or set eBay's keys)"
     channels = ", ".join(monitor.notifiers) or "none yet"
     started = {
         "runner": f"runner: started; marketplaces: {names}",

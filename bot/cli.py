@@ -1,4 +1,5 @@
-"""`marketplace-monitor` (also `python -m bot`): run, demo, migrate, sandbox, facebook-login."""
+"""`marketplace-monitor` (also `python -m bot`): run, demo, migrate, sandbox, facebook-login,
+probe."""
 
 from __future__ import annotations
 
@@ -8,15 +9,34 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 
-from bot.app import ROLES, DemoOptions, log_secrets, run_demo, run_service
+import aiohttp
+
+from bot.app import (
+    HTTP_TIMEOUT,
+    ROLES,
+    DemoOptions,
+    build_marketplaces,
+    facebook_browser_config,
+    log_secrets,
+    run_demo,
+    run_service,
+)
 from bot.logs import configure_logging
+from bot.probe import ProbeTarget, probe, render
 from bot.redaction import Redactor
-from bot.settings import Settings, load_settings
+from bot.settings import KNOWN_MARKETPLACES, Settings, load_settings
 from core.db import open_database
 from core.errors import ComponentFailed, ConfigurationError, MarketplaceError
 from scrapers import SandboxConfig, serve_sandbox
-from scrapers.facebook import BrowserConfig, LoginTimedOut, facebook_login, find_chromium
+from scrapers.facebook import (
+    BrowserConfig,
+    FacebookBrowser,
+    LoginTimedOut,
+    facebook_login,
+    find_chromium,
+)
 
 DESCRIPTION = """\
 Marketplace Monitor watches second-hand marketplaces and posts every new listing that
@@ -113,7 +133,39 @@ def _parser() -> argparse.ArgumentParser:
         default=10.0,
         help="how long to wait for the login to finish (default: 10)",
     )
+    _add_probe(commands)
     return parser
+
+
+def _add_probe(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    probe_command = commands.add_parser(
+        "probe",
+        help="one live request per configured marketplace, with field coverage",
+        description="From the machine the service runs on, send one search to each configured "
+        "marketplace (or those named) within its pacing, and print whether it answered, how "
+        "many listings it parsed, how many have a price, place, image and posted time, how "
+        "long it took, and what to do on failure (keys, login, block, rate limit). Exits "
+        "non-zero if any marketplace failed, so it can run from cron.",
+    )
+    probe_command.add_argument(
+        "marketplaces",
+        nargs="*",
+        type=_marketplace,
+        metavar="MARKETPLACE",
+        help="which to probe (default: every configured one): " + ", ".join(KNOWN_MARKETPLACES),
+    )
+    probe_command.add_argument("--query", default="bike", help="the words to search for")
+    probe_command.add_argument("--place", default="", help="a place, where a site wants one")
+    probe_command.add_argument(
+        "--craigslist-site", default="sfbay", help="the Craigslist site to search (sfbay)"
+    )
+
+
+def _marketplace(text: str) -> str:
+    name = text.strip().lower()
+    if name not in KNOWN_MARKETPLACES:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(KNOWN_MARKETPLACES)}")
+    return name
 
 
 def _roles(text: str) -> list[str]:
@@ -185,6 +237,29 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> None:
         await serve_sandbox(config, args.host, args.port)
     elif args.command == "facebook-login":
         await _facebook_login(settings, args.wait_minutes)
+    elif args.command == "probe":
+        await _probe(settings, args)
+
+
+async def _probe(settings: Settings, args: argparse.Namespace) -> None:
+    target = ProbeTarget(
+        keywords=args.query,
+        location=args.place,
+        extra={"craigslist": (("site", args.craigslist_site),)},
+    )
+    async with AsyncExitStack() as stack:
+        http = await stack.enter_async_context(aiohttp.ClientSession(timeout=HTTP_TIMEOUT))
+        browser = None
+        config = (
+            facebook_browser_config(settings) if "facebook" in settings.marketplace_names else None
+        )
+        if config is not None:
+            browser = await stack.enter_async_context(FacebookBrowser(config))
+        marketplaces = build_marketplaces(settings, http, browser=browser)
+        results = await probe(marketplaces, args.marketplaces, target)
+    print(render(results), flush=True)
+    if not results or not all(r.ok for r in results):
+        raise SystemExit(1)
 
 
 async def _facebook_login(settings: Settings, wait_minutes: float) -> None:

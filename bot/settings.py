@@ -25,6 +25,13 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
+# The scraped sites have no credentials to detect: they run only when MARKETPLACES names them.
+SCRAPED_MARKETPLACES = ("craigslist", "facebook", "gumtree")
+# These run when their settings are there (eBay's keys, SANDBOX_URL); naming them is optional.
+KEYED_MARKETPLACES = ("ebay", "sandbox")
+KNOWN_MARKETPLACES = SCRAPED_MARKETPLACES + KEYED_MARKETPLACES
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
@@ -60,9 +67,11 @@ class Settings(BaseSettings):
     craigslist_url: str = "https://{site}.craigslist.org"
     craigslist_api_url: AnyHttpUrl = AnyHttpUrl("https://sapi.craigslist.org")
     craigslist_reference_url: AnyHttpUrl = AnyHttpUrl("https://reference.craigslist.org")
-    craigslist_enabled: bool = False  # no credentials to detect: scraping it is opt-in
 
     sandbox_url: AnyHttpUrl | None = None
+    # Comma list of the marketplaces to run (e.g. "craigslist,gumtree"): the scraped sites
+    # are opt-in; eBay and the sandbox also run unnamed when their settings are present.
+    marketplaces: str = ""
 
     sendgrid_api_key: SecretStr | None = None
     sendgrid_api_url: AnyHttpUrl = AnyHttpUrl("https://api.sendgrid.com")
@@ -118,6 +127,23 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @field_validator("marketplaces")
+    @classmethod
+    def _known_marketplaces(cls, value: str) -> str:
+        names = [n.strip().lower() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in KNOWN_MARKETPLACES]
+        if unknown:
+            raise ValueError(
+                f"{', '.join(unknown)} is not a marketplace; "
+                f"choose from {', '.join(KNOWN_MARKETPLACES)}"
+            )
+        return ",".join(dict.fromkeys(names))
+
+    @property
+    def marketplace_names(self) -> tuple[str, ...]:
+        """The marketplaces MARKETPLACES names, lower-case, in order, without repeats."""
+        return tuple(n for n in self.marketplaces.split(",") if n)
 
     @property
     def is_sqlite(self) -> bool:

@@ -12,9 +12,11 @@ CURRENCY_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
 
 
 def price_text(price: Decimal | None, currency: str) -> str:
-    """'£149.00', '$20.50', 'CAD 12.00'; 'no price' when unknown."""
+    """'£149.00', '$20.50', 'CAD 12.00'; 'Free' at 0; 'no price' when unknown."""
     if price is None:
         return "no price"
+    if price == 0:
+        return "Free"
     symbol = CURRENCY_SYMBOLS.get(currency.upper())
     return f"{symbol}{price:,.2f}" if symbol else f"{currency.upper()} {price:,.2f}"
 

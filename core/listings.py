@@ -103,6 +103,7 @@ async def upsert_listings(items: Sequence[ListingData], now: datetime) -> list[L
     if not items:
         return []
     unique = {(i.marketplace, i.external_id): i for i in items}
+    await _rekey([i for i in unique.values() if i.former_ids])
     existing = await _load(unique)
     missing = [_new_row(item, now) for key, item in unique.items() if key not in existing]
     if missing:
@@ -110,6 +111,28 @@ async def upsert_listings(items: Sequence[ListingData], now: datetime) -> list[L
         existing.update(await _load({k: unique[k] for k in unique if k not in existing}))
     await _record_price_changes(existing, unique, now)
     return [existing[key] for key in unique if key in existing]
+
+
+async def _rekey(items: Sequence[ListingData]) -> None:
+    """Move rows stored under a former id to the listing's id now, keeping the row (and so its
+    matches and first-seen time): the same listing must not look new after an id change.
+
+    One read for the whole batch; a write only for rows still under a former id."""
+    by_marketplace: dict[str, list[ListingData]] = {}
+    for item in items:
+        by_marketplace.setdefault(item.marketplace, []).append(item)
+    for marketplace, group in by_marketplace.items():
+        former = {old: item for item in group for old in item.former_ids}
+        stored = await Listing.filter(
+            marketplace=marketplace,
+            external_id__in=[i.external_id for i in group] + list(former),
+        ).values_list("id", "external_id")
+        present = {external_id for _, external_id in stored}
+        for row_id, external_id in stored:
+            moved = former.get(external_id)
+            if moved is not None and moved.external_id not in present:
+                present.add(moved.external_id)
+                await Listing.filter(id=row_id).update(external_id=moved.external_id, url=moved.url)
 
 
 async def _load(keys: dict[tuple[str, str], ListingData]) -> dict[tuple[str, str], Listing]:

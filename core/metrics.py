@@ -51,6 +51,12 @@ class Metrics:
             "Search-checks served per upstream fetch since start (higher is better)",
             registry=self.registry,
         )
+        self.parse_field_share = Gauge(
+            "monitor_parse_field_share",
+            "Share of parsed listings having the field over the marketplace's last fetches",
+            ["marketplace", "field"],
+            registry=self.registry,
+        )
         self.match_latency = Histogram(
             "monitor_fetch_to_alert_row_seconds",
             "From listings fetched to alert rows committed",

@@ -28,6 +28,9 @@ class ListingData:
     condition: Condition = Condition.ANY
     category: str = ""
     posted_at: datetime | None = None
+    # Ids this same listing was stored under before the marketplace changed its ids (e.g.
+    # Craigslist's numeric posting id, now its token): a stored row is re-keyed, not new.
+    former_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

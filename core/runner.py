@@ -21,6 +21,7 @@ from core.errors import MarketplaceError, Unavailable
 from core.fetchkeys import FetchKeySpec, key_for
 from core.metrics import Metrics
 from core.models import MarketplaceState, Search
+from core.parse_health import ParseHealth
 from core.ports import ListingData, Marketplace, MarketplaceQuery
 from core.scheduling import SPREAD_SECONDS, Outcomes, claim_due_searches, save_outcomes
 from core.text import clean_text
@@ -82,6 +83,7 @@ class Runner:
         self.marketplaces = dict(marketplaces)
         self.options = options or RunnerOptions()
         self.metrics = metrics or Metrics()
+        self.parse_health = ParseHealth(self.metrics)
         self.clock = clock
         self.last_tick_at: datetime | None = None
         self.breakers = {name: CircuitBreaker(name) for name in self.marketplaces}
@@ -250,7 +252,9 @@ class Runner:
     async def _call(self, marketplace: Marketplace, query: MarketplaceQuery) -> list[ListingData]:
         self.metrics.fetches.labels(query.marketplace).inc()
         self._fetches_done += 1
-        return await marketplace.search(query)
+        found = await marketplace.search(query)
+        self.parse_health.record(query.marketplace, found)  # once per upstream fetch
+        return found
 
     def _forget_old(self, now: float) -> None:
         window = self.options.share_window_seconds

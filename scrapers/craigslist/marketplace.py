@@ -32,7 +32,7 @@ from scrapers.common import (
     fetch,
     request_timeout,
 )
-from scrapers.craigslist.parse_api import parse_search_api
+from scrapers.craigslist.parse_api import FREE_CATEGORY, parse_search_api
 from scrapers.craigslist.parse_html import parse_search_page
 from scrapers.craigslist.query import search_params, search_path
 from scrapers.craigslist.reference import Area, CraigslistReference
@@ -80,6 +80,7 @@ class CraigslistMarketplace:
         )
         self._reference = CraigslistReference(session, reference_url, limiter=self._limiter)
         self.health = HealthRecorder(self.name, clock=clock)
+        self._clock = clock
 
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
         async with self.health.track():
@@ -139,6 +140,7 @@ class CraigslistMarketplace:
             site=site,
             currency=area.currency,
             category_abbr=self._reference.category_lookup(),
+            free_board=search_path(query.category) == FREE_CATEGORY,
         )
 
     async def _fallback(
@@ -168,7 +170,13 @@ class CraigslistMarketplace:
         check_status(result, "search page")
         area = await self._reference.area(site) if self._reference.loaded else None
         currency = area.currency if area else "USD"
-        return parse_search_page(result.text(), currency=currency, base_url=home)
+        return parse_search_page(
+            result.text(),
+            currency=currency,
+            base_url=home,
+            now=self._clock(),
+            free_category=search_path(query.category) == FREE_CATEGORY,
+        )
 
     def _site_home(self, site: str) -> str:
         return self._site_url.format(site=site) + "/"

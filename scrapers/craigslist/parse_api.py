@@ -8,9 +8,11 @@ One item, as the real API sends it::
     [24018424, 3905285, 133, 450, "1:2~37.76~-122.42", 0, [13, "hh7zED…"],
      [4, "3:00x0x_abc…"], [6, "san-francisco-trek-road-bike"], [10, "$450"], "Trek road bike"]
 
-* ``[0]`` + ``decode.minPostingId`` = the posting id; ``[1]`` + ``decode.minPostedDate`` =
-  the posting time (epoch seconds); ``[2]`` the category id; ``[3]`` the price in whole
-  currency units, ``-1`` when none is given (``0`` is free);
+* ``[0]`` + ``decode.minPostingId`` = the numeric posting id (the id before the 2026
+  ``www.craigslist.org/view/d/<slug>/<token>`` links; the token is the id now);
+  ``[1]`` + ``decode.minPostedDate`` = the posting time (epoch seconds); ``[2]`` the
+  category id; ``[3]`` the price in whole currency units, ``-1`` when none is given (free
+  on the free board, or when the shown price says "free");
 * ``[4]`` ``"<location index>:<description index>~lat~lon"`` into ``decode.locations``
   (``[area id, hostname, sub-area]``) and ``decode.locationDescriptions``;
 * then tagged arrays — ``[4, images…]``, ``[6, url slug]``, ``[10, shown price]``,
@@ -38,6 +40,7 @@ logger = logging.getLogger(__name__)
 NAME = "craigslist"
 IMAGE_URL = "https://images.craigslist.org/{image}_600x450.jpg"
 FIRST_TAGGED = 5  # positions before this are fixed fields, never the title
+FREE_CATEGORY = "zip"  # "free stuff": its postings have no price, they are free
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,7 @@ def parse_search_api(
     site: str = "",
     currency: str = "USD",
     category_abbr: Callable[[int], str | None] = lambda _: None,
+    free_board: bool = False,
 ) -> list[ListingData]:
     """Listings of one sapi answer; ``ParseError`` when it is not a search result any more."""
     data = _data(payload)
@@ -66,7 +70,7 @@ def parse_search_api(
     decode = _decode(data.get("decode"))
     found = []
     for item in items:
-        listing = _listing(item, decode, site_url, site, currency, category_abbr)
+        listing = _listing(item, decode, site_url, site, currency, category_abbr, free_board)
         if listing is not None:
             found.append(listing)
     if not found:
@@ -115,6 +119,7 @@ def _listing(
     site: str,
     currency: str,
     category_abbr: Callable[[int], str | None],
+    free_board: bool,
 ) -> ListingData | None:
     if not isinstance(item, list) or len(item) < FIRST_TAGGED or not isinstance(item[0], int):
         return None
@@ -123,15 +128,19 @@ def _listing(
         logger.debug("craigslist: skipping an item without a title: %.200r", item)
         return None
     tags = _tags(item)
-    posting_id = decode.min_id + item[0]
+    posting_id = str(decode.min_id + item[0])
+    token = tags.get(13) if isinstance(tags.get(13), str) and tags.get(13) else None
     host, subarea, place = _place(item[4], decode, site)
     category = category_abbr(item[2]) if isinstance(item[2], int) else None
     return ListingData(
         marketplace=NAME,
-        external_id=str(posting_id),
-        url=_url(site_url.format(site=host), subarea, category, tags.get(6), posting_id),
+        # The token is the id in today's links; listings stored under the numeric id
+        # before are re-keyed to it (core.listings), so they do not alert again.
+        external_id=token or posting_id,
+        former_ids=(posting_id,) if token else (),
+        url=_url(site_url, host, subarea, category, tags.get(6), posting_id, token),
         title=title,
-        price=_price(item[3], tags.get(10)),
+        price=_price(item[3], tags.get(10), free_board=free_board or category == FREE_CATEGORY),
         currency=currency,
         location=place,
         image_url=_image(tags.get(4)),
@@ -173,19 +182,37 @@ def _at(values: Sequence[Any], index: int) -> Any:
     return values[index] if 0 <= index < len(values) else None
 
 
-def _url(site_url: str, subarea: str, category: str | None, slug: Any, posting_id: int) -> str:
-    """The posting's own address; without its category or slug, the search address that
-    Craigslist redirects to it."""
+def _url(
+    site_url: str,
+    host: str,
+    subarea: str,
+    category: str | None,
+    slug: Any,
+    posting_id: str,
+    token: str | None,
+) -> str:
+    """The posting's address as the site links it today: ``www…/view/d/<slug>/<token>``.
+    Without a token, the older ``<site>…/<category>/d/<slug>/<id>.html``; without category or
+    slug either, the search address Craigslist redirects to the posting."""
+    if token and isinstance(slug, str) and slug:
+        return f"{site_url.format(site='www')}/view/d/{slug}/{token}"
+    home = site_url.format(site=host)
     if category and isinstance(slug, str) and slug:
         area = f"/{subarea}" if subarea else ""
-        return f"{site_url}{area}/{category}/d/{slug}/{posting_id}.html"
-    return f"{site_url}/search/sss?postingId={posting_id}"
+        return f"{home}{area}/{category}/d/{slug}/{posting_id}.html"
+    return f"{home}/search/sss?postingId={posting_id}"
 
 
-def _price(value: Any, shown: Any) -> Decimal | None:
-    """The numeric price; ``-1`` is "none stated". Not a number: the shown one ("$1,350")."""
+def _price(value: Any, shown: Any, *, free_board: bool) -> Decimal | None:
+    """The numeric price. ``-1`` is "none stated" — unless the shown price says free or the
+    posting is on the free board: then it is free (0). Not a number: the shown one."""
+    said_free = isinstance(shown, str) and shown.strip().lower() == "free"
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return Decimal(str(value)) if value >= 0 else None
+        if value >= 0:
+            return Decimal(str(value))
+        return Decimal(0) if said_free or free_board else None
+    if said_free:
+        return Decimal(0)
     return parse_price(shown) if isinstance(shown, str) else None
 
 

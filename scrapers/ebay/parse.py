@@ -4,7 +4,9 @@ The response (SearchPagedCollection) has ``href``, ``total``, ``limit``, ``offse
 optional ``warnings`` and ``itemSummaries`` — which eBay leaves out entirely when nothing
 matched (``total: 0``). Each ItemSummary may carry: ``itemId`` ("v1|<legacy id>|<variation>"),
 ``title``, ``price`` {value, currency} (absent on auction-only items, which have
-``currentBidPrice`` instead), ``image.imageUrl`` / ``thumbnailImages``, ``itemWebUrl``,
+``currentBidPrice`` instead; either may carry ``convertedFromValue`` /
+``convertedFromCurrency``, see ``_amount``), ``image.imageUrl`` / ``thumbnailImages`` (see
+``_image``), ``itemWebUrl``,
 ``itemLocation`` {city, stateOrProvince, postalCode, country}, ``condition`` + ``conditionId``,
 ``seller`` {username, feedbackPercentage, feedbackScore}, ``itemCreationDate``,
 ``buyingOptions``, ``bidCount``, ``itemEndDate``, ``shortDescription``, ``legacyItemId``.
@@ -14,6 +16,7 @@ Only itemId, title and itemWebUrl are required here; everything else is optional
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -122,14 +125,24 @@ def _text(value: Any) -> str:
 
 
 def _amount(value: Any) -> tuple[Decimal, str] | None:
+    """The seller's own price. When eBay converts (a buyer on another site), ``value`` and
+    ``currency`` are eBay's conversion and ``convertedFromValue`` / ``convertedFromCurrency``
+    the price the seller set: alerts show that one, matching converts it by our own rates."""
     money = _mapping(value)
+    own = _money(money.get("convertedFromValue"), money.get("convertedFromCurrency"))
+    return own or _money(money.get("value"), money.get("currency"))
+
+
+def _money(raw: Any, currency: Any) -> tuple[Decimal, str] | None:
+    if raw is None:
+        return None
     try:
-        amount = Decimal(str(money["value"]))
-    except (KeyError, InvalidOperation):
+        amount = Decimal(str(raw))
+    except InvalidOperation:
         return None
     if not amount.is_finite() or amount < 0:
         return None
-    return amount, _text(money.get("currency")).upper() or "GBP"
+    return amount, _text(currency).upper() or "GBP"
 
 
 def _price(item: Mapping[str, Any]) -> tuple[Decimal | None, str]:
@@ -166,16 +179,24 @@ def _location(value: Any) -> str:
     return ", ".join(dict.fromkeys(p for p in parts if p))
 
 
+_IMAGE_SIZE = re.compile(r"/s-l(\d+)\.")
+
+
 def _image(item: Mapping[str, Any]) -> str | None:
-    url = _text(_mapping(item.get("image")).get("imageUrl"))
-    if not url:
-        thumbs = item.get("thumbnailImages") or []
-        url = (
-            _text(_mapping(thumbs[0]).get("imageUrl"))
-            if isinstance(thumbs, list) and thumbs
-            else ""
-        )
-    return url or None
+    """The largest picture of the primary image. Search answers put a 225-px thumbnail in
+    ``image.imageUrl`` and the same photo at 1600 px in ``thumbnailImages``; the size is in
+    the URL (``…/s-l1600.jpg``). With no size to compare, the primary ``image`` wins."""
+    thumbs = item.get("thumbnailImages")
+    candidates = [_text(_mapping(item.get("image")).get("imageUrl"))] + [
+        _text(_mapping(t).get("imageUrl")) for t in (thumbs if isinstance(thumbs, list) else [])
+    ]
+    urls = [u for u in candidates if u.startswith(("https://", "http://"))]
+    return max(urls, key=_pixels) if urls else None
+
+
+def _pixels(url: str) -> int:
+    size = _IMAGE_SIZE.search(url)
+    return int(size.group(1)) if size else 0
 
 
 def _condition(item: Mapping[str, Any]) -> Condition:

@@ -21,7 +21,7 @@ from core.errors import (
     RateLimited,
     Unavailable,
 )
-from core.models import MarketplaceState
+from core.models import Alert, Listing, MarketplaceState
 from core.ports import Marketplace, MarketplaceQuery
 from core.runner import Runner
 from core.searches import SearchDraft, SearchService
@@ -90,21 +90,26 @@ async def test_is_a_marketplace_that_asks_for_a_site(craigslist: CraigslistMarke
     assert [q.key for q in craigslist.questions] == ["site"]
 
 
+TREK, PEUGEOT, FREE_BIKE, PEDALS, TARMAC, CANNONDALE = (
+    "hh7zEDqMD3WJPkwRYdJj15",
+    "Qm3RzT8yWc2Lp9Hk4Nd7Xs",
+    "Zr8Tq2Lm5Pw7Kd3Bn6Hs1V",
+    "Wd4Xn7Bv1Qk9Lm2Rt6Yp8C",
+    "Tp6Lk3Nm8Qz1Xv5Cb7Rd2W",
+    "Bc5Nv8Mx2Lk7Jh3Gf9Dq4S",
+)
+
+
 async def test_api_items_are_decoded(craigslist: CraigslistMarketplace, base: str) -> None:
     found = await craigslist.search(query())
-    assert [x.external_id for x in found] == [
-        "7748123456",
-        "7748123390",
-        "7748123301",
-        "7748123250",
-        "7748123100",
-        "7748123000",
-    ]  # newest first; the malformed item is skipped
+    # the token is the id (newest first; the malformed item is skipped) ...
+    assert [x.external_id for x in found] == [TREK, PEUGEOT, FREE_BIKE, PEDALS, TARMAC, CANNONDALE]
+    # ... and the numeric id it had before is kept, so stored listings are re-keyed
+    assert [x.former_ids for x in found][:2] == [("7748123456",), ("7748123390",)]
     trek = found[0]
     assert trek.title == "Trek Domane AL 2 road bike 56cm"
-    assert (
-        trek.url == f"{base}/sfbay/sfc/bik/d/san-francisco-trek-domane-al-road-bike/7748123456.html"
-    )
+    # today's link form: the www host, no site, no category, no numeric id
+    assert trek.url == f"{base}/www/view/d/san-francisco-trek-domane-al-road-bike/{TREK}"
     assert (trek.price, trek.currency) == (Decimal(450), "USD")
     assert trek.location == "mission district"
     assert trek.image_url == "https://images.craigslist.org/00x0x_kYd3bE8QxJa_0CI0t2_600x450.jpg"
@@ -114,19 +119,42 @@ async def test_api_items_are_decoded(craigslist: CraigslistMarketplace, base: st
 
 async def test_api_edge_cases(craigslist: CraigslistMarketplace, base: str) -> None:
     by_id = {x.external_id: x for x in await craigslist.search(query())}
-    peugeot = by_id["7748123390"]  # price -1, no photo, a stray flag in the array
+    peugeot = by_id[PEUGEOT]  # price -1 and no shown price: none, no photo, a stray flag
     assert (peugeot.price, peugeot.image_url) == (None, None)
     assert peugeot.location == "oakland lake merritt / grand"
-    assert by_id["7748123301"].price == Decimal(0)  # free
-    pedals = by_id["7748123250"]
-    assert (
-        pedals.url
-        == f"{base}/sfbay/eby/bop/d/berkeley-shimano-105-road-bike-pedals/7748123250.html"
-    )
-    tarmac = by_id["7748123100"]  # a category we do not know: Craigslist's redirecting form
-    assert tarmac.url == f"{base}/sfbay/search/sss?postingId=7748123100"
+    assert by_id[FREE_BIKE].price == Decimal(0)  # -1, shown "free": free
+    assert by_id[PEDALS].url == f"{base}/www/view/d/berkeley-shimano-105-road-bike-pedals/{PEDALS}"
+    tarmac = by_id[TARMAC]  # a category we do not know: no matter for today's link
+    assert tarmac.url == f"{base}/www/view/d/specialized-tarmac-sl6-road-bike/{TARMAC}"
     assert tarmac.location == "sfbay" and tarmac.price == Decimal(1200)
-    assert by_id["7748123000"].title == "Cannondale CAAD8 road bike 54cm"  # title not last
+    assert by_id[CANNONDALE].title == "Cannondale CAAD8 road bike 54cm"  # title not last
+
+
+def test_api_rows_without_a_token_keep_the_numeric_id_and_older_links() -> None:
+    payload = fixture_json("sapi_search.json")
+    items = payload["data"]["items"]
+    for item in items:
+        item[:] = [v for v in item if not (isinstance(v, list) and v and v[0] == 13)]
+    found = parse_search_api(payload, site="sfbay", category_abbr={197: "bop"}.get)
+    by_id = {x.external_id: x for x in found}
+    pedals = by_id["7748123250"]
+    assert pedals.former_ids == ()
+    assert pedals.url == (
+        "https://sfbay.craigslist.org/eby/bop/d/berkeley-shimano-105-road-bike-pedals/7748123250.html"
+    )
+    assert by_id["7748123100"].url == "https://sfbay.craigslist.org/search/sss?postingId=7748123100"
+
+
+def test_free_means_the_shown_text_or_the_free_board_and_minus_one_is_otherwise_no_price() -> None:
+    payload = fixture_json("sapi_search.json")
+    free_board = parse_search_api(payload, category_abbr=lambda _: "zip")
+    assert {x.external_id: x.price for x in free_board}[PEUGEOT] == Decimal(0)
+    searched_there = parse_search_api(payload, free_board=True)  # a search of the free board
+    assert {x.external_id: x.price for x in searched_there}[PEUGEOT] == Decimal(0)
+    elsewhere = parse_search_api(payload, category_abbr=lambda _: "bik")
+    by_id = {x.external_id: x.price for x in elsewhere}
+    assert by_id[PEUGEOT] is None  # -1, nothing shown, not the free board: no price
+    assert by_id[FREE_BIKE] == Decimal(0)  # -1 with the shown text "free"
 
 
 async def test_api_request_carries_the_search(
@@ -194,7 +222,7 @@ async def test_no_results_is_an_empty_list(
 
 async def test_the_limit_keeps_the_newest(craigslist: CraigslistMarketplace) -> None:
     found = await craigslist.search(query(limit=2))
-    assert [x.external_id for x in found] == ["7748123456", "7748123390"]
+    assert [x.external_id for x in found] == [TREK, PEUGEOT]
 
 
 # --- failures and the HTML fallback ------------------------------------------------
@@ -328,16 +356,83 @@ async def test_timeout_everywhere_is_unavailable(
     assert isinstance(caught.value.__cause__, Unavailable)
 
 
-def test_page_parser_reads_the_rendered_and_the_older_layouts() -> None:
-    base = "https://sfbay.craigslist.org/"
-    rendered = parse_search_page(fixture_text("search_page_rendered.html"), base_url=base)
-    assert [(x.external_id, x.price, x.location) for x in rendered] == [
-        ("7748123456", Decimal(450), "mission district"),
-        ("7748123390", None, "oakland lake merritt / grand"),
+def test_page_parser_reads_the_rendered_cards() -> None:
+    fetched = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    rendered = parse_search_page(fixture_text("search_page_rendered.html"), now=fetched)
+    assert [(x.external_id, x.price, x.location, x.posted_at) for x in rendered] == [
+        (
+            "q7Xk2LmN9pRt4VwZ8bCd3F",
+            Decimal(450),
+            "Peabody",
+            datetime(2026, 11, 30, 9, 48, tzinfo=UTC),
+        ),
+        ("Hb6Tz1Qw8Ls3Nk5Vy2Mx7P", Decimal(425), "Salem", datetime(2026, 11, 30, 5, 0, tzinfo=UTC)),
+        ("7899876543", Decimal(0), "Lynn", datetime(2026, 11, 28, tzinfo=UTC)),
     ]
-    assert rendered[1].url == (
-        "https://sfbay.craigslist.org/eby/bik/d/oakland-vintage-peugeot-road-bike/7748123390.html"
+    # two postings with one title: each keeps its own photo (the card's, not the JSON-LD's)
+    assert [x.image_url for x in rendered[:2]] == [
+        "https://images.craigslist.org/00a0a_aaaaTrekOne_0CI0t2_300x300.jpg",
+        "https://images.craigslist.org/00b0b_bbbbTrekTwo_0CI0t2_300x300.jpg",
+    ]
+    assert rendered[0].url == (
+        "https://www.craigslist.org/view/d/peabody-trek-fx-road-bike/q7Xk2LmN9pRt4VwZ8bCd3F"
     )
+    # a token-linked card's numeric data-pid is the id it may be stored under
+    assert [x.former_ids for x in rendered] == [("7901234567",), ("7901234500",), ()]
+
+
+def test_page_parser_reads_the_real_static_list_with_www_links() -> None:
+    """A real capture (tests/fixtures/craigslist/SOURCES.md): 14 results linked
+    ``www.craigslist.org/view/d/<slug>/<token>``, the site nowhere in the links."""
+    found = parse_search_page(
+        fixture_text("search_page_www.html"), base_url="https://newyork.craigslist.org/"
+    )
+    assert len(found) == 14
+    first = found[0]
+    assert (first.external_id, first.title, first.price, first.location) == (
+        "vAjGnkwp5v35FdiHDf8H9X",
+        "Plates Edwin Knowles",
+        Decimal(30000),
+        "New York",
+    )
+    assert first.url == (
+        "https://www.craigslist.org/view/d/college-point-plates-edwin-knowles/vAjGnkwp5v35FdiHDf8H9X"
+    )
+    assert found[9].title == "I-Ecko Eco Friendly Speakers" and found[9].price == Decimal(15)
+    assert len({x.external_id for x in found}) == 14
+
+
+def test_json_ld_is_used_only_when_it_lines_up_with_the_results() -> None:
+    page = fixture_text("search_page_www.html")
+    titles = ["Plates Edwin Knowles", "Bumper badger Bumper Guard"]
+
+    def with_json_ld(names: list[str]) -> str:
+        items = [
+            {
+                "position": str(i),
+                "item": {"name": n, "image": [f"https://images.craigslist.org/{i}.jpg"]},
+            }
+            for i, n in enumerate(names)
+        ]
+        block = json.dumps({"@type": "ItemList", "itemListElement": items})
+        script = f'<script type="application/ld+json" id="ld_searchpage_results">{block}</script>'
+        return page.replace("</head>", script + "</head>")
+
+    # one entry short (the real page's JSON-LD skipped one of its 14 results): not used
+    short = parse_search_page(with_json_ld(titles))
+    assert all(x.image_url is None for x in short)
+    everything = [x.title for x in parse_search_page(page)]
+    aligned = parse_search_page(with_json_ld(everything))
+    assert [x.image_url for x in aligned][:2] == [
+        "https://images.craigslist.org/0.jpg",
+        "https://images.craigslist.org/1.jpg",
+    ]
+    swapped = [everything[1], everything[0], *everything[2:]]
+    assert all(x.image_url is None for x in parse_search_page(with_json_ld(swapped)))
+
+
+def test_page_parser_reads_the_older_layout() -> None:
+    base = "https://sfbay.craigslist.org/"
     legacy = parse_search_page(fixture_text("search_page_legacy.html"), base_url=base)
     assert [(x.external_id, x.title, x.price, x.location) for x in legacy] == [
         ("7748123456", "Trek Domane AL 2 road bike 56cm", Decimal(450), "mission district"),
@@ -417,3 +512,52 @@ async def test_the_runner_backs_off_for_the_asked_delay(
     await search.refresh_from_db()
     assert (search.next_check_at - clock.now).total_seconds() >= 1200
     assert search.last_error is not None and "429" in search.last_error
+
+
+def _without_tokens(payload: dict[str, object]) -> dict[str, object]:
+    """The same answer as the version before tokens read it: numeric ids only."""
+    data = json.loads(json.dumps(payload))
+    for item in data["data"]["items"]:
+        item[:] = [v for v in item if not (isinstance(v, list) and v and v[0] == 13)]
+    return data
+
+
+async def test_upgrading_a_running_database_alerts_no_live_listing_again(
+    craigslist: CraigslistMarketplace, fake: FakeCraigslist
+) -> None:
+    clock = FakeClock()
+    account = await identify(Platform.CONSOLE, "cl-upgrader")
+    account.tier = Tier.BUSINESS
+    await account.save()
+    destination = await destination_for(account, Platform.CONSOLE, "console")
+    markets = {"craigslist": craigslist}
+    service = SearchService(TierTable.demo(fastest_seconds=60), markets, clock=clock)
+    criteria = Criteria(keywords="road bike", extra={"craigslist.site": "sfbay"})
+    draft = SearchDraft("bikes", criteria, ("craigslist",), interval_seconds=60)
+    search = await service.create(account, destination, draft)
+    runner = Runner(markets, clock=clock)
+    fake.search_json = fixture_json("sapi_empty.json")
+    await runner.prime(search)
+    # before the upgrade: the postings arrive, stored and alerted under their numeric ids
+    fake.search_json = _without_tokens(fixture_json("sapi_search.json"))
+    clock.advance(91)
+    await runner.tick()
+    alerted = await Alert.all().count()
+    assert alerted == 6
+    assert await Listing.filter(external_id="7748123456").exists()
+    # after it: the same postings keyed by token; the rows are re-keyed, nobody alerted again
+    fake.search_json = fixture_json("sapi_search.json")
+    clock.advance(91)
+    await runner.tick()
+    assert await Alert.all().count() == alerted
+    assert await Listing.all().count() == 6
+    trek = await Listing.get(external_id=TREK)
+    assert trek.url.endswith(f"/www/view/d/san-francisco-trek-domane-al-road-bike/{TREK}")
+
+
+async def test_a_search_of_the_free_board_makes_unpriced_postings_free(
+    craigslist: CraigslistMarketplace, fake: FakeCraigslist
+) -> None:
+    by_id = {x.external_id: x for x in await craigslist.search(query(category="zip"))}
+    assert fake.api.requests[-1].query["searchPath"] == "zip"
+    assert by_id[PEUGEOT].price == Decimal(0)

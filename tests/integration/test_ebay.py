@@ -20,6 +20,7 @@ from core.runner import Runner
 from core.searches import SearchDraft, SearchService
 from core.tiers import TierTable
 from scrapers.ebay import EbayMarketplace, ebay_keywords
+from scrapers.ebay.parse import parse_search
 from tests.fakes.clock import FakeClock
 from tests.fakes.ebay_api import CLIENT_ID, CLIENT_SECRET, FakeEbayApi, fixture
 
@@ -87,12 +88,32 @@ async def test_item_summaries_become_listings(ebay: EbayMarketplace) -> None:
     assert bin_.title.startswith("Sony PlayStation 5 Disc Edition")
     assert bin_.price == Decimal("289.99") and bin_.currency == "GBP"
     assert bin_.url == "https://www.ebay.co.uk/itm/276412345678"  # tracking query dropped
-    assert bin_.image_url == "https://i.ebayimg.com/thumbs/images/g/7dEAAOSwq5Zm1b2c/s-l225.jpg"
+    # the 1600-px picture from thumbnailImages, not image.imageUrl's 225-px thumbnail
+    assert bin_.image_url == "https://i.ebayimg.com/images/g/7dEAAOSwq5Zm1b2c/s-l1600.jpg"
     assert bin_.location == "Leeds, LS1****, GB"
     assert bin_.seller == "gamez_direct_uk"
     assert bin_.condition is Condition.USED
     assert bin_.posted_at == datetime(2024, 5, 1, 11, 58, 7, tzinfo=UTC)
     assert bin_.marketplace == "ebay"
+
+
+def test_a_converted_price_keeps_the_sellers_own() -> None:
+    item = {
+        "itemId": "v1|1|0",
+        "title": "Nintendo Switch",
+        "itemWebUrl": "https://www.ebay.com/itm/1",
+        "price": {
+            "value": "189.21",
+            "currency": "USD",
+            "convertedFromValue": "150.00",
+            "convertedFromCurrency": "GBP",
+        },
+        "image": {"imageUrl": "https://i.ebayimg.com/images/g/abc/s-l500.jpg"},
+        "thumbnailImages": [{"imageUrl": "https://i.ebayimg.com/images/g/abc/s-l140.jpg"}],
+    }
+    (listing,) = parse_search({"total": 1, "itemSummaries": [item]})
+    assert (listing.price, listing.currency) == (Decimal("150.00"), "GBP")
+    assert listing.image_url == "https://i.ebayimg.com/images/g/abc/s-l500.jpg"
 
 
 async def test_auctions_carry_their_current_bid(ebay: EbayMarketplace) -> None:

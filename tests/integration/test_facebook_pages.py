@@ -274,12 +274,15 @@ def test_a_missing_browser_executable_is_named() -> None:
         find_chromium(Path("/nowhere/chromium"))
 
 
-def test_run_wires_gumtree_always_and_facebook_only_with_the_browser() -> None:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+def test_scraped_sites_run_only_when_marketplaces_names_them() -> None:
     http: Any = object()  # adapters only keep the session; nothing is sent here
-    assert "gumtree" in build_marketplaces(settings, http)
-    assert "facebook" not in build_marketplaces(settings, http)
     browser = FacebookBrowser(BrowserConfig(Path("/usr/bin/chromium")))  # started on first use
+    unnamed = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert build_marketplaces(unnamed, http, browser=browser) == {}
+    settings = Settings(_env_file=None, marketplaces="gumtree, Facebook")  # type: ignore[call-arg]
+    with pytest.raises(ConfigurationError, match=r"MARKETPLACES names facebook.*Chromium"):
+        build_marketplaces(settings, http)
     found = build_marketplaces(settings, http, browser=browser)
+    assert sorted(found) == ["facebook", "gumtree"]
     assert found["facebook"].name == "facebook"
     assert browser.launches == 0
