@@ -23,7 +23,6 @@ from bot.telegram.workers import WorkerOptions
 from core.enums import InboxStatus
 from core.inbox import InboxOptions
 from core.models import InboxUpdate
-from core.runner import Runner, RunnerOptions
 from core.searches import SearchService
 from core.tiers import TierTable
 from tests.fakes.marketplace import FakeMarketplace
@@ -37,15 +36,17 @@ EVE = FakeTelegram.user(1102, "Eve", "eve")
 SECRET = "right-secret_1"
 
 
+# Telegram pushes only to https on its ports; these tests post to the web app directly.
+PUBLIC = "https://bot.example.com:8443"
+
+
 @pytest.fixture
 def ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
 
 
 def _services() -> ChatServices:
-    market = FakeMarketplace("sandbox")
-    runner = Runner({"sandbox": market}, options=RunnerOptions(share_window_seconds=0))
-    return ChatServices(SearchService(TierTable.default(), {"sandbox": market}), runner.prime)
+    return ChatServices(SearchService(TierTable.default(), {"sandbox": FakeMarketplace("sandbox")}))
 
 
 @contextlib.asynccontextmanager
@@ -130,7 +131,9 @@ BAD_BODIES = {
 @pytest.fixture
 async def webhook(db: str) -> AsyncIterator[tuple[FakeTelegram, str]]:
     async with running_fake_telegram() as fake:
-        config = TelegramConfig(token=TOKEN, api_url=fake.url, webhook=True, webhook_secret=SECRET)
+        config = TelegramConfig(
+            token=TOKEN, api_url=fake.url, webhook=True, webhook_secret=SECRET, public_url=PUBLIC
+        )
         async with running(config) as frontend:
             app = web.Application()
             frontend.add_web_routes(app)
@@ -192,6 +195,7 @@ async def test_a_full_inbox_answers_503_and_takes_nothing(db: str) -> None:
             api_url=fake.url,
             webhook=True,
             webhook_secret=SECRET,
+            public_url=PUBLIC,
             inbox=InboxOptions(max_pending=2),
             workers=WorkerOptions(workers=0),  # nothing handles the inbox: it fills up
         )
