@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from core.clock import Clock, utcnow
 from core.criteria import Criteria
 from core.enums import Channel, SearchStatus, Tier
-from core.errors import InvalidCriteria, TierLimitExceeded, not_available
+from core.errors import InvalidCriteria, MarketplaceError, TierLimitExceeded, not_available
 from core.models import Account, Destination, Search
-from core.ports import MarketplaceQuestion
+from core.outbox import queue_notice
+from core.ports import MarketplaceQuestion, SearchWatcher
 from core.scheduling import fetch_key
 from core.text import clean_for, clean_text, limit
 from core.tiers import SLOWEST_INTERVAL_SECONDS, TierTable, describe_interval
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = limit(Search, "name")
 PRIME_LEASE = timedelta(seconds=60)
+NOTE_DELAY = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +41,17 @@ class SearchService:
     """Search lifecycle. ``marketplaces`` are the names this deployment can check."""
 
     def __init__(
-        self, tiers: TierTable, marketplaces: Iterable[str], clock: Clock = utcnow
+        self,
+        tiers: TierTable,
+        marketplaces: Iterable[str],
+        clock: Clock = utcnow,
+        *,
+        watchers: Sequence[SearchWatcher] = (),
     ) -> None:
         self.tiers = tiers
         self.marketplaces = tuple(marketplaces)
         self.clock = clock
+        self.watchers = tuple(watchers)
         # Given the adapters themselves, keep what each asks beyond the common criteria.
         self.questions: dict[str, tuple[MarketplaceQuestion, ...]] = (
             {name: tuple(getattr(m, "questions", ())) for name, m in marketplaces.items()}
@@ -72,6 +80,7 @@ class SearchService:
             lease_until=self.clock() + PRIME_LEASE,
         )
         logger.info("search %s created by account %s", search.id, account.id)
+        await self._tell_watchers(search, destination, draft)
         return search
 
     async def update(self, account: Account, search_id: int, draft: SearchDraft) -> Search:
@@ -89,7 +98,28 @@ class SearchService:
         search.next_check_at = self.clock()
         search.last_error = None
         await search.save()
+        await self._tell_watchers(search, await search.destination, draft)
         return search
+
+    async def _tell_watchers(
+        self, search: Search, destination: Destination, draft: SearchDraft
+    ) -> None:
+        """Each watcher's line, if any, goes to the search's chat as a notice."""
+        for watcher in self.watchers:
+            try:
+                note = await watcher.search_saved(draft.criteria, draft.marketplaces)
+            except MarketplaceError as exc:  # a demo aid: saving the search never depends on it
+                logger.warning("search %s: a watcher failed: %s", search.id, exc)
+                continue
+            if note:
+                now = self.clock()
+                # A moment later, so the chat shows the search's confirmation first.
+                await queue_notice(
+                    destination,
+                    f"watch:{search.id}:{now.isoformat()}",
+                    f"#{search.id} {search.name}: {note}",
+                    now + NOTE_DELAY,
+                )
 
     async def pause(self, account: Account, search_id: int) -> Search:
         search = await self.get_owned(account, search_id)
