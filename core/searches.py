@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -112,13 +114,13 @@ class SearchService:
                 logger.warning("search %s: a watcher failed: %s", search.id, exc)
                 continue
             if note:
-                now = self.clock()
-                # A moment later, so the chat shows the search's confirmation first.
+                # Once per search and criteria; a moment later, so the chat shows the
+                # search's confirmation first.
                 await queue_notice(
                     destination,
-                    f"watch:{search.id}:{now.isoformat()}",
+                    f"watch:{search.id}:{_digest(draft.criteria)}",
                     f"#{search.id} {search.name}: {note}",
-                    now + NOTE_DELAY,
+                    self.clock() + NOTE_DELAY,
                 )
 
     async def pause(self, account: Account, search_id: int) -> Search:
@@ -225,6 +227,11 @@ class SearchService:
                 limit="searches",
                 tier=account.tier.value,
             )
+
+
+def _digest(criteria: Criteria) -> str:
+    text = json.dumps(criteria.to_json(), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def cleaned(draft: SearchDraft) -> SearchDraft:
