@@ -421,7 +421,8 @@ async def run_demo(options: DemoOptions, source: TextIO, out: TextIO) -> None:
         session = await _console_session(searches, runner)
         out.write(
             f"Demo mode: an offline sandbox marketplace at {sandbox_url}; checks run every "
-            f"{options.check_seconds} s instead of minutes. Ctrl+C stops.\n\n"
+            f"{options.check_seconds} s instead of minutes, and you are on the Business plan "
+            "so every feature can be tried. Ctrl+C stops.\n\n"
         )
         chat = ConsoleChat(session, source, out)
         jobs: dict[str, Callable[[], Awaitable[None]]] = {

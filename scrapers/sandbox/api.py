@@ -13,9 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
+from core.criteria import Criteria
 from core.enums import Condition
 from core.errors import InvalidCriteria
-from core.criteria import Criteria
 from scrapers.sandbox.catalogue import find_town, towns_within
 from scrapers.sandbox.index import SearchFilters, keyword_terms
 from scrapers.sandbox.listing import SandboxListing

@@ -1,8 +1,8 @@
 """The sandbox marketplace server: app factory, a blocking ``serve`` and a test helper.
 
-Routes: ``GET /api/search``, ``POST /api/listings``, ``POST /api/watch``, ``GET /api/listings/{id}``,
-``POST /api/listings/{id}/price``, ``GET /item/{id}``, ``GET /img/{id}.png``, ``GET /``,
-``GET /health``.
+Routes: ``GET /api/search``, ``POST /api/listings``, ``POST /api/watch``,
+``GET /api/listings/{id}``, ``POST /api/listings/{id}/price``, ``GET /item/{id}``,
+``GET /img/{id}.png``, ``GET /``, ``GET /health``.
 """
 
 from __future__ import annotations

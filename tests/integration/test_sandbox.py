@@ -24,8 +24,8 @@ from core.matching import matches, normalise
 from core.ports import ListingData, Marketplace, MarketplaceQuery
 from scrapers import SandboxConfig, SandboxMarketplace
 from scrapers.sandbox import ListingGenerator, running_sandbox
-from scrapers.sandbox.marketplace import NOTHING_TO_LIST
 from scrapers.sandbox.catalogue import find_town, towns_within
+from scrapers.sandbox.marketplace import NOTHING_TO_LIST
 
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
