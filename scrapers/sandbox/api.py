@@ -253,7 +253,7 @@ async def watch(request: web.Request) -> web.Response:
         raise _bad_request(f"criteria: {exc}") from exc
     if state.config.echo_delay_seconds is None:
         return web.json_response({"echo": False, "listing": None})
-    pick = pick_listing(wanted, state.picks, state.now())
+    pick = pick_listing(wanted, state.pick_rng, state.now())
     if pick is None:
         logger.info("sandbox echo: nothing in the catalogue matches %r", wanted.keywords)
         return web.json_response({"echo": True, "listing": None})

@@ -53,7 +53,7 @@ class SandboxState:
         )
         self.faults = random.Random(f"{config.seed}:faults")
         self.search_count = 0
-        self.picks = random.Random(f"{config.seed}:picks")
+        self.pick_rng = random.Random(f"{config.seed}:picks")
         # Watched queries (see api.query_key) → listings to post once each is first searched.
         self.pending: dict[tuple[tuple[str, str], ...], list[Pick]] = {}
         self.echo_tasks: set[asyncio.Task[None]] = set()
