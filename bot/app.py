@@ -295,7 +295,9 @@ def build_monitor(
     )
     retention = Retention(RetentionOptions(days=settings.retention_days))
     dispatcher = Dispatcher(notifiers, options=delivery, metrics=metrics, retention=retention)
-    searches = SearchService(tiers, marketplaces)
+    # A sandbox run with --echo-delay lists something each saved search matches.
+    sandboxes = [m for m in marketplaces.values() if isinstance(m, SandboxMarketplace)]
+    searches = SearchService(tiers, marketplaces, watchers=sandboxes)
     return Monitor(metrics, runner, dispatcher, searches, dict(notifiers))
 
 
@@ -511,17 +513,21 @@ async def run_demo(options: DemoOptions, source: TextIO, out: TextIO) -> None:
         await templates.seed_templates()
         sandbox_url = await stack.enter_async_context(running_sandbox(sandbox))
         http = await stack.enter_async_context(aiohttp.ClientSession(timeout=HTTP_TIMEOUT))
-        marketplaces: dict[str, Marketplace] = {"sandbox": SandboxMarketplace(http, sandbox_url)}
+        sandbox_market = SandboxMarketplace(http, sandbox_url)
+        marketplaces: dict[str, Marketplace] = {"sandbox": sandbox_market}
         notifier = ConsoleNotifier(out)
         tiers = TierTable.demo(options.check_seconds)
         # Demo checks are seconds apart: a shared fetch must not outlive one.
         demo_options = RunnerOptions(idle_sleep_seconds=0.5, share_window_seconds=2.0)
         runner = Runner(marketplaces, options=demo_options)
         dispatcher = Dispatcher({"console": notifier})
-        session = await _console_session(SearchService(tiers, marketplaces), runner)
+        # The sandbox hears of each saved search and lists something it matches.
+        searches = SearchService(tiers, marketplaces, watchers=[sandbox_market])
+        session = await _console_session(searches, runner)
         out.write(
             f"Demo mode: an offline sandbox marketplace at {sandbox_url}; checks run every "
-            f"{options.check_seconds} s instead of minutes. Ctrl+C stops.\n\n"
+            f"{options.check_seconds} s instead of minutes, and you are on the Business plan "
+            "so every feature can be tried. Ctrl+C stops.\n\n"
         )
         chat = ConsoleChat(session, source, out)
         jobs: dict[str, Callable[[], Awaitable[None]]] = {

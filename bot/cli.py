@@ -93,7 +93,8 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=8.0,
         metavar="SECONDS",
-        help="how soon the sandbox posts a listing for a new search (default: 8)",
+        help="how soon after a new search's first check the sandbox lists an item it "
+        "matches (default: 8)",
     )
     commands.add_parser(
         "migrate",
@@ -117,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="post a listing matching each new query after this delay",
+        help="list a catalogue item each saved search matches, this long after its first check",
     )
     login = commands.add_parser(
         "facebook-login",

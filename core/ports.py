@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from core.enums import AlertKind, Channel, Condition, Platform
+
+if TYPE_CHECKING:  # annotations only: core.criteria imports this module
+    from core.criteria import Criteria
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,16 @@ class Marketplace(Protocol):
     def name(self) -> str: ...
 
     async def search(self, query: MarketplaceQuery) -> list[ListingData]: ...
+
+
+class SearchWatcher(Protocol):
+    """Told of every search saved (created, or its criteria changed). The demo's sandbox
+    marketplace is one: it lists something the new search matches, so the user sees an alert.
+    Raises ``core.errors.MarketplaceError`` subclasses."""
+
+    async def search_saved(self, criteria: Criteria, marketplaces: Sequence[str]) -> str | None:
+        """A line for the search's chat (e.g. "nothing here will match"), or None."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

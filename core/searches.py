@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -12,16 +14,18 @@ from tortoise.transactions import in_transaction
 from core.clock import Clock, utcnow
 from core.criteria import Criteria
 from core.enums import Channel, SearchStatus, Tier
-from core.errors import InvalidCriteria, TierLimitExceeded, not_available
+from core.errors import InvalidCriteria, MarketplaceError, TierLimitExceeded, not_available
 from core.fetchkeys import keys_for, link_search, schedule_key
 from core.models import Account, Destination, Search, SearchFetchKey
-from core.ports import MarketplaceQuestion
+from core.outbox import queue_notice
+from core.ports import MarketplaceQuestion, SearchWatcher
 from core.text import clean_for, clean_text, limit
 from core.tiers import SLOWEST_INTERVAL_SECONDS, TierTable, describe_interval
 
 logger = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = limit(Search, "name")
+NOTE_DELAY = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +44,17 @@ class SearchService:
     """Search lifecycle. ``marketplaces`` are the names this deployment can check."""
 
     def __init__(
-        self, tiers: TierTable, marketplaces: Iterable[str], clock: Clock = utcnow
+        self,
+        tiers: TierTable,
+        marketplaces: Iterable[str],
+        clock: Clock = utcnow,
+        *,
+        watchers: Sequence[SearchWatcher] = (),
     ) -> None:
         self.tiers = tiers
         self.marketplaces = tuple(marketplaces)
         self.clock = clock
+        self.watchers = tuple(watchers)
         # Given the adapters themselves, keep what each asks beyond the common criteria.
         self.questions: dict[str, tuple[MarketplaceQuestion, ...]] = (
             {name: tuple(getattr(m, "questions", ())) for name, m in marketplaces.items()}
@@ -77,6 +87,7 @@ class SearchService:
             )
             await link_search(conn, search.id, keys, now)
         logger.info("search %s created by account %s", search.id, account.id)
+        await self._tell_watchers(search, destination, draft)
         return search
 
     async def update(self, account: Account, search_id: int, draft: SearchDraft) -> Search:
@@ -99,7 +110,28 @@ class SearchService:
         async with in_transaction() as conn:
             await search.save(using_db=conn)
             await link_search(conn, search.id, keys, now)
+        await self._tell_watchers(search, await search.destination, draft)
         return search
+
+    async def _tell_watchers(
+        self, search: Search, destination: Destination, draft: SearchDraft
+    ) -> None:
+        """Each watcher's line, if any, goes to the search's chat as a notice."""
+        for watcher in self.watchers:
+            try:
+                note = await watcher.search_saved(draft.criteria, draft.marketplaces)
+            except MarketplaceError as exc:  # a demo aid: saving the search never depends on it
+                logger.warning("search %s: a watcher failed: %s", search.id, exc)
+                continue
+            if note:
+                # Once per search and criteria; a moment later, so the chat shows the
+                # search's confirmation first.
+                await queue_notice(
+                    destination,
+                    f"watch:{search.id}:{_digest(draft.criteria)}",
+                    f"#{search.id} {search.name}: {note}",
+                    self.clock() + NOTE_DELAY,
+                )
 
     async def pause(self, account: Account, search_id: int) -> Search:
         search = await self.get_owned(account, search_id)
@@ -208,6 +240,11 @@ class SearchService:
                 limit="searches",
                 tier=account.tier.value,
             )
+
+
+def _digest(criteria: Criteria) -> str:
+    text = json.dumps(criteria.to_json(), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def cleaned(draft: SearchDraft) -> SearchDraft:

@@ -168,10 +168,10 @@ async def create_from_template(
     slug: str,
     marketplace: str,
 ) -> Search:
-    """One tap: the template on one marketplace at the slowest of its and the tier's interval."""
+    """One tap: the template on one marketplace, checked as the tier table says."""
     template = await get_template(slug)
-    fastest = searches.tiers.for_tier(account.tier).fastest_interval_seconds
-    draft = draft_from_template(template, (marketplace,), max(template.interval_seconds, fastest))
+    interval = searches.tiers.template_interval(account.tier, template.interval_seconds)
+    draft = draft_from_template(template, (marketplace,), interval)
     search = await searches.create(account, destination, draft)
     await Template.filter(id=template.id).update(usage_count=F("usage_count") + 1)
     return search

@@ -38,6 +38,8 @@ class TierTable:
 
     limits: dict[Tier, TierLimits]
     interval_choices_seconds: tuple[int, ...] = INTERVAL_CHOICES_SECONDS
+    # The demo: a template's own (slow) interval gives way to the tier's fastest.
+    fast_templates: bool = False
 
     @classmethod
     def default(cls) -> TierTable:
@@ -50,10 +52,16 @@ class TierTable:
             tier: replace(lim, fastest_interval_seconds=fastest_seconds)
             for tier, lim in DEFAULT_TIERS.items()
         }
-        return cls(limits, (fastest_seconds, *INTERVAL_CHOICES_SECONDS))
+        return cls(limits, (fastest_seconds, *INTERVAL_CHOICES_SECONDS), fast_templates=True)
 
     def for_tier(self, tier: Tier) -> TierLimits:
         return self.limits[tier]
+
+    def template_interval(self, tier: Tier, suggested_seconds: int) -> int:
+        """How often a search made from a template is checked: the template's suggestion,
+        never faster than ``tier`` allows (in the demo, the tier's fastest)."""
+        fastest = self.limits[tier].fastest_interval_seconds
+        return fastest if self.fast_templates else max(suggested_seconds, fastest)
 
     def interval_choices(self, tier: Tier) -> tuple[int, ...]:
         fastest = self.limits[tier].fastest_interval_seconds

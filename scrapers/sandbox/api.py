@@ -5,37 +5,38 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import UTC
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import web
 
+from core.criteria import Criteria
 from core.enums import Condition
 from core.errors import InvalidCriteria
-from core.matching import parse_keywords
 from scrapers.sandbox.catalogue import find_town, towns_within
 from scrapers.sandbox.index import SearchFilters, keyword_terms
 from scrapers.sandbox.listing import SandboxListing
+from scrapers.sandbox.picker import Pick, pick_listing
 from scrapers.sandbox.state import STATE, SandboxState
 
 __all__ = [
     "change_price",
     "create_listing",
-    "echo_terms",
     "get_listing",
     "item_json",
     "parse_filters",
+    "query_key",
     "search",
+    "watch",
 ]
 
 logger = logging.getLogger(__name__)
 
 MAX_LIMIT = 500
 _PENNY = Decimal("0.01")
-_LOWER_OR = re.compile(r"(?<!\S)or(?!\S)")
 _OPTIONAL_TEXT = ("description", "location", "seller", "currency")
 
 
@@ -132,7 +133,7 @@ def parse_filters(query: Mapping[str, str]) -> SearchFilters:
     )
 
 
-# --- faults and echo -------------------------------------------------------------------
+# --- faults and the echo -------------------------------------------------------------------
 
 
 async def _fault(state: SandboxState) -> web.Response | None:
@@ -149,43 +150,27 @@ async def _fault(state: SandboxState) -> web.Response | None:
     return None
 
 
-def echo_terms(q: str) -> list[str]:
-    """Words and phrases a listing needs to satisfy ``q`` under core's rules: the first
-    alternative of every group (the upstream query is lowercased, so "or" is the operator)."""
-    try:
-        parsed = parse_keywords(_LOWER_OR.sub("OR", q))
-    except InvalidCriteria:
-        return []
-    return [" ".join(group[0]) for group in parsed.groups]
-
-
-def _maybe_echo(state: SandboxState, query: Mapping[str, str], filters: SearchFilters) -> None:
-    delay = state.config.echo_delay_seconds
-    if delay is None or not filters.words:
-        return
-    key = tuple(sorted((k, v.strip().lower()) for k, v in query.items() if k != "limit"))
-    if key in state.echoed:
-        return
-    state.echoed.add(key)
-    task = asyncio.create_task(_echo_later(state, delay, dict(query), filters))
-    state.echo_tasks.add(task)
-    task.add_done_callback(state.echo_tasks.discard)
-
-
-async def _echo_later(
-    state: SandboxState, delay: float, query: dict[str, str], filters: SearchFilters
-) -> None:
-    await asyncio.sleep(delay)
-    listing = state.generator.inject(
-        echo_terms(query.get("q", "")),
-        filters.min_price,
-        filters.max_price,
-        filters.category,
-        filters.condition,
-        now=state.clock(),
-        location=query.get("location", ""),
+def query_key(params: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """One upstream query however it is spelled: set parameters but the limit, lowercased."""
+    return tuple(
+        sorted((k, v.strip().lower()) for k, v in params.items() if k != "limit" and v.strip())
     )
-    logger.info("sandbox echo: listed %s %r for %r", listing.id, listing.title, query.get("q"))
+
+
+def _post_pending(state: SandboxState, query: Mapping[str, str]) -> None:
+    """The first search for a watched query releases its picks: each is listed after the
+    echo delay, so it is new to the search that was just primed with this search's results."""
+    picks = state.pending.pop(query_key(query), [])
+    for pick in picks:
+        task = asyncio.create_task(_post_later(state, pick))
+        state.echo_tasks.add(task)
+        task.add_done_callback(state.echo_tasks.discard)
+
+
+async def _post_later(state: SandboxState, pick: Pick) -> None:
+    await asyncio.sleep(state.config.echo_delay_seconds or 0)
+    listing = state.generator.add(now=state.clock(), **asdict(pick))
+    logger.info("sandbox echo: listed %s %r at %s", listing.id, listing.title, listing.price)
 
 
 # --- handlers --------------------------------------------------------------------------
@@ -198,7 +183,7 @@ async def search(request: web.Request) -> web.Response:
         return failure
     filters = parse_filters(request.query)
     state.now()
-    _maybe_echo(state, request.query, filters)
+    _post_pending(state, request.query)
     result = state.generator.index.search(filters)
     base = base_url(request)
     items = [item_json(listing, base) for listing in result.items]
@@ -248,6 +233,33 @@ async def create_listing(request: web.Request) -> web.Response:
     listing = state.generator.add(now=state.clock(), **fields)
     logger.info("sandbox: listed %s %r at %s", listing.id, listing.title, listing.price)
     return web.json_response(item_json(listing, base_url(request)), status=201)
+
+
+async def watch(request: web.Request) -> web.Response:
+    """POST /api/watch with {"criteria": {…}, "query": {search parameters}}: a search was saved.
+
+    With the echo on, picks a catalogue listing the criteria match (core's matcher decides)
+    and lists it after the echo delay once the query is first searched. Answers what it will
+    list, or ``"listing": null`` when nothing in the catalogue fits.
+    """
+    state = request.app[STATE]
+    body = await _json_object(request)
+    criteria, query = body.get("criteria"), body.get("query")
+    if not isinstance(criteria, dict) or not isinstance(query, dict):
+        raise _bad_request("criteria and query must be JSON objects")
+    try:
+        wanted = Criteria.from_json(criteria)
+    except InvalidCriteria as exc:
+        raise _bad_request(f"criteria: {exc}") from exc
+    if state.config.echo_delay_seconds is None:
+        return web.json_response({"echo": False, "listing": None})
+    pick = pick_listing(wanted, state.pick_rng, state.now())
+    if pick is None:
+        logger.info("sandbox echo: nothing in the catalogue matches %r", wanted.keywords)
+        return web.json_response({"echo": True, "listing": None})
+    state.pending.setdefault(query_key({str(k): str(v) for k, v in query.items()}), []).append(pick)
+    listing = {"title": pick.title, "price": str(pick.price)}
+    return web.json_response({"echo": True, "listing": listing})
 
 
 async def change_price(request: web.Request) -> web.Response:

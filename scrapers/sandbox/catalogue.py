@@ -1,7 +1,13 @@
 """The sandbox's vocabulary: categories, models, UK towns and seller names.
 
 Plain constant data (immutable tuples), so generated listings read like real ones and
-place filters have coordinates to work with.
+place filters have coordinates to work with. The demo draws the listing it posts for a new
+search from here too (``scrapers.sandbox.picker``), so the catalogue covers every built-in
+template and the searches people usually try first.
+
+Prices (``Model.low``–``Model.high``) are rough typical UK second-hand asking prices, in whole
+pounds, from general knowledge of what such items sold for on eBay, Gumtree and Facebook
+Marketplace around 2023–24; they are ballpark figures for realism, not quotes from any source.
 """
 
 from __future__ import annotations
@@ -11,7 +17,6 @@ from dataclasses import dataclass
 
 __all__ = [
     "CATEGORIES",
-    "OTHER",
     "SELLER_FIRST_NAMES",
     "SELLER_SHOPS",
     "TOWNS",
@@ -68,6 +73,9 @@ _PHONES = Category(
         Model("Apple", "iPhone 13", 330, 480),
         Model("Apple", "iPhone 12", 230, 360),
         Model("Apple", "iPhone 14 Pro Max", 650, 900),
+        Model("Apple", "iPhone 14", 380, 520),
+        Model("Apple", "iPhone 15", 520, 700),
+        Model("Apple", "iPhone 11", 150, 250),
         Model("Apple", "iPhone SE (2022)", 160, 260),
         Model("Samsung", "Galaxy S22 Ultra", 420, 650),
         Model("Samsung", "Galaxy S21 FE", 180, 290),
@@ -109,6 +117,9 @@ _GAMING = Category(
         Model("Nintendo", "Switch Lite", 110, 160, (("Turquoise", "Coral", "Grey", "Yellow"),)),
         Model("Nintendo", "Game Boy Color", 50, 110, (("Atomic Purple", "Teal", "Berry"),)),
         Model("Nintendo", "64 Console", 70, 140, aliases=("N64",)),
+        Model("Nintendo", "Super Nintendo SNES Console", 80, 160, aliases=("Super NES",)),
+        Model("Nintendo", "GameCube", 60, 120, (("Indigo", "Black", "Platinum"),)),
+        Model("Sega", "Mega Drive II Console", 45, 100, aliases=("Genesis",)),
         Model("Valve", "Steam Deck 512GB", 330, 450),
     ),
     variants=(("with 2 controllers", "+ 3 games", "with charging dock", "console only"),),
@@ -135,6 +146,10 @@ _CLOTHING = Category(
         Model("Ralph Lauren", "Polo Shirt", 15, 35, (("Size M", "Size L"),)),
         Model("Stone Island", "Crewneck Sweatshirt", 70, 140, (("Size M", "Size L"),)),
         Model("Dr. Martens", "1460 Boots", 50, 100, (("UK 5", "UK 7", "UK 9"),)),
+        Model("Burberry", "Check Cashmere Scarf", 90, 180, (("Archive Beige", "Charcoal"),)),
+        Model("Gucci", "GG Marmont Leather Belt", 140, 240, (("85cm", "90cm", "95cm"),)),
+        Model("Moncler", "Logo T-Shirt", 60, 120, (("Size M", "Size L"),)),
+        Model("Prada", "Re-Nylon Bucket Hat", 150, 260, (("Size M", "Size L"),)),
     ),
     variants=(("Size S", "Size M", "Size L"),),
     extras=("worn twice", "new with tags", "vintage", "genuine", "great condition"),
@@ -157,6 +172,9 @@ _WATCHES = Category(
         Model("Omega", "Seamaster Diver 300M", 2600, 3600),
         Model("Rolex", "Oyster Perpetual 36", 5200, 7000),
         Model("Tissot", "PRX Powermatic 80", 420, 560),
+        Model("Tudor", "Black Bay 58", 2300, 2900),
+        Model("Longines", "Conquest 41mm", 550, 850),
+        Model("Seiko", "5 Sports SRPD", 130, 200),
         Model("Citizen", "Eco-Drive Promaster", 120, 220),
         Model("Garmin", "Fenix 6 Pro", 220, 340, aliases=("GPS watch", "smartwatch")),
         Model("Apple", "Watch Series 8 45mm", 220, 330, aliases=("smartwatch",)),
@@ -184,6 +202,8 @@ _LAPTOPS = Category(
         Model("Asus", "ROG Zephyrus G14", 650, 950),
         Model("Microsoft", "Surface Laptop 4", 380, 600),
         Model("Acer", "Chromebook Spin 514", 150, 260),
+        Model("Lenovo", "ThinkPad T480", 170, 280),
+        Model("Apple", "MacBook Pro 13-inch 2019", 300, 480),
     ),
     variants=(("8GB RAM", "16GB RAM", "32GB RAM"), ("256GB SSD", "512GB SSD", "1TB SSD")),
     extras=("boxed", "low cycle count", "with charger", "excellent condition", "UK keyboard"),
@@ -304,6 +324,29 @@ _AUDIO = Category(
     ),
 )
 
+_HOME = Category(
+    key="home",
+    label="Home & toys",
+    colour=(255, 143, 0),
+    models=(
+        Model("Dyson", "V11 Cordless Vacuum", 150, 260, aliases=("hoover",)),
+        Model("KitchenAid", "Artisan Stand Mixer", 180, 300, (("Empire Red", "Almond Cream"),)),
+        Model("Nespresso", "Vertuo Next Coffee Machine", 40, 75),
+        Model("Le Creuset", "Cast Iron Casserole 24cm", 70, 130, (("Volcanic", "Marseille"),)),
+        Model("Ninja", "Dual Zone Air Fryer AF300UK", 70, 120),
+        Model("Smeg", "KLF03 Kettle", 50, 90, (("Cream", "Pastel Blue", "Black"),)),
+        Model("LEGO", "Star Wars Millennium Falcon 75257", 60, 100, (("complete", "boxed"),)),
+    ),
+    variants=(("Cream", "Black", "Silver", "Red"),),
+    extras=("boxed", "hardly used", "great condition", "collection only", "full working order"),
+    details=(
+        "Works perfectly, just decluttering.",
+        "Comes with the original box and manual.",
+        "Cleaned and ready to use.",
+        "Bought in {year}, used a handful of times.",
+    ),
+)
+
 CATEGORIES: tuple[Category, ...] = (
     _PHONES,
     _GAMING,
@@ -314,22 +357,7 @@ CATEGORIES: tuple[Category, ...] = (
     _FURNITURE,
     _CAMERAS,
     _AUDIO,
-)
-
-# For injected listings that match no model: never generated, only conjured for a query.
-OTHER = Category(
-    key="other",
-    label="Other",
-    colour=(84, 110, 122),
-    models=(Model("", "Item", 10, 120),),
-    variants=(),
-    extras=("collection only", "great condition", "bargain", "as new", "must go"),
-    details=(
-        "Works as it should.",
-        "Selling as part of a clear-out.",
-        "Happy to send more photos.",
-        "Bought in {year}, hardly used.",
-    ),
+    _HOME,
 )
 
 TOWNS: tuple[Town, ...] = (

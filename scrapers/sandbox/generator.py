@@ -1,8 +1,8 @@
-"""Seeded, deterministic listings that appear over time, plus injected ones.
+"""Seeded, deterministic listings that appear over time, plus ones added through the API.
 
 Listing ``n`` depends only on the seed and ``n``: the same seed gives the same listings however
-often (or rarely) the generator is advanced. Injections and price drops draw from their own
-random streams so they never shift the generated sequence.
+often (or rarely) the generator is advanced. Price drops draw from their own random stream so
+they never shift the generated sequence.
 """
 
 from __future__ import annotations
@@ -14,27 +14,23 @@ import random
 from bisect import bisect
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TypeVar
 
 from core.enums import Condition
-from core.matching import normalise
 from scrapers.sandbox.catalogue import (
     CATEGORIES,
-    OTHER,
     SELLER_FIRST_NAMES,
     SELLER_SHOPS,
     TOWNS,
     Category,
     Model,
     Town,
-    category_by_key,
-    find_town,
 )
 from scrapers.sandbox.index import ListingIndex
 from scrapers.sandbox.listing import SandboxListing
 
-__all__ = ["ListingGenerator"]
+__all__ = ["ListingGenerator", "compose_title", "describe", "seller_name", "tidy_price"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +58,9 @@ _CLOSINGS = (
     "No time wasters please.",
 )
 _COLOURS = ("black", "navy", "olive", "grey", "cream")
-_ADJECTIVES = ("Lovely", "Vintage", "Genuine", "Immaculate", "Quality", "Retro")
 
 
-def _tidy_price(value: float) -> Decimal:
+def tidy_price(value: float) -> Decimal:
     """Prices as sellers write them: whole pounds, 50p steps when cheap, the odd £x.99."""
     if value < 20:
         return (Decimal(round(value * 2)) / 2).quantize(_PENNY)
@@ -79,7 +74,7 @@ def _pick(rng: random.Random, options: Sequence[T]) -> T:
     return options[int(rng.random() * len(options))]
 
 
-def _seller(rng: random.Random) -> str:
+def seller_name(rng: random.Random) -> str:
     roll = rng.random()
     if roll < 0.12:
         return _pick(rng, SELLER_SHOPS)
@@ -89,18 +84,21 @@ def _seller(rng: random.Random) -> str:
     return f"{first.lower()}_{1 + int(rng.random() * 99)}"
 
 
-def _title(
-    rng: random.Random, category: Category, model: Model, middle: str = "", alias: bool = True
-) -> str:
-    parts = [model.brand, model.name, middle]
-    if alias and model.aliases and rng.random() < 0.5:
-        parts.append(f"({_pick(rng, model.aliases)})")
-    parts += [_pick(rng, group) for group in model.variants or category.variants]
-    head = " ".join(p for p in parts if p)
-    return f"{head} – {_pick(rng, category.extras)}"
+def compose_title(model: Model, variants: Sequence[str], extra: str, alias: str = "") -> str:
+    """A title as sellers write them: "Brand Model (alias) variants – extra"."""
+    parts = [model.brand, model.name, f"({alias})" if alias else "", *variants]
+    return f"{' '.join(p for p in parts if p)} – {extra}"
 
 
-def _description(rng: random.Random, category: Category, condition: Condition, town: str) -> str:
+def _title(rng: random.Random, category: Category, model: Model) -> str:
+    alias = ""
+    if model.aliases and rng.random() < 0.5:
+        alias = _pick(rng, model.aliases)
+    variants = [_pick(rng, group) for group in model.variants or category.variants]
+    return compose_title(model, variants, _pick(rng, category.extras), alias)
+
+
+def describe(rng: random.Random, category: Category, condition: Condition, town: str) -> str:
     opening = _pick(rng, _NEW_OPENINGS if condition is Condition.NEW else _USED_OPENINGS)
     bits = rng.getrandbits(32)  # one draw feeds every placeholder a template may use
     detail = _pick(rng, category.details).format(
@@ -114,32 +112,12 @@ def _description(rng: random.Random, category: Category, condition: Condition, t
     return f"{opening} {detail} {_pick(rng, _CLOSINGS).format(town=town)}"
 
 
-def _has_phrase(text: str, phrase: str) -> bool:
-    haystack = f" {' '.join(normalise(text))} "
-    return f" {' '.join(normalise(phrase))} " in haystack
-
-
-def _fit(wanted: frozenset[str], model: Model) -> tuple[int, int, int]:
-    """How well a model fits query words: words shared, then the longest alias the query
-    spells out in full ("ps5" is the console, "ps5 controller" the pad), then plainness."""
-    vocabulary = set(normalise(" ".join((model.brand, model.name, *model.aliases))))
-    aliases = [normalise(alias) for alias in model.aliases]
-    spelled = max((len(a) for a in aliases if wanted.issuperset(a)), default=0)
-    return len(wanted & vocabulary), spelled, -len(vocabulary)
-
-
-def _mention(word: str, model: Model) -> str:
-    """A query word as a title would put it: an alias the way sellers write it ("(PS5)")."""
-    alias = next((a for a in model.aliases if normalise(a) == normalise(word)), None)
-    return f"({alias})" if alias else word
-
-
 class ListingGenerator:
     """Listings over simulated time.
 
     At ``now`` there are ``initial_stock + floor(listings_per_minute × minutes since start)``
     generated listings (the stock is back-dated over ``stock_span`` before ``start``), plus
-    whatever was injected. They are made lazily by :meth:`advance_to` and kept in
+    whatever was added. They are made lazily by :meth:`advance_to` and kept in
     :attr:`index` (``listings`` is oldest first, newest last).
     """
 
@@ -161,7 +139,6 @@ class ListingGenerator:
         self._stock_step = stock_span / max(1, self.initial_stock)
         self._rng = random.Random(seed)
         self._drop_rng = random.Random(f"{seed}:price-drops")
-        self._inject_rng = random.Random(f"{seed}:injections")
         self._town_weights = list(itertools.accumulate(t.weight for t in TOWNS))
         self._generated = 0
 
@@ -215,35 +192,6 @@ class ListingGenerator:
         self.index.add(listing)
         return listing
 
-    def inject(
-        self,
-        title_words: Sequence[str],
-        min_price: Decimal | None = None,
-        max_price: Decimal | None = None,
-        category: str = "",
-        condition: Condition = Condition.ANY,
-        *,
-        now: datetime,
-        location: str = "",
-    ) -> SandboxListing:
-        """A realistic listing containing every one of ``title_words`` (words or phrases),
-        priced within the bounds, in ``category``/``condition``/``location`` when given."""
-        rng = self._inject_rng
-        words = [w.strip() for w in title_words if normalise(w)]
-        spec, model, relevant = self._closest_model(words, category)
-        town = find_town(location)
-        place = town.name if town else (location.strip().title() or self._town(rng).name)
-        return self.add(
-            title=self._injected_title(rng, words, spec, model, relevant),
-            price=_price_between(rng, min_price, max_price, model),
-            now=now,
-            description=_description(rng, spec, condition, place),
-            category=category or spec.key,
-            condition=condition,
-            location=place,
-            seller=_seller(rng),
-        )
-
     def change_price(self, listing_id: str, price: Decimal) -> SandboxListing:
         """Set a listing's price; raises ``KeyError`` for an unknown id."""
         listing = self.index.get(listing_id)
@@ -284,10 +232,10 @@ class ListingGenerator:
         return SandboxListing(
             id=self._next_id(),
             title=_title(rng, category, model),
-            description=_description(rng, category, condition, town.name),
-            price=_tidy_price(rng.uniform(model.low, model.high) * factor),
+            description=describe(rng, category, condition, town.name),
+            price=tidy_price(rng.uniform(model.low, model.high) * factor),
             location=town.name,
-            seller=_seller(rng),
+            seller=seller_name(rng),
             condition=condition,
             category=category.key,
             posted_at=self._posted_at(n),
@@ -299,54 +247,7 @@ class ListingGenerator:
         if count < 2 or rng.random() >= self.price_drop_rate:
             return
         listing = self.listings[rng.randrange(max(0, count - 1 - _RECENT_FOR_DROPS), count - 1)]
-        lower = _tidy_price(float(listing.price) * (1 - rng.uniform(0.05, 0.25)))
+        lower = tidy_price(float(listing.price) * (1 - rng.uniform(0.05, 0.25)))
         if Decimal(0) < lower < listing.price:
             logger.debug("price drop: %s %s -> %s", listing.id, listing.price, lower)
             listing.price = lower
-
-    # --- injection --------------------------------------------------------------------
-
-    def _closest_model(self, words: Sequence[str], category: str) -> tuple[Category, Model, bool]:
-        """The catalogue model that fits the query best (within ``category`` when it is one
-        of ours); ``relevant`` is False when none shares a word, and then a random model of
-        the category (or a generic item) is taken."""
-        wanted = frozenset(normalise(" ".join(words)))
-        known = category_by_key(category)
-        best: tuple[tuple[int, int, int], Category, Model] | None = None
-        for spec in [known] if known else CATEGORIES:
-            for model in spec.models:
-                score = _fit(wanted, model)
-                if score[0] and (best is None or score > best[0]):
-                    best = (score, spec, model)
-        if best is not None:
-            return best[1], best[2], True
-        spec = known or OTHER
-        return spec, _pick(self._inject_rng, spec.models), False
-
-    @staticmethod
-    def _injected_title(
-        rng: random.Random, words: Sequence[str], spec: Category, model: Model, relevant: bool
-    ) -> str:
-        if relevant:
-            base = f"{model.brand} {model.name}"
-            missing = " ".join(_mention(w, model) for w in words if not _has_phrase(base, w))
-            return _title(rng, spec, model, middle=missing, alias=False)
-        text = " ".join(words)
-        return f"{rng.choice(_ADJECTIVES)} {text} – {rng.choice(spec.extras)}"
-
-
-def _price_between(
-    rng: random.Random, low: Decimal | None, high: Decimal | None, model: Model
-) -> Decimal:
-    """Within ``[low, high]`` when given, else a bargain-ish price for the model."""
-    if low is None and high is None:
-        spread = (model.high - model.low) * 0.3
-        return _tidy_price(rng.uniform(model.low, model.low + spread))
-    lo = float(low) if low is not None else float(high or 0) * 0.6
-    hi = float(high) if high is not None else lo * 1.3 + 1
-    value = Decimal(rng.uniform(lo, hi)).quantize(_PENNY, rounding=ROUND_HALF_UP)
-    if low is not None:
-        value = max(value, low)
-    if high is not None:
-        value = min(value, high)
-    return value

@@ -4,26 +4,33 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import aiohttp
 
+from core.criteria import Criteria
 from core.enums import Condition
 from core.errors import Blocked, ParseError, RateLimited, Unavailable
 from core.ports import ListingData, MarketplaceQuery
 from scrapers.common.http import retry_after_seconds
 
-__all__ = ["DEFAULT_RETRY_AFTER_SECONDS", "SandboxMarketplace"]
+__all__ = ["DEFAULT_RETRY_AFTER_SECONDS", "NOTHING_TO_LIST", "SandboxMarketplace", "search_params"]
 
 DEFAULT_RETRY_AFTER_SECONDS = 30.0
 
 logger = logging.getLogger(__name__)
 
+NOTHING_TO_LIST = (
+    "The demo's sandbox marketplace sells nothing this search matches, so no alert will come "
+    "for it here. It stocks phones, consoles, clothes, watches, laptops, bikes, furniture, "
+    "cameras, audio and home goods: try iphone, ps5, macbook, bike or sofa."
+)
 
-def _search_params(query: MarketplaceQuery) -> dict[str, str]:
+
+def search_params(query: MarketplaceQuery) -> dict[str, str]:
     """Only what is set goes on the wire, so equal queries make equal URLs."""
     params = {
         "q": query.keywords,
@@ -102,7 +109,7 @@ class SandboxMarketplace:
         return self._name
 
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
-        payload = await self._get_json("/api/search", _search_params(query))
+        payload = await self._get_json("/api/search", search_params(query))
         try:
             items = payload["items"]
             if not isinstance(items, list):
@@ -111,10 +118,31 @@ class SandboxMarketplace:
         except (KeyError, TypeError, AttributeError, ValueError, InvalidOperation) as exc:
             raise ParseError(f"unexpected search payload: {exc!r}", marketplace=self._name) from exc
 
+    async def search_saved(self, criteria: Criteria, marketplaces: Sequence[str]) -> str | None:
+        """Tell the sandbox of a saved search so its echo (a demo aid) lists something that
+        matches it; returns a line for the user when the sandbox has nothing that would."""
+        if self._name not in marketplaces:
+            return None
+        body = {
+            "criteria": criteria.to_json(),
+            "query": search_params(criteria.upstream_query(self._name)),
+        }
+        answer = await self._request("POST", "/api/watch", json=body)
+        if not isinstance(answer, dict):
+            raise ParseError("unexpected watch payload", marketplace=self._name)
+        if answer.get("echo") and answer.get("listing") is None:
+            return NOTHING_TO_LIST
+        return None
+
     async def _get_json(self, path: str, params: Mapping[str, str]) -> Any:
+        return await self._request("GET", path, params=params)
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         url = f"{self._base_url}{path}"
         try:
-            async with self._session.get(url, params=params, timeout=self._timeout) as response:
+            async with self._session.request(
+                method, url, timeout=self._timeout, **kwargs
+            ) as response:
                 self._check_status(response)
                 body = await response.read()
         except (TimeoutError, aiohttp.ClientError) as exc:

@@ -1,8 +1,8 @@
 """The sandbox marketplace server: app factory, a blocking ``serve`` and a test helper.
 
-Routes: ``GET /api/search``, ``POST /api/listings``, ``GET /api/listings/{id}``,
-``POST /api/listings/{id}/price``, ``GET /item/{id}``, ``GET /img/{id}.png``, ``GET /``,
-``GET /health``.
+Routes: ``GET /api/search``, ``POST /api/listings``, ``POST /api/watch``,
+``GET /api/listings/{id}``, ``POST /api/listings/{id}/price``, ``GET /item/{id}``,
+``GET /img/{id}.png``, ``GET /``, ``GET /health``.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ def build_sandbox_app(config: SandboxConfig, *, clock: Clock | None = None) -> w
     app.router.add_get("/health", pages.health)
     app.router.add_get("/api/search", api.search)
     app.router.add_post("/api/listings", api.create_listing)
+    app.router.add_post("/api/watch", api.watch)
     app.router.add_get("/api/listings/{listing_id}", api.get_listing)
     app.router.add_post("/api/listings/{listing_id}/price", api.change_price)
     app.router.add_get("/item/{listing_id}", pages.item_page)

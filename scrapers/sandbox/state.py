@@ -12,6 +12,7 @@ from aiohttp import web
 from core.clock import Clock
 from scrapers.sandbox.generator import ListingGenerator
 from scrapers.sandbox.images import ImageCache
+from scrapers.sandbox.picker import Pick
 
 __all__ = ["STATE", "SandboxConfig", "SandboxState"]
 
@@ -22,8 +23,9 @@ class SandboxConfig:
 
     ``latency_ms`` delays every search; ``error_rate`` is the share of searches answered 503
     (seeded, so runs repeat); every ``rate_limit_every``-th search gets a 429 with
-    ``Retry-After: 2`` (0 = never). ``echo_delay_seconds`` (off when None) makes the first
-    search for a query conjure a matching listing that long afterwards – a demo aid.
+    ``Retry-After: 2`` (0 = never). ``echo_delay_seconds`` (off when None) is a demo aid: for
+    each search saved through ``POST /api/watch``, a catalogue listing it matches is listed
+    that long after its query is first searched.
     """
 
     seed: int = 7
@@ -51,7 +53,9 @@ class SandboxState:
         )
         self.faults = random.Random(f"{config.seed}:faults")
         self.search_count = 0
-        self.echoed: set[tuple[tuple[str, str], ...]] = set()
+        self.pick_rng = random.Random(f"{config.seed}:picks")
+        # Watched queries (see api.query_key) → listings to post once each is first searched.
+        self.pending: dict[tuple[tuple[str, str], ...], list[Pick]] = {}
         self.echo_tasks: set[asyncio.Task[None]] = set()
         self.images = ImageCache()
 

@@ -17,13 +17,15 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
+from core.criteria import Criteria
 from core.enums import Condition
 from core.errors import Blocked, MarketplaceError, ParseError, RateLimited, Unavailable
-from core.matching import normalise
+from core.matching import matches, normalise
 from core.ports import ListingData, Marketplace, MarketplaceQuery
 from scrapers import SandboxConfig, SandboxMarketplace
 from scrapers.sandbox import ListingGenerator, running_sandbox
 from scrapers.sandbox.catalogue import find_town, towns_within
+from scrapers.sandbox.marketplace import NOTHING_TO_LIST
 
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -126,21 +128,6 @@ def test_price_drops_touch_prices_only() -> None:
     pairs = list(zip(steady.listings, dropping.listings, strict=True))
     assert all(b.price <= a.price for a, b in pairs)
     assert sum(b.price < a.price for a, b in pairs) > 50
-
-
-def test_inject_matches_the_query() -> None:
-    generator = ListingGenerator(7, START, 6.0, initial_stock=10)
-    listing = generator.inject(
-        ["iphone", "13", "mini"],
-        max_price=Decimal("300"),
-        condition=Condition.USED,
-        now=START,
-        location="leeds",
-    )
-    assert {"iphone", "13", "mini"} <= listing.tokens
-    assert listing.price <= Decimal("300")
-    assert (listing.category, listing.condition, listing.location) == ("phones", "used", "Leeds")
-    assert generator.get(listing.id) is listing
 
 
 # --- the server, through the adapter --------------------------------------------------
@@ -393,21 +380,52 @@ async def test_minimal_item_is_accepted(session: aiohttp.ClientSession) -> None:
 # --- echo, pages, image --------------------------------------------------------------
 
 
-async def test_echo_injects_a_matching_listing_after_the_delay(
+async def test_a_saved_search_gets_a_catalogue_listing_after_its_first_search(
     session: aiohttp.ClientSession,
 ) -> None:
     config = SandboxConfig(echo_delay_seconds=0.2, initial_stock=50)
+    criteria = Criteria(
+        "road bike", exclude=("kids",), location="york", radius_miles=30,
+        max_price=Decimal("600"), condition=Condition.USED, category="bicycles",
+    )  # fmt: skip
+    wanted = criteria.upstream_query("sandbox")
     async with running_sandbox(config, clock=FakeClock()) as url:
         sandbox = SandboxMarketplace(session, url)
-        wanted = query("quokka lamp", location="york", max_price=Decimal("40"))
-        assert await sandbox.search(wanted) == []
+        assert await sandbox.search_saved(criteria, ["sandbox"]) is None
+        assert await sandbox.search_saved(criteria, ["sandbox"]) is None  # a second search
         await asyncio.sleep(0.4)
-        [echoed] = await sandbox.search(wanted)
-        assert {"quokka", "lamp"} <= tokens(echoed)
-        assert echoed.price is not None and echoed.price <= 40
-        assert echoed.location == "York"
+        before = await sandbox.search(wanted)  # the first search releases the picks…
+        await asyncio.sleep(0.4)  # …which are listed after the delay
+        found = await sandbox.search(wanted)
+    new = [x for x in found if x.external_id not in {b.external_id for b in before}]
+    assert len(new) == 2  # one per saved search, not one per query
+    for listing in new:
+        assert matches(criteria, listing, listing.posted_at or START)
+        assert listing.location in towns_within(find_town("York"), 30)  # type: ignore[arg-type]
+
+
+async def test_a_search_the_catalogue_cannot_match_is_told_so(
+    session: aiohttp.ClientSession,
+) -> None:
+    config = SandboxConfig(echo_delay_seconds=0.1, initial_stock=50)
+    async with running_sandbox(config, clock=FakeClock()) as url:
+        sandbox = SandboxMarketplace(session, url)
+        note = await sandbox.search_saved(Criteria("quokka lamp"), ["sandbox"])
+        assert note == NOTHING_TO_LIST
+        assert await sandbox.search_saved(Criteria("quokka"), ["ebay"]) is None  # not ours
+        wanted = query("quokka lamp")
+        assert await sandbox.search(wanted) == []
         await asyncio.sleep(0.3)
-        assert len(await sandbox.search(wanted)) == 1  # one echo per query, not per request
+        assert await sandbox.search(wanted) == []  # nothing made up from the words
+
+
+async def test_watch_without_the_echo_lists_nothing(
+    sandbox: SandboxMarketplace, session: aiohttp.ClientSession, base: str
+) -> None:
+    assert await sandbox.search_saved(Criteria("quokka lamp"), ["sandbox"]) is None
+    body = {"criteria": {"keywords": ""}, "query": {}}
+    async with session.post(f"{base}/api/watch", json=body) as response:
+        assert response.status == 400
 
 
 async def test_echo_is_off_by_default(sandbox: SandboxMarketplace) -> None:

@@ -28,12 +28,16 @@ LINES_PER_EXAMPLE = 20
 EXAMPLES = 1000 * SCALE
 
 
-@pytest.fixture
-async def user(db: str) -> tuple[Account, Destination]:
+async def fuzzer() -> tuple[Account, Destination]:
     account = await identify(Platform.CONSOLE, "fuzzer")
     account.tier = Tier.BUSINESS  # no search-count limit to end the examples early
     await account.save()
     return account, await destination_for(account, Platform.CONSOLE, "console")
+
+
+@pytest.fixture
+async def user(db: str) -> tuple[Account, Destination]:
+    return await fuzzer()
 
 
 @pytest.mark.timeout(60 * SCALE)
@@ -48,7 +52,8 @@ async def user(db: str) -> tuple[Account, Destination]:
 async def test_console_chat_answers_every_input(
     user: tuple[Account, Destination], start: tuple[str, ...], lines: list[str]
 ) -> None:
-    account, destination = user
+    # Looked up again per example: an earlier one may have confirmed /deleteaccount.
+    account, destination = await fuzzer()
     services = ChatServices(SearchService(TierTable.default(), MARKETS))
     out = io.StringIO()
     chat = ConsoleChat(ChatSession(services, account, destination), io.StringIO(), out)
