@@ -14,6 +14,7 @@ import aiohttp
 from core.criteria import Criteria
 from core.enums import Condition
 from core.errors import Blocked, ParseError, RateLimited, Unavailable
+from core.fetchkeys import upstream_query
 from core.ports import ListingData, MarketplaceQuery
 from scrapers.common.http import retry_after_seconds
 
@@ -125,7 +126,7 @@ class SandboxMarketplace:
             return None
         body = {
             "criteria": criteria.to_json(),
-            "query": search_params(criteria.upstream_query(self._name)),
+            "query": search_params(upstream_query(criteria, self._name)),
         }
         answer = await self._request("POST", "/api/watch", json=body)
         if not isinstance(answer, dict):

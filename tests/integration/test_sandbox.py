@@ -20,6 +20,7 @@ from PIL import Image
 from core.criteria import Criteria
 from core.enums import Condition
 from core.errors import Blocked, MarketplaceError, ParseError, RateLimited, Unavailable
+from core.fetchkeys import upstream_query
 from core.matching import matches, normalise
 from core.ports import ListingData, Marketplace, MarketplaceQuery
 from scrapers import SandboxConfig, SandboxMarketplace
@@ -388,7 +389,7 @@ async def test_a_saved_search_gets_a_catalogue_listing_after_its_first_search(
         "road bike", exclude=("kids",), location="york", radius_miles=30,
         max_price=Decimal("600"), condition=Condition.USED, category="bicycles",
     )  # fmt: skip
-    wanted = criteria.upstream_query("sandbox")
+    wanted = upstream_query(criteria, "sandbox")
     async with running_sandbox(config, clock=FakeClock()) as url:
         sandbox = SandboxMarketplace(session, url)
         assert await sandbox.search_saved(criteria, ["sandbox"]) is None
