@@ -34,6 +34,7 @@ from core.enums import Platform, Tier
 from core.errors import ComponentFailed, ConfigurationError
 from core.inbox import InboxOptions
 from core.metrics import Metrics
+from core.quota import DailyQuota
 from core.ports import Marketplace, Notifier
 from core.retention import Retention, RetentionOptions
 from core.runner import Runner, RunnerOptions
@@ -58,7 +59,7 @@ from scrapers import (
     running_sandbox,
 )
 from scrapers.craigslist import CraigslistMarketplace
-from scrapers.ebay import EbayMarketplace
+from scrapers.ebay import EbayMarketplace, quota_reset_zone
 from scrapers.facebook import BrowserConfig, FacebookBrowser, FacebookMarketplace, find_chromium
 from scrapers.gumtree import GumtreeMarketplace
 from web import HealthProbe, build_web_app, serve_web
@@ -123,7 +124,7 @@ def build_marketplaces(
             client_secret=settings.ebay_client_secret.get_secret_value(),
             api_url=str(settings.ebay_api_url),
             marketplace_id=settings.ebay_marketplace_id,
-            daily_call_quota=settings.ebay_daily_call_quota,
+            quota=DailyQuota("ebay", settings.ebay_daily_call_quota, reset_tz=quota_reset_zone()),
         )
     else:
         logger.info("ebay: skipped (EBAY_CLIENT_ID and EBAY_CLIENT_SECRET are not set)")

@@ -87,6 +87,16 @@ class Marketplace(Protocol):
     async def search(self, query: MarketplaceQuery) -> list[ListingData]: ...
 
 
+class CallQuota(Protocol):
+    """A daily budget of upstream calls, shared by every process (``core.quota.DailyQuota``).
+
+    A scraper calls ``take()`` before each upstream call; it returns the day's count or raises
+    ``core.errors.QuotaSpent`` with the delay until the next call is allowed.
+    """
+
+    async def take(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class AlertTarget:
     """Where one alert goes: the chat destination, or the account's verified address."""

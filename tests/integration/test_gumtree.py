@@ -20,7 +20,7 @@ from core.ports import Marketplace, MarketplaceQuery
 from core.runner import Runner
 from core.searches import SearchDraft, SearchService
 from core.tiers import TierTable
-from scrapers.common import read_health
+from core.health import read_health
 from scrapers.gumtree import GumtreeMarketplace, parse_search_page
 from tests.fakes.clock import FakeClock
 from tests.fakes.gumtree_site import GumtreeMode, GumtreeSite, running_gumtree
