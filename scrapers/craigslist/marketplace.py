@@ -84,9 +84,7 @@ class CraigslistMarketplace:
         try:
             found = await self._search_api(query, site)
         except _FALLBACK_ON as api_error:
-            logger.warning(
-                "craigslist: JSON search failed (%s); trying the HTML page", api_error
-            )
+            logger.warning("craigslist: JSON search failed (%s); trying the HTML page", api_error)
             found = await self._fallback(query, site, api_error)
         found.sort(key=lambda x: x.posted_at or _EPOCH, reverse=True)
         return found[: query.limit]

@@ -183,7 +183,11 @@ def test_keywords_in_browse_syntax() -> None:
 
 def test_unknown_marketplace_id_names_the_setting(session: aiohttp.ClientSession) -> None:
     with pytest.raises(ConfigurationError, match="EBAY_MARKETPLACE_ID"):
-        EbayMarketplace(session, client_id="a", client_secret="b", marketplace_id="EBAY_XX",
+        EbayMarketplace(
+            session,
+            client_id="a",
+            client_secret="b",
+            marketplace_id="EBAY_XX",
             quota=DailyQuota("ebay", 5),
         )
 
