@@ -34,8 +34,8 @@ from core.enums import Platform, Tier
 from core.errors import ComponentFailed, ConfigurationError
 from core.inbox import InboxOptions
 from core.metrics import Metrics
-from core.quota import DailyQuota
 from core.ports import Marketplace, Notifier
+from core.quota import DailyQuota
 from core.retention import Retention, RetentionOptions
 from core.runner import Runner, RunnerOptions
 from core.searches import SearchService

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
-from core.enums import AlertKind, Channel, Condition, Platform
+from core.enums import AlertKind, Channel, Condition, MatchStatus, Platform
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +122,10 @@ class AlertMessage:
     old_price: Decimal | None = None
     attempt: int = 1
     extra: dict[str, str] = field(default_factory=dict)
+    # The match's status when the alert left (a price drop on a saved listing shows it saved).
+    match_status: MatchStatus = MatchStatus.NEW
+    # The account's quiet hours are on: a chat alert arrives without a sound.
+    silent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
