@@ -11,7 +11,7 @@ import errno
 import logging
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +28,7 @@ from bot.frontends import ChatFrontend
 from bot.redaction import url_password
 from bot.report import announce, report_components
 from bot.settings import Settings
-from bot.supervise import supervise
+from bot.supervise import Job, supervise
 from core import accounts, templates
 from core.db import is_sqlite, open_database, sqlite_single_process
 from core.dispatcher import DispatcherOptions
@@ -333,7 +333,7 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
             metrics_token=metrics_token(settings),
             keys=monitor.keys,
         )
-        jobs: dict[str, Callable[[], Awaitable[None]]] = {
+        jobs: dict[str, Job] = {
             "runner": monitor.runner.run,
             "dispatcher": monitor.dispatcher.run,
             "web": lambda: _serve_web(web_app, settings.web_host, settings.web_port),
@@ -395,7 +395,7 @@ async def run_demo(options: DemoOptions, source: TextIO, out: TextIO) -> None:
             f"{options.check_seconds} s instead of minutes. Ctrl+C stops.\n\n"
         )
         chat = ConsoleChat(session, source, out)
-        jobs: dict[str, Callable[[], Awaitable[None]]] = {
+        jobs: dict[str, Job] = {
             "runner": monitor.runner.run,
             "dispatcher": monitor.dispatcher.run,
             "console": lambda: _chat_then_wait(chat, out),

@@ -8,13 +8,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Any
 
 from core.errors import ComponentFailed, ConfigurationError
 
-__all__ = ["DRAIN_SECONDS", "supervise"]
+__all__ = ["DRAIN_SECONDS", "Job", "supervise"]
 
 logger = logging.getLogger(__name__)
+
+# A loop to run: called once, it returns the coroutine the supervisor makes a task of.
+Job = Callable[[], Coroutine[Any, Any, None]]
 
 # How long SIGTERM/SIGINT waits for the runner, dispatcher and chat bots to finish what they
 # hold; with the cancelling and closing after it, a stop stays within 15 s.
@@ -22,7 +26,7 @@ DRAIN_SECONDS = 11.0
 
 
 async def supervise(
-    jobs: Mapping[str, Callable[[], Awaitable[None]]],
+    jobs: Mapping[str, Job],
     drains: Mapping[str, Callable[[], None]] | None = None,
     *,
     may_end: frozenset[str] = frozenset(),
@@ -38,7 +42,9 @@ async def supervise(
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    tasks = {name: asyncio.create_task(job(), name=name) for name, job in jobs.items()}
+    tasks: dict[str, asyncio.Task[None]] = {
+        name: asyncio.create_task(job(), name=name) for name, job in jobs.items()
+    }
     stopper = asyncio.create_task(stop.wait(), name="signals")
     try:
         done, _ = await asyncio.wait(
@@ -56,9 +62,7 @@ async def supervise(
         await asyncio.gather(*tasks.values(), stopper, return_exceptions=True)
 
 
-def _first_failure(
-    ended: Sequence[asyncio.Task[None]], may_end: frozenset[str]
-) -> Exception | None:
+def _first_failure(ended: Sequence[asyncio.Task[Any]], may_end: frozenset[str]) -> Exception | None:
     for task in ended:
         name = task.get_name()
         if task.cancelled():
