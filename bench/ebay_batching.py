@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from core.db import open_database
 from core.ports import ListingData, MarketplaceQuery
+from core.quota import DailyQuota
 from scrapers.ebay import EbayMarketplace
 from tests.fakes.ebay_api import CLIENT_ID, CLIENT_SECRET, FakeEbayApi, item
 
@@ -137,7 +138,7 @@ def make_ebay(session: aiohttp.ClientSession, url: str, *, batching: bool) -> Eb
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         api_url=url,
-        daily_call_quota=10**9,  # counted, never paced: we measure calls, not the budget
+        quota=DailyQuota("ebay", 10**9),  # counted, never paced: we measure calls, not the budget
         min_interval_seconds=0.0,
         batching=batching,
     )

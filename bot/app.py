@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-import signal
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -22,24 +21,26 @@ import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 
+from bot.bootstrap import BootConfig, Verifiers, bootstrap
 from bot.console import CONSOLE_CHAT_ID, ConsoleChat, ConsoleNotifier
-from bot.conversation import ChatServices, ChatSession, with_verification
+from bot.conversation import ChatServices, ChatSession
 from bot.frontends import ChatFrontend
 from bot.redaction import url_password
+from bot.report import announce, report_components
 from bot.settings import SCRAPED_MARKETPLACES, Settings
+from bot.supervise import Job, supervise
 from core import accounts, templates
 from core.db import is_sqlite, open_database, sqlite_single_process
-from core.dispatcher import Dispatcher, DispatcherOptions
-from core.enums import Platform, Tier
+from core.dispatcher import DispatcherOptions
+from core.enums import Channel, Platform, Tier
 from core.errors import ComponentFailed, ConfigurationError
 from core.inbox import InboxOptions
-from core.metrics import Metrics
 from core.ports import Marketplace, Notifier
-from core.retention import Retention, RetentionOptions
-from core.runner import Runner, RunnerOptions
-from core.searches import SearchService
+from core.quota import DailyQuota
+from core.retention import RetentionOptions
+from core.runner import RunnerOptions
 from core.tiers import TierTable
-from core.verification import VerificationService
+from core.verification import CodeSender
 from notifiers import (
     Links,
     SendgridNotifier,
@@ -58,7 +59,7 @@ from scrapers import (
     running_sandbox,
 )
 from scrapers.craigslist import CraigslistMarketplace
-from scrapers.ebay import EbayMarketplace
+from scrapers.ebay import EbayMarketplace, quota_reset_zone
 from scrapers.facebook import BrowserConfig, FacebookBrowser, FacebookMarketplace, find_chromium
 from scrapers.gumtree import GumtreeMarketplace
 from web import HealthProbe, build_web_app, serve_web
@@ -68,15 +69,14 @@ logger = logging.getLogger(__name__)
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=10)
 
 
-@dataclass(slots=True)
-class Monitor:
-    """The running parts of one process, built from Settings."""
+@dataclass(frozen=True, slots=True)
+class DeliveryAdapters:
+    """The configured email/SMS/webhook notifiers, who of them verifies addresses, and a
+    line for each channel skipped."""
 
-    metrics: Metrics
-    runner: Runner
-    dispatcher: Dispatcher
-    searches: SearchService
-    notifiers: dict[str, Notifier] = field(default_factory=dict)
+    notifiers: dict[str, Notifier]
+    verifiers: Verifiers
+    skipped: list[str]
 
 
 def log_secrets(settings: Settings) -> dict[str, str]:
@@ -153,7 +153,7 @@ def _add_keyed(
             client_secret=settings.ebay_client_secret.get_secret_value(),
             api_url=str(settings.ebay_api_url),
             marketplace_id=settings.ebay_marketplace_id,
-            daily_call_quota=settings.ebay_daily_call_quota,
+            quota=DailyQuota("ebay", settings.ebay_daily_call_quota, reset_tz=quota_reset_zone()),
         )
 
 
@@ -199,9 +199,7 @@ def facebook_browser_config(settings: Settings) -> BrowserConfig | None:
     return BrowserConfig(executable, state_file=settings.facebook_state_file)
 
 
-def build_delivery_notifiers(
-    settings: Settings, http: aiohttp.ClientSession
-) -> tuple[dict[str, Notifier], list[str]]:
+def build_delivery_notifiers(settings: Settings, http: aiohttp.ClientSession) -> DeliveryAdapters:
     """Email / SMS / webhook notifiers that are configured, and a line for each one skipped.
 
     Email: SendGrid when SENDGRID_API_KEY is set, else SMTP_URL; both need EMAIL_FROM.
@@ -209,7 +207,9 @@ def build_delivery_notifiers(
     """
     links = Links(str(settings.public_url))
     allow_private = settings.webhook_allow_private_targets
-    found: dict[str, Notifier] = {"webhook": WebhookNotifier(allow_private=allow_private)}
+    webhook = WebhookNotifier(allow_private=allow_private)
+    found: dict[str, Notifier] = {"webhook": webhook}
+    senders: dict[Channel, CodeSender] = {}
     skipped = ["webhook: PRIVATE TARGETS ALLOWED (local testing only)"] if allow_private else []
     sender = settings.email_from
     if settings.sendgrid_api_key is None and settings.smtp_url is None:
@@ -218,15 +218,14 @@ def build_delivery_notifiers(
         skipped.append("email: skipped (EMAIL_FROM is not set)")
     elif settings.sendgrid_api_key is not None:
         key = settings.sendgrid_api_key.get_secret_value()
-        found["email"] = SendgridNotifier(
-            key, sender, links, api_url=str(settings.sendgrid_api_url)
-        )
+        sendgrid = SendgridNotifier(key, sender, links, api_url=str(settings.sendgrid_api_url))
+        found["email"] = senders[Channel.EMAIL] = sendgrid
     elif settings.smtp_url is not None:
         server = SmtpServer.from_url(settings.smtp_url.get_secret_value())
-        found["email"] = SmtpNotifier(server, sender, links)
+        found["email"] = senders[Channel.EMAIL] = SmtpNotifier(server, sender, links)
     sid, token = settings.twilio_account_sid, settings.twilio_auth_token
     if sid and token and settings.twilio_from_number:
-        found["sms"] = TwilioNotifier(
+        found["sms"] = senders[Channel.SMS] = TwilioNotifier(
             http,
             sid,
             token.get_secret_value(),
@@ -238,7 +237,9 @@ def build_delivery_notifiers(
         skipped.append(
             "sms: skipped (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER)"
         )
-    return found, skipped
+    # Email and SMS notifiers send the codes that prove their addresses; the webhook
+    # notifier proves a URL by a signed test delivery.
+    return DeliveryAdapters(found, Verifiers(senders, webhook), skipped)
 
 
 def build_chat_frontends(
@@ -275,101 +276,21 @@ def build_chat_frontends(
 # --- the process ---------------------------------------------------------------------------
 
 
-def build_monitor(
-    settings: Settings,
-    marketplaces: Mapping[str, Marketplace],
-    notifiers: Mapping[str, Notifier],
-    tiers: TierTable,
-) -> Monitor:
-    metrics = Metrics()
+def boot_config(settings: Settings) -> BootConfig:
+    """The loops' tunables for ``run``, from Settings."""
     postgres = not is_sqlite(settings.database_url)
-    options = RunnerOptions(
-        skip_locked=postgres,
-        max_concurrent_writes=4 if postgres else 1,
-        lease_seconds=settings.check_lease_seconds,
-        share_window_seconds=settings.fetch_share_seconds,
+    return BootConfig(
+        runner=RunnerOptions(
+            skip_locked=postgres,
+            max_concurrent_writes=4 if postgres else 1,
+            lease_seconds=settings.check_lease_seconds,
+            share_window_seconds=settings.fetch_share_seconds,
+        ),
+        dispatcher=DispatcherOptions(
+            skip_locked=postgres, lease_seconds=settings.delivery_lease_seconds
+        ),
+        retention=RetentionOptions(days=settings.retention_days),
     )
-    runner = Runner(marketplaces, options=options, metrics=metrics)
-    delivery = DispatcherOptions(
-        skip_locked=postgres, lease_seconds=settings.delivery_lease_seconds
-    )
-    retention = Retention(RetentionOptions(days=settings.retention_days))
-    dispatcher = Dispatcher(notifiers, options=delivery, metrics=metrics, retention=retention)
-    # A sandbox run with --echo-delay lists something each saved search matches.
-    sandboxes = [m for m in marketplaces.values() if isinstance(m, SandboxMarketplace)]
-    searches = SearchService(tiers, marketplaces, watchers=sandboxes)
-    return Monitor(metrics, runner, dispatcher, searches, dict(notifiers))
-
-
-# How long SIGTERM/SIGINT waits for the runner, dispatcher and chat bots to finish what they
-# hold; with the cancelling and closing after it, a stop stays within 15 s.
-DRAIN_SECONDS = 11.0
-
-
-async def _supervise(
-    jobs: Mapping[str, Callable[[], Awaitable[None]]],
-    drains: Mapping[str, Callable[[], None]] | None = None,
-    *,
-    may_end: frozenset[str] = frozenset(),
-) -> None:
-    """Run the named loops until one ends or fails, or SIGINT/SIGTERM arrives; then stop all.
-
-    On a signal the loops in ``drains`` are asked to finish what they hold (checks in
-    progress, alerts being sent) for up to DRAIN_SECONDS; then everything is cancelled.
-    A loop that fails, or ends without being asked to (unless it is in ``may_end``), stops
-    the rest and is raised: ConfigurationError as it is, anything else as ComponentFailed.
-    """
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    tasks = {name: asyncio.create_task(job(), name=name) for name, job in jobs.items()}
-    stopper = asyncio.create_task(stop.wait(), name="signals")
-    try:
-        done, _ = await asyncio.wait(
-            [*tasks.values(), stopper], return_when=asyncio.FIRST_COMPLETED
-        )
-        failure = _first_failure([t for t in done if t is not stopper], may_end)
-        await _drain(tasks, drains or {})
-        if failure is not None:
-            raise failure
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-        for task in [*tasks.values(), stopper]:
-            task.cancel()
-        await asyncio.gather(*tasks.values(), stopper, return_exceptions=True)
-
-
-def _first_failure(
-    ended: Sequence[asyncio.Task[None]], may_end: frozenset[str]
-) -> Exception | None:
-    for task in ended:
-        name = task.get_name()
-        if task.cancelled():
-            return ComponentFailed(name, "stopped unexpectedly (cancelled)")
-        exc = task.exception()
-        if exc is None:
-            if name not in may_end:
-                return ComponentFailed(name, "stopped unexpectedly")
-            continue
-        if isinstance(exc, ConfigurationError | ComponentFailed):
-            return exc
-        # The traceback helps a developer; the operator gets the one line.
-        logger.debug("%s failed", name, exc_info=exc)
-        return ComponentFailed(name, f"failed: {type(exc).__name__}: {exc}")
-    return None
-
-
-async def _drain(
-    tasks: Mapping[str, asyncio.Task[None]], drains: Mapping[str, Callable[[], None]]
-) -> None:
-    draining = [tasks[name] for name in drains if name in tasks and not tasks[name].done()]
-    for name, request_stop in drains.items():
-        if name in tasks:
-            request_stop()
-    if draining:
-        await asyncio.wait(draining, timeout=DRAIN_SECONDS)
 
 
 async def _serve_web(app: web.Application, host: str, port: int) -> None:
@@ -392,10 +313,6 @@ def _listen_problem(host: str, port: int, exc: OSError) -> str:
     return f"cannot listen on {host}:{port} (WEB_HOST, WEB_PORT): {exc.strerror or exc}"
 
 
-def _announce(line: str) -> None:
-    print(line, flush=True)
-
-
 ROLES = ("runner", "dispatcher", "web", "bots")
 
 
@@ -416,18 +333,22 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
         if browser_config is not None:
             browser = await stack.enter_async_context(FacebookBrowser(browser_config))
         marketplaces = build_marketplaces(settings, http, browser=browser)
-        notifiers, skipped = build_delivery_notifiers(settings, http)
-        monitor = build_monitor(settings, marketplaces, notifiers, TierTable.default())
-        services = with_verification(
-            ChatServices(monitor.searches),
-            VerificationService.from_notifiers(notifiers),
+        delivery = build_delivery_notifiers(settings, http)
+        monitor = bootstrap(
+            boot_config(settings),
+            marketplaces=marketplaces,
+            notifiers=delivery.notifiers,
+            tiers=TierTable.default(),
+            verifiers=delivery.verifiers,
+            # A sandbox run with --echo-delay lists something each saved search matches.
+            watchers=[m for m in marketplaces.values() if isinstance(m, SandboxMarketplace)],
         )
-        frontends, skipped_chats = build_chat_frontends(settings, http, services)
+        frontends, skipped_chats = build_chat_frontends(settings, http, monitor.chat)
         for frontend in frontends:
-            monitor.dispatcher.add_notifier(frontend.name, frontend.notifier)
-            monitor.notifiers[frontend.name] = frontend.notifier
-        _report_components(
-            settings, marketplaces, monitor, frontends, skipped + skipped_chats, roles
+            monitor.add_notifier(frontend.name, frontend.notifier)
+        skipped = delivery.skipped + skipped_chats
+        report_components(
+            settings, marketplaces, list(monitor.notifiers), frontends, skipped, roles
         )
         runner_tick = (lambda: monitor.runner.last_tick_at) if "runner" in roles else None
         health = HealthProbe(runner_last_tick=runner_tick)
@@ -437,8 +358,9 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
             extra_routes=[f.add_web_routes for f in frontends],
             listing_domains=listing_domains(settings),
             metrics_token=metrics_token(settings),
+            keys=monitor.keys,
         )
-        jobs: dict[str, Callable[[], Awaitable[None]]] = {
+        jobs: dict[str, Job] = {
             "runner": monitor.runner.run,
             "dispatcher": monitor.dispatcher.run,
             "web": lambda: _serve_web(web_app, settings.web_host, settings.web_port),
@@ -451,36 +373,8 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
             "dispatcher": monitor.dispatcher.request_stop,
             **{f.name: f.request_stop for f in frontends},
         }
-        await _supervise(jobs, drains)
-    _announce("Stopped cleanly.")
-
-
-def _report_components(
-    settings: Settings,
-    marketplaces: Mapping[str, Marketplace],
-    monitor: Monitor,
-    frontends: Sequence[ChatFrontend],
-    skipped: Sequence[str],
-    roles: Sequence[str],
-) -> None:
-    database = "SQLite (one process)" if settings.is_sqlite else "Postgres"
-    _announce(f"database: {database}, migrations applied")
-    names = ", ".join(marketplaces) or "none (name them in MARKETPLACES, or set eBay's keys)"
-    channels = ", ".join(monitor.notifiers) or "none yet"
-    started = {
-        "runner": f"runner: started; marketplaces: {names}",
-        "dispatcher": f"dispatcher: started; channels: {channels}",
-        "web": f"web: listening on http://{settings.web_host}:{settings.web_port}",
-    }
-    for role, line in started.items():
-        _announce(line if role in roles else f"{role}: skipped (not in --only)")
-    for frontend in frontends:
-        _announce(f"{frontend.name}: started" if "bots" in roles else
-                  f"{frontend.name}: skipped (not in --only)")  # fmt: skip
-    for line in skipped:
-        _announce(line)
-    if settings.stripe_secret_key is None:
-        _announce("billing: skipped (STRIPE_SECRET_KEY is not set)")
+        await supervise(jobs, drains)
+    announce("Stopped cleanly.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -515,41 +409,43 @@ async def run_demo(options: DemoOptions, source: TextIO, out: TextIO) -> None:
         http = await stack.enter_async_context(aiohttp.ClientSession(timeout=HTTP_TIMEOUT))
         sandbox_market = SandboxMarketplace(http, sandbox_url)
         marketplaces: dict[str, Marketplace] = {"sandbox": sandbox_market}
-        notifier = ConsoleNotifier(out)
-        tiers = TierTable.demo(options.check_seconds)
         # Demo checks are seconds apart: a shared fetch must not outlive one.
         demo_options = RunnerOptions(idle_sleep_seconds=0.5, share_window_seconds=2.0)
-        runner = Runner(marketplaces, options=demo_options)
-        dispatcher = Dispatcher({"console": notifier})
-        # The sandbox hears of each saved search and lists something it matches.
-        searches = SearchService(tiers, marketplaces, watchers=[sandbox_market])
-        session = await _console_session(searches, runner)
+        monitor = bootstrap(
+            BootConfig(runner=demo_options),
+            marketplaces=marketplaces,
+            notifiers={"console": ConsoleNotifier(out)},
+            tiers=TierTable.demo(options.check_seconds),
+            # The sandbox hears of each saved search and lists something it matches.
+            watchers=[sandbox_market],
+        )
+        session = await _console_session(monitor.chat)
         out.write(
             f"Demo mode: an offline sandbox marketplace at {sandbox_url}; checks run every "
             f"{options.check_seconds} s instead of minutes, and you are on the Business plan "
             "so every feature can be tried. Ctrl+C stops.\n\n"
         )
         chat = ConsoleChat(session, source, out)
-        jobs: dict[str, Callable[[], Awaitable[None]]] = {
-            "runner": runner.run,
-            "dispatcher": dispatcher.run,
+        jobs: dict[str, Job] = {
+            "runner": monitor.runner.run,
+            "dispatcher": monitor.dispatcher.run,
             "console": lambda: _chat_then_wait(chat, out),
         }
         if options.duration_seconds is not None:
             jobs["timer"] = lambda: asyncio.sleep(options.duration_seconds or 0)
-        await _supervise(jobs, may_end=frozenset({"timer"}))
+        await supervise(jobs, may_end=frozenset({"timer"}))
     out.write("Demo stopped.\n")
     out.flush()
 
 
-async def _console_session(searches: SearchService, runner: Runner) -> ChatSession:
+async def _console_session(services: ChatServices) -> ChatSession:
     account = await accounts.identify(Platform.CONSOLE, "local", "you")
     if account.tier is Tier.FREE:
         # The demo user gets the top tier so every feature can be tried.
         account.tier = Tier.BUSINESS
         await account.save(update_fields=["tier"])
     destination = await accounts.destination_for(account, Platform.CONSOLE, CONSOLE_CHAT_ID)
-    return ChatSession(ChatServices(searches), account, destination)
+    return ChatSession(services, account, destination)
 
 
 async def _chat_then_wait(chat: ConsoleChat, out: TextIO) -> None:

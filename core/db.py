@@ -105,6 +105,11 @@ def _connect_problem(database_url: str, exc: BaseException) -> ConfigurationErro
     return ConfigurationError(f"DATABASE_URL: cannot connect to {where}: {reason}")
 
 
+async def ping() -> None:
+    """One trivial query on the open database; raises whatever the driver raises."""
+    await connections.get("default").execute_query("SELECT 1")
+
+
 async def migrate(database_url: str) -> None:
     """Apply every migration not yet applied. Safe to run at every start."""
     if is_sqlite(database_url):

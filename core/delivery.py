@@ -51,6 +51,15 @@ def hold_until(alert: Alert, now: datetime) -> datetime | None:
     return quiet_until(now, account.timezone, account.quiet_start_minute, account.quiet_end_minute)
 
 
+def silent_now(alert: Alert, now: datetime) -> bool:
+    """A chat alert in the account's quiet hours is delivered, but without a sound."""
+    if alert.channel in HELD_IN_QUIET_HOURS:
+        return False  # held until the quiet hours end instead (hold_until)
+    account = _account(alert)
+    quiet = quiet_until(now, account.timezone, account.quiet_start_minute, account.quiet_end_minute)
+    return quiet is not None
+
+
 def address_for(alert: Alert) -> str | None:
     """The verified address an email/SMS/webhook alert goes to (None for chat)."""
     if alert.channel not in OWN_CHANNELS:

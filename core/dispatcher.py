@@ -168,7 +168,12 @@ class Dispatcher:
         extra = await delivery.extra_for(alert, self.keys)
         if extra is None:
             return None
-        return alert_message(alert, address=delivery.address_for(alert), extra=extra)
+        return alert_message(
+            alert,
+            address=delivery.address_for(alert),
+            extra=extra,
+            silent=delivery.silent_now(alert, self.clock()),
+        )
 
     async def _failed(self, row: Alert | Notice, exc: DeliveryError) -> None:
         attempts = row.attempts + 1

@@ -11,6 +11,7 @@ MonitorError
 ├── MarketplaceError       fetching listings failed
 │   ├── Blocked            the site refuses us (login wall, captcha, 403)
 │   ├── RateLimited        slow down; ``retry_after`` seconds
+│   │   └── QuotaSpent     our own daily call budget for the site is used up for now
 │   ├── ParseError         the page or payload no longer has the expected shape
 │   └── Unavailable        network error, timeout, 5xx
 ├── DeliveryError          an alert could not be delivered; ``permanent`` stops retries
@@ -77,6 +78,10 @@ class RateLimited(MarketplaceError):
     def __init__(self, message: str, *, retry_after: float, marketplace: str = "") -> None:
         super().__init__(message, marketplace=marketplace)
         self.retry_after = retry_after
+
+
+class QuotaSpent(RateLimited):
+    """Our own daily call budget for the site is used up for now (not the site failing)."""
 
 
 class ParseError(MarketplaceError):

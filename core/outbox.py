@@ -166,10 +166,14 @@ async def claim_due_notices(
 
 
 def alert_message(
-    alert: Alert, *, address: str | None = None, extra: Mapping[str, str] | None = None
+    alert: Alert,
+    *,
+    address: str | None = None,
+    extra: Mapping[str, str] | None = None,
+    silent: bool = False,
 ) -> AlertMessage:
     """``address`` and ``extra``: the account's verified address and per-delivery values for
-    email/SMS/webhook alerts (see ``core.delivery``)."""
+    email/SMS/webhook alerts; ``silent``: quiet hours are on (see ``core.delivery``)."""
     match: Match = alert.match
     search = match.search
     destination = search.destination
@@ -190,6 +194,8 @@ def alert_message(
         old_price=alert.old_price,
         attempt=alert.attempts + 1,
         extra=dict(extra or {}),
+        match_status=match.status,
+        silent=silent,
     )
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from core.enums import AlertKind, Channel, Condition, Platform
+from core.enums import AlertKind, Channel, Condition, MatchStatus, Platform
 
 if TYPE_CHECKING:  # annotations only: core.criteria imports this module
     from core.criteria import Criteria
@@ -103,6 +103,16 @@ class SearchWatcher(Protocol):
         ...
 
 
+class CallQuota(Protocol):
+    """A daily budget of upstream calls, shared by every process (``core.quota.DailyQuota``).
+
+    A scraper calls ``take()`` before each upstream call; it returns the day's count or raises
+    ``core.errors.QuotaSpent`` with the delay until the next call is allowed.
+    """
+
+    async def take(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class AlertTarget:
     """Where one alert goes: the chat destination, or the account's verified address."""
@@ -128,6 +138,10 @@ class AlertMessage:
     old_price: Decimal | None = None
     attempt: int = 1
     extra: dict[str, str] = field(default_factory=dict)
+    # The match's status when the alert left (a price drop on a saved listing shows it saved).
+    match_status: MatchStatus = MatchStatus.NEW
+    # The account's quiet hours are on: a chat alert arrives without a sound.
+    silent: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,12 +19,12 @@ from core.clock import Clock, utcnow
 from core.criteria import Criteria
 from core.errors import MarketplaceError, Unavailable
 from core.fetchkeys import FetchKeySpec, key_for
+from core.health import HealthRecorder
 from core.metrics import Metrics
 from core.models import MarketplaceState, Search
 from core.parse_health import ParseHealth
 from core.ports import ListingData, Marketplace, MarketplaceQuery
 from core.scheduling import SPREAD_SECONDS, Outcomes, claim_due_searches, save_outcomes
-from core.text import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,8 @@ class Runner:
         self.clock = clock
         self.last_tick_at: datetime | None = None
         self.breakers = {name: CircuitBreaker(name) for name in self.marketplaces}
+        # The runner sees every upstream call, so it is the one that records health.
+        self.health = {name: HealthRecorder(name, clock=self.clock) for name in self.marketplaces}
         for name in self.marketplaces:
             self.metrics.breaker_open.labels(name).set(0)
         self._writes = asyncio.Semaphore(self.options.max_concurrent_writes)
@@ -217,7 +219,7 @@ class Runner:
             fetched = await self._fetch(marketplace, group.key)
         except MarketplaceError as exc:
             if breaker.record_failure(exc, now):
-                await self._publish_breaker(breaker, str(exc))
+                await self._publish_breaker(breaker)
             self._record_error(group, exc, batch, breaker.open_until)
             return
         except Exception as exc:  # an adapter bug must not stop the other groups
@@ -225,7 +227,7 @@ class Runner:
             self._record_error(group, Unavailable(f"internal error: {exc}"), batch, None)
             return
         if breaker.record_success():
-            await self._publish_breaker(breaker, "")
+            await self._publish_breaker(breaker)
         await self._store(group, fetched, batch)
 
     async def _fetch(self, marketplace: Marketplace, key: FetchKeySpec) -> list[ListingData]:
@@ -252,7 +254,15 @@ class Runner:
     async def _call(self, marketplace: Marketplace, query: MarketplaceQuery) -> list[ListingData]:
         self.metrics.fetches.labels(query.marketplace).inc()
         self._fetches_done += 1
-        found = await marketplace.search(query)
+        health = self.health.get(query.marketplace)
+        try:
+            found = await marketplace.search(query)
+        except MarketplaceError as exc:
+            if health is not None:
+                await health.record(exc)
+            raise
+        if health is not None:
+            await health.record(None)
         self.parse_health.record(query.marketplace, found)  # once per upstream fetch
         return found
 
@@ -280,20 +290,17 @@ class Runner:
         self._checks_done += len(group.searches)
         self.metrics.coalescing_ratio.set(self._checks_done / max(1, self._fetches_done))
 
-    async def _publish_breaker(self, breaker: CircuitBreaker, reason: str) -> None:
+    async def _publish_breaker(self, breaker: CircuitBreaker) -> None:
         """Share an opened/closed circuit with other processes (and /metrics)."""
         is_open = breaker.open_until is not None
         self.metrics.breaker_open.labels(breaker.marketplace).set(1 if is_open else 0)
         await MarketplaceState.get_or_create(name=breaker.marketplace)
-        changes: dict[str, object] = {
-            "breaker": breaker.state.value,
-            "open_until": breaker.open_until,
-            "consecutive_failures": breaker.consecutive_failures,
-        }
-        if reason:
-            reason = clean_text(reason, 1000, multiline=True)  # may quote what the site sent
-            changes.update(last_error=reason, last_error_at=self.clock())
-        await MarketplaceState.filter(name=breaker.marketplace).update(**changes)
+        # The error itself was recorded by the health recorder (the one writer of last_error).
+        await MarketplaceState.filter(name=breaker.marketplace).update(
+            breaker=breaker.state.value,
+            open_until=breaker.open_until,
+            consecutive_failures=breaker.consecutive_failures,
+        )
 
     async def _sync_breakers(self, now: datetime) -> None:
         """Every few seconds, adopt circuits another process opened."""

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import Protocol
 
 from tortoise.expressions import F
 
@@ -35,14 +35,12 @@ _CODE_CHANNELS = (Channel.EMAIL, Channel.SMS)
 _COMMAND = {Channel.EMAIL: "/settings email", Channel.SMS: "/settings phone"}
 
 
-@runtime_checkable
 class CodeSender(Protocol):
     """Sends a verification code to an address (email or SMS). Raises ``DeliveryError``."""
 
     async def send_code(self, address: str, code: str, ttl_minutes: int) -> None: ...
 
 
-@runtime_checkable
 class WebhookProbe(Protocol):
     """Makes a signed test delivery; raises ``DeliveryError`` saying why it was not 2xx."""
 
@@ -96,17 +94,6 @@ class VerificationService:
         self.limits = limits or VerificationLimits()
         self.clock = clock
         self.phone_region = phone_region
-
-    @classmethod
-    def from_notifiers(cls, notifiers: Mapping[str, object], **options: Any) -> Self:
-        """Verification over the delivery notifiers a process has (keyed by channel name)."""
-        senders = {
-            channel: notifier
-            for channel in _CODE_CHANNELS
-            if isinstance(notifier := notifiers.get(channel.value), CodeSender)
-        }
-        probe = notifiers.get(Channel.WEBHOOK.value)
-        return cls(senders, probe if isinstance(probe, WebhookProbe) else None, **options)
 
     def available(self) -> tuple[Channel, ...]:
         found = [c for c in _CODE_CHANNELS if c in self.senders]

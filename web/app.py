@@ -14,6 +14,7 @@ from aiohttp import web
 from core.clicks import ListingDomains
 from core.clock import Clock, utcnow
 from core.metrics import Metrics
+from core.signing import KeyStore
 from web.clicks import add_click_routes
 from web.health import HealthProbe, add_health_routes
 from web.keys import CLOCK, METRICS
@@ -32,6 +33,7 @@ def build_web_app(
     listing_domains: ListingDomains | None = None,
     metrics_token: str | None = None,
     metrics_refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
+    keys: KeyStore | None = None,
 ) -> web.Application:
     """A new application; call once per ``metrics`` (its queue gauges join that registry).
 
@@ -39,7 +41,7 @@ def build_web_app(
     webhook, say) without web/ importing those adapters. ``listing_domains`` (marketplace
     name → the hosts its listings live on, declared by each scraper) is where alert
     click-throughs may redirect. ``metrics_token`` (METRICS_TOKEN) closes /metrics to
-    requests without it.
+    requests without it. ``keys``: the process's signing key store (unsubscribe links).
     """
     app = web.Application()
     app[METRICS] = metrics
@@ -48,7 +50,7 @@ def build_web_app(
     add_metrics_routes(app, token=metrics_token, refresh_seconds=metrics_refresh_seconds)
     # Alert links: need only core and the database, so every web app serves them.
     add_click_routes(app, listing_domains)
-    add_unsubscribe_routes(app)
+    add_unsubscribe_routes(app, keys)
     for add_routes in extra_routes:
         add_routes(app)
     return app

@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from tortoise import connections
 
 from core.clock import Clock, utcnow
+from core.db import ping
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class HealthProbe:
     async def _database(self) -> tuple[bool, str]:
         try:
             async with asyncio.timeout(self.database_timeout_seconds):
-                await connections.get("default").execute_query("SELECT 1")
+                await ping()
         except Exception as exc:
             # Only the exception's type leaves the process: its text may hold the database URL.
             logger.warning("health check: database unreachable (%s)", type(exc).__name__)

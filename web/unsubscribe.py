@@ -14,9 +14,10 @@ import logging
 
 from aiohttp import web
 
+from core import unsubscribe as email_links
 from core.destinations import mask_email
-from core.models import Account
-from core.signing import KeyStore, LinkState, UnsubscribeLink, check_unsubscribe
+from core.signing import KeyStore, LinkState
+from core.unsubscribe import EmailLink
 from web.keys import CLOCK
 from web.pages import Form, page
 
@@ -29,11 +30,7 @@ ONE_CLICK_VALUE = "One-Click"
 _STOP_IN_CHAT = "To stop alert emails, type /settings email off in the chat."
 
 
-async def _link(request: web.Request) -> UnsubscribeLink:
-    return await check_unsubscribe(request.app[UNSUBSCRIBE_KEYS], request.match_info["token"])
-
-
-def _refused(link: UnsubscribeLink) -> web.Response:
+def _refused(link: EmailLink) -> web.Response:
     if link.state is LinkState.STALE:
         return page(
             "This link has expired",
@@ -66,16 +63,15 @@ def _done(email: str) -> web.Response:
 
 async def confirm(request: web.Request) -> web.Response:
     """GET and HEAD: ask, never act."""
-    link = await _link(request)
-    account = link.account
-    if link.state is not LinkState.CURRENT or account is None or not account.email:
+    link = await email_links.look_up(request.app[UNSUBSCRIBE_KEYS], request.match_info["token"])
+    if not link.usable or link.email is None:
         return _refused(link)
-    if account.email_unsubscribed_at is not None:
-        return _done(account.email)
+    if link.unsubscribed:
+        return _done(link.email)
     return page(
         "Stop alert emails?",
         [
-            f"Alert emails for your searches go to {mask_email(account.email)}.",
+            f"Alert emails for your searches go to {mask_email(link.email)}.",
             "Press the button to stop them. Chat alerts carry on.",
         ],
         form=Form(request.path, "Unsubscribe", {ONE_CLICK_FIELD: ONE_CLICK_VALUE}),
@@ -85,22 +81,15 @@ async def confirm(request: web.Request) -> web.Response:
 
 async def unsubscribe(request: web.Request) -> web.Response:
     """POST: the confirmation page's button, or RFC 8058 one-click."""
-    link = await _link(request)
-    account = link.account
-    if link.state is not LinkState.CURRENT or account is None or not account.email:
-        return _refused(link)
     form = await request.post()
     if form.get(ONE_CLICK_FIELD) != ONE_CLICK_VALUE:
         # Not the button nor a mail client: ask instead of acting.
         return await confirm(request)
-    changed = await Account.filter(
-        id=account.id,
-        email_link_version=account.email_link_version,
-        email_unsubscribed_at__isnull=True,
-    ).update(email_unsubscribed_at=request.app[CLOCK]())
-    if changed:
-        logger.info("account %s unsubscribed from alert emails", account.id)
-    return _done(account.email)
+    keys, token = request.app[UNSUBSCRIBE_KEYS], request.match_info["token"]
+    link = await email_links.unsubscribe(keys, token, request.app[CLOCK]())
+    if not link.usable or link.email is None:
+        return _refused(link)
+    return _done(link.email)
 
 
 def add_unsubscribe_routes(app: web.Application, keys: KeyStore | None = None) -> None:

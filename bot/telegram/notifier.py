@@ -23,11 +23,10 @@ from bot.telegram.alerts import alert_html, alert_keyboard, without_links
 from bot.telegram.markup import CAPTION_LIMIT, TEXT_LIMIT, escape_fit
 from bot.telegram.ratelimit import WaitLimit, retry_seconds
 from core.clock import Clock, utcnow
-from core.enums import MatchStatus, Platform, SearchStatus
+from core.enums import Platform, SearchStatus
 from core.errors import DeliveryError
-from core.models import Account, Destination, Match, Search
+from core.models import Destination, Search
 from core.ports import AlertMessage, DeliveryResult, NoticeMessage
-from core.quiet_hours import quiet_until
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +99,8 @@ class TelegramNotifier:
             raise DeliveryError("the Telegram bot is not connected yet") from exc
 
     async def _deliver(self, chat_id: int, alert: AlertMessage) -> Message:
-        status, silent = await self._match_status_and_quiet(alert)
-        keyboard = alert_keyboard(alert.match_id, alert.listing.url, status)
+        silent = alert.silent  # core decided: quiet hours on (and the match's status below)
+        keyboard = alert_keyboard(alert.match_id, alert.listing.url, alert.match_status)
         now = self.clock()
         if alert.listing.image_url:
             try:
@@ -145,19 +144,6 @@ class TelegramNotifier:
             disable_notification=silent,
             rate_limit_args=WaitLimit(ALERT_MAX_WAIT_SECONDS),
         )
-
-    async def _match_status_and_quiet(self, alert: AlertMessage) -> tuple[MatchStatus, bool]:
-        """The match's status (a price drop on a saved listing shows Saved ✓) and whether the
-        account's quiet hours are on now (the alert then arrives without a sound)."""
-        match = await Match.get_or_none(id=alert.match_id).only("id", "status")
-        account = await Account.get_or_none(id=alert.target.account_id)
-        status = match.status if match is not None else MatchStatus.NEW
-        if account is None:
-            return status, False
-        quiet = quiet_until(
-            self.clock(), account.timezone, account.quiet_start_minute, account.quiet_end_minute
-        )
-        return status, quiet is not None
 
 
 def _photo_problem(exc: BadRequest) -> bool:

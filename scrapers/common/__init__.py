@@ -1,18 +1,17 @@
 """What every scraper shares: polite pacing, realistic headers, timeouts and error mapping,
-the per-marketplace health record, a shared daily API quota, URL and price helpers.
+URL and price helpers. Health is recorded by core's runner, which sees every call's outcome;
+a daily API quota is core's ``CallQuota`` port, handed to the scraper that needs one.
 
 Typical use in an adapter (the ClientSession is the process's one session, passed in)::
 
     limiter = SiteRateLimiter("gumtree", min_interval=3.0, jitter=2.0)
-    health = HealthRecorder("gumtree")
 
     async def search(self, query):
-        async with health.track():                       # last success / error rate
-            result = await fetch(session, url, marketplace="gumtree", params=params,
-                                 headers=browser_headers(), deadline=request_timeout(20),
-                                 limiter=limiter)       # waits its slot; timeout → Unavailable
-            check_status(result, "search page")         # 429/403/5xx → core's errors
-            return parse(result.text())                 # raise ParseError on a changed layout
+        result = await fetch(session, url, marketplace="gumtree", params=params,
+                             headers=browser_headers(), deadline=request_timeout(20),
+                             limiter=limiter)           # waits its slot; timeout → Unavailable
+        check_status(result, "search page")             # 429/403/5xx → core's errors
+        return parse(result.text())                     # raise ParseError on a changed layout
 """
 
 from scrapers.common.headers import (
@@ -21,7 +20,6 @@ from scrapers.common.headers import (
     api_headers,
     browser_headers,
 )
-from scrapers.common.health import HealthRecorder, MarketplaceHealth, read_health
 from scrapers.common.http import (
     DEFAULT_RETRY_AFTER_SECONDS,
     HttpResult,
@@ -30,7 +28,6 @@ from scrapers.common.http import (
     request_timeout,
     retry_after_seconds,
 )
-from scrapers.common.quota import DailyQuota, QuotaUsage
 from scrapers.common.ratelimit import SiteRateLimiter
 from scrapers.common.text import clean_text, parse_price
 from scrapers.common.urls import require_marketplace_url, url_belongs_to
@@ -39,11 +36,7 @@ __all__ = [
     "API_USER_AGENT",
     "BROWSER_USER_AGENT",
     "DEFAULT_RETRY_AFTER_SECONDS",
-    "DailyQuota",
-    "HealthRecorder",
     "HttpResult",
-    "MarketplaceHealth",
-    "QuotaUsage",
     "SiteRateLimiter",
     "api_headers",
     "browser_headers",
@@ -51,7 +44,6 @@ __all__ = [
     "clean_text",
     "fetch",
     "parse_price",
-    "read_health",
     "request_timeout",
     "require_marketplace_url",
     "retry_after_seconds",

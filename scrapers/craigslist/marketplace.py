@@ -25,7 +25,6 @@ from core.errors import (
 )
 from core.ports import ListingData, MarketplaceQuery
 from scrapers.common import (
-    HealthRecorder,
     SiteRateLimiter,
     browser_headers,
     check_status,
@@ -79,21 +78,17 @@ class CraigslistMarketplace:
             self.name, min_interval=min_interval_seconds, jitter=jitter_seconds
         )
         self._reference = CraigslistReference(session, reference_url, limiter=self._limiter)
-        self.health = HealthRecorder(self.name, clock=clock)
         self._clock = clock
 
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
-        async with self.health.track():
-            site = await self._site(query)
-            try:
-                found = await self._search_api(query, site)
-            except _FALLBACK_ON as api_error:
-                logger.warning(
-                    "craigslist: JSON search failed (%s); trying the HTML page", api_error
-                )
-                found = await self._fallback(query, site, api_error)
-            found.sort(key=lambda x: x.posted_at or _EPOCH, reverse=True)
-            return found[: query.limit]
+        site = await self._site(query)
+        try:
+            found = await self._search_api(query, site)
+        except _FALLBACK_ON as api_error:
+            logger.warning("craigslist: JSON search failed (%s); trying the HTML page", api_error)
+            found = await self._fallback(query, site, api_error)
+        found.sort(key=lambda x: x.posted_at or _EPOCH, reverse=True)
+        return found[: query.limit]
 
     async def _site(self, query: MarketplaceQuery) -> str:
         site = query.option("site").strip().lower()

@@ -1,7 +1,7 @@
 """``EbayMarketplace``: core's Marketplace port over eBay's Buy Browse REST API.
 
 One search is one ``GET /buy/browse/v1/item_summary/search`` call, counted against the
-app's daily call quota (shared by every process through ``MarketplaceState``) — unless
+app's daily call quota (core's ``CallQuota`` port, shared by every process) — unless
 batching merges concurrent searches into one call (scrapers/ebay/batching.py). The OAuth
 token is cached until it expires and minted again when eBay answers 401.
 """
@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from datetime import UTC, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 
 from core.clock import Clock, utcnow
 from core.errors import Blocked, ParseError
-from core.ports import ListingData, MarketplaceQuery
+from core.ports import CallQuota, ListingData, MarketplaceQuery
 from scrapers.common import (
-    DailyQuota,
-    HealthRecorder,
     HttpResult,
     SiteRateLimiter,
     api_headers,
@@ -34,7 +32,7 @@ from scrapers.ebay.parse import PageFacts, page_facts, parse_search
 from scrapers.ebay.query import category_label, search_params
 from scrapers.ebay.sites import site_for
 
-__all__ = ["DEFAULT_DAILY_CALL_QUOTA", "EbayMarketplace"]
+__all__ = ["DEFAULT_DAILY_CALL_QUOTA", "EbayMarketplace", "quota_reset_zone"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +40,12 @@ DEFAULT_DAILY_CALL_QUOTA = 5000  # Browse's default for a new keyset
 SEARCH_PATH = "/buy/browse/v1/item_summary/search"
 
 
-def _pacific() -> ZoneInfo | None:
+def quota_reset_zone() -> tzinfo:
+    """Where eBay's day starts: its call limits reset at midnight Pacific."""
     try:
-        return ZoneInfo("America/Los_Angeles")  # eBay's call limits reset at midnight Pacific
+        return ZoneInfo("America/Los_Angeles")
     except ZoneInfoNotFoundError:
-        return None  # no tz database: count UTC days instead (a few hours off, still paced)
+        return UTC  # no tz database: count UTC days instead (a few hours off, still paced)
 
 
 class EbayMarketplace:
@@ -62,7 +61,7 @@ class EbayMarketplace:
         client_secret: str,
         api_url: str = "https://api.ebay.com",
         marketplace_id: str = "EBAY_GB",
-        daily_call_quota: int = DEFAULT_DAILY_CALL_QUOTA,
+        quota: CallQuota,
         timeout_seconds: float = 20.0,
         min_interval_seconds: float = 0.5,
         clock: Clock = utcnow,
@@ -79,9 +78,7 @@ class EbayMarketplace:
         self._limiter = SiteRateLimiter(
             self.name, min_interval=min_interval_seconds, jitter=min_interval_seconds / 2
         )
-        zone = _pacific()
-        self.quota = DailyQuota(self.name, daily_call_quota, clock=clock, **_tz(zone))
-        self.health = HealthRecorder(self.name, clock=clock)
+        self.quota = quota
         # Concurrent searches share Browse calls where one page holds all their results.
         self.batcher = (
             SearchBatcher(
@@ -101,12 +98,11 @@ class EbayMarketplace:
         self, params: dict[str, str], category: str
     ) -> tuple[list[ListingData], PageFacts]:
         """One search call (however many searches it serves), counted once in the quota."""
-        await self.quota.take()  # before health: pacing ourselves is not the site failing
-        async with self.health.track():
-            result = await self._get_with_token(params)
-            _check(result)
-            payload = result.json("search response")
-            return parse_search(payload, category=category), page_facts(payload)
+        await self.quota.take()
+        result = await self._get_with_token(params)
+        _check(result)
+        payload = result.json("search response")
+        return parse_search(payload, category=category), page_facts(payload)
 
     async def _get_with_token(self, params: dict[str, str]) -> HttpResult:
         """The search, with one retry on a fresh token if eBay says ours is no longer valid."""
@@ -139,10 +135,6 @@ class EbayMarketplace:
             headers=headers,
             limiter=self._limiter,
         )
-
-
-def _tz(zone: ZoneInfo | None) -> dict[str, Any]:
-    return {} if zone is None else {"reset_tz": zone}
 
 
 def _check(result: HttpResult) -> None:

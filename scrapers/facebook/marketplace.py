@@ -16,7 +16,7 @@ from playwright.async_api import Page
 from core.clock import Clock, utcnow
 from core.errors import Blocked, InvalidCriteria, ParseError, RateLimited, Unavailable
 from core.ports import ListingData, MarketplaceQuery, MarketplaceQuestion
-from scrapers.common import HealthRecorder, SiteRateLimiter
+from scrapers.common import SiteRateLimiter
 from scrapers.facebook.browser import FacebookBrowser
 from scrapers.facebook.cards import CARD_SELECTOR, PageKind, page_title, parse_cards
 from scrapers.facebook.failures import DEFAULT_FAILURES_DIR, save_failure
@@ -68,7 +68,6 @@ class FacebookMarketplace:
         self._limiter = SiteRateLimiter(
             MARKETPLACE, min_interval=min_interval_seconds, jitter=jitter_seconds, max_wait=60.0
         )
-        self.health = HealthRecorder(MARKETPLACE, clock=clock)
         # The wizard asks this when a search uses Facebook; the answer is the query's
         # "city" extra (a city slug, or a pasted Marketplace URL to watch as it is).
         self.questions = (
@@ -102,8 +101,7 @@ class FacebookMarketplace:
             raise Unavailable(
                 f"the saved Marketplace URL cannot be used: {exc}", marketplace=MARKETPLACE
             ) from exc
-        async with self.health.track():
-            listings = await self._load(url, query.limit)
+        listings = await self._load(url, query.limit)
         return listings[: query.limit]
 
     async def fetch_url(self, url: str, limit: int = 50) -> list[ListingData]:
@@ -112,8 +110,7 @@ class FacebookMarketplace:
             checked = self.validate_url(url)
         except InvalidCriteria as exc:
             raise Unavailable(str(exc), marketplace=MARKETPLACE) from exc
-        async with self.health.track():
-            return (await self._load(checked, limit))[:limit]
+        return (await self._load(checked, limit))[:limit]
 
     async def _load(self, url: str, limit: int) -> list[ListingData]:
         await self._limiter.acquire()

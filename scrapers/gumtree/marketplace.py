@@ -12,7 +12,6 @@ from core.clock import Clock, utcnow
 from core.errors import InvalidCriteria, Unavailable
 from core.ports import ListingData, MarketplaceQuery
 from scrapers.common import (
-    HealthRecorder,
     SiteRateLimiter,
     browser_headers,
     check_status,
@@ -50,7 +49,6 @@ class GumtreeMarketplace:
         self._limiter = SiteRateLimiter(
             MARKETPLACE, min_interval=min_interval_seconds, jitter=jitter_seconds
         )
-        self.health = HealthRecorder(MARKETPLACE, clock=clock)
         self._timeout = request_timeout(timeout_seconds)
         self._clock = clock
 
@@ -60,8 +58,7 @@ class GumtreeMarketplace:
 
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
         params = search_params(query)
-        async with self.health.track():
-            listings = await self._page(f"{self._base_url}/search", params)
+        listings = await self._page(f"{self._base_url}/search", params)
         return listings[: query.limit]
 
     def validate_url(self, url: str) -> str:
@@ -87,8 +84,7 @@ class GumtreeMarketplace:
             raise Unavailable(
                 f"the saved Gumtree URL cannot be used: {exc}", marketplace=MARKETPLACE
             ) from exc
-        async with self.health.track():
-            return await self._page(url, None)
+        return await self._page(url, None)
 
     async def _page(self, url: str, params: Mapping[str, str] | None) -> list[ListingData]:
         result = await fetch(

@@ -189,7 +189,7 @@ async def test_sigterm_drains_within_the_stated_bound(
             took = time.monotonic() - started
         finally:
             await process.kill()
-    from bot.app import DRAIN_SECONDS
+    from bot.supervise import DRAIN_SECONDS
 
     assert took < DRAIN_SECONDS + 5  # the drain bound, plus closing connections
     assert await _in_flight() == 0  # nothing left claimed-but-unsent

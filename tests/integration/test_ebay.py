@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import aiohttp
@@ -16,10 +16,11 @@ from core.enums import Condition, Platform, Tier
 from core.errors import Blocked, ConfigurationError, ParseError, RateLimited, Unavailable
 from core.models import MarketplaceState
 from core.ports import Marketplace, MarketplaceQuery
+from core.quota import DailyQuota
 from core.runner import Runner
 from core.searches import SearchDraft, SearchService
 from core.tiers import TierTable
-from scrapers.ebay import EbayMarketplace, ebay_keywords
+from scrapers.ebay import DEFAULT_DAILY_CALL_QUOTA, EbayMarketplace, ebay_keywords
 from scrapers.ebay.parse import parse_search
 from tests.fakes.clock import FakeClock
 from tests.fakes.ebay_api import CLIENT_ID, CLIENT_SECRET, FakeEbayApi, fixture
@@ -60,6 +61,7 @@ def make_ebay(
         "api_url": api_url,
         "min_interval_seconds": 0.0,
         "clock": clock,
+        "quota": DailyQuota("ebay", DEFAULT_DAILY_CALL_QUOTA, clock=clock),
         **options,
     }
     return EbayMarketplace(session, **settings)  # type: ignore[arg-type]
@@ -202,7 +204,13 @@ def test_keywords_in_browse_syntax() -> None:
 
 def test_unknown_marketplace_id_names_the_setting(session: aiohttp.ClientSession) -> None:
     with pytest.raises(ConfigurationError, match="EBAY_MARKETPLACE_ID"):
-        EbayMarketplace(session, client_id="a", client_secret="b", marketplace_id="EBAY_XX")
+        EbayMarketplace(
+            session,
+            client_id="a",
+            client_secret="b",
+            marketplace_id="EBAY_XX",
+            quota=DailyQuota("ebay", 5),
+        )
 
 
 # --- the token -----------------------------------------------------------------------
@@ -323,24 +331,16 @@ async def test_api_warnings_are_logged(
 # --- health and the runner -----------------------------------------------------------
 
 
-async def test_health_records_success_and_failure(
-    ebay: EbayMarketplace, fake: FakeEbayApi, clock: FakeClock
+async def test_the_scraper_leaves_health_to_the_runner(
+    ebay: EbayMarketplace, fake: FakeEbayApi
 ) -> None:
     await ebay.search(query())
-    state = await MarketplaceState.get(name="ebay")
-    assert state.last_success_at == clock.now and state.last_error is None
     fake.search_status = 503
-    for _ in range(2):
-        clock.advance(60)
-        with pytest.raises(Unavailable):
-            await ebay.search(query())
-    state = await MarketplaceState.get(name="ebay")
-    assert state.last_error is not None and state.last_error.startswith("Unavailable: ")
-    assert state.last_error_at == clock.now
-    assert ebay.health.recent_error_rate == pytest.approx(2 / 3)
-    snapshot = await ebay.health.snapshot()
-    assert snapshot.last_success_at == clock.now - timedelta(seconds=120)
-    assert snapshot.recent_error_rate == pytest.approx(2 / 3)
+    with pytest.raises(Unavailable):
+        await ebay.search(query())
+    state = await MarketplaceState.get(name="ebay")  # the quota's row, nothing else
+    assert (state.last_success_at, state.last_error, state.last_error_at) == (None, None, None)
+    assert state.quota_used == 2
 
 
 async def test_the_runner_backs_off_for_the_asked_delay(

@@ -21,10 +21,11 @@ from core.enums import Platform, Tier
 from core.errors import RateLimited, Unavailable
 from core.models import MarketplaceState
 from core.ports import ListingData, MarketplaceQuery
+from core.quota import DailyQuota
 from core.runner import Runner
 from core.searches import SearchDraft, SearchService
 from core.tiers import TierTable
-from scrapers.ebay import EbayMarketplace
+from scrapers.ebay import DEFAULT_DAILY_CALL_QUOTA, EbayMarketplace
 from scrapers.ebay.batching import mergeable_words, merged_q
 from tests.fakes.clock import FakeClock
 from tests.fakes.ebay_api import CLIENT_ID, CLIENT_SECRET, FakeEbayApi, item
@@ -73,13 +74,15 @@ async def api_url(fake: FakeEbayApi) -> AsyncIterator[str]:
 
 
 def make_ebay(session: aiohttp.ClientSession, api_url: str, **options: Any) -> EbayMarketplace:
+    clock = FakeClock()
     return EbayMarketplace(
         session,
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         api_url=api_url,
         min_interval_seconds=0.0,
-        clock=FakeClock(),
+        clock=clock,
+        quota=DailyQuota("ebay", DEFAULT_DAILY_CALL_QUOTA, clock=clock),
         **options,
     )
 

@@ -1,6 +1,7 @@
 """eBay's daily call quota: counted in MarketplaceState across processes, paced near its end.
 
-Also covers the shared ``DailyQuota`` itself (scrapers/common), which eBay is the first user of.
+Also covers the shared ``DailyQuota`` itself (core/quota.py, core's ``CallQuota``), which
+eBay is the first user of.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import pytest
 from core.errors import RateLimited
 from core.models import MarketplaceState
 from core.ports import MarketplaceQuery
-from scrapers.common import DailyQuota
-from scrapers.ebay import EbayMarketplace
+from core.quota import DailyQuota
+from scrapers.ebay import EbayMarketplace, quota_reset_zone
 from tests.fakes.clock import FakeClock
 from tests.fakes.ebay_api import CLIENT_ID, CLIENT_SECRET, FakeEbayApi
 
@@ -52,7 +53,7 @@ def ebay_process(
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         api_url=api_url,
-        daily_call_quota=quota,
+        quota=DailyQuota("ebay", quota, reset_tz=quota_reset_zone(), clock=clock),
         min_interval_seconds=0.0,
         clock=clock,
     )
@@ -67,6 +68,7 @@ async def test_calls_are_counted_per_day_in_the_shared_state(
         await ebay.search(QUERY)
     state = await MarketplaceState.get(name="ebay")
     assert (state.quota_day, state.quota_used) == ("2026-01-05", 3)
+    assert isinstance(ebay.quota, DailyQuota)
     usage = await ebay.quota.usage()
     assert (usage.used, usage.limit) == (3, 100)
     clock.advance(24 * 3600)  # eBay's day ends at midnight Pacific, not UTC
@@ -85,7 +87,7 @@ async def test_near_the_end_checks_slow_down_instead_of_failing(
     clock = FakeClock(PACIFIC_MIDNIGHT + timedelta(hours=6))  # a quarter through the day
     ebay = ebay_process(session, api_url, clock, quota=100)  # soft limit: 80 calls
     await MarketplaceState.create(name="ebay", quota_day="2026-01-05", quota_used=79)
-    with caplog.at_level(logging.WARNING, logger="scrapers.common.quota"):
+    with caplog.at_level(logging.WARNING, logger="core.quota"):
         await ebay.search(QUERY)  # the 80th call crosses the soft limit: the operator is told
         # A quarter of the remaining 20 calls is released by now: 85 in all.
         for _ in range(5):

@@ -16,11 +16,11 @@ from core.accounts import destination_for, identify
 from core.criteria import Criteria
 from core.enums import Platform
 from core.errors import Blocked, InvalidCriteria, ParseError, RateLimited, Unavailable
+from core.health import read_health
 from core.ports import Marketplace, MarketplaceQuery
 from core.runner import Runner
 from core.searches import SearchDraft, SearchService
 from core.tiers import TierTable
-from scrapers.common import read_health
 from scrapers.gumtree import GumtreeMarketplace, parse_search_page
 from tests.fakes.clock import FakeClock
 from tests.fakes.gumtree_site import GumtreeMode, GumtreeSite, running_gumtree

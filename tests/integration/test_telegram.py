@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.conversation import ChatServices
+from bot.bootstrap import BootConfig, bootstrap
 from bot.telegram import RateLimits, TelegramConfig, TelegramFrontend
 from bot.telegram.callbacks import parse
 from bot.telegram.markup import escape_fit, tg_len
@@ -25,7 +25,6 @@ from core.enums import AlertStatus, MatchStatus, SearchStatus, Tier
 from core.errors import ConfigurationError
 from core.models import Account, Alert, Destination, Match, Search
 from core.runner import Runner, RunnerOptions
-from core.searches import SearchService
 from core.tiers import TierTable
 from tests.fakes.marketplace import FakeMarketplace
 from tests.fakes.telegram_api import (
@@ -108,23 +107,23 @@ async def running_bot(
     market = FakeMarketplace(markets[0])
     marketplaces: dict[str, Any] = {name: FakeMarketplace(name) for name in markets}
     marketplaces[markets[0]] = market
-    # No fetch sharing: each check here must see the marketplace as it is now.
-    options = RunnerOptions(idle_sleep_seconds=0.1, share_window_seconds=0)
-    runner = Runner(marketplaces, options=options)
-    searches = SearchService(TierTable.default(), marketplaces)
+    # The production bootstrap, with fakes for the ports. No fetch sharing: each check here
+    # must see the marketplace as it is now.
+    config = BootConfig(
+        runner=RunnerOptions(idle_sleep_seconds=0.1, share_window_seconds=0),
+        dispatcher=DispatcherOptions(retry_base_seconds=0.01, retry_cap_seconds=0.05),
+    )
+    monitor = bootstrap(config, marketplaces=marketplaces, notifiers={}, tiers=TierTable.default())
     async with running_fake_telegram() as fake:
-        config = TelegramConfig(
+        telegram = TelegramConfig(
             token=TOKEN, api_url=fake.url, limits=limits, poll_timeout_seconds=1
         )
-        frontend = TelegramFrontend(config, ChatServices(searches))
-        dispatcher = Dispatcher(
-            {"telegram": frontend.notifier},
-            options=DispatcherOptions(retry_base_seconds=0.01, retry_cap_seconds=0.05),
-        )
+        frontend = TelegramFrontend(telegram, monitor.chat)
+        monitor.add_notifier("telegram", frontend.notifier)
         task = asyncio.create_task(frontend.run())
         try:
             await fake.wait_for(lambda: fake.commands)  # set up; updates queue until polled
-            yield Bot(fake, frontend, market, runner, dispatcher)
+            yield Bot(fake, frontend, market, monitor.runner, monitor.dispatcher)
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

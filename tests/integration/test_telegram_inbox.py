@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.bootstrap import BootConfig, bootstrap
 from bot.conversation import ChatServices
 from bot.telegram import TelegramConfig, TelegramFrontend
 from bot.telegram.frontend import SECRET_HEADER, WEBHOOK_PATH
@@ -23,7 +24,7 @@ from bot.telegram.workers import WorkerOptions
 from core.enums import InboxStatus
 from core.inbox import InboxOptions
 from core.models import InboxUpdate
-from core.searches import SearchService
+from core.runner import RunnerOptions
 from core.tiers import TierTable
 from tests.fakes.marketplace import FakeMarketplace
 from tests.fakes.telegram_api import TOKEN, Failure, FakeTelegram, running_fake_telegram
@@ -46,7 +47,14 @@ def ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _services() -> ChatServices:
-    return ChatServices(SearchService(TierTable.default(), {"sandbox": FakeMarketplace("sandbox")}))
+    """The chat services as the production bootstrap wires them, over a fake marketplace."""
+    monitor = bootstrap(
+        BootConfig(runner=RunnerOptions(share_window_seconds=0)),
+        marketplaces={"sandbox": FakeMarketplace("sandbox")},
+        notifiers={},
+        tiers=TierTable.default(),
+    )
+    return monitor.chat
 
 
 @contextlib.asynccontextmanager

@@ -22,7 +22,7 @@ async def hook(db: str) -> AsyncIterator[WebhookReceiver]:
 
 async def test_a_webhook_url_typed_with_a_nul_is_verified_clean(hook: WebhookReceiver) -> None:
     notifier = WebhookNotifier(allow_private=True, throttle=Throttle(1000, 1000))
-    service = VerificationService.from_notifiers({"webhook": notifier})
+    service = VerificationService({}, notifier)
     account = await identify(Platform.CONSOLE, "erin")
     account.webhook_secret = hook.secret = "whsec_known-to-the-receiver"
     await account.save()

@@ -18,7 +18,7 @@ from core.errors import VerificationFailed
 from core.models import Account, Search, VerificationCode
 from core.searches import SearchService
 from core.tiers import TierTable
-from core.verification import VerificationLimits, VerificationService
+from core.verification import CodeSender, VerificationLimits, VerificationService
 from notifiers import Links, SendgridNotifier, Throttle, TwilioNotifier, WebhookNotifier
 from tests.fakes.clock import FakeClock
 from tests.fakes.sendgrid_api import API_KEY, FakeSendgridApi
@@ -60,16 +60,16 @@ async def rig(db: str) -> AsyncIterator[Rig]:
         aiohttp.ClientSession() as http,
     ):
         clock = FakeClock()
-        notifiers = {
-            "email": SendgridNotifier(
+        senders: dict[Channel, CodeSender] = {
+            Channel.EMAIL: SendgridNotifier(
                 API_KEY, "alerts@mm.example", links, api_url=sendgrid.url, throttle=fast
             ),
-            "sms": TwilioNotifier(
+            Channel.SMS: TwilioNotifier(
                 http, ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, links, api_url=twilio.url, throttle=fast
             ),
-            "webhook": WebhookNotifier(allow_private=True, throttle=fast),
         }
-        service = VerificationService.from_notifiers(notifiers, clock=clock)
+        webhook = WebhookNotifier(allow_private=True, throttle=fast)
+        service = VerificationService(senders, webhook, clock=clock)
         yield Rig(sendgrid, twilio, hook, clock, service)
 
 

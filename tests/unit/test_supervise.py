@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.app import _supervise
+from bot.supervise import supervise
 from core.errors import ComponentFailed, ConfigurationError
 
 
@@ -25,7 +25,7 @@ async def test_a_part_that_dies_later_stops_the_others_and_names_itself() -> Non
         raise RuntimeError("database went away")
 
     with pytest.raises(ComponentFailed) as caught:
-        await _supervise({"web": lambda: _forever(stopped), "runner": dies})
+        await supervise({"web": lambda: _forever(stopped), "runner": dies})
     assert str(caught.value) == "runner: failed: RuntimeError: database went away"
     assert stopped.is_set()
 
@@ -37,7 +37,7 @@ async def test_a_part_that_ends_without_being_asked_is_a_failure() -> None:
         await asyncio.sleep(0.01)
 
     with pytest.raises(ComponentFailed, match=r"^dispatcher: stopped unexpectedly$"):
-        await _supervise({"web": lambda: _forever(stopped), "dispatcher": returns})
+        await supervise({"web": lambda: _forever(stopped), "dispatcher": returns})
     assert stopped.is_set()
 
 
@@ -46,12 +46,12 @@ async def test_a_configuration_error_is_raised_as_it_is() -> None:
         raise ConfigurationError("TELEGRAM_BOT_TOKEN: Telegram refused this token")
 
     with pytest.raises(ConfigurationError, match=r"^TELEGRAM_BOT_TOKEN: "):
-        await _supervise({"telegram": refused})
+        await supervise({"telegram": refused})
 
 
 async def test_a_part_allowed_to_end_ends_the_run_quietly() -> None:
     stopped = asyncio.Event()
-    await _supervise(
+    await supervise(
         {"console": lambda: _forever(stopped), "timer": lambda: asyncio.sleep(0.01)},
         may_end=frozenset({"timer"}),
     )

@@ -1,4 +1,8 @@
-"""A small world for runner tests: a fake clock, marketplace and notifier over the test DB."""
+"""A small world for runner tests: a fake clock, marketplace and notifier over the test DB.
+
+Built by the production bootstrap (bot.bootstrap), with fakes for the ports, so these tests
+exercise the same wiring as ``run`` and ``demo``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from bot.bootstrap import BootConfig, Monitor, bootstrap
 from core.accounts import destination_for, identify
 from core.criteria import Criteria
 from core.dispatcher import Dispatcher, DispatcherOptions
@@ -29,6 +34,7 @@ class World:
     dispatcher: Dispatcher
     account: Account
     destination: Destination
+    monitor: Monitor
 
     async def create(self, keywords: str, interval: int = 60, **criteria: object) -> Search:
         draft = SearchDraft(
@@ -49,13 +55,24 @@ class World:
 
     def restart(self) -> None:
         """A new process: fresh runner and dispatcher over the same database."""
-        self.runner = Runner({"fake": self.market}, clock=self.clock)
-        self.dispatcher = Dispatcher(
-            {"console": self.notifier}, clock=self.clock, options=FAST_RETRY
-        )
+        self.monitor = build_monitor(self.clock, self.market, self.notifier)
+        self.runner = self.monitor.runner
+        self.dispatcher = self.monitor.dispatcher
 
 
 FAST_RETRY = DispatcherOptions(retry_base_seconds=1, retry_cap_seconds=4)
+
+
+def build_monitor(
+    clock: FakeClock, market: FakeMarketplace, notifier: RecordingNotifier
+) -> Monitor:
+    return bootstrap(
+        BootConfig(dispatcher=FAST_RETRY),
+        marketplaces={"fake": market},
+        notifiers={"console": notifier},
+        tiers=TierTable.demo(fastest_seconds=60),
+        clock=clock,
+    )
 
 
 @pytest.fixture
@@ -67,16 +84,17 @@ async def world(db: str) -> World:
     account.tier = Tier.BUSINESS  # room for many searches; limits have their own tests
     await account.save()
     destination = await destination_for(account, Platform.CONSOLE, "console")
-    tiers = TierTable.demo(fastest_seconds=60)
+    monitor = build_monitor(clock, market, notifier)
     return World(
         clock=clock,
         market=market,
         notifier=notifier,
-        searches=SearchService(tiers, ["fake"], clock=clock),
-        runner=Runner({"fake": market}, clock=clock),
-        dispatcher=Dispatcher({"console": notifier}, clock=clock, options=FAST_RETRY),
+        searches=monitor.searches,
+        runner=monitor.runner,
+        dispatcher=monitor.dispatcher,
         account=account,
         destination=destination,
+        monitor=monitor,
     )
 
 

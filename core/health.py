@@ -1,15 +1,11 @@
 """The health record of one marketplace: last success, last error, recent error rate.
 
-Kept in core's ``MarketplaceState`` row (shared by every process) and logged, so an operator
-sees a site starting to fail or block us before users complain. The recent error rate is over
-this process's last ``window`` searches; the row holds the shared facts (last success, last
-error). ``consecutive_failures`` and the breaker fields belong to core's circuit breaker (the
-runner writes them); they are read here, never written.
-
-Wrap each search in ``track()``::
-
-    async with self._health.track():
-        listings = await self._search(query)
+Kept in ``MarketplaceState`` (shared by every process) and logged, so an operator sees a site
+starting to fail or block us before users complain. The runner sees the outcome of every
+upstream call and records it here; scrapers never write health. This module is the one writer
+of ``last_success_at``, ``last_error`` and ``last_error_at``; ``consecutive_failures`` and the
+breaker fields belong to the circuit breaker (the runner publishes them) and are only read here.
+The recent error rate is over this process's last ``window`` calls.
 
 Bookkeeping never breaks a search: a database problem here is logged and ignored.
 """
@@ -18,14 +14,13 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from core.clock import Clock, utcnow
-from core.errors import MarketplaceError
+from core.errors import MarketplaceError, QuotaSpent
 from core.models import MarketplaceState
+from core.text import clean_text
 
 __all__ = ["HealthRecorder", "MarketplaceHealth", "read_health"]
 
@@ -62,15 +57,12 @@ class HealthRecorder:
             return None
         return sum(self._outcomes) / len(self._outcomes)
 
-    @asynccontextmanager
-    async def track(self) -> AsyncIterator[None]:
-        """Record success if the block finishes, failure if it raises a MarketplaceError."""
-        try:
-            yield
-        except MarketplaceError as exc:
-            await self.record_failure(exc)
-            raise
-        await self.record_success()
+    async def record(self, error: MarketplaceError | None) -> None:
+        """One upstream call's outcome: ``None`` when it succeeded."""
+        if error is None:
+            await self.record_success()
+        elif not isinstance(error, QuotaSpent):  # pacing ourselves is not the site failing
+            await self.record_failure(error)
 
     async def record_success(self) -> None:
         recovered = bool(self._outcomes) and self._outcomes[-1]
@@ -90,9 +82,9 @@ class HealthRecorder:
             exc,
             self._rate(),
         )
-        await self._save(
-            last_error=f"{type(exc).__name__}: {exc}"[:1000], last_error_at=self._clock()
-        )
+        # The message may quote what the site sent: cleaned like any outside text.
+        error = clean_text(f"{type(exc).__name__}: {exc}", 1000, multiline=True)
+        await self._save(last_error=error, last_error_at=self._clock())
 
     async def snapshot(self) -> MarketplaceHealth:
         health = await read_health(self.marketplace)

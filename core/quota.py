@@ -1,5 +1,8 @@
 """``DailyQuota``: a per-day call budget shared by every process, that slows down, not stops.
 
+Core's implementation of the ``CallQuota`` port: a scraper whose site has a daily call limit
+(eBay's Browse API) is handed one and calls ``take()`` before each upstream call.
+
 The count lives in core's ``MarketplaceState`` (``quota_day`` + ``quota_used``), so several
 processes on one Postgres share one budget. Up to ``soft_fraction`` of the limit calls go
 freely. Past that, the rest of the budget is released evenly over the rest of the day, so the
@@ -23,7 +26,7 @@ from datetime import UTC, timedelta, tzinfo
 from tortoise.expressions import F
 
 from core.clock import Clock, utcnow
-from core.errors import RateLimited
+from core.errors import QuotaSpent
 from core.models import MarketplaceState
 
 __all__ = ["DailyQuota", "QuotaUsage"]
@@ -117,7 +120,7 @@ class DailyQuota:
             self.limit,
             resume.astimezone(UTC).strftime("%H:%M:%S"),
         )
-        raise RateLimited(
+        raise QuotaSpent(
             f"{self.marketplace}: {used} of the {self.limit} daily API calls are used; "
             f"checks are slowed down to last until the quota resets (next in {delay:.0f} s)",
             retry_after=delay,
