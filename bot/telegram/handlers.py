@@ -12,6 +12,9 @@ from typing import Any
 
 from telegram import (
     BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
     CallbackQuery,
     Chat,
     InlineKeyboardMarkup,
@@ -44,19 +47,35 @@ from core.models import Account, Match, Search, Template
 
 logger = logging.getLogger(__name__)
 
-COMMANDS = (
-    BotCommand("newsearch", "Set up a new search"),
-    BotCommand("templates", "Start from a ready-made search"),
-    BotCommand("searches", "Your searches: pause, edit, delete"),
-    BotCommand("saved", "Listings you saved"),
-    BotCommand("settings", "Time zone, quiet hours, email / SMS / webhook"),
-    BotCommand("verify", "Confirm an address with its code"),
-    BotCommand("stats", "Your numbers"),
-    BotCommand("export", "A file of everything held about you"),
-    BotCommand("deleteaccount", "Delete your account and its data"),
-    BotCommand("help", "What I can do"),
-    BotCommand("cancel", "Stop what we're doing"),
-    BotCommand("start", "Welcome and how to begin"),
+_ALL_COMMANDS = {
+    "newsearch": "Set up a new search",
+    "templates": "Start from a ready-made search",
+    "searches": "Your searches: pause, edit, delete",
+    "saved": "Listings you saved",
+    "settings": "Time zone, quiet hours, email / SMS / webhook",
+    "verify": "Confirm an address with its code",
+    "stats": "Your numbers",
+    "export": "A file of everything held about you",
+    "deleteaccount": "Delete your account and its data",
+    "help": "What I can do",
+    "cancel": "Stop what we're doing",
+    "start": "Welcome and how to begin",
+}
+
+
+def _menu(*names: str) -> tuple[BotCommand, ...]:
+    return tuple(BotCommand(name, _ALL_COMMANDS[name]) for name in names)
+
+
+# Each scope's menu lists only what works there: settings, verification and personal data
+# are private-chat only; in a group only admins can start or change searches.
+COMMANDS = _menu(*_ALL_COMMANDS)
+GROUP_ADMIN_COMMANDS = _menu("newsearch", "templates", "searches", "help", "cancel")
+GROUP_COMMANDS = _menu("searches", "help")
+COMMAND_MENUS = (
+    (BotCommandScopeAllPrivateChats(), COMMANDS),
+    (BotCommandScopeAllGroupChats(), GROUP_COMMANDS),
+    (BotCommandScopeAllChatAdministrators(), GROUP_ADMIN_COMMANDS),
 )
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 # Commands that change a group's searches: only its admins may use them there.
