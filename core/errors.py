@@ -113,3 +113,7 @@ class ComponentFailed(MonitorError):
         super().__init__(f"{component}: {reason}")
         self.component = component
         self.reason = reason
+
+
+class ConversationConflict(MonitorError):
+    """Another update changed this conversation since it was read (core.conversations)."""
