@@ -15,6 +15,8 @@ from typing import TextIO
 
 from bot.conversation import ChatSession, Reply, alert_lines
 from core.clock import Clock, utcnow
+from core.conversations import ConversationKey
+from core.enums import Platform
 from core.numbers import parse_int
 from core.ports import AlertMessage, DeliveryResult, NoticeMessage
 
@@ -75,6 +77,10 @@ class ConsoleChat:
 
     def __init__(self, session: ChatSession, source: TextIO, out: TextIO) -> None:
         self.session = session
+        if session.key is None:  # kept in the database: a restart continues the conversation
+            session.key = ConversationKey(
+                Platform.CONSOLE, session.destination.chat_id, str(session.account.id)
+            )
         self.source = source
         self.out = out
         self.interactive = source.isatty()
@@ -83,7 +89,7 @@ class ConsoleChat:
     async def run(self) -> None:
         """Until the input ends (EOF) or the task is cancelled."""
         lines = _lines_from(self.source)
-        await self.show(await self.session.handle("/start"))
+        await self.show(await self.answer("/start"))
         while True:
             self._prompt()
             line = await lines.get()
@@ -99,7 +105,7 @@ class ConsoleChat:
         """The session's replies to one typed line; a bug in handling one line must not end
         the chat."""
         try:
-            return await self.session.handle(resolve_choice(line, self._last))
+            return await self.session.handle_stored(resolve_choice(line, self._last))
         except Exception:  # the top of the console loop: log it, say so, read on
             logger.exception("console input %r failed", line[:200])
             return [Reply(ERROR_TEXT)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from bot.conversation import texts, your_data
 from bot.conversation.answers import BadAnswer
@@ -14,12 +14,14 @@ from bot.conversation.replies import Reply, ask, say
 from bot.conversation.settings import DEFAULT_SECTIONS, DONE, SettingsSection, settings_menu
 from bot.conversation.stats import stats_text
 from bot.conversation.steps import WizardContext
+from bot.conversation.stored import decode, encode
 from bot.conversation.verification import verify
 from bot.conversation.wizard import Wizard
 from core import accounts, matches, templates
 from core.clock import Clock, utcnow
+from core.conversations import ConversationKey, ConversationStore
 from core.destinations import verified_channels
-from core.errors import MonitorError
+from core.errors import ConversationConflict, MonitorError
 from core.listings import listing_data
 from core.models import Account, ChatIdentity, Destination, Match, Search
 from core.numbers import parse_id, parse_int
@@ -44,6 +46,8 @@ class ChatServices:
     settings_sections: tuple[SettingsSection, ...] = DEFAULT_SECTIONS
     # Email/SMS/webhook verification (see bot/conversation/verification.py); None: chat only.
     verification: VerificationService | None = None
+    # Where conversations in progress are kept between updates (any process continues them).
+    conversations: ConversationStore = field(default_factory=ConversationStore)
 
 
 # Given a search id, the account to act as on it; raises Forbidden/NotFound. Front-ends set it
@@ -53,6 +57,10 @@ SearchRights = Callable[[int], Awaitable[Account]]
 
 class _Pending(Protocol):
     async def answer(self, text: str) -> list[Reply]: ...
+
+    def state(self) -> dict[str, Any]:
+        """What to keep in the database to carry on later (see ``restore_pending``)."""
+        ...
 
 
 class ChatSession:
@@ -87,6 +95,11 @@ class ChatSession:
         }
         # After /deleteaccount: who to start a new account for at the next message.
         self._erased: ChatIdentity | None = None
+        # Where this conversation is kept (None: only in memory) and the row version read.
+        self.key: ConversationKey | None = None
+        self._version = 0
+        # A front-end's own part of the conversation (Telegram: the open menu), kept with it.
+        self.ui: dict[str, Any] = {}
 
     async def handle(self, text: str) -> list[Reply]:
         text = text.strip()
@@ -100,8 +113,64 @@ class ChatSession:
             if self.pending is not None:
                 return await self.pending.answer(text)
             return [say(texts.IDLE)]
+        except ConversationConflict:
+            raise  # the caller starts over from the state that won
         except MonitorError as exc:
             return [say(str(exc))]
+
+    # kept in the database --------------------------------------------------------------------
+    async def handle_stored(self, text: str) -> list[Reply]:
+        """``handle`` between reading the conversation and writing it back; when another
+        update moved it on meanwhile, once more from that update's state."""
+        try:
+            return await self._handle_once(text)
+        except ConversationConflict:
+            logger.info("conversation %s moved on meanwhile: handling again", self.key)
+            return await self._handle_once(text)
+
+    async def _handle_once(self, text: str) -> list[Reply]:
+        notice = await self.load()
+        replies = await self.handle(text)
+        await self.save()
+        return notice + replies
+
+    async def load(self) -> list[Reply]:
+        """Continue the conversation kept in the database; a notice if it had to restart."""
+        if self.key is None:
+            return []
+        loaded = await self.services.conversations.load(self.key)
+        self._version = loaded.version
+        try:
+            self._restore(loaded.state or {})
+        except (KeyError, TypeError, ValueError) as exc:
+            logger.warning("conversation %s could not be restored: %s", self.key, exc)
+            self.pending, self.ui = None, {}
+            return [say(texts.RESTARTED)]
+        return [say(texts.RESTARTED)] if loaded.restarted else []
+
+    async def save(self) -> None:
+        if self.key is not None:
+            self._version = await self.services.conversations.save(
+                self.key, self.snapshot(), self._version
+            )
+
+    async def claim(self) -> None:
+        """Before what must happen once (create, delete, erase): end the pending question in
+        the database first, so an update racing on the same state finds it gone."""
+        if self.key is not None:
+            state = {"ui": self.ui} if self.ui else None
+            self._version = await self.services.conversations.save(self.key, state, self._version)
+
+    def snapshot(self) -> dict[str, Any] | None:
+        state: dict[str, Any] = {"ui": self.ui} if self.ui else {}
+        if self.pending is not None:
+            state["pending"] = self.pending.state()
+        return state or None
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.ui = dict(state.get("ui") or {})
+        pending = state.get("pending")
+        self.pending = None if pending is None else _RESTORE[pending["kind"]](self, pending)
 
     # commands ---------------------------------------------------------------------------
     async def _start(self, payload: str) -> list[Reply]:
@@ -116,6 +185,7 @@ class ChatSession:
     async def _cancel(self, _: str) -> list[Reply]:
         had = self.pending is not None
         self.pending = None
+        self.ui = {}
         return [say("Cancelled. Nothing was changed." if had else "Nothing to cancel.")]
 
     async def _new_search(self, _: str) -> list[Reply]:
@@ -236,16 +306,23 @@ class ChatSession:
         refused = your_data.private_only(self.destination, "/deleteaccount")
         if refused is not None:
             return [refused]
-        identity = await ChatIdentity.filter(
-            account_id=self.account.id, platform=self.destination.platform
-        ).first()
+        self.pending = self._confirm_erase()
+        return [your_data.erase_question()]
+
+    def _confirm_erase(self) -> your_data.ConfirmErase:
+        identity: list[ChatIdentity | None] = [None]
+
+        async def before() -> None:  # who to start a new account for, read before it goes
+            identity[0] = await ChatIdentity.filter(
+                account_id=self.account.id, platform=self.destination.platform
+            ).first()
+            await self.claim()
 
         async def done() -> None:
             self.pending = None
-            self._erased = identity if await self._gone() else None
+            self._erased = identity[0] if await self._gone() else None
 
-        self.pending = your_data.ConfirmErase(self.account, done)
-        return [your_data.erase_question()]
+        return your_data.ConfirmErase(self.account, done, before)
 
     async def _gone(self) -> bool:
         return not await Account.filter(id=self.account.id).exists()
@@ -273,6 +350,7 @@ class ChatSession:
     async def use_template(self, slug: str) -> list[Reply]:
         """Start a search from template ``slug`` now; the user can adjust it after."""
         self.pending = None
+        await self.claim()
         search = await templates.create_from_template(
             self.services.searches,
             self.account,
@@ -302,6 +380,7 @@ class ChatSession:
 
     async def start_search(self, draft: SearchDraft, search_id: int | None) -> list[Reply]:
         searches = self.services.searches
+        await self.claim()
         if search_id is None:
             search = await searches.create(self.account, self.destination, draft)
             verb = "is live"
@@ -329,6 +408,22 @@ class _WizardFlow:
         self.session = session
         self.wizard = wizard
 
+    def state(self) -> dict[str, Any]:
+        wizard = self.wizard
+        return {
+            "kind": "wizard",
+            "answers": encode(wizard.answers),
+            "position": wizard.position,
+            "search_id": wizard.search_id,
+        }
+
+    @classmethod
+    def restore(cls, session: ChatSession, state: dict[str, Any]) -> _WizardFlow:
+        answers = decode(state["answers"])
+        wizard = Wizard(session._wizard_context(), answers, state["position"], state["search_id"])
+        wizard.current()  # a step this version no longer has fails here, not later
+        return cls(session, wizard)
+
     async def answer(self, text: str) -> list[Reply]:
         result = self.wizard.answer(text)
         if result.cancelled:
@@ -351,6 +446,13 @@ class _TemplatePick:
         self.session = session
         self.slugs = slugs
 
+    def state(self) -> dict[str, Any]:
+        return {"kind": "templates", "slugs": self.slugs}
+
+    @classmethod
+    def restore(cls, session: ChatSession, state: dict[str, Any]) -> _TemplatePick:
+        return cls(session, [str(slug) for slug in state["slugs"]])
+
     async def answer(self, text: str) -> list[Reply]:
         choice = text.strip().lower()
         number = parse_int(choice, minimum=1, maximum=len(self.slugs))
@@ -366,6 +468,18 @@ class _SettingsPick:
         self.session = session
         self.sections = {s.key: s for s in sections}
 
+    def state(self) -> dict[str, Any]:
+        return {"kind": "settings"}
+
+    @classmethod
+    def restore(cls, session: ChatSession, state: dict[str, Any]) -> _SettingsPick:
+        return cls(session, session.services.settings_sections)
+
+    def ask(self, section: SettingsSection) -> list[Reply]:
+        question = section.open(self.session.account)
+        self.session.pending = _SettingsAnswer(self, section.key, question.prompt, question.apply)
+        return [question.prompt]
+
     async def answer(self, text: str) -> list[Reply]:
         choice = text.strip().lower()
         if choice == DONE:
@@ -376,9 +490,7 @@ class _SettingsPick:
         if section is None:
             menu = settings_menu(self.session.account, tuple(self.sections.values()))
             return [Reply("Pick one of the settings listed.\n\n" + menu.text, menu.buttons)]
-        question = section.open(self.session.account)
-        self.session.pending = _SettingsAnswer(self, question.prompt, question.apply)
-        return [question.prompt]
+        return self.ask(section)
 
     async def direct(self, key: str, answer: str) -> list[Reply]:
         """A section picked (and maybe answered) in the command itself."""
@@ -398,12 +510,24 @@ class _SettingsAnswer:
     def __init__(
         self,
         pick: _SettingsPick,
+        section: str,
         prompt: Reply,
         apply: Callable[[Account, str], Awaitable[str]],
     ):
         self.pick = pick
+        self.section = section
         self.prompt = prompt
         self.apply = apply
+
+    def state(self) -> dict[str, Any]:
+        return {"kind": "setting", "section": self.section}
+
+    @classmethod
+    def restore(cls, session: ChatSession, state: dict[str, Any]) -> _Pending:
+        pick = _SettingsPick(session, session.services.settings_sections)
+        pick.ask(pick.sections[state["section"]])
+        assert session.pending is not None
+        return session.pending
 
     async def answer(self, text: str) -> list[Reply]:
         session = self.pick.session
@@ -421,13 +545,35 @@ class _ConfirmDelete:
         self.session = session
         self.search_id = search_id
 
+    def state(self) -> dict[str, Any]:
+        return {"kind": "delete", "search_id": self.search_id}
+
+    @classmethod
+    def restore(cls, session: ChatSession, state: dict[str, Any]) -> _ConfirmDelete:
+        return cls(session, int(state["search_id"]))
+
     async def answer(self, text: str) -> list[Reply]:
         self.session.pending = None
         if text.strip().lower() in {"yes", "y", "delete"}:
+            await self.session.claim()
             owner = await self.session.acting(self.search_id)
             await self.session.services.searches.delete(owner, self.search_id)
             return [say(f"🗑 Deleted #{self.search_id}.")]
         return [say(f"Kept #{self.search_id}.")]
+
+
+def _restore_erase(session: ChatSession, state: dict[str, Any]) -> _Pending:
+    return session._confirm_erase()
+
+
+_RESTORE: dict[str, Callable[[ChatSession, dict[str, Any]], _Pending]] = {
+    "wizard": _WizardFlow.restore,
+    "templates": _TemplatePick.restore,
+    "settings": _SettingsPick.restore,
+    "setting": _SettingsAnswer.restore,
+    "delete": _ConfirmDelete.restore,
+    "erase": _restore_erase,
+}
 
 
 def split_command(text: str) -> tuple[str, str]:

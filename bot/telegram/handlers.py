@@ -8,7 +8,8 @@ its buttons, so nothing stale can be pressed.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from telegram import (
     BotCommand,
@@ -21,6 +22,7 @@ from telegram import (
     InputFile,
     LinkPreviewOptions,
     Update,
+    User,
 )
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
@@ -42,10 +44,11 @@ from bot.telegram.chats import Chats, ChatState, Menu
 from bot.telegram.markup import CAPTION_LIMIT, escape_fit, menu_keyboard, plain_fit, reply_html
 from bot.telegram.notifier import deactivate_chat
 from core import matches, templates
-from core.errors import MonitorError, NotFound
+from core.errors import ConversationConflict, MonitorError, NotFound
 from core.models import Account, Match, Search, Template
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _ALL_COMMANDS = {
     "newsearch": "Set up a new search",
@@ -131,15 +134,34 @@ class TelegramHandlers:
         command = command_of(text, self.bot.username or "")
         if text.startswith("/") and command is None:
             return  # addressed to another bot in the group
-        if chat.type != ChatType.PRIVATE and command is None and not self._waiting(chat, user.id):
+        shared = chat.type != ChatType.PRIVATE
+        if shared and command is None and not await self.chats.waiting(chat.id, user.id):
             return  # group chatter that is not an answer to us
-        async with self.chats.lock(chat.id, user.id):
-            state = await self.chats.state_for(chat, user)
+
+        async def work(state: ChatState) -> None:
             await self._text(state, chat, _typed_choice(state, text), command)
 
-    def _waiting(self, chat: Chat, user_id: int) -> bool:
-        state = self.chats.peek(chat.id, user_id)
-        return state is not None and state.session.pending is not None
+        await self._in_conversation(chat, user, work)
+
+    async def _in_conversation(
+        self, chat: Chat, user: User, work: Callable[[ChatState], Awaitable[_T]]
+    ) -> _T:
+        """``work`` on the conversation as stored, written back after; when another update
+        moved it on meanwhile (compare-and-set refused), once more from that state."""
+        async with self.chats.lock(chat.id, user.id):
+            try:
+                return await self._work_once(chat, user, work)
+            except ConversationConflict:
+                logger.info("conversation in %s moved on meanwhile: once more", chat.id)
+                return await self._work_once(chat, user, work)
+
+    async def _work_once(
+        self, chat: Chat, user: User, work: Callable[[ChatState], Awaitable[_T]]
+    ) -> _T:
+        state = await self.chats.state_for(chat, user)
+        result = await work(state)
+        await self.chats.save(state)
+        return result
 
     async def _text(
         self, state: ChatState, chat: Chat, text: str, command: tuple[str, str] | None
@@ -153,6 +175,8 @@ class TelegramHandlers:
             if name in MANAGING and state.rights.is_group:
                 await state.rights.require_manager()
             replies = await state.session.handle(text)
+        except ConversationConflict:
+            raise
         except MonitorError as exc:
             replies = [Reply(str(exc))]
         await self.show(state, chat.id, replies)
@@ -269,6 +293,8 @@ class TelegramHandlers:
         toast: Toast = (None, False)
         try:
             toast = await self._button(query)
+        except ConversationConflict:
+            toast = CLOSED  # pressed twice at once: the other press was handled
         except MonitorError as exc:
             toast = (str(exc), True)
         finally:
@@ -289,9 +315,12 @@ class TelegramHandlers:
         if data is None or message is None:
             logger.warning("refused callback %r from user %s: not ours", query.data, user.id)
             return EXPIRED
-        async with self.chats.lock(message.chat.id, user.id):
-            state = await self.chats.state_for(message.chat, user)
-            return await self._route(state, message.chat.id, message.message_id, data)
+        chat, message_id = message.chat, message.message_id
+
+        async def work(state: ChatState) -> Toast:
+            return await self._route(state, chat.id, message_id, data)
+
+        return await self._in_conversation(chat, user, work)
 
     async def _route(
         self, state: ChatState, chat_id: int, message_id: int, data: Callback
