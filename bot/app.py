@@ -498,7 +498,7 @@ async def run_demo(options: DemoOptions, source: TextIO, out: TextIO) -> None:
             f"Demo mode: an offline sandbox marketplace at {sandbox_url}; checks run every "
             f"{options.check_seconds} s instead of minutes. Ctrl+C stops.\n\n"
         )
-        chat = ConsoleChat(session, source, out)
+        chat = ConsoleChat(session, source, out, kept=True)
         jobs: dict[str, Callable[[], Awaitable[None]]] = {
             "runner": runner.run,
             "dispatcher": dispatcher.run,

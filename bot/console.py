@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bot.conversation import ChatSession, Reply, alert_lines
+from bot.conversation.errors import UNEXPECTED, user_text
 from core.clock import Clock, utcnow
 from core.conversations import ConversationKey
 from core.enums import Platform
@@ -23,7 +24,7 @@ from core.ports import AlertMessage, DeliveryResult, NoticeMessage
 logger = logging.getLogger(__name__)
 
 CONSOLE_CHAT_ID = "console"
-ERROR_TEXT = "Sorry, something went wrong on my side. Try again, or /cancel and start over."
+ERROR_TEXT = UNEXPECTED
 
 
 class ConsoleNotifier:
@@ -75,9 +76,11 @@ def resolve_choice(text: str, last: Reply | None) -> str:
 class ConsoleChat:
     """Reads lines from ``source``, hands them to a ChatSession, prints what it says."""
 
-    def __init__(self, session: ChatSession, source: TextIO, out: TextIO) -> None:
+    def __init__(
+        self, session: ChatSession, source: TextIO, out: TextIO, *, kept: bool = False
+    ) -> None:
         self.session = session
-        if session.key is None:  # kept in the database: a restart continues the conversation
+        if kept and session.key is None:  # in the database: a restart continues the chat
             session.key = ConversationKey(
                 Platform.CONSOLE, session.destination.chat_id, str(session.account.id)
             )
@@ -106,9 +109,9 @@ class ConsoleChat:
         the chat."""
         try:
             return await self.session.handle_stored(resolve_choice(line, self._last))
-        except Exception:  # the top of the console loop: log it, say so, read on
+        except Exception as exc:  # the top of the console loop: log it, say so, read on
             logger.exception("console input %r failed", line[:200])
-            return [Reply(ERROR_TEXT)]
+            return [user_text(exc)]
 
     async def show(self, replies: Sequence[Reply]) -> None:
         for reply in replies:

@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 # Bump when the shape of the stored state changes; older conversations are then dropped.
 SCHEMA_VERSION = 1
 IDLE_SECONDS = 30 * 60
+# An unchanged conversation's expiry is pushed back at most this often (one write less for
+# each message that changes nothing).
+_REFRESH_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,7 @@ class Loaded:
     version: int = 0
     # It was saved under an older schema and dropped: the user starts again.
     restarted: bool = False
+    expires_at: datetime | None = None
 
 
 class ConversationStore:
@@ -80,7 +84,7 @@ class ConversationStore:
             )
             await _rows(key).filter(version=row.version).delete()
             return Loaded(restarted=True)
-        return Loaded(json.loads(row.state), row.version)
+        return Loaded(json.loads(row.state), row.version, expires_at=row.expires_at)
 
     async def save(self, key: ConversationKey, state: dict[str, Any] | None, version: int) -> int:
         """Write ``state`` (None: the conversation is over) if the row is still at ``version``;
@@ -121,6 +125,13 @@ class ConversationStore:
         except IntegrityError as exc:  # another update started one first
             raise ConversationConflict(f"conversation of {key} started elsewhere") from exc
         return 1
+
+    def fresh(self, loaded: Loaded, state: dict[str, Any] | None) -> bool:
+        """Whether writing ``state`` back can be skipped: unchanged, and written so recently
+        that its expiry is still almost the whole idle time away."""
+        if state != loaded.state or loaded.expires_at is None:
+            return False
+        return loaded.expires_at - self.clock() > self.idle - _REFRESH_AFTER
 
     async def clear(self, key: ConversationKey) -> None:
         """Forget the conversation whatever its version (/cancel, an erased account)."""

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from bot.conversation import texts, your_data
 from bot.conversation.answers import BadAnswer
+from bot.conversation.errors import user_text
 from bot.conversation.render import listing_lines, preview_text, search_line
 from bot.conversation.replies import Reply, ask, say
 from bot.conversation.settings import DEFAULT_SECTIONS, DONE, SettingsSection, settings_menu
@@ -19,7 +20,7 @@ from bot.conversation.verification import verify
 from bot.conversation.wizard import Wizard
 from core import accounts, matches, templates
 from core.clock import Clock, utcnow
-from core.conversations import ConversationKey, ConversationStore
+from core.conversations import ConversationKey, ConversationStore, Loaded
 from core.destinations import verified_channels
 from core.errors import ConversationConflict, MonitorError
 from core.listings import listing_data
@@ -98,6 +99,7 @@ class ChatSession:
         # Where this conversation is kept (None: only in memory) and the row version read.
         self.key: ConversationKey | None = None
         self._version = 0
+        self._loaded = Loaded()
         # A front-end's own part of the conversation (Telegram: the open menu), kept with it.
         self.ui: dict[str, Any] = {}
 
@@ -110,13 +112,21 @@ class ChatSession:
                 name, args = split_command(text)
                 command = self._commands.get(name.split("@")[0].lower())
                 return await command(args) if command else [say(texts.UNKNOWN)]
+            if self._awaits_code(text):  # the code from an email or SMS, typed as it is
+                return await self._verify(text)
             if self.pending is not None:
                 return await self.pending.answer(text)
             return [say(texts.IDLE)]
         except ConversationConflict:
             raise  # the caller starts over from the state that won
         except MonitorError as exc:
-            return [say(str(exc))]
+            return [user_text(exc)]
+
+    def _awaits_code(self, text: str) -> bool:
+        """A bare 6-digit code while nothing else asks for a number: a verification code."""
+        code = "".join(text.split())
+        idle = self.pending is None or isinstance(self.pending, _SettingsPick)
+        return idle and len(code) == 6 and code.isascii() and code.isdigit()
 
     # kept in the database --------------------------------------------------------------------
     async def handle_stored(self, text: str) -> list[Reply]:
@@ -140,6 +150,7 @@ class ChatSession:
             return []
         loaded = await self.services.conversations.load(self.key)
         self._version = loaded.version
+        self._loaded = loaded
         try:
             self._restore(loaded.state or {})
         except (KeyError, TypeError, ValueError) as exc:
@@ -149,10 +160,12 @@ class ChatSession:
         return [say(texts.RESTARTED)] if loaded.restarted else []
 
     async def save(self) -> None:
-        if self.key is not None:
-            self._version = await self.services.conversations.save(
-                self.key, self.snapshot(), self._version
-            )
+        if self.key is None:
+            return
+        store, state = self.services.conversations, self.snapshot()
+        if self._loaded.version == self._version and store.fresh(self._loaded, state):
+            return
+        self._version = await store.save(self.key, state, self._version)
 
     async def claim(self) -> None:
         """Before what must happen once (create, delete, erase): end the pending question in
@@ -433,10 +446,12 @@ class _WizardFlow:
             return [result.reply]
         try:
             replies = await self.session.start_search(result.draft, self.wizard.search_id)
+        except ConversationConflict:
+            raise  # confirmed elsewhere meanwhile: the caller starts over from that state
         except MonitorError as exc:
             # Keep the answers: the user can edit what the limit or check refused.
             self.wizard.position = "summary"
-            return [say(str(exc)), self.wizard.current()]
+            return [user_text(exc), self.wizard.current()]
         self.session.pending = None
         return replies
 

@@ -36,12 +36,20 @@ from telegram.ext import (
 )
 
 from bot.conversation import ChatServices, Reply
+from bot.conversation.errors import UNEXPECTED, user_text
 from bot.conversation.session import PRIVATE_VIEWS, page_number, split_command
 from bot.telegram import callbacks, menus
 from bot.telegram.alerts import alert_keyboard
 from bot.telegram.callbacks import Callback, Namespace
 from bot.telegram.chats import Chats, ChatState, Menu
-from bot.telegram.markup import CAPTION_LIMIT, escape_fit, menu_keyboard, plain_fit, reply_html
+from bot.telegram.markup import (
+    CAPTION_LIMIT,
+    escape,
+    escape_fit,
+    menu_keyboard,
+    plain_fit,
+    reply_html,
+)
 from bot.telegram.notifier import deactivate_chat
 from core import matches, templates
 from core.errors import ConversationConflict, MonitorError, NotFound
@@ -83,10 +91,7 @@ COMMAND_MENUS = (
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 # Commands that change a group's searches: only its admins may use them there.
 MANAGING = frozenset({"newsearch", "edit", "pause", "resume", "delete"})
-ERROR_TEXT = (
-    "Sorry, something went wrong on my side. Please try again in a moment; "
-    "if it keeps happening, send /cancel and start over."
-)
+ERROR_TEXT = UNEXPECTED
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 Toast = tuple[str | None, bool]  # the answer to a button press: text, shown as an alert?
 CLOSED: Toast = ("This question is closed. Send the command again to start over.", False)
@@ -178,7 +183,7 @@ class TelegramHandlers:
         except ConversationConflict:
             raise
         except MonitorError as exc:
-            replies = [Reply(str(exc))]
+            replies = [user_text(exc)]
         await self.show(state, chat.id, replies)
 
     async def _menu_command(self, state: ChatState, name: str, args: str) -> menus.Screen | None:
@@ -296,7 +301,7 @@ class TelegramHandlers:
         except ConversationConflict:
             toast = CLOSED  # pressed twice at once: the other press was handled
         except MonitorError as exc:
-            toast = (str(exc), True)
+            toast = (user_text(exc).text, True)
         finally:
             await self._answer(query, toast)
 
@@ -458,7 +463,8 @@ class TelegramHandlers:
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         try:
-            await self.bot.send_message(update.effective_chat.id, ERROR_TEXT)
+            reply = user_text(context.error or Exception())
+            await self.bot.send_message(update.effective_chat.id, escape(reply.text))
         except TelegramError as exc:
             logger.warning(
                 "could not tell chat %s about the error: %s", update.effective_chat.id, exc

@@ -7,8 +7,10 @@ chat, user): nothing but the database carries the conversation from one to the n
 from __future__ import annotations
 
 import asyncio
+import io
 from decimal import Decimal
 
+from bot.console import ConsoleChat
 from bot.conversation import ChatServices, ChatSession, Reply
 from bot.conversation.stored import decode, encode
 from core.accounts import destination_for, identify
@@ -148,3 +150,16 @@ def test_answers_keep_their_types() -> None:
     again = decode(encode(answers))
     assert again == answers
     assert type(again["channels"][1]) is Channel and type(again["min_price"]) is Decimal
+
+
+async def test_the_console_keeps_its_conversation_across_a_restart(db: str) -> None:
+    async def console() -> ConsoleChat:
+        session = await process()
+        session.key = None  # as the app builds it: the console names its own key
+        return ConsoleChat(session, io.StringIO(), io.StringIO(), kept=True)
+
+    first = await console()
+    await first.answer("/newsearch")
+    await first.answer("Cheap PS5")
+    [reply] = await (await console()).answer("sandbox")
+    assert reply.text.startswith("What are you looking for?")
