@@ -223,3 +223,8 @@ def draft_of(search: Search) -> SearchDraft:
         interval_seconds=search.interval_seconds,
         channels=tuple(Channel(c) for c in search.channels),
     )
+
+
+async def for_destination(destination_id: int) -> list[Search]:
+    """The searches posting to one chat (a group's /searches), oldest first."""
+    return list(await Search.filter(destination_id=destination_id).order_by("id"))

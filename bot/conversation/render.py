@@ -6,9 +6,9 @@ from datetime import datetime
 
 from core.enums import AlertKind, SearchStatus
 from core.formatting import age_text, price_text
-from core.models import Search
 from core.ports import AlertMessage, ListingData
 from core.tiers import describe_interval
+from core.views import SearchView as Search
 
 
 def listing_lines(listing: ListingData, now: datetime) -> list[str]:

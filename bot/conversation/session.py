@@ -24,11 +24,14 @@ from core.conversations import ConversationKey, ConversationStore, Loaded
 from core.destinations import verified_channels
 from core.errors import ConversationConflict, MonitorError
 from core.listings import listing_data
-from core.models import Account, ChatIdentity, Destination, Match, Search
 from core.numbers import parse_id, parse_int
 from core.ports import ListingData
 from core.searches import SearchDraft, SearchService, draft_of
 from core.verification import VerificationService
+from core.views import AccountView as Account
+from core.views import DestinationView as Destination
+from core.views import MatchView as Match
+from core.views import SearchView as Search
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +98,7 @@ class ChatSession:
             "deleteaccount": self._delete_account,
         }
         # After /deleteaccount: who to start a new account for at the next message.
-        self._erased: ChatIdentity | None = None
+        self._erased: accounts.Identity | None = None
         # Where this conversation is kept (None: only in memory) and the row version read.
         self.key: ConversationKey | None = None
         self._version = 0
@@ -202,7 +205,7 @@ class ChatSession:
         return [say("Cancelled. Nothing was changed." if had else "Nothing to cancel.")]
 
     async def _new_search(self, _: str) -> list[Reply]:
-        await self.account.refresh_from_db()  # channels verified or revoked elsewhere
+        self.account = await accounts.reload(self.account)
         await self.services.searches.ensure_can_add(self.account)
         wizard = _WizardFlow(self, Wizard(self._wizard_context()))
         self.pending = wizard
@@ -210,7 +213,8 @@ class ChatSession:
 
     async def _edit(self, args: str) -> list[Reply]:
         search_id = _number(args, "edit")
-        await self.account.refresh_from_db()  # channels verified or revoked elsewhere
+        # Channels verified or revoked elsewhere show in the wizard.
+        self.account = await accounts.reload(self.account)
         search = await self.services.searches.get_owned(await self.acting(search_id), search_id)
         draft = draft_of(search)
         flow = _WizardFlow(self, Wizard.editing(self._wizard_context(), draft, search.id))
@@ -323,12 +327,10 @@ class ChatSession:
         return [your_data.erase_question()]
 
     def _confirm_erase(self) -> your_data.ConfirmErase:
-        identity: list[ChatIdentity | None] = [None]
+        identity: list[accounts.Identity | None] = [None]
 
         async def before() -> None:  # who to start a new account for, read before it goes
-            identity[0] = await ChatIdentity.filter(
-                account_id=self.account.id, platform=self.destination.platform
-            ).first()
+            identity[0] = await accounts.identity_of(self.account.id, self.destination.platform)
             await self.claim()
 
         async def done() -> None:
@@ -338,7 +340,7 @@ class ChatSession:
         return your_data.ConfirmErase(self.account, done, before)
 
     async def _gone(self) -> bool:
-        return not await Account.filter(id=self.account.id).exists()
+        return not await accounts.exists(self.account.id)
 
     async def _reopen(self) -> None:
         """A new, empty account for the person who deleted theirs and writes again."""

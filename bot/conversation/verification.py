@@ -18,8 +18,8 @@ from bot.conversation.settings import Question, SettingsSection
 from core import destinations
 from core.enums import Channel
 from core.errors import VerificationFailed
-from core.models import Account
 from core.verification import VerificationService
+from core.views import AccountView as Account
 
 if TYPE_CHECKING:
     from bot.conversation.session import ChatServices

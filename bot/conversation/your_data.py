@@ -14,7 +14,8 @@ from typing import Any
 from bot.conversation.replies import Document, Reply, ask, say
 from core import your_data
 from core.clock import Clock
-from core.models import Account, Destination
+from core.views import AccountView as Account
+from core.views import DestinationView as Destination
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,8 @@ from bot.telegram.rights import ChatRights
 from core import accounts
 from core.conversations import ConversationKey
 from core.enums import Platform
-from core.models import Account, Destination
+from core.views import AccountView as Account
+from core.views import DestinationView as Destination
 
 MAX_CHATS = 20_000
 

@@ -50,10 +50,12 @@ from bot.telegram.markup import (
     plain_fit,
     reply_html,
 )
-from bot.telegram.notifier import deactivate_chat
-from core import matches, templates
-from core.errors import ConversationConflict, MonitorError, NotFound
-from core.models import Account, Match, Search, Template
+from core import matches, searches, templates
+from core.destinations import deactivate_chat
+from core.enums import Platform
+from core.errors import ConversationConflict, MonitorError
+from core.views import AccountView as Account
+from core.views import MatchView as Match
 
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -204,8 +206,8 @@ class TelegramHandlers:
     async def _searches_screen(self, state: ChatState) -> menus.Screen:
         now = self.services.clock()
         if state.rights.is_group:
-            found = await Search.filter(destination_id=state.session.destination.id).order_by("id")
-            return menus.searches_list(list(found), now, group=True)
+            found = await searches.for_destination(state.session.destination.id)
+            return menus.searches_list(found, now, group=True)
         found = await self.services.searches.list_for(state.session.account)
         return menus.searches_list(found, now, group=False)
 
@@ -421,9 +423,7 @@ class TelegramHandlers:
         if data.action == "u":
             if state.rights.is_group:
                 await state.rights.require_manager()
-            template = await Template.get_or_none(id=data.number)
-            if template is None:
-                raise NotFound("That template is no longer available.")
+            template = await templates.template_by_id(data.number)
             replies = await state.session.use_template(template.slug)
             await self.show(state, chat_id, replies, edit_id=message_id)
             return None, False
@@ -444,7 +444,7 @@ class TelegramHandlers:
         status = change.new_chat_member.status
         chat = change.chat
         if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-            await deactivate_chat(chat.id, f"the bot was {status}")
+            await deactivate_chat(Platform.TELEGRAM, str(chat.id), f"the bot was {status}")
             return
         was = change.old_chat_member.status
         joined = was in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)

@@ -17,7 +17,8 @@ from bot.telegram.markup import TEXT_LIMIT, escape, escape_fit, label_fit, tg_le
 from core.enums import SearchStatus
 from core.formatting import price_text
 from core.matches import Page
-from core.models import Search, Template
+from core.views import SearchView as Search
+from core.views import TemplateView as Template
 
 Button = InlineKeyboardButton
 
