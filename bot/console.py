@@ -57,7 +57,10 @@ def render(reply: Reply) -> str:
         return f"{reply.text}\n--- {reply.document.filename} ---\n{content}\n--- end ---"
     if not reply.buttons:
         return reply.text
-    choices = "  ".join(f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, 1))
+    choices = "  ".join(
+        f"[{i}] {b.label}" + (f" ({b.url})" if b.url else "")
+        for i, b in enumerate(reply.buttons, 1)
+    )
     how = "type numbers separated by commas" if reply.multi_select else "type a number"
     return f"{reply.text}\n  {choices}\n  ({how}, or type your answer)"
 
