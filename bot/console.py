@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bot.conversation import ChatSession, Reply, alert_lines
+from bot.conversation.actions import Action
 from bot.conversation.errors import UNEXPECTED, user_text
+from bot.conversation.pressed import act
 from core.clock import Clock, utcnow
 from core.conversations import ConversationKey
 from core.enums import Platform
@@ -76,6 +78,14 @@ def resolve_choice(text: str, last: Reply | None) -> str:
     return ",".join(last.buttons[n - 1].value for n in picked if n is not None)
 
 
+def pressed_action(text: str, last: Reply | None) -> Action | None:
+    """The action of the screen button whose number was typed, if it has one."""
+    if last is None:
+        return None
+    number = parse_int(text.strip(), minimum=1, maximum=len(last.buttons))
+    return None if number is None else last.buttons[number - 1].action
+
+
 class ConsoleChat:
     """Reads lines from ``source``, hands them to a ChatSession, prints what it says."""
 
@@ -111,10 +121,22 @@ class ConsoleChat:
         """The session's replies to one typed line; a bug in handling one line must not end
         the chat."""
         try:
+            action = pressed_action(line, self._last)
+            if action is not None:
+                return await self._press(action)
             return await self.session.handle_stored(resolve_choice(line, self._last))
         except Exception as exc:  # the top of the console loop: log it, say so, read on
             logger.exception("console input %r failed", line[:200])
             return [user_text(exc)]
+
+    async def _press(self, action: Action) -> list[Reply]:
+        """A screen's numbered choice: the same action a Telegram button would do."""
+        await self.session.load()
+        pressed = await act(self.session, action)
+        await self.session.save()
+        toast = [Reply(pressed.toast)] if pressed.toast else []
+        shown = [pressed.screen] if pressed.screen is not None else pressed.replies
+        return toast + shown
 
     async def show(self, replies: Sequence[Reply]) -> None:
         for reply in replies:

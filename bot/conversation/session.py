@@ -7,10 +7,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.conversation import texts, your_data
+from bot.conversation import screens, texts, your_data
 from bot.conversation.answers import BadAnswer
 from bot.conversation.errors import user_text
-from bot.conversation.render import listing_lines, preview_text, search_line
+from bot.conversation.render import listing_lines, preview_text
 from bot.conversation.replies import Reply, ask, say
 from bot.conversation.settings import DEFAULT_SECTIONS, DONE, SettingsSection, settings_menu
 from bot.conversation.stats import stats_text
@@ -18,7 +18,7 @@ from bot.conversation.steps import WizardContext
 from bot.conversation.stored import decode, encode
 from bot.conversation.verification import verify
 from bot.conversation.wizard import Wizard
-from core import accounts, matches, templates
+from core import accounts, matches, searches, templates
 from core.clock import Clock, utcnow
 from core.conversations import ConversationKey, ConversationStore, Loaded
 from core.destinations import verified_channels
@@ -76,6 +76,8 @@ class ChatSession:
         self.destination = destination
         self.pending: _Pending | None = None
         self.search_rights: SearchRights | None = None
+        # Raises Forbidden unless this person may manage searches here (a group's admins).
+        self.manager_check: Callable[[], Awaitable[None]] | None = None
         self._commands: dict[str, Callable[[str], Awaitable[list[Reply]]]] = {
             "start": self._start,
             "help": self._help,
@@ -212,7 +214,10 @@ class ChatSession:
         return [wizard.wizard.current()]
 
     async def _edit(self, args: str) -> list[Reply]:
-        search_id = _number(args, "edit")
+        return await self.edit_search(_number(args, "edit"))
+
+    async def edit_search(self, search_id: int) -> list[Reply]:
+        """The wizard on search ``search_id``, at its summary."""
         # Channels verified or revoked elsewhere show in the wizard.
         self.account = await accounts.reload(self.account)
         search = await self.services.searches.get_owned(await self.acting(search_id), search_id)
@@ -239,17 +244,16 @@ class ChatSession:
         ]
 
     async def _list_searches(self, _: str) -> list[Reply]:
-        found = await self.services.searches.list_for(self.account)
-        if not found:
-            return [say("You have no searches yet. Start one with /newsearch or /templates.")]
+        return [await self.searches_screen()]
+
+    async def searches_screen(self) -> Reply:
+        """/searches: a group's searches in a group, one's own in private, with buttons."""
         now = self.services.clock()
-        body = "\n".join(search_line(s, now) for s in found)
-        return [
-            say(
-                f"Your searches:\n{body}\n\nManage one with /pause N, /resume N, "
-                "/edit N or /delete N."
-            )
-        ]
+        if self.destination.kind != "private":
+            found = await searches.for_destination(self.destination.id)
+            return screens.searches_list(found, now, group=True)
+        mine = await self.services.searches.list_for(self.account)
+        return screens.searches_list(mine, now, group=False)
 
     async def _pause(self, args: str) -> list[Reply]:
         search_id = _number(args, "pause")
@@ -354,6 +358,10 @@ class ChatSession:
         self.destination = await accounts.destination_for(
             self.account, old.platform, old.chat_id, kind=old.kind, title=old.title
         )
+
+    async def require_manager(self) -> None:
+        if self.manager_check is not None:
+            await self.manager_check()
 
     # helpers ----------------------------------------------------------------------------
     async def acting(self, search_id: int) -> Account:

@@ -131,9 +131,10 @@ class Chats:
         rights = ChatRights(self.bot, chat.id, chat.type, user.id, account)
         session = ChatSession(self.services, account, destination)
         session.key = _key(chat.id, user.id)
-        if rights.is_group:
-            # A group's searches are managed by its admins, on behalf of each search's owner.
-            session.search_rights = rights.search_owner
+        # core.access decides: in private one's own searches; in a group its admins manage
+        # the group's, on behalf of each search's owner. Refusals are logged there.
+        session.search_rights = rights.search_owner
+        session.manager_check = rights.require_manager
         return ChatState(session, rights)
 
     def _forget_oldest(self) -> None:

@@ -36,7 +36,9 @@ from telegram.ext import (
 )
 
 from bot.conversation import ChatServices, Reply
+from bot.conversation.actions import decode
 from bot.conversation.errors import UNEXPECTED, user_text
+from bot.conversation.pressed import SAVED_PRIVATE, act, searches_screen
 from bot.conversation.session import PRIVATE_VIEWS, page_number, split_command
 from bot.telegram import callbacks, menus
 from bot.telegram.alerts import alert_keyboard
@@ -50,7 +52,7 @@ from bot.telegram.markup import (
     plain_fit,
     reply_html,
 )
-from core import matches, searches, templates
+from core import matches, templates
 from core.destinations import deactivate_chat
 from core.enums import Platform
 from core.errors import ConversationConflict, MonitorError
@@ -98,7 +100,7 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 Toast = tuple[str | None, bool]  # the answer to a button press: text, shown as an alert?
 CLOSED: Toast = ("This question is closed. Send the command again to start over.", False)
 EXPIRED: Toast = ("This button no longer works.", True)
-PRIVATE_ONLY: Toast = ("Saved listings open in a private chat with me: send /saved there.", True)
+PRIVATE_ONLY: Toast = (SAVED_PRIVATE, True)
 
 
 def command_of(text: str, bot_username: str) -> tuple[str, str] | None:
@@ -204,12 +206,7 @@ class TelegramHandlers:
         return None
 
     async def _searches_screen(self, state: ChatState) -> menus.Screen:
-        now = self.services.clock()
-        if state.rights.is_group:
-            found = await searches.for_destination(state.session.destination.id)
-            return menus.searches_list(found, now, group=True)
-        found = await self.services.searches.list_for(state.session.account)
-        return menus.searches_list(found, now, group=False)
+        return menus.render(await searches_screen(state.session))
 
     # --- showing conversation replies ----------------------------------------------------------
     async def show(
@@ -336,17 +333,15 @@ class TelegramHandlers:
             return await self._menu_press(state, chat_id, message_id, data)
         if data.namespace is Namespace.ALERT:
             return await self._alert_press(state, chat_id, message_id, data)
-        if data.namespace is Namespace.SEARCH:
-            return await self._search_press(state, chat_id, message_id, data)
-        if data.namespace is Namespace.SAVED:
-            if state.rights.is_group:
-                return PRIVATE_ONLY
-            page = await matches.list_saved(state.session.account, data.number)
-            await self._send_screen(
-                chat_id, menus.saved_page(page, self.services.clock()), message_id
-            )
-            return None, False
-        return await self._template_press(state, chat_id, message_id, data)
+        action = decode(data.encode())
+        if action is None:
+            return EXPIRED
+        pressed = await act(state.session, action)
+        if pressed.screen is not None:
+            await self._send_screen(chat_id, menus.render(pressed.screen), message_id)
+        elif pressed.replies:
+            await self.show(state, chat_id, pressed.replies, edit_id=message_id)
+        return pressed.toast, pressed.alert
 
     async def _menu_press(
         self, state: ChatState, chat_id: int, message_id: int, data: Callback
@@ -384,57 +379,6 @@ class TelegramHandlers:
         keyboard = alert_keyboard(match.id, match.listing.url, match.status)
         await self._set_markup(chat_id, message_id, keyboard)
         return toast, False
-
-    async def _search_press(
-        self, state: ChatState, chat_id: int, message_id: int, data: Callback
-    ) -> Toast:
-        if data.action == "l":
-            await self._send_screen(chat_id, await self._searches_screen(state), message_id)
-            return None, False
-        search_id = data.number
-        owner = await state.rights.search_owner(search_id)
-        searches = self.services.searches
-        now = self.services.clock()
-        if data.action == "e":
-            await self.show(
-                state, chat_id, await state.session.handle(f"/edit {search_id}"), message_id
-            )
-            return None, False
-        if data.action == "y":
-            await searches.delete(owner, search_id)
-            await self._send_screen(chat_id, menus.deleted(search_id), message_id)
-            return "Deleted.", False
-        if data.action == "p":
-            screen = menus.search_card(await searches.pause(owner, search_id), now, "⏸ Paused.")
-        elif data.action == "r":
-            screen = menus.search_card(
-                await searches.resume(owner, search_id), now, "▶ Active again."
-            )
-        elif data.action == "d":
-            screen = menus.delete_question(await searches.get_owned(owner, search_id))
-        else:
-            screen = menus.search_card(await searches.get_owned(owner, search_id), now)
-        await self._send_screen(chat_id, screen, message_id)
-        return None, False
-
-    async def _template_press(
-        self, state: ChatState, chat_id: int, message_id: int, data: Callback
-    ) -> Toast:
-        if data.action == "u":
-            if state.rights.is_group:
-                await state.rights.require_manager()
-            template = await templates.template_by_id(data.number)
-            replies = await state.session.use_template(template.slug)
-            await self.show(state, chat_id, replies, edit_id=message_id)
-            return None, False
-        names = await templates.categories()
-        if data.action == "c" and data.number < len(names):
-            category = names[data.number]
-            screen = menus.template_list(category, await templates.list_templates(category))
-        else:
-            screen = menus.template_categories(names)
-        await self._send_screen(chat_id, screen, message_id)
-        return None, False
 
     # --- the bot's own membership ----------------------------------------------------------------
     async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

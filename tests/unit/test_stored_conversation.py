@@ -16,7 +16,7 @@ from bot.conversation.stored import decode, encode
 from core.accounts import destination_for, identify
 from core.conversations import ConversationKey, ConversationStore, Loaded
 from core.criteria import Criteria
-from core.enums import Channel, Condition, Platform
+from core.enums import Channel, Condition, Platform, SearchStatus
 from core.models import Conversation, Search
 from core.ports import ListingData
 from core.searches import SearchService
@@ -163,3 +163,24 @@ async def test_the_console_keeps_its_conversation_across_a_restart(db: str) -> N
     await first.answer("Cheap PS5")
     [reply] = await (await console()).answer("sandbox")
     assert reply.text.startswith("What are you looking for?")
+
+
+async def test_the_console_presses_screen_buttons_by_number(db: str) -> None:
+    chat = ConsoleChat(await process(), io.StringIO(), io.StringIO(), kept=True)
+    for line in [*WIZARD, "confirm"]:
+        await chat.answer(line)
+    search = await Search.get()
+    await chat.show(await chat.answer("/searches"))
+    [card] = await chat.answer("1")  # the search's own button: its card
+    await chat.show([card])
+    assert card.text.startswith(f"#{search.id} Cheap PS5")
+    assert [b.label for b in card.buttons][:2] == ["⏸ Pause", "✏ Edit"]
+    [paused] = await chat.answer("1")
+    assert paused.text.startswith("⏸ Paused.")
+    await Search.get(id=search.id, status=SearchStatus.PAUSED)
+    await chat.show([paused])
+    [question] = await chat.answer("3")  # Delete: asks first
+    await chat.show([question])
+    toast, gone = await chat.answer("1")
+    assert toast.text == "Deleted." and gone.text == f"🗑 Deleted #{search.id}."
+    assert not await Search.exists()
