@@ -425,7 +425,7 @@ async def run_demo(options: DemoOptions, source: TextIO, out: TextIO) -> None:
             f"{options.check_seconds} s instead of minutes, and you are on the Business plan "
             "so every feature can be tried. Ctrl+C stops.\n\n"
         )
-        chat = ConsoleChat(session, source, out)
+        chat = ConsoleChat(session, source, out, kept=True)
         jobs: dict[str, Job] = {
             "runner": monitor.runner.run,
             "dispatcher": monitor.dispatcher.run,

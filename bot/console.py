@@ -14,14 +14,19 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bot.conversation import ChatSession, Reply, alert_lines
+from bot.conversation.actions import Action
+from bot.conversation.errors import UNEXPECTED, user_text
+from bot.conversation.pressed import act
 from core.clock import Clock, utcnow
+from core.conversations import ConversationKey
+from core.enums import Platform
 from core.numbers import parse_int
 from core.ports import AlertMessage, DeliveryResult, NoticeMessage
 
 logger = logging.getLogger(__name__)
 
 CONSOLE_CHAT_ID = "console"
-ERROR_TEXT = "Sorry, something went wrong on my side. Try again, or /cancel and start over."
+ERROR_TEXT = UNEXPECTED
 
 
 class ConsoleNotifier:
@@ -54,7 +59,10 @@ def render(reply: Reply) -> str:
         return f"{reply.text}\n--- {reply.document.filename} ---\n{content}\n--- end ---"
     if not reply.buttons:
         return reply.text
-    choices = "  ".join(f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, 1))
+    choices = "  ".join(
+        f"[{i}] {b.label}" + (f" ({b.url})" if b.url else "")
+        for i, b in enumerate(reply.buttons, 1)
+    )
     how = "type numbers separated by commas" if reply.multi_select else "type a number"
     return f"{reply.text}\n  {choices}\n  ({how}, or type your answer)"
 
@@ -70,11 +78,25 @@ def resolve_choice(text: str, last: Reply | None) -> str:
     return ",".join(last.buttons[n - 1].value for n in picked if n is not None)
 
 
+def pressed_action(text: str, last: Reply | None) -> Action | None:
+    """The action of the screen button whose number was typed, if it has one."""
+    if last is None:
+        return None
+    number = parse_int(text.strip(), minimum=1, maximum=len(last.buttons))
+    return None if number is None else last.buttons[number - 1].action
+
+
 class ConsoleChat:
     """Reads lines from ``source``, hands them to a ChatSession, prints what it says."""
 
-    def __init__(self, session: ChatSession, source: TextIO, out: TextIO) -> None:
+    def __init__(
+        self, session: ChatSession, source: TextIO, out: TextIO, *, kept: bool = False
+    ) -> None:
         self.session = session
+        if kept and session.key is None:  # in the database: a restart continues the chat
+            session.key = ConversationKey(
+                Platform.CONSOLE, session.destination.chat_id, str(session.account.id)
+            )
         self.source = source
         self.out = out
         self.interactive = source.isatty()
@@ -83,7 +105,7 @@ class ConsoleChat:
     async def run(self) -> None:
         """Until the input ends (EOF) or the task is cancelled."""
         lines = _lines_from(self.source)
-        await self.show(await self.session.handle("/start"))
+        await self.show(await self.answer("/start"))
         while True:
             self._prompt()
             line = await lines.get()
@@ -99,10 +121,22 @@ class ConsoleChat:
         """The session's replies to one typed line; a bug in handling one line must not end
         the chat."""
         try:
-            return await self.session.handle(resolve_choice(line, self._last))
-        except Exception:  # the top of the console loop: log it, say so, read on
+            action = pressed_action(line, self._last)
+            if action is not None:
+                return await self._press(action)
+            return await self.session.handle_stored(resolve_choice(line, self._last))
+        except Exception as exc:  # the top of the console loop: log it, say so, read on
             logger.exception("console input %r failed", line[:200])
-            return [Reply(ERROR_TEXT)]
+            return [user_text(exc)]
+
+    async def _press(self, action: Action) -> list[Reply]:
+        """A screen's numbered choice: the same action a Telegram button would do."""
+        await self.session.load()
+        pressed = await act(self.session, action)
+        await self.session.save()
+        toast = [Reply(pressed.toast)] if pressed.toast else []
+        shown = [pressed.screen] if pressed.screen is not None else pressed.replies
+        return toast + shown
 
     async def show(self, replies: Sequence[Reply]) -> None:
         for reply in replies:

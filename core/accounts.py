@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from core.enums import Platform
-from core.models import Account, ChatIdentity, Destination
+from core.enums import AlertStatus, MatchStatus, Platform, SearchStatus
+from core.models import Account, Alert, ChatIdentity, Destination, Match, Search
+from core.quiet_hours import quiet_until
 from core.text import clean_for
 
 logger = logging.getLogger(__name__)
@@ -62,3 +65,78 @@ async def destination_for(
         destination.active = True
         await destination.save(update_fields=["active"])
     return destination
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who a chat user is on their platform: enough to open a new account for them."""
+
+    platform: Platform
+    platform_user_id: str
+    display_name: str
+
+
+async def identity_of(account_id: int, platform: Platform) -> Identity | None:
+    row = await ChatIdentity.filter(account_id=account_id, platform=platform).first()
+    if row is None:
+        return None
+    return Identity(row.platform, row.platform_user_id, row.display_name)
+
+
+async def exists(account_id: int) -> bool:
+    return await Account.filter(id=account_id).exists()
+
+
+async def reload(account: Account) -> Account:
+    """The account as stored now (channels verified or revoked elsewhere, a new tier)."""
+    await account.refresh_from_db()
+    return account
+
+
+async def set_timezone(account: Account, zone: str) -> None:
+    account.timezone = zone
+    await account.save(update_fields=["timezone"])
+
+
+async def set_quiet_hours(account: Account, start: int | None, end: int | None) -> None:
+    account.quiet_start_minute, account.quiet_end_minute = start, end
+    await account.save(update_fields=["quiet_start_minute", "quiet_end_minute"])
+
+
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """/stats: how an account's searches are doing."""
+
+    active: int
+    paused: int
+    checks: int
+    found: int
+    saved: int
+    hidden: int
+    alerts_day: int
+    alerts_week: int
+
+
+async def numbers(account_id: int, now: datetime) -> Numbers:
+    searches = Search.filter(account_id=account_id)
+    matches = Match.filter(search__account_id=account_id)
+    sent = Alert.filter(match__search__account_id=account_id, status=AlertStatus.SENT)
+    return Numbers(
+        active=await searches.filter(status=SearchStatus.ACTIVE).count(),
+        paused=await searches.filter(status=SearchStatus.PAUSED).count(),
+        checks=sum(int(row["checks_count"]) for row in await searches.values("checks_count")),
+        found=await matches.count(),
+        saved=await matches.filter(status=MatchStatus.SAVED).count(),
+        hidden=await matches.filter(status=MatchStatus.HIDDEN).count(),
+        alerts_day=await sent.filter(sent_at__gte=now - timedelta(days=1)).count(),
+        alerts_week=await sent.filter(sent_at__gte=now - timedelta(days=7)).count(),
+    )
+
+
+async def quiet_now(account_id: int, now: datetime) -> bool:
+    """Whether the account's quiet hours are on at ``now`` (alerts then arrive silently)."""
+    account = await Account.get_or_none(id=account_id)
+    if account is None:
+        return False
+    start, end = account.quiet_start_minute, account.quiet_end_minute
+    return quiet_until(now, account.timezone, start, end) is not None

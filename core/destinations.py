@@ -15,9 +15,9 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 from tortoise.expressions import F
 
-from core.enums import Channel
+from core.enums import Channel, Platform, SearchStatus
 from core.errors import VerificationFailed
-from core.models import Account
+from core.models import Account, Destination, Search
 
 logger = logging.getLogger(__name__)
 
@@ -157,3 +157,43 @@ async def revoke(account_id: int, channel: Channel) -> bool:
     if changed:
         logger.info("account %s: %s revoked after a permanent failure", account_id, channel.value)
     return bool(changed)
+
+
+async def deactivate_chat(platform: Platform, chat_id: str, reason: str) -> int:
+    """We can no longer post in ``chat_id``: mark it inactive and pause its searches.
+
+    Nothing is deleted: writing to the bot again re-activates the chat, and /searches can
+    resume them. Returns how many searches were paused.
+    """
+    destinations = Destination.filter(platform=platform, chat_id=chat_id)
+    ids = list(await destinations.values_list("id", flat=True))
+    if not ids:
+        return 0
+    await destinations.update(active=False)
+    paused = await Search.filter(destination_id__in=ids, status=SearchStatus.ACTIVE).update(
+        status=SearchStatus.PAUSED
+    )
+    logger.warning(
+        "%s chat %s is gone (%s): destination inactive, %d searches paused",
+        platform.value,
+        chat_id,
+        reason,
+        paused,
+    )
+    return int(paused)
+
+
+async def move_chat(platform: Platform, old_chat_id: str, new_chat_id: str) -> None:
+    """A chat got a new id (a Telegram group upgraded to a supergroup): its searches follow."""
+    old = await Destination.get_or_none(platform=platform, chat_id=old_chat_id)
+    if old is None:
+        return
+    new = await Destination.get_or_none(platform=platform, chat_id=new_chat_id)
+    if new is None:
+        old.chat_id = new_chat_id
+        await old.save(update_fields=["chat_id"])
+    else:  # the new chat already talked to the bot: join the two
+        await Search.filter(destination_id=old.id).update(destination_id=new.id)
+        old.active = False
+        await old.save(update_fields=["active"])
+    logger.info("%s chat %s moved to %s", platform.value, old_chat_id, new_chat_id)

@@ -32,12 +32,30 @@ class InvalidCriteria(MonitorError):
 
 
 class TierLimitExceeded(MonitorError):
-    """The account's tier does not allow this; the message names the limit and the way up."""
+    """The account's plan does not allow this. Carries which limit (``searches``,
+    ``marketplaces_per_search``, ``fastest_interval``), the plan, what it allows and, for a
+    count, how many the account has; each front-end words it (see bot.conversation.errors)."""
 
-    def __init__(self, message: str, *, limit: str, tier: str) -> None:
-        super().__init__(message)
+    def __init__(
+        self, *, limit: str, tier: str, allowed: int | str, current: int | None = None
+    ) -> None:
+        super().__init__(_limit_words(limit, tier, allowed, current))
         self.limit = limit
         self.tier = tier
+        self.allowed = allowed
+        self.current = current
+
+
+def _limit_words(limit: str, tier: str, allowed: int | str, current: int | None) -> str:
+    """Plain words, for logs and for front-ends that have nothing better."""
+    if limit == "searches":
+        return (
+            f"Your {tier} plan allows {allowed} active searches and you have {current}: "
+            "pause or delete one first."
+        )
+    if limit == "marketplaces_per_search":
+        return f"Your {tier} plan allows {allowed} marketplace(s) per search: pick fewer."
+    return f"Your {tier} plan checks at most every {allowed}: pick a slower check."
 
 
 class NotFound(MonitorError):
@@ -101,7 +119,24 @@ class DeliveryError(MonitorError):
 
 
 class VerificationFailed(MonitorError):
-    """An email address, phone number or webhook URL could not be verified; says why."""
+    """An email address, phone number or webhook URL could not be verified; says why.
+
+    ``reason`` names the cases a front-end words itself (``code_format``, ``no_code``, and
+    ``new_code_needed`` with the ``channel`` to ask again on); the message is plain words.
+    """
+
+    def __init__(self, message: str, *, reason: str = "", channel: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.channel = channel
+
+
+class ChannelNotVerified(InvalidCriteria):
+    """A search asked for an alert channel (``channel``) the account has not verified."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__(f"Verify your {channel} destination in your settings before using it.")
+        self.channel = channel
 
 
 class ConfigurationError(MonitorError):
@@ -118,3 +153,7 @@ class ComponentFailed(MonitorError):
         super().__init__(f"{component}: {reason}")
         self.component = component
         self.reason = reason
+
+
+class ConversationConflict(MonitorError):
+    """Another update changed this conversation since it was read (core.conversations)."""

@@ -64,3 +64,9 @@ async def list_saved(account: Account, page: int = 1, per_page: int = PAGE_SIZE)
         .select_related("listing", "search")
     )
     return Page(items=list(items), page=page, pages=pages, total=total)
+
+
+async def status_of(match_id: int) -> MatchStatus:
+    """A match's status now (NEW once it is gone): an alert's buttons show it."""
+    match = await Match.get_or_none(id=match_id).only("id", "status")
+    return match.status if match is not None else MatchStatus.NEW

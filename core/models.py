@@ -408,3 +408,24 @@ class InboxChat(Model):
     class Meta:
         table = "inbox_chat"
         unique_together = (("platform", "chat_key"),)
+
+
+class Conversation(Model):
+    """A chat conversation in progress (core.conversations), per (platform, chat, user).
+
+    ``state`` is JSON written under ``schema_version``; ``version`` is the row version every
+    write compares and bumps, so two processes cannot both change it from the same state.
+    """
+
+    id = fields.IntField(primary_key=True)
+    platform = fields.CharEnumField(Platform, max_length=16)
+    chat_key = fields.CharField(max_length=64)
+    user_key = fields.CharField(max_length=64)
+    schema_version = fields.IntField()
+    version = fields.IntField(default=1)
+    state = fields.TextField()
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "conversation"
+        unique_together = (("platform", "chat_key", "user_key"),)

@@ -34,6 +34,7 @@ from core.clock import Clock, utcnow
 from core.enums import AlertStatus, MatchStatus
 from core.models import (
     Alert,
+    Conversation,
     FetchKey,
     Listing,
     Match,
@@ -140,6 +141,11 @@ async def delete_handled_updates(now: datetime, cutoff: datetime, batch_size: in
     return await inbox.delete_handled_batch(now - HANDLED_UPDATE_WINDOW, batch_size)
 
 
+async def delete_idle_conversations(now: datetime, cutoff: datetime, batch_size: int) -> int:
+    """Conversations idle past their expiry: nobody can continue them any more."""
+    return await _delete_where(Conversation, Q(expires_at__lte=now), batch_size)
+
+
 # The steps of a pass, in order: alerts before matches (a match with alerts stays), matches
 # before listings (a listing with a match stays).
 CLEANUP_STEPS: tuple[CleanupStep, ...] = (
@@ -150,6 +156,7 @@ CLEANUP_STEPS: tuple[CleanupStep, ...] = (
     CleanupStep("fetch keys", delete_unused_fetch_keys),
     CleanupStep("verification codes", delete_spent_codes),
     CleanupStep("chat updates", delete_handled_updates),
+    CleanupStep("conversations", delete_idle_conversations),
 )
 
 

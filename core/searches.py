@@ -14,7 +14,13 @@ from tortoise.transactions import in_transaction
 from core.clock import Clock, utcnow
 from core.criteria import Criteria
 from core.enums import Channel, SearchStatus, Tier
-from core.errors import InvalidCriteria, MarketplaceError, TierLimitExceeded, not_available
+from core.errors import (
+    ChannelNotVerified,
+    InvalidCriteria,
+    MarketplaceError,
+    TierLimitExceeded,
+    not_available,
+)
 from core.fetchkeys import keys_for, link_search, schedule_key
 from core.models import Account, Destination, Search, SearchFetchKey
 from core.outbox import queue_notice
@@ -215,18 +221,13 @@ class SearchService:
         limits = self.tiers.for_tier(tier)
         if marketplace_count > limits.max_marketplaces_per_search:
             raise TierLimitExceeded(
-                f"Your {tier.value} plan allows {limits.max_marketplaces_per_search} "
-                "marketplace(s) per search: pick fewer.",
                 limit="marketplaces_per_search",
                 tier=tier.value,
+                allowed=limits.max_marketplaces_per_search,
             )
         if interval < limits.fastest_interval_seconds:
             fastest = describe_interval(limits.fastest_interval_seconds)
-            raise TierLimitExceeded(
-                f"Your {tier.value} plan checks at most every {fastest}: pick a slower check.",
-                limit="fastest_interval",
-                tier=tier.value,
-            )
+            raise TierLimitExceeded(limit="fastest_interval", tier=tier.value, allowed=fastest)
 
     async def _check_search_count(self, account: Account) -> None:
         limits = self.tiers.for_tier(account.tier)
@@ -235,10 +236,10 @@ class SearchService:
         active = await Search.filter(account_id=account.id, status=SearchStatus.ACTIVE).count()
         if active >= limits.max_searches:
             raise TierLimitExceeded(
-                f"Your {account.tier.value} plan allows {limits.max_searches} active "
-                f"searches and you have {active}: pause or delete one first.",
                 limit="searches",
                 tier=account.tier.value,
+                allowed=limits.max_searches,
+                current=active,
             )
 
 
@@ -266,9 +267,7 @@ def _check_channels_verified(account: Account, channels: Sequence[Channel]) -> N
     }
     for channel in channels:
         if channel is not Channel.CHAT and verified.get(channel) is None:
-            raise InvalidCriteria(
-                f"Verify your {channel.value} destination in /settings before using it."
-            )
+            raise ChannelNotVerified(channel.value)
 
 
 def draft_of(search: Search) -> SearchDraft:
@@ -280,3 +279,8 @@ def draft_of(search: Search) -> SearchDraft:
         interval_seconds=search.interval_seconds,
         channels=tuple(Channel(c) for c in search.channels),
     )
+
+
+async def for_destination(destination_id: int) -> list[Search]:
+    """The searches posting to one chat (a group's /searches), oldest first."""
+    return list(await Search.filter(destination_id=destination_id).order_by("id"))

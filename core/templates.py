@@ -175,3 +175,11 @@ async def create_from_template(
     search = await searches.create(account, destination, draft)
     await Template.filter(id=template.id).update(usage_count=F("usage_count") + 1)
     return search
+
+
+async def template_by_id(template_id: int) -> Template:
+    """A template by its number (a button carries it); NotFound once it is gone."""
+    template = await Template.get_or_none(id=template_id)
+    if template is None:
+        raise NotFound("That template is no longer available.")
+    return template

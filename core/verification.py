@@ -32,7 +32,6 @@ logger = logging.getLogger(__name__)
 CODE_DIGITS = 6
 WEBHOOK_SECRET_PREFIX = "whsec_"
 _CODE_CHANNELS = (Channel.EMAIL, Channel.SMS)
-_COMMAND = {Channel.EMAIL: "/settings email", Channel.SMS: "/settings phone"}
 
 
 class CodeSender(Protocol):
@@ -136,17 +135,16 @@ class VerificationService:
         """Check a typed code against the account's open codes (email and SMS)."""
         code = "".join(text.split())
         if len(code) != CODE_DIGITS or parse_int(code) is None:  # ASCII digits only
-            raise VerificationFailed("Type the 6-digit code you received, like /verify 123456.")
+            raise VerificationFailed("Type the 6-digit code you received.", reason="code_format")
         rows = await self._latest_codes(account)
         if not rows:
             raise VerificationFailed(
-                "There's no code waiting. Ask for one with /settings email you@example.com "
-                "or /settings phone +447911123456."
+                "There's no code waiting. Ask for one in your settings.", reason="no_code"
             )
         now = self.clock()
         live = [r for r in rows if r.expires_at > now and r.attempts < self.limits.max_attempts]
         if not live:
-            raise VerificationFailed(self._dead_code_message(rows))
+            raise self._dead_code(rows)
         for row in live:
             expected = await self._hash(account.id, row.channel, row.target, code)
             if hmac.compare_digest(expected, row.code_hash):
@@ -158,8 +156,9 @@ class VerificationService:
         logger.info("account %s: wrong verification code", account.id)
         if left <= 0:
             raise VerificationFailed(
-                "That code is wrong, and that was the last try. Ask for a new code with "
-                f"{_COMMAND[live[0].channel]} …"
+                "That code is wrong, and that was the last try. Ask for a new code.",
+                reason="new_code_needed",
+                channel=live[0].channel.value,
             )
         raise VerificationFailed(
             f"That code is wrong. {left} tr{'y' if left == 1 else 'ies'} left."
@@ -247,12 +246,16 @@ class VerificationService:
             latest.setdefault(row.channel, row)
         return list(latest.values())
 
-    def _dead_code_message(self, rows: list[VerificationCode]) -> str:
+    def _dead_code(self, rows: list[VerificationCode]) -> VerificationFailed:
         row = rows[0]
-        command = _COMMAND[row.channel]
-        if row.attempts >= self.limits.max_attempts:
-            return f"Too many wrong tries for that code. Ask for a new one with {command} …"
-        return f"That code has expired. Ask for a new one with {command} …"
+        why = (
+            "Too many wrong tries for that code."
+            if row.attempts >= self.limits.max_attempts
+            else "That code has expired."
+        )
+        return VerificationFailed(
+            f"{why} Ask for a new one.", reason="new_code_needed", channel=row.channel.value
+        )
 
     async def _accept(self, account: Account, row: VerificationCode, now: datetime) -> Verified:
         claimed = await VerificationCode.filter(id=row.id, used_at__isnull=True).update(used_at=now)

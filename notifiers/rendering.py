@@ -115,7 +115,7 @@ def alert_email(alert: AlertMessage, links: Links) -> EmailContent:
 def _footer_text(search_name: str, unsubscribe: str | None) -> str:
     why = f"You get this because your search “{search_name}” sends alerts by email."
     stop = f" Stop these emails (one click, no login): {unsubscribe}" if unsubscribe else ""
-    return why + stop + " Or type /settings in the chat."
+    return why + stop + " Or change your alert channels in the chat's settings."
 
 
 def _alert_html(alert: AlertMessage, lead: str, link: str, unsubscribe: str | None) -> str:
@@ -144,7 +144,7 @@ def _alert_html(alert: AlertMessage, lead: str, link: str, unsubscribe: str | No
         'border-radius:4px;text-decoration:none">See the listing</a></p>'
         '<hr><p style="font-size:12px;color:#888">'
         f"You get this because your search “{e(alert.search_name)}” sends alerts by email."
-        f"{stop} Or type /settings in the chat.</p>"
+        f"{stop} Or change your alert channels in the chat's settings.</p>"
         "</body></html>"
     )
 
@@ -153,7 +153,7 @@ def code_email(code: str, ttl_minutes: int) -> EmailContent:
     subject = f"{code} is your {PRODUCT} code"
     text = (
         f"Your {PRODUCT} code is {code}.\n\n"
-        f"Type /verify {code} in the chat to get alerts by email. "
+        f"Type it in your chat with the bot to get alerts by email. "
         f"It expires in {ttl_minutes} minutes.\n\n"
         "If you didn't ask for this, ignore this email: nothing will be sent to you."
     )
@@ -200,6 +200,6 @@ def alert_sms(alert: AlertMessage, links: Links) -> str:
 
 def code_sms(code: str, ttl_minutes: int) -> str:
     return (
-        f"Your {PRODUCT} code is {code}. Type /verify {code} in the chat. "
+        f"Your {PRODUCT} code is {code}. Type it in your chat with the bot. "
         f"It expires in {ttl_minutes} min."
     )

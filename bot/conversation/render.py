@@ -6,9 +6,9 @@ from datetime import datetime
 
 from core.enums import AlertKind, SearchStatus
 from core.formatting import age_text, listing_lines, price_text
-from core.models import Search
 from core.ports import AlertMessage
 from core.tiers import describe_interval
+from core.views import SearchView as Search
 
 
 def alert_lines(alert: AlertMessage, now: datetime) -> list[str]:

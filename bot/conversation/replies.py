@@ -1,16 +1,44 @@
-"""What the conversation says back: plain text plus buttons, rendered by each front-end."""
+"""What the conversation says back: text in a small neutral markup plus buttons, rendered by
+each front-end (Telegram HTML, Discord markdown, numbered console choices)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.conversation.actions import Action
+
+
+@dataclass(frozen=True, slots=True)
+class Bold:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    text: str
+    url: str
+    bold: bool = False
+
+
+# A piece of text: plain (escaped by each front-end), bold, or a link.
+Span = str | Bold | Link
+
+
+def plain(spans: tuple[Span, ...]) -> str:
+    """The visible text of ``spans`` (what a plain-text front-end shows)."""
+    return "".join(s if isinstance(s, str) else s.text for s in spans)
+
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """A choice. ``value`` is what the session receives when it is pressed (or typed)."""
+    """A choice. ``value`` is what the session receives when it is pressed (or typed);
+    a button with an ``action`` does that action instead (see bot.conversation.actions)."""
 
     label: str
-    value: str
+    value: str = ""
+    action: Action | None = None
+    row: int | None = None  # buttons with the same row sit together; None: laid out freely
+    url: str = ""  # opens a link instead (a deep link into a private chat)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,13 +52,14 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """One message. Text is plain: each front-end escapes it for its own markup."""
+    """One message. ``text`` is plain; ``rich``, when given, is the same text with markup."""
 
     text: str
     buttons: tuple[Button, ...] = ()
     # Several choices may be picked at once (marketplaces, channels).
     multi_select: bool = False
     document: Document | None = None
+    rich: tuple[Span, ...] = ()
 
 
 def say(text: str) -> Reply:
@@ -39,3 +68,9 @@ def say(text: str) -> Reply:
 
 def ask(text: str, *choices: tuple[str, str], multi: bool = False) -> Reply:
     return Reply(text, tuple(Button(label, value) for label, value in choices), multi)
+
+
+def screen(spans: list[Span], buttons: list[Button]) -> Reply:
+    """A screen: marked-up text and action buttons."""
+    rich = tuple(spans)
+    return Reply(plain(rich), tuple(buttons), rich=rich)

@@ -4,28 +4,33 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Any, Protocol
 
-from bot.conversation import texts, your_data
+from bot.conversation import screens, texts, your_data
 from bot.conversation.answers import BadAnswer
-from bot.conversation.render import listing_lines, search_line
+from bot.conversation.errors import user_text
+from bot.conversation.render import listing_lines
 from bot.conversation.replies import Reply, ask, say
 from bot.conversation.settings import DEFAULT_SECTIONS, DONE, SettingsSection, settings_menu
 from bot.conversation.stats import stats_text
 from bot.conversation.steps import WizardContext
+from bot.conversation.stored import decode, encode
 from bot.conversation.verification import verify
 from bot.conversation.wizard import Wizard
-from core import accounts, matches, templates
+from core import accounts, matches, searches, templates
 from core.clock import Clock, utcnow
+from core.conversations import ConversationKey, ConversationStore, Loaded
 from core.destinations import verified_channels
-from core.errors import MonitorError
+from core.errors import ConversationConflict, MonitorError
 from core.listings import listing_data
-from core.models import Account, ChatIdentity, Destination, Match
 from core.numbers import parse_id, parse_int
 from core.ports import ListingData
 from core.searches import SearchDraft, SearchService, draft_of
 from core.verification import VerificationService
+from core.views import AccountView as Account
+from core.views import DestinationView as Destination
+from core.views import MatchView as Match
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +47,16 @@ class ChatServices:
     """The core services a conversation calls; built once by bot/app.py."""
 
     searches: SearchService
+    # Keyword-only from here: a positional hook (the old preview callback) would land in
+    # ``clock`` unnoticed.
+    _: KW_ONLY
     clock: Clock = utcnow
     # The /settings sections, in order; delivery channels add theirs (email, phone, webhook).
     settings_sections: tuple[SettingsSection, ...] = DEFAULT_SECTIONS
     # Email/SMS/webhook verification (see bot/conversation/verification.py); None: chat only.
     verification: VerificationService | None = None
+    # Where conversations in progress are kept between updates (any process continues them).
+    conversations: ConversationStore = field(default_factory=ConversationStore)
 
 
 # Given a search id, the account to act as on it; raises Forbidden/NotFound. Front-ends set it
@@ -56,6 +66,10 @@ SearchRights = Callable[[int], Awaitable[Account]]
 
 class _Pending(Protocol):
     async def answer(self, text: str) -> list[Reply]: ...
+
+    def state(self) -> dict[str, Any]:
+        """What to keep in the database to carry on later (see ``restore_pending``)."""
+        ...
 
 
 class ChatSession:
@@ -67,6 +81,8 @@ class ChatSession:
         self.destination = destination
         self.pending: _Pending | None = None
         self.search_rights: SearchRights | None = None
+        # Raises Forbidden unless this person may manage searches here (a group's admins).
+        self.manager_check: Callable[[], Awaitable[None]] | None = None
         self._commands: dict[str, Callable[[str], Awaitable[list[Reply]]]] = {
             "start": self._start,
             "help": self._help,
@@ -89,7 +105,13 @@ class ChatSession:
             "deleteaccount": self._delete_account,
         }
         # After /deleteaccount: who to start a new account for at the next message.
-        self._erased: ChatIdentity | None = None
+        self._erased: accounts.Identity | None = None
+        # Where this conversation is kept (None: only in memory) and the row version read.
+        self.key: ConversationKey | None = None
+        self._version = 0
+        self._loaded = Loaded()
+        # A front-end's own part of the conversation (Telegram: the open menu), kept with it.
+        self.ui: dict[str, Any] = {}
 
     async def handle(self, text: str) -> list[Reply]:
         text = text.strip()
@@ -100,11 +122,78 @@ class ChatSession:
                 name, args = split_command(text)
                 command = self._commands.get(name.split("@")[0].lower())
                 return await command(args) if command else [say(texts.UNKNOWN)]
+            if self._awaits_code(text):  # the code from an email or SMS, typed as it is
+                return await self._verify(text)
             if self.pending is not None:
                 return await self.pending.answer(text)
             return [say(texts.IDLE)]
+        except ConversationConflict:
+            raise  # the caller starts over from the state that won
         except MonitorError as exc:
-            return [say(str(exc))]
+            return [user_text(exc)]
+
+    def _awaits_code(self, text: str) -> bool:
+        """A bare 6-digit code while nothing else asks for a number: a verification code."""
+        code = "".join(text.split())
+        idle = self.pending is None or isinstance(self.pending, _SettingsPick)
+        return idle and len(code) == 6 and code.isascii() and code.isdigit()
+
+    # kept in the database --------------------------------------------------------------------
+    async def handle_stored(self, text: str) -> list[Reply]:
+        """``handle`` between reading the conversation and writing it back; when another
+        update moved it on meanwhile, once more from that update's state."""
+        try:
+            return await self._handle_once(text)
+        except ConversationConflict:
+            logger.info("conversation %s moved on meanwhile: handling again", self.key)
+            return await self._handle_once(text)
+
+    async def _handle_once(self, text: str) -> list[Reply]:
+        notice = await self.load()
+        replies = await self.handle(text)
+        await self.save()
+        return notice + replies
+
+    async def load(self) -> list[Reply]:
+        """Continue the conversation kept in the database; a notice if it had to restart."""
+        if self.key is None:
+            return []
+        loaded = await self.services.conversations.load(self.key)
+        self._version = loaded.version
+        self._loaded = loaded
+        try:
+            self._restore(loaded.state or {})
+        except (KeyError, TypeError, ValueError) as exc:
+            logger.warning("conversation %s could not be restored: %s", self.key, exc)
+            self.pending, self.ui = None, {}
+            return [say(texts.RESTARTED)]
+        return [say(texts.RESTARTED)] if loaded.restarted else []
+
+    async def save(self) -> None:
+        if self.key is None:
+            return
+        store, state = self.services.conversations, self.snapshot()
+        if self._loaded.version == self._version and store.fresh(self._loaded, state):
+            return
+        self._version = await store.save(self.key, state, self._version)
+
+    async def claim(self) -> None:
+        """Before what must happen once (create, delete, erase): end the pending question in
+        the database first, so an update racing on the same state finds it gone."""
+        if self.key is not None:
+            state = {"ui": self.ui} if self.ui else None
+            self._version = await self.services.conversations.save(self.key, state, self._version)
+
+    def snapshot(self) -> dict[str, Any] | None:
+        state: dict[str, Any] = {"ui": self.ui} if self.ui else {}
+        if self.pending is not None:
+            state["pending"] = self.pending.state()
+        return state or None
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.ui = dict(state.get("ui") or {})
+        pending = state.get("pending")
+        self.pending = None if pending is None else _RESTORE[pending["kind"]](self, pending)
 
     # commands ---------------------------------------------------------------------------
     async def _start(self, payload: str) -> list[Reply]:
@@ -119,18 +208,23 @@ class ChatSession:
     async def _cancel(self, _: str) -> list[Reply]:
         had = self.pending is not None
         self.pending = None
+        self.ui = {}
         return [say("Cancelled. Nothing was changed." if had else "Nothing to cancel.")]
 
     async def _new_search(self, _: str) -> list[Reply]:
-        await self.account.refresh_from_db()  # channels verified or revoked elsewhere
+        self.account = await accounts.reload(self.account)
         await self.services.searches.ensure_can_add(self.account)
         wizard = _WizardFlow(self, Wizard(self._wizard_context()))
         self.pending = wizard
         return [wizard.wizard.current()]
 
     async def _edit(self, args: str) -> list[Reply]:
-        search_id = _number(args, "edit")
-        await self.account.refresh_from_db()  # channels verified or revoked elsewhere
+        return await self.edit_search(_number(args, "edit"))
+
+    async def edit_search(self, search_id: int) -> list[Reply]:
+        """The wizard on search ``search_id``, at its summary."""
+        # Channels verified or revoked elsewhere show in the wizard.
+        self.account = await accounts.reload(self.account)
         search = await self.services.searches.get_owned(await self.acting(search_id), search_id)
         draft = draft_of(search)
         flow = _WizardFlow(self, Wizard.editing(self._wizard_context(), draft, search.id))
@@ -155,17 +249,16 @@ class ChatSession:
         ]
 
     async def _list_searches(self, _: str) -> list[Reply]:
-        found = await self.services.searches.list_for(self.account)
-        if not found:
-            return [say("You have no searches yet. Start one with /newsearch or /templates.")]
+        return [await self.searches_screen()]
+
+    async def searches_screen(self) -> Reply:
+        """/searches: a group's searches in a group, one's own in private, with buttons."""
         now = self.services.clock()
-        body = "\n".join(search_line(s, now) for s in found)
-        return [
-            say(
-                f"Your searches:\n{body}\n\nManage one with /pause N, /resume N, "
-                "/edit N or /delete N."
-            )
-        ]
+        if self.destination.kind != "private":
+            found = await searches.for_destination(self.destination.id)
+            return screens.searches_list(found, now, group=True)
+        mine = await self.services.searches.list_for(self.account)
+        return screens.searches_list(mine, now, group=False)
 
     async def _pause(self, args: str) -> list[Reply]:
         search_id = _number(args, "pause")
@@ -239,19 +332,24 @@ class ChatSession:
         refused = your_data.private_only(self.destination, "/deleteaccount")
         if refused is not None:
             return [refused]
-        identity = await ChatIdentity.filter(
-            account_id=self.account.id, platform=self.destination.platform
-        ).first()
+        self.pending = self._confirm_erase()
+        return [your_data.erase_question()]
+
+    def _confirm_erase(self) -> your_data.ConfirmErase:
+        identity: list[accounts.Identity | None] = [None]
+
+        async def before() -> None:  # who to start a new account for, read before it goes
+            identity[0] = await accounts.identity_of(self.account.id, self.destination.platform)
+            await self.claim()
 
         async def done() -> None:
             self.pending = None
-            self._erased = identity if await self._gone() else None
+            self._erased = identity[0] if await self._gone() else None
 
-        self.pending = your_data.ConfirmErase(self.account, done)
-        return [your_data.erase_question()]
+        return your_data.ConfirmErase(self.account, done, before)
 
     async def _gone(self) -> bool:
-        return not await Account.filter(id=self.account.id).exists()
+        return not await accounts.exists(self.account.id)
 
     async def _reopen(self) -> None:
         """A new, empty account for the person who deleted theirs and writes again."""
@@ -266,6 +364,10 @@ class ChatSession:
             self.account, old.platform, old.chat_id, kind=old.kind, title=old.title
         )
 
+    async def require_manager(self) -> None:
+        if self.manager_check is not None:
+            await self.manager_check()
+
     # helpers ----------------------------------------------------------------------------
     async def acting(self, search_id: int) -> Account:
         """The account to act as on ``search_id``: this user's, unless a rights hook says."""
@@ -276,6 +378,7 @@ class ChatSession:
     async def use_template(self, slug: str) -> list[Reply]:
         """Start a search from template ``slug`` now; the user can adjust it after."""
         self.pending = None
+        await self.claim()
         search = await templates.create_from_template(
             self.services.searches,
             self.account,
@@ -303,6 +406,7 @@ class ChatSession:
 
     async def start_search(self, draft: SearchDraft, search_id: int | None) -> list[Reply]:
         searches = self.services.searches
+        await self.claim()
         if search_id is None:
             search = await searches.create(self.account, self.destination, draft)
             verb = "is live"
@@ -318,6 +422,22 @@ class _WizardFlow:
         self.session = session
         self.wizard = wizard
 
+    def state(self) -> dict[str, Any]:
+        wizard = self.wizard
+        return {
+            "kind": "wizard",
+            "answers": encode(wizard.answers),
+            "position": wizard.position,
+            "search_id": wizard.search_id,
+        }
+
+    @classmethod
+    def restore(cls, session: ChatSession, state: dict[str, Any]) -> _WizardFlow:
+        answers = decode(state["answers"])
+        wizard = Wizard(session._wizard_context(), answers, state["position"], state["search_id"])
+        wizard.current()  # a step this version no longer has fails here, not later
+        return cls(session, wizard)
+
     async def answer(self, text: str) -> list[Reply]:
         result = self.wizard.answer(text)
         if result.cancelled:
@@ -327,10 +447,12 @@ class _WizardFlow:
             return [result.reply]
         try:
             replies = await self.session.start_search(result.draft, self.wizard.search_id)
+        except ConversationConflict:
+            raise  # confirmed elsewhere meanwhile: the caller starts over from that state
         except MonitorError as exc:
             # Keep the answers: the user can edit what the limit or check refused.
             self.wizard.position = "summary"
-            return [say(str(exc)), self.wizard.current()]
+            return [user_text(exc), self.wizard.current()]
         self.session.pending = None
         return replies
 
@@ -339,6 +461,13 @@ class _TemplatePick:
     def __init__(self, session: ChatSession, slugs: list[str]):
         self.session = session
         self.slugs = slugs
+
+    def state(self) -> dict[str, Any]:
+        return {"kind": "templates", "slugs": self.slugs}
+
+    @classmethod
+    def restore(cls, session: ChatSession, state: dict[str, Any]) -> _TemplatePick:
+        return cls(session, [str(slug) for slug in state["slugs"]])
 
     async def answer(self, text: str) -> list[Reply]:
         choice = text.strip().lower()
@@ -355,6 +484,18 @@ class _SettingsPick:
         self.session = session
         self.sections = {s.key: s for s in sections}
 
+    def state(self) -> dict[str, Any]:
+        return {"kind": "settings"}
+
+    @classmethod
+    def restore(cls, session: ChatSession, state: dict[str, Any]) -> _SettingsPick:
+        return cls(session, session.services.settings_sections)
+
+    def ask(self, section: SettingsSection) -> list[Reply]:
+        question = section.open(self.session.account)
+        self.session.pending = _SettingsAnswer(self, section.key, question.prompt, question.apply)
+        return [question.prompt]
+
     async def answer(self, text: str) -> list[Reply]:
         choice = text.strip().lower()
         if choice == DONE:
@@ -365,9 +506,7 @@ class _SettingsPick:
         if section is None:
             menu = settings_menu(self.session.account, tuple(self.sections.values()))
             return [Reply("Pick one of the settings listed.\n\n" + menu.text, menu.buttons)]
-        question = section.open(self.session.account)
-        self.session.pending = _SettingsAnswer(self, question.prompt, question.apply)
-        return [question.prompt]
+        return self.ask(section)
 
     async def direct(self, key: str, answer: str) -> list[Reply]:
         """A section picked (and maybe answered) in the command itself."""
@@ -387,12 +526,24 @@ class _SettingsAnswer:
     def __init__(
         self,
         pick: _SettingsPick,
+        section: str,
         prompt: Reply,
         apply: Callable[[Account, str], Awaitable[str]],
     ):
         self.pick = pick
+        self.section = section
         self.prompt = prompt
         self.apply = apply
+
+    def state(self) -> dict[str, Any]:
+        return {"kind": "setting", "section": self.section}
+
+    @classmethod
+    def restore(cls, session: ChatSession, state: dict[str, Any]) -> _Pending:
+        pick = _SettingsPick(session, session.services.settings_sections)
+        pick.ask(pick.sections[state["section"]])
+        assert session.pending is not None
+        return session.pending
 
     async def answer(self, text: str) -> list[Reply]:
         session = self.pick.session
@@ -410,13 +561,35 @@ class _ConfirmDelete:
         self.session = session
         self.search_id = search_id
 
+    def state(self) -> dict[str, Any]:
+        return {"kind": "delete", "search_id": self.search_id}
+
+    @classmethod
+    def restore(cls, session: ChatSession, state: dict[str, Any]) -> _ConfirmDelete:
+        return cls(session, int(state["search_id"]))
+
     async def answer(self, text: str) -> list[Reply]:
         self.session.pending = None
         if text.strip().lower() in {"yes", "y", "delete"}:
+            await self.session.claim()
             owner = await self.session.acting(self.search_id)
             await self.session.services.searches.delete(owner, self.search_id)
             return [say(f"🗑 Deleted #{self.search_id}.")]
         return [say(f"Kept #{self.search_id}.")]
+
+
+def _restore_erase(session: ChatSession, state: dict[str, Any]) -> _Pending:
+    return session._confirm_erase()
+
+
+_RESTORE: dict[str, Callable[[ChatSession, dict[str, Any]], _Pending]] = {
+    "wizard": _WizardFlow.restore,
+    "templates": _TemplatePick.restore,
+    "settings": _SettingsPick.restore,
+    "setting": _SettingsAnswer.restore,
+    "delete": _ConfirmDelete.restore,
+    "erase": _restore_erase,
+}
 
 
 def split_command(text: str) -> tuple[str, str]:

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.conversation.answers import BadAnswer
 from bot.conversation.replies import Reply, ask
-from core.models import Account
+from core import accounts
+from core.views import AccountView as Account
 
 DONE = "done"
 
@@ -80,8 +81,7 @@ def parse_timezone(text: str) -> str:
 
 
 async def _apply_timezone(account: Account, text: str) -> str:
-    account.timezone = parse_timezone(text)
-    await account.save(update_fields=["timezone"])
+    await accounts.set_timezone(account, parse_timezone(text))
     return f"🕑 Time zone set to {account.timezone}."
 
 
@@ -136,8 +136,7 @@ def describe_quiet(account: Account) -> str:
 
 
 async def _apply_quiet(account: Account, text: str) -> str:
-    account.quiet_start_minute, account.quiet_end_minute = parse_quiet_hours(text)
-    await account.save(update_fields=["quiet_start_minute", "quiet_end_minute"])
+    await accounts.set_quiet_hours(account, *parse_quiet_hours(text))
     return f"🌙 Quiet hours: {describe_quiet(account)}."
 
 

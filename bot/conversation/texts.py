@@ -26,6 +26,10 @@ HELP = (
 )
 
 UNKNOWN = "I don't know that command. Type /help to see what I can do."
+RESTARTED = (
+    "Sorry, I lost track of what we were doing after an update on my side; let's start "
+    "again. Nothing was changed."
+)
 IDLE = "Type /newsearch to set up a search, or /help to see what I can do."
 
 # The usage line each command answers with when its argument cannot be used.

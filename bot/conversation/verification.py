@@ -12,13 +12,14 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 from bot.conversation.answers import BadAnswer
+from bot.conversation.errors import user_text
 from bot.conversation.replies import Reply, ask, say
 from bot.conversation.settings import Question, SettingsSection
 from core import destinations
 from core.enums import Channel
 from core.errors import VerificationFailed
-from core.models import Account
 from core.verification import VerificationService
+from core.views import AccountView as Account
 
 if TYPE_CHECKING:
     from bot.conversation.session import ChatServices
@@ -66,7 +67,7 @@ class _CodeSection:
         try:
             sent = await self.service.start(account, self.channel, text)
         except VerificationFailed as exc:
-            raise BadAnswer(str(exc)) from exc
+            raise BadAnswer(user_text(exc).text) from exc
         minutes = self.service.limits.code_ttl_seconds // 60
         return (
             f"I sent a 6-digit code to {sent.masked_address}. Type /verify followed by the code "

@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot.conversation.replies import Document, Reply, ask, say
 from core import your_data
 from core.clock import Clock
-from core.models import Account, Destination
+from core.views import AccountView as Account
+from core.views import DestinationView as Destination
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +64,24 @@ def erase_question() -> Reply:
 class ConfirmErase:
     """The pending answer to ``erase_question``; only an explicit yes deletes."""
 
-    def __init__(self, account: Account, done: Callable[[], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        account: Account,
+        done: Callable[[], Awaitable[None]],
+        claim: Callable[[], Awaitable[None]],
+    ) -> None:
         self.account = account
         self.done = done
+        self.claim = claim  # ends the question in the database before anything is deleted
+
+    def state(self) -> dict[str, Any]:
+        return {"kind": "erase"}
 
     async def answer(self, text: str) -> list[Reply]:
         if text.strip().lower() != YES:
             await self.done()
             return [say(KEPT_NOT)]
+        await self.claim()
         erasure = await your_data.delete_account(self.account.id)
         logger.info("account %s deleted at its owner's request", self.account.id)
         await self.done()

@@ -7,7 +7,7 @@ delivers alerts through ``TelegramNotifier``; bot/app.py builds it when a token 
 from bot.telegram.callbacks import Callback, Namespace
 from bot.telegram.frontend import TelegramConfig, TelegramFrontend, build_application
 from bot.telegram.handlers import COMMANDS, TelegramHandlers
-from bot.telegram.notifier import TelegramNotifier, deactivate_chat
+from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.ratelimit import RateLimits, TelegramRateLimiter, WaitLimit
 from bot.telegram.rights import ChatRights
 
@@ -24,5 +24,4 @@ __all__ = [
     "TelegramRateLimiter",
     "WaitLimit",
     "build_application",
-    "deactivate_chat",
 ]

@@ -8,6 +8,10 @@ Every button carries ``<namespace>:<id>:<action>`` (Telegram allows 64 bytes):
 - ``v:<page>:p``  a page of saved listings
 - ``t:<n>:<h|c|u>``  templates: categories, category n, use template n
 
+The ``a``, ``s``, ``v`` and ``t`` namespaces are the platform-neutral actions of
+bot.conversation.actions (its ``decode`` is their parser, used here); only ``m`` (a
+conversation menu's choice) is Telegram's own.
+
 Ids in callback data are claims, not facts: handlers check each against the presser's rights.
 """
 
@@ -17,17 +21,11 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.conversation import actions
 from core.numbers import parse_int
 
 MAX_BYTES = 64
 _PATTERN = re.compile(r"(?P<ns>[mastv]):(?P<id>[0-9a-f]{1,16}):(?P<action>[a-z0-9]{1,3})")
-_ACTIONS = {
-    "m": None,  # a menu choice number or "ok"
-    "a": {"s", "u", "h", "n"},
-    "s": {"l", "o", "p", "r", "e", "d", "y"},
-    "v": {"p"},
-    "t": {"h", "c", "u"},
-}
 
 
 class Namespace(StrEnum):
@@ -62,12 +60,11 @@ def parse(data: str | None) -> Callback | None:
     if found is None:
         return None
     ns, target, action = found.group("ns", "id", "action")
-    allowed = _ACTIONS[ns]
-    if allowed is None:
-        if not (action == "ok" or parse_int(action) is not None):
-            return None
-    elif action not in allowed or parse_int(target) is None:
-        return None  # also a number beyond the database's id range
+    if ns != Namespace.MENU.value:
+        if actions.decode(data) is None:
+            return None  # an unknown verb, or a number beyond the database's id range
+    elif not (action == "ok" or parse_int(action) is not None):
+        return None
     return Callback(Namespace(ns), target, action)
 
 

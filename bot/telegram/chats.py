@@ -1,8 +1,9 @@
 """Per-chat, per-user conversation state: the ChatSession, its open menu, a lock.
 
 Button-driven screens (alerts, searches, saved, templates) are stateless: their callback data
-names what they act on. Only a conversation in progress (the wizard, /settings, a typed
-answer) lives here, in memory, keyed by (chat, user) so people in a group don't mix.
+names what they act on. A conversation in progress (the wizard, /settings, a typed answer)
+and its open menu are kept in the database (core.conversations) keyed by (chat, user), so
+people in a group don't mix and any process, or this one after a restart, continues it.
 """
 
 from __future__ import annotations
@@ -11,14 +12,18 @@ import asyncio
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from telegram import Bot, Chat, User
 
-from bot.conversation import ChatServices, ChatSession, Reply
+from bot.conversation import Button, ChatServices, ChatSession, Reply
+from bot.telegram.markup import escape
 from bot.telegram.rights import ChatRights
 from core import accounts
+from core.conversations import ConversationKey
 from core.enums import Platform
-from core.models import Account, Destination
+from core.views import AccountView as Account
+from core.views import DestinationView as Destination
 
 MAX_CHATS = 20_000
 
@@ -31,6 +36,24 @@ class Menu:
     reply: Reply
     token: str = field(default_factory=lambda: secrets.token_hex(4))
     selected: set[int] = field(default_factory=set)
+
+    def to_json(self) -> dict[str, Any]:
+        reply = self.reply
+        return {
+            "message_id": self.message_id,
+            "token": self.token,
+            "selected": sorted(self.selected),
+            "text": reply.text,
+            "buttons": [[b.label, b.value] for b in reply.buttons],
+            "multi": reply.multi_select,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Menu:
+        buttons = tuple(Button(str(label), str(value)) for label, value in data["buttons"])
+        reply = Reply(str(data["text"]), buttons, bool(data["multi"]))
+        selected = {int(i) for i in data["selected"]}
+        return cls(int(data["message_id"]), reply, str(data["token"]), selected)
 
 
 @dataclass(slots=True)
@@ -75,11 +98,30 @@ class Chats:
         state.session.destination = destination
         state.rights.account = account
         state.used_at = time.monotonic()
+        await self._load(state, chat.id)
         return state
 
-    def peek(self, chat_id: int, user_id: int) -> ChatState | None:
-        """The state if this process has one, without touching the database."""
-        return self._states.get((chat_id, user_id))
+    async def _load(self, state: ChatState, chat_id: int) -> None:
+        """The conversation as the database has it: another process may have moved it on."""
+        session = state.session
+        for notice in await session.load():
+            await self.bot.send_message(chat_id, escape(notice.text))
+        menu = session.ui.get("menu")
+        state.menu = Menu.from_json(menu) if menu else None
+
+    async def save(self, state: ChatState) -> None:
+        """Write the conversation and its open menu back (compare-and-set on its version)."""
+        session = state.session
+        if state.menu is None:
+            session.ui.pop("menu", None)
+        else:
+            session.ui["menu"] = state.menu.to_json()
+        await session.save()
+
+    async def waiting(self, chat_id: int, user_id: int) -> bool:
+        """Whether ``user`` has a question open in ``chat`` (in any process)."""
+        loaded = await self.services.conversations.load(_key(chat_id, user_id))
+        return loaded.state is not None and "pending" in loaded.state
 
     def _new_state(
         self, chat: Chat, user: User, account: Account, destination: Destination
@@ -88,9 +130,11 @@ class Chats:
             self._forget_oldest()
         rights = ChatRights(self.bot, chat.id, chat.type, user.id, account)
         session = ChatSession(self.services, account, destination)
-        if rights.is_group:
-            # A group's searches are managed by its admins, on behalf of each search's owner.
-            session.search_rights = rights.search_owner
+        session.key = _key(chat.id, user.id)
+        # core.access decides: in private one's own searches; in a group its admins manage
+        # the group's, on behalf of each search's owner. Refusals are logged there.
+        session.search_rights = rights.search_owner
+        session.manager_check = rights.require_manager
         return ChatState(session, rights)
 
     def _forget_oldest(self) -> None:
@@ -100,3 +144,7 @@ class Chats:
             if lock is None or not lock.locked():
                 self._states.pop(key, None)
                 self._locks.pop(key, None)
+
+
+def _key(chat_id: int, user_id: int) -> ConversationKey:
+    return ConversationKey(Platform.TELEGRAM, str(chat_id), str(user_id))

@@ -8,16 +8,21 @@ its buttons, so nothing stale can be pressed.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from telegram import (
     BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
     CallbackQuery,
     Chat,
     InlineKeyboardMarkup,
     InputFile,
     LinkPreviewOptions,
     Update,
+    User,
 )
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
@@ -31,45 +36,71 @@ from telegram.ext import (
 )
 
 from bot.conversation import ChatServices, Reply
+from bot.conversation.actions import decode
+from bot.conversation.errors import UNEXPECTED, user_text
+from bot.conversation.pressed import SAVED_PRIVATE, act, searches_screen
 from bot.conversation.session import PRIVATE_VIEWS, page_number, split_command
 from bot.telegram import callbacks, menus
 from bot.telegram.alerts import alert_keyboard
 from bot.telegram.callbacks import Callback, Namespace
 from bot.telegram.chats import Chats, ChatState, Menu
-from bot.telegram.markup import CAPTION_LIMIT, escape_fit, menu_keyboard, plain_fit, reply_html
-from bot.telegram.notifier import deactivate_chat
+from bot.telegram.markup import (
+    CAPTION_LIMIT,
+    escape,
+    escape_fit,
+    menu_keyboard,
+    plain_fit,
+    reply_html,
+)
 from core import matches, templates
-from core.errors import MonitorError, NotFound
-from core.models import Account, Match, Search, Template
+from core.destinations import deactivate_chat
+from core.enums import Platform
+from core.errors import ConversationConflict, MonitorError
+from core.views import AccountView as Account
+from core.views import MatchView as Match
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
-COMMANDS = (
-    BotCommand("newsearch", "Set up a new search"),
-    BotCommand("templates", "Start from a ready-made search"),
-    BotCommand("searches", "Your searches: pause, edit, delete"),
-    BotCommand("saved", "Listings you saved"),
-    BotCommand("settings", "Time zone, quiet hours, email / SMS / webhook"),
-    BotCommand("verify", "Confirm an address with its code"),
-    BotCommand("stats", "Your numbers"),
-    BotCommand("export", "A file of everything held about you"),
-    BotCommand("deleteaccount", "Delete your account and its data"),
-    BotCommand("help", "What I can do"),
-    BotCommand("cancel", "Stop what we're doing"),
-    BotCommand("start", "Welcome and how to begin"),
+_ALL_COMMANDS = {
+    "newsearch": "Set up a new search",
+    "templates": "Start from a ready-made search",
+    "searches": "Your searches: pause, edit, delete",
+    "saved": "Listings you saved",
+    "settings": "Time zone, quiet hours, email / SMS / webhook",
+    "verify": "Confirm an address with its code",
+    "stats": "Your numbers",
+    "export": "A file of everything held about you",
+    "deleteaccount": "Delete your account and its data",
+    "help": "What I can do",
+    "cancel": "Stop what we're doing",
+    "start": "Welcome and how to begin",
+}
+
+
+def _menu(*names: str) -> tuple[BotCommand, ...]:
+    return tuple(BotCommand(name, _ALL_COMMANDS[name]) for name in names)
+
+
+# Each scope's menu lists only what works there: settings, verification and personal data
+# are private-chat only; in a group only admins can start or change searches.
+COMMANDS = _menu(*_ALL_COMMANDS)
+GROUP_ADMIN_COMMANDS = _menu("newsearch", "templates", "searches", "help", "cancel")
+GROUP_COMMANDS = _menu("searches", "help")
+COMMAND_MENUS = (
+    (BotCommandScopeAllPrivateChats(), COMMANDS),
+    (BotCommandScopeAllGroupChats(), GROUP_COMMANDS),
+    (BotCommandScopeAllChatAdministrators(), GROUP_ADMIN_COMMANDS),
 )
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 # Commands that change a group's searches: only its admins may use them there.
 MANAGING = frozenset({"newsearch", "edit", "pause", "resume", "delete"})
-ERROR_TEXT = (
-    "Sorry, something went wrong on my side. Please try again in a moment; "
-    "if it keeps happening, send /cancel and start over."
-)
+ERROR_TEXT = UNEXPECTED
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 Toast = tuple[str | None, bool]  # the answer to a button press: text, shown as an alert?
 CLOSED: Toast = ("This question is closed. Send the command again to start over.", False)
 EXPIRED: Toast = ("This button no longer works.", True)
-PRIVATE_ONLY: Toast = ("Saved listings open in a private chat with me: send /saved there.", True)
+PRIVATE_ONLY: Toast = (SAVED_PRIVATE, True)
 
 
 def command_of(text: str, bot_username: str) -> tuple[str, str] | None:
@@ -112,15 +143,34 @@ class TelegramHandlers:
         command = command_of(text, self.bot.username or "")
         if text.startswith("/") and command is None:
             return  # addressed to another bot in the group
-        if chat.type != ChatType.PRIVATE and command is None and not self._waiting(chat, user.id):
+        shared = chat.type != ChatType.PRIVATE
+        if shared and command is None and not await self.chats.waiting(chat.id, user.id):
             return  # group chatter that is not an answer to us
-        async with self.chats.lock(chat.id, user.id):
-            state = await self.chats.state_for(chat, user)
+
+        async def work(state: ChatState) -> None:
             await self._text(state, chat, _typed_choice(state, text), command)
 
-    def _waiting(self, chat: Chat, user_id: int) -> bool:
-        state = self.chats.peek(chat.id, user_id)
-        return state is not None and state.session.pending is not None
+        await self._in_conversation(chat, user, work)
+
+    async def _in_conversation(
+        self, chat: Chat, user: User, work: Callable[[ChatState], Awaitable[_T]]
+    ) -> _T:
+        """``work`` on the conversation as stored, written back after; when another update
+        moved it on meanwhile (compare-and-set refused), once more from that state."""
+        async with self.chats.lock(chat.id, user.id):
+            try:
+                return await self._work_once(chat, user, work)
+            except ConversationConflict:
+                logger.info("conversation in %s moved on meanwhile: once more", chat.id)
+                return await self._work_once(chat, user, work)
+
+    async def _work_once(
+        self, chat: Chat, user: User, work: Callable[[ChatState], Awaitable[_T]]
+    ) -> _T:
+        state = await self.chats.state_for(chat, user)
+        result = await work(state)
+        await self.chats.save(state)
+        return result
 
     async def _text(
         self, state: ChatState, chat: Chat, text: str, command: tuple[str, str] | None
@@ -134,8 +184,10 @@ class TelegramHandlers:
             if name in MANAGING and state.rights.is_group:
                 await state.rights.require_manager()
             replies = await state.session.handle(text)
+        except ConversationConflict:
+            raise
         except MonitorError as exc:
-            replies = [Reply(str(exc))]
+            replies = [user_text(exc)]
         await self.show(state, chat.id, replies)
 
     async def _menu_command(self, state: ChatState, name: str, args: str) -> menus.Screen | None:
@@ -154,12 +206,7 @@ class TelegramHandlers:
         return None
 
     async def _searches_screen(self, state: ChatState) -> menus.Screen:
-        now = self.services.clock()
-        if state.rights.is_group:
-            found = await Search.filter(destination_id=state.session.destination.id).order_by("id")
-            return menus.searches_list(list(found), now, group=True)
-        found = await self.services.searches.list_for(state.session.account)
-        return menus.searches_list(found, now, group=False)
+        return menus.render(await searches_screen(state.session))
 
     # --- showing conversation replies ----------------------------------------------------------
     async def show(
@@ -250,8 +297,10 @@ class TelegramHandlers:
         toast: Toast = (None, False)
         try:
             toast = await self._button(query)
+        except ConversationConflict:
+            toast = CLOSED  # pressed twice at once: the other press was handled
         except MonitorError as exc:
-            toast = (str(exc), True)
+            toast = (user_text(exc).text, True)
         finally:
             await self._answer(query, toast)
 
@@ -270,9 +319,12 @@ class TelegramHandlers:
         if data is None or message is None:
             logger.warning("refused callback %r from user %s: not ours", query.data, user.id)
             return EXPIRED
-        async with self.chats.lock(message.chat.id, user.id):
-            state = await self.chats.state_for(message.chat, user)
-            return await self._route(state, message.chat.id, message.message_id, data)
+        chat, message_id = message.chat, message.message_id
+
+        async def work(state: ChatState) -> Toast:
+            return await self._route(state, chat.id, message_id, data)
+
+        return await self._in_conversation(chat, user, work)
 
     async def _route(
         self, state: ChatState, chat_id: int, message_id: int, data: Callback
@@ -281,17 +333,15 @@ class TelegramHandlers:
             return await self._menu_press(state, chat_id, message_id, data)
         if data.namespace is Namespace.ALERT:
             return await self._alert_press(state, chat_id, message_id, data)
-        if data.namespace is Namespace.SEARCH:
-            return await self._search_press(state, chat_id, message_id, data)
-        if data.namespace is Namespace.SAVED:
-            if state.rights.is_group:
-                return PRIVATE_ONLY
-            page = await matches.list_saved(state.session.account, data.number)
-            await self._send_screen(
-                chat_id, menus.saved_page(page, self.services.clock()), message_id
-            )
-            return None, False
-        return await self._template_press(state, chat_id, message_id, data)
+        action = decode(data.encode())
+        if action is None:
+            return EXPIRED
+        pressed = await act(state.session, action)
+        if pressed.screen is not None:
+            await self._send_screen(chat_id, menus.render(pressed.screen), message_id)
+        elif pressed.replies:
+            await self.show(state, chat_id, pressed.replies, edit_id=message_id)
+        return pressed.toast, pressed.alert
 
     async def _menu_press(
         self, state: ChatState, chat_id: int, message_id: int, data: Callback
@@ -330,59 +380,6 @@ class TelegramHandlers:
         await self._set_markup(chat_id, message_id, keyboard)
         return toast, False
 
-    async def _search_press(
-        self, state: ChatState, chat_id: int, message_id: int, data: Callback
-    ) -> Toast:
-        if data.action == "l":
-            await self._send_screen(chat_id, await self._searches_screen(state), message_id)
-            return None, False
-        search_id = data.number
-        owner = await state.rights.search_owner(search_id)
-        searches = self.services.searches
-        now = self.services.clock()
-        if data.action == "e":
-            await self.show(
-                state, chat_id, await state.session.handle(f"/edit {search_id}"), message_id
-            )
-            return None, False
-        if data.action == "y":
-            await searches.delete(owner, search_id)
-            await self._send_screen(chat_id, menus.deleted(search_id), message_id)
-            return "Deleted.", False
-        if data.action == "p":
-            screen = menus.search_card(await searches.pause(owner, search_id), now, "⏸ Paused.")
-        elif data.action == "r":
-            screen = menus.search_card(
-                await searches.resume(owner, search_id), now, "▶ Active again."
-            )
-        elif data.action == "d":
-            screen = menus.delete_question(await searches.get_owned(owner, search_id))
-        else:
-            screen = menus.search_card(await searches.get_owned(owner, search_id), now)
-        await self._send_screen(chat_id, screen, message_id)
-        return None, False
-
-    async def _template_press(
-        self, state: ChatState, chat_id: int, message_id: int, data: Callback
-    ) -> Toast:
-        if data.action == "u":
-            if state.rights.is_group:
-                await state.rights.require_manager()
-            template = await Template.get_or_none(id=data.number)
-            if template is None:
-                raise NotFound("That template is no longer available.")
-            replies = await state.session.use_template(template.slug)
-            await self.show(state, chat_id, replies, edit_id=message_id)
-            return None, False
-        names = await templates.categories()
-        if data.action == "c" and data.number < len(names):
-            category = names[data.number]
-            screen = menus.template_list(category, await templates.list_templates(category))
-        else:
-            screen = menus.template_categories(names)
-        await self._send_screen(chat_id, screen, message_id)
-        return None, False
-
     # --- the bot's own membership ----------------------------------------------------------------
     async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         change = update.my_chat_member
@@ -391,7 +388,7 @@ class TelegramHandlers:
         status = change.new_chat_member.status
         chat = change.chat
         if status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-            await deactivate_chat(chat.id, f"the bot was {status}")
+            await deactivate_chat(Platform.TELEGRAM, str(chat.id), f"the bot was {status}")
             return
         was = change.old_chat_member.status
         joined = was in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
@@ -410,7 +407,8 @@ class TelegramHandlers:
         if not isinstance(update, Update) or update.effective_chat is None:
             return
         try:
-            await self.bot.send_message(update.effective_chat.id, ERROR_TEXT)
+            reply = user_text(context.error or Exception())
+            await self.bot.send_message(update.effective_chat.id, escape(reply.text))
         except TelegramError as exc:
             logger.warning(
                 "could not tell chat %s about the error: %s", update.effective_chat.id, exc

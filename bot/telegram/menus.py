@@ -1,7 +1,7 @@
-"""Button menus that edit their own message: searches, saved listings, templates.
+"""The neutral screens (bot.conversation.screens) as Telegram messages: HTML and buttons.
 
 Each function returns a ``Screen`` (HTML text + keyboard); handlers send it or edit a
-message into it. Outside text is escaped here.
+message into it. Outside text is escaped here, in ``render``.
 """
 
 from __future__ import annotations
@@ -11,15 +11,11 @@ from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.conversation import search_line
-from bot.telegram import callbacks
-from bot.telegram.markup import TEXT_LIMIT, escape, escape_fit, label_fit, tg_len
-from core.enums import SearchStatus
-from core.formatting import price_text
+from bot.conversation import screens
+from bot.conversation.replies import Bold, Button, Link, Reply, Span
+from bot.telegram.markup import TEXT_LIMIT, escape, tg_len
 from core.matches import Page
-from core.models import Search, Template
-
-Button = InlineKeyboardButton
+from core.views import SearchView, TemplateView
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,143 +24,81 @@ class Screen:
     keyboard: InlineKeyboardMarkup | None = None
 
 
-def _markup(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
-    rows = [row for row in rows if row]
+def html_of(spans: tuple[Span, ...]) -> str:
+    parts = []
+    for span in spans:
+        if isinstance(span, Bold):
+            parts.append(f"<b>{escape(span.text)}</b>")
+        elif isinstance(span, Link):
+            link = f'<a href="{escape(span.url)}">{escape(span.text)}</a>'
+            parts.append(f"<b>{link}</b>" if span.bold else link)
+        else:
+            parts.append(escape(span))
+    return "".join(parts)
+
+
+def render(reply: Reply) -> Screen:
+    """A neutral screen as Telegram HTML (cut to fit) and inline buttons (its actions)."""
+    return Screen(_cap(html_of(reply.rich or (reply.text,))), keyboard(reply.buttons))
+
+
+def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
+    rows: list[list[InlineKeyboardButton]] = []
+    by_row: dict[int, list[InlineKeyboardButton]] = {}
+    for button in buttons:
+        tg = _button(button)
+        if button.row is None:
+            rows.append([tg])
+        elif button.row in by_row:
+            by_row[button.row].append(tg)
+        else:
+            by_row[button.row] = [tg]
+            rows.append(by_row[button.row])
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-# --- searches ------------------------------------------------------------------------------
-def searches_list(found: list[Search], now: datetime, *, group: bool) -> Screen:
-    if not found:
-        where = "this group" if group else "you"
-        return Screen(
-            f"No searches for {where} yet. Start one with /newsearch or pick one from /templates."
-        )
-    lines = "\n".join(escape_fit(search_line(s, now), 600) for s in found[:40])
-    buttons = [
-        [
-            Button(
-                label_fit(_state_icon(s) + f" #{s.id} {s.name}"),
-                callback_data=callbacks.search(s.id, "o"),
-            )
-        ]
-        for s in found[:40]
-    ]
-    title = "This group's searches" if group else "Your searches"
-    return Screen(_cap(f"<b>{title}</b>\n{lines}\n\nTap one to manage it."), _markup(buttons))
+def _button(button: Button) -> InlineKeyboardButton:
+    if button.url:
+        return InlineKeyboardButton(button.label, url=button.url)
+    if button.action is None:
+        raise ValueError(f"screen button {button.label!r} has no action")
+    return InlineKeyboardButton(button.label, callback_data=button.action.encode())
 
 
-def _state_icon(search: Search) -> str:
-    return "▶" if search.status is SearchStatus.ACTIVE else "⏸"
+def searches_list(found: list[SearchView], now: datetime, *, group: bool) -> Screen:
+    return render(screens.searches_list(found, now, group=group))
 
 
-def search_card(search: Search, now: datetime, note: str = "") -> Screen:
-    criteria = search.criteria
-    details = [
-        f"Keywords: {criteria.get('keywords', '')}",
-        f"Marketplaces: {', '.join(search.marketplaces)}",
-        f"Alerts to: {', '.join(search.channels)}",
-    ]
-    text = escape_fit(search_line(search, now), 1500) + "\n" + escape_fit("\n".join(details), 1500)
-    if note:
-        text = f"{escape(note)}\n\n{text}"
-    toggle = (
-        Button("⏸ Pause", callback_data=callbacks.search(search.id, "p"))
-        if search.status is SearchStatus.ACTIVE
-        else Button("▶ Resume", callback_data=callbacks.search(search.id, "r"))
-    )
-    rows = [
-        [toggle, Button("✏ Edit", callback_data=callbacks.search(search.id, "e"))],
-        [Button("🗑 Delete", callback_data=callbacks.search(search.id, "d"))],
-        [Button("« All searches", callback_data=callbacks.search(0, "l"))],
-    ]
-    return Screen(_cap(text), _markup(rows))
+def search_card(search: SearchView, now: datetime, note: str = "") -> Screen:
+    return render(screens.search_card(search, now, note))
 
 
-def delete_question(search: Search) -> Screen:
-    text = f"Delete #{search.id} {escape(search.name)}? Its saved listings go with it."
-    rows = [
-        [
-            Button("Yes, delete it", callback_data=callbacks.search(search.id, "y")),
-            Button("No, keep it", callback_data=callbacks.search(search.id, "o")),
-        ]
-    ]
-    return Screen(text, _markup(rows))
+def delete_question(search: SearchView) -> Screen:
+    return render(screens.delete_question(search))
 
 
 def deleted(search_id: int) -> Screen:
-    back = [[Button("« All searches", callback_data=callbacks.search(0, "l"))]]
-    return Screen(f"🗑 Deleted #{search_id}.", _markup(back))
+    return render(screens.deleted(search_id))
 
 
-# --- saved listings --------------------------------------------------------------------------
 def saved_page(page: Page, now: datetime) -> Screen:
-    if not page.total:
-        return Screen("Nothing saved yet. Press ⭐ Save on an alert to keep it here.")
-    blocks = []
-    for match in page.items:
-        listing = match.listing
-        title = escape_fit(listing.title, 300)
-        if listing.url.startswith(("https://", "http://")):
-            title = f'<a href="{escape(listing.url)}">{title}</a>'
-        where = " · ".join(
-            p for p in (listing.location, listing.marketplace, match.search.name) if p
-        )
-        price = price_text(listing.price, listing.currency)
-        blocks.append(f"⭐ <b>{title}</b>\n{escape(price)} · {escape_fit(where, 300)}")
-    head = f"<b>Saved listings</b> (page {page.page} of {page.pages})"
-    nav = []
-    if page.page > 1:
-        nav.append(Button("◀ Newer", callback_data=callbacks.saved(page.page - 1)))
-    if page.page < page.pages:
-        nav.append(Button("Older ▶", callback_data=callbacks.saved(page.page + 1)))
-    return Screen(_cap(head + "\n\n" + "\n\n".join(blocks)), _markup([nav]))
-
-
-_PRIVATE_TEXT = {
-    "saved": "Saved listings are personal, so I show them in a private chat with you.",
-    "stats": "Your numbers are personal, so I show them in a private chat with you.",
-}
+    return render(screens.saved_page(page, now))
 
 
 def private_link(view: str, bot_username: str) -> Screen:
-    """A button that opens a private chat with the bot and shows ``view`` there: a bot cannot
-    write first to someone who never started it, so the user opens the chat."""
-    url = f"https://t.me/{bot_username}?start={view}"
-    rows = [[Button("Open a private chat", url=url)]]
-    return Screen(escape(_PRIVATE_TEXT[view]), _markup(rows))
+    return render(screens.private_link(view, f"https://t.me/{bot_username}?start={view}"))
 
 
-# --- templates ---------------------------------------------------------------------------------
 def template_categories(categories: list[str]) -> Screen:
-    if not categories:
-        return Screen("No templates are available yet.")
-    buttons = [
-        Button(label_fit(name), callback_data=callbacks.template(i, "c"))
-        for i, name in enumerate(categories)
-    ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    return Screen(
-        "<b>Ready-made searches</b>\nPick a category; one tap starts a search you can adjust.",
-        _markup(rows),
-    )
+    return render(screens.template_categories(categories))
 
 
-def template_list(category: str, found: list[Template]) -> Screen:
-    lines = [
-        f"{'⭐ ' if t.featured else ''}<b>{escape(t.name)}</b> — {escape_fit(t.description, 300)}"
-        for t in found
-    ]
-    rows = [
-        [Button(label_fit(f"Use: {t.name}"), callback_data=callbacks.template(t.id, "u"))]
-        for t in found
-    ]
-    rows.append([Button("« Categories", callback_data=callbacks.template(0, "h"))])
-    return Screen(_cap(f"<b>{escape(category)}</b>\n" + "\n".join(lines)), _markup(rows))
+def template_list(category: str, found: list[TemplateView]) -> Screen:
+    return render(screens.template_list(category, found))
 
 
 def _cap(html_text: str) -> str:
-    """A last guard for menus built from many escaped parts: cut whole lines to fit (no tag
+    """A last guard for screens built from many escaped parts: cut whole lines to fit (no tag
     spans two lines, so the HTML stays valid)."""
     if tg_len(html_text) <= TEXT_LIMIT:
         return html_text
@@ -182,7 +116,10 @@ __all__ = [
     "Screen",
     "delete_question",
     "deleted",
+    "html_of",
+    "keyboard",
     "private_link",
+    "render",
     "saved_page",
     "search_card",
     "searches_list",

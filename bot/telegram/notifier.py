@@ -23,9 +23,9 @@ from bot.telegram.alerts import alert_html, alert_keyboard, without_links
 from bot.telegram.markup import CAPTION_LIMIT, TEXT_LIMIT, escape_fit
 from bot.telegram.ratelimit import WaitLimit, retry_seconds
 from core.clock import Clock, utcnow
-from core.enums import Platform, SearchStatus
+from core.destinations import deactivate_chat, move_chat
+from core.enums import Platform
 from core.errors import DeliveryError
-from core.models import Destination, Search
 from core.ports import AlertMessage, DeliveryResult, NoticeMessage
 
 logger = logging.getLogger(__name__)
@@ -79,10 +79,10 @@ class TelegramNotifier:
                 f"Telegram flood control: retry in {retry_seconds(exc):.0f} s"
             ) from exc
         except ChatMigrated as exc:
-            await _move_chat(chat_id, exc.new_chat_id)
+            await move_chat(Platform.TELEGRAM, str(chat_id), str(exc.new_chat_id))
             raise DeliveryError("the group became a supergroup; retrying there") from exc
         except Forbidden as exc:
-            await deactivate_chat(chat_id, str(exc))
+            await deactivate_chat(Platform.TELEGRAM, str(chat_id), str(exc))
             raise DeliveryError(f"Telegram refused: {exc}", permanent=True) from exc
         except BadRequest as exc:
             raise DeliveryError(f"Telegram rejected the alert: {exc}", permanent=True) from exc
@@ -150,42 +150,3 @@ def _photo_problem(exc: BadRequest) -> bool:
     """A 400 about the photo (not the chat or the text): worth trying as text instead."""
     text = str(exc).lower()
     return not any(word in text for word in ("chat not found", "can't parse", "too long"))
-
-
-async def deactivate_chat(chat_id: int, reason: str) -> int:
-    """The bot can no longer post in ``chat_id``: mark it inactive and pause its searches.
-
-    Nothing is deleted: writing to the bot again re-activates the chat, and /searches can
-    resume them. Returns how many searches were paused.
-    """
-    destinations = Destination.filter(platform=Platform.TELEGRAM, chat_id=str(chat_id))
-    ids = list(await destinations.values_list("id", flat=True))
-    if not ids:
-        return 0
-    await destinations.update(active=False)
-    paused = await Search.filter(destination_id__in=ids, status=SearchStatus.ACTIVE).update(
-        status=SearchStatus.PAUSED
-    )
-    logger.warning(
-        "telegram chat %s is gone (%s): destination inactive, %d searches paused",
-        chat_id,
-        reason,
-        paused,
-    )
-    return int(paused)
-
-
-async def _move_chat(old_chat_id: int, new_chat_id: int) -> None:
-    """A group upgraded to a supergroup has a new id; its searches follow it there."""
-    old = await Destination.get_or_none(platform=Platform.TELEGRAM, chat_id=str(old_chat_id))
-    if old is None:
-        return
-    new = await Destination.get_or_none(platform=Platform.TELEGRAM, chat_id=str(new_chat_id))
-    if new is None:
-        old.chat_id = str(new_chat_id)
-        await old.save(update_fields=["chat_id"])
-    else:  # the supergroup already talked to the bot: join the two
-        await Search.filter(destination_id=old.id).update(destination_id=new.id)
-        old.active = False
-        await old.save(update_fields=["active"])
-    logger.info("telegram chat %s moved to %s", old_chat_id, new_chat_id)

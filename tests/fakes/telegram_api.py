@@ -176,7 +176,8 @@ class FakeTelegram:
         self.url = ""
         self.calls: list[Call] = []
         self.sent: list[Sent] = []
-        self.commands: list[dict[str, Any]] = []
+        # The command menu per scope type ("default", "all_private_chats", ...), as set.
+        self.commands_by_scope: dict[str, list[dict[str, Any]]] = {}
         self.admins: dict[int, set[int]] = {}
         self.creators: dict[int, int] = {}
         self.blocked: set[int] = set()
@@ -427,12 +428,22 @@ class FakeTelegram:
         for command in commands:
             if not re.fullmatch(r"[a-z0-9_]{1,32}", command.get("command", "")):
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
-        self.commands = commands
+        self.commands_by_scope[_scope_type(params)] = commands
         return True
 
     async def _m_delete_my_commands(self, params: dict[str, Any]) -> bool:
-        self.commands = []
+        self.commands_by_scope.pop(_scope_type(params), None)
         return True
+
+    @property
+    def commands(self) -> list[dict[str, Any]]:
+        """The menu a private chat shows: its own scope, else the default one."""
+        return self.commands_by_scope.get(
+            "all_private_chats", self.commands_by_scope.get("default", [])
+        )
+
+    def command_names(self, scope: str) -> set[str]:
+        return {c["command"] for c in self.commands_by_scope.get(scope, [])}
 
     async def _m_send_chat_action(self, params: dict[str, Any]) -> bool:
         self._chat(params)
@@ -768,3 +779,22 @@ async def running_fake_telegram(token: str = TOKEN) -> AsyncIterator[FakeTelegra
             yield fake
     finally:
         await fake.close()
+
+
+_SCOPES = {
+    "default",
+    "all_private_chats",
+    "all_group_chats",
+    "all_chat_administrators",
+    "chat",
+    "chat_administrators",
+    "chat_member",
+}
+
+
+def _scope_type(params: dict[str, Any]) -> str:
+    scope = params.get("scope") or {"type": "default"}
+    kind = scope.get("type", "")
+    if kind not in _SCOPES:
+        raise ApiError(400, "Bad Request: wrong scope type")
+    return str(kind)

@@ -80,19 +80,25 @@ class DirectBot:
 
 @contextlib.asynccontextmanager
 async def direct_bot(services: ChatServices) -> AsyncIterator[DirectBot]:
-    async with running_fake_telegram() as fake:
-        root = fake.url.rstrip("/")
-        app = (
-            ApplicationBuilder()
-            .token(TOKEN)
-            .base_url(f"{root}/bot")
-            .base_file_url(f"{root}/file/bot")
-            .updater(None)
-            .build()
-        )
-        TelegramHandlers(services, app).install(app)
-        await app.initialize()  # getMe: the bot's username, for commands like /x@bot
-        try:
-            yield DirectBot(fake, app)
-        finally:
-            await app.shutdown()
+    async with running_fake_telegram() as fake, bot_process(fake, services) as bot:
+        yield bot
+
+
+@contextlib.asynccontextmanager
+async def bot_process(fake: FakeTelegram, services: ChatServices) -> AsyncIterator[DirectBot]:
+    """One bot process on ``fake``; several may share it, as several processes would."""
+    root = fake.url.rstrip("/")
+    app = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .updater(None)
+        .build()
+    )
+    TelegramHandlers(services, app).install(app)
+    await app.initialize()  # getMe: the bot's username, for commands like /x@bot
+    try:
+        yield DirectBot(fake, app)
+    finally:
+        await app.shutdown()

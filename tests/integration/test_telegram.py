@@ -122,7 +122,8 @@ async def running_bot(
         monitor.add_notifier("telegram", frontend.notifier)
         task = asyncio.create_task(frontend.run())
         try:
-            await fake.wait_for(lambda: fake.commands)  # set up; updates queue until polled
+            # Set up once the last menu is set; updates queue until polled.
+            await fake.wait_for(lambda: fake.commands_by_scope.get("all_chat_administrators"))
             yield Bot(fake, frontend, market, monitor.runner, monitor.dispatcher)
         finally:
             task.cancel()
@@ -134,10 +135,15 @@ async def test_start_welcomes_and_the_command_menu_is_set(db: str) -> None:
     async with running_bot() as bot:
         welcome = await bot.reply_to(ANN, "/start", "Welcome")
         assert "/newsearch" in welcome.text
-        assert {c["command"] for c in bot.fake.commands} >= {
+        assert bot.fake.command_names("all_private_chats") >= {
             "start", "help", "newsearch", "templates", "searches", "saved", "settings", "stats",
-            "cancel",
+            "cancel", "verify", "export", "deleteaccount",
         }  # fmt: skip
+        # Groups see only what works there; only admins may start or change searches.
+        admins = bot.fake.command_names("all_chat_administrators")
+        assert admins == {"newsearch", "templates", "searches", "help", "cancel"}
+        assert bot.fake.command_names("all_group_chats") == {"searches", "help"}
+        assert "default" not in bot.fake.commands_by_scope
         polls = await bot.fake.wait_for(lambda: bot.fake.calls_of("getUpdates"))
         allowed = polls[-1].params.get("allowed_updates")
         assert set(allowed) == {"message", "callback_query", "my_chat_member"}

@@ -182,7 +182,7 @@ async def test_after_deletion_the_next_message_starts_a_new_empty_account(db: st
 
     [reply] = await session.handle("/searches")
 
-    assert "no searches yet" in reply.text
+    assert "No searches for you yet" in reply.text
     assert session.account.id != ann.account.id
     identity = await ChatIdentity.get(platform=Platform.CONSOLE, platform_user_id="ann")
     assert identity.account_id == session.account.id  # type: ignore[attr-defined]

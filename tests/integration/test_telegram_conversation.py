@@ -1,0 +1,79 @@
+"""Telegram conversations kept in the database: two bot processes on one database serve one
+user in turns, and a process that restarts mid-wizard continues it (buttons included)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from bot.conversation import ChatServices
+from core.models import Search
+from core.searches import SearchService
+from core.tiers import TierTable
+from tests.fakes.telegram_api import FakeTelegram, Sent, running_fake_telegram
+from tests.integration.telegram_direct import DirectBot, bot_process
+
+ANN = {"id": 501, "is_bot": False, "first_name": "Ann"}
+
+
+def _services() -> ChatServices:
+    return ChatServices(SearchService(TierTable.default(), ("sandbox", "ebay")))
+
+
+async def _type(bot: DirectBot, text: str, expect: str) -> Sent:
+    sent = await bot.type(ANN, text)
+    assert sent and expect in sent[-1].text, [s.text for s in sent]
+    return sent[-1]
+
+
+async def _press(bot: DirectBot, menu: Sent, label: str) -> Sent:
+    answer = await bot.press(ANN, menu, menu.button(label)["callback_data"])
+    assert answer is not None and not answer.get("text"), answer  # no "closed" pop-up
+    return menu
+
+
+async def test_two_processes_take_turns_and_a_restart_continues_the_wizard(db: str) -> None:
+    async with running_fake_telegram() as fake:
+        await _wizard_across_processes(fake)
+    search = await Search.get()
+    assert search.name == "Cheap PS5" and search.marketplaces == ["sandbox"]
+    assert search.criteria["max_price"] == "250.00"
+
+
+async def _wizard_across_processes(fake: FakeTelegram) -> None:
+    async with bot_process(fake, _services()) as one:
+        await _type(one, "/newsearch", "What shall we call")
+        menu = await _type(one, "Cheap PS5", "Which marketplaces?")
+    # The first process is gone; a new one (and a second beside it) carry on.
+    async with bot_process(fake, _services()) as two, bot_process(fake, _services()) as three:
+        turns = itertools.cycle([two, three])
+        await _press(next(turns), menu, "Sandbox")  # a button of the old process's menu
+        assert "What are you looking for?" in menu.text
+        menu = await _type(next(turns), "ps5", "Any words that rule")
+        await _press(next(turns), menu, "None")
+        menu = await _type(next(turns), "100-250", "Where?")
+        for label in ("Anywhere", "Used", "Every 30 min", "This chat only"):
+            await _press(next(turns), menu, label)
+        assert "£100.00 – £250.00" in menu.text
+        confirm = menu.button("Confirm")["callback_data"]
+        await _press(next(turns), menu, "Confirm")
+        assert "is live" in menu.text
+        # The menu is closed in every process: pressing Confirm again makes nothing.
+        answer: dict[str, Any] | None = await next(turns).press(ANN, menu, confirm)
+        assert answer is not None and "question is closed" in str(answer.get("text", ""))
+        assert await Search.all().count() == 1
+
+
+async def test_a_delete_confirmation_is_answered_in_another_process(db: str) -> None:
+    async with running_fake_telegram() as fake:
+        async with bot_process(fake, _services()) as one:
+            for text in ("/newsearch", "Cheap PS5", "sandbox", "ps5", "none", "any"):
+                await one.type(ANN, text)
+            for text in ("anywhere", "used", "every 30 min", "chat", "confirm"):
+                await one.type(ANN, text)
+            search = await Search.get()
+            question = await _type(one, f"/delete {search.id}", "Delete #")
+        async with bot_process(fake, _services()) as two:
+            await _type(two, "yes", "Deleted")
+    assert question.text.startswith("Delete #")
+    assert not await Search.exists()
