@@ -1,4 +1,4 @@
-"""The README's signature-checking snippet accepts our deliveries and nothing else."""
+"""The documented signature-checking snippet (docs/alerts.md) accepts our deliveries only."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from typing import Any
 
 from notifiers.webhook import sign
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ALERTS_DOC = Path(__file__).resolve().parents[2] / "docs" / "alerts.md"
 
 
 def _snippet() -> Callable[..., bool]:
     found = re.search(
-        r"```python\n(import hashlib\n.*?def is_genuine.*?)```", README.read_text(), re.S
+        r"```python\n(import hashlib\n.*?def is_genuine.*?)```", ALERTS_DOC.read_text(), re.S
     )
-    assert found, "the README lost its webhook verification snippet"
+    assert found, "docs/alerts.md lost its webhook verification snippet"
     namespace: dict[str, Any] = {}
     exec(found.group(1), namespace)
     check: Callable[..., bool] = namespace["is_genuine"]
