@@ -153,6 +153,9 @@ async def test_sigkill_at_random_moments_loses_nothing(
             final = CliProcess("run", "--only", "runner,dispatcher", env=env, cwd=str(tmp_path))
             await final.start()
             try:
+                # Its signal handlers are in place once it has started: a SIGTERM before
+                # that (everything may already be delivered) would end it uncleanly.
+                await final.read_until("dispatcher: started", within=30)
                 with contextlib.suppress(TimeoutError):  # judged by the assertions below
                     await found.wait_for_all(set(posted), within=90)
                 assert await final.stop(signal.SIGTERM) == 0
