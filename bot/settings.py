@@ -153,7 +153,7 @@ class Settings(BaseSettings):
 def load_settings(env_file: str | None = ".env") -> Settings:
     """Read the settings, turning pydantic's errors into one line naming each bad setting."""
     try:
-        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file)
     except ValidationError as exc:
         problems = [
             f"{'.'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"

@@ -5,6 +5,7 @@ renders it as HTML with inline buttons, the console as text with numbered choice
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.conversation.actions import Act, Action
@@ -27,7 +28,7 @@ def _label(text: str) -> str:
     return clip(text, 60)
 
 
-def searches_list(found: list[SearchView], now: datetime, *, group: bool) -> Reply:
+def searches_list(found: Sequence[SearchView], now: datetime, *, group: bool) -> Reply:
     if not found:
         where = "this group" if group else "you"
         start = "Start one with /newsearch or pick one from /templates."
@@ -132,7 +133,7 @@ def template_categories(categories: list[str]) -> Reply:
     )
 
 
-def template_list(category: str, found: list[TemplateView]) -> Reply:
+def template_list(category: str, found: Sequence[TemplateView]) -> Reply:
     spans: list[Span] = [Bold(category)]
     for t in found:
         spans += ["\n⭐ " if t.featured else "\n", Bold(t.name), f" — {clip(t.description, 300)}"]

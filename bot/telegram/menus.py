@@ -6,6 +6,7 @@ message into it. Outside text is escaped here, in ``render``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,7 +66,7 @@ def _button(button: Button) -> InlineKeyboardButton:
     return InlineKeyboardButton(button.label, callback_data=button.action.encode())
 
 
-def searches_list(found: list[SearchView], now: datetime, *, group: bool) -> Screen:
+def searches_list(found: Sequence[SearchView], now: datetime, *, group: bool) -> Screen:
     return render(screens.searches_list(found, now, group=group))
 
 
@@ -93,7 +94,7 @@ def template_categories(categories: list[str]) -> Screen:
     return render(screens.template_categories(categories))
 
 
-def template_list(category: str, found: list[TemplateView]) -> Screen:
+def template_list(category: str, found: Sequence[TemplateView]) -> Screen:
     return render(screens.template_list(category, found))
 
 
