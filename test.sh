@@ -9,7 +9,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"
 ruff check .
 ruff format --check .
-echo "== mypy (strict on core/)"
+echo "== mypy (strict on every package)"
 mypy
 echo "== import-linter (the dependency rule)"
 lint-imports
