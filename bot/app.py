@@ -368,6 +368,10 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
         jobs = {name: job for name, job in jobs.items() if name in roles}
         if "bots" in roles:
             jobs.update({f.name: f.run for f in frontends})
+        elif "dispatcher" in roles:
+            # The dispatcher delivers chat alerts and notices through the bots' notifiers,
+            # which need a connected bot even where nobody's updates are taken.
+            jobs.update({f.name: f.run_sending_only for f in frontends})
         drains = {
             "runner": monitor.runner.request_stop,
             "dispatcher": monitor.dispatcher.request_stop,

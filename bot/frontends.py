@@ -24,6 +24,10 @@ class ChatFrontend(Protocol):
         """Serve users until cancelled or ``request_stop`` (polling, or webhooks arriving)."""
         ...
 
+    async def run_sending_only(self) -> None:
+        """Only deliver (the notifier works), take no updates, until ``request_stop``."""
+        ...
+
     def request_stop(self) -> None:
         """Stop taking updates; ``run`` returns within a few seconds, work not done kept."""
         ...

@@ -35,9 +35,16 @@ def report_components(
     for role, line in started.items():
         announce(line if role in roles else f"{role}: skipped (not in --only)")
     for frontend in frontends:
-        announce(f"{frontend.name}: started" if "bots" in roles else
-                  f"{frontend.name}: skipped (not in --only)")  # fmt: skip
+        announce(_frontend_line(frontend.name, roles))
     for line in skipped:
         announce(line)
     if settings.stripe_secret_key is None:
         announce("billing: skipped (STRIPE_SECRET_KEY is not set)")
+
+
+def _frontend_line(name: str, roles: Sequence[str]) -> str:
+    if "bots" in roles:
+        return f"{name}: started"
+    if "dispatcher" in roles:  # connected to deliver the dispatcher's alerts, no updates
+        return f"{name}: sending only (bots not in --only)"
+    return f"{name}: skipped (not in --only)"

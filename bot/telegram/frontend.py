@@ -160,6 +160,22 @@ class TelegramFrontend:
             stop.cancel()
             await self._stop(loops)
 
+    async def run_sending_only(self) -> None:
+        """Connect the bot for delivery only, until ``request_stop``: no updates, no webhook.
+
+        For a process with the dispatcher but not the bots (`--only dispatcher`): without
+        this its Telegram notifier never became ready, so every chat alert and notice it
+        claimed failed with "not connected yet" until another process happened to take it.
+        """
+        try:
+            await self._initialize()
+            self._ready.set()
+            await self._stop_requested.wait()
+        finally:
+            self._ready.clear()
+            with contextlib.suppress(TelegramError, RuntimeError):
+                await self.application.shutdown()
+
     def _poller(self) -> Poller:
         return Poller(
             self.application.bot,

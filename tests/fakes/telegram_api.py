@@ -188,6 +188,12 @@ class FakeTelegram:
         self.webhook_refusals = 0
         # Stands in for the TLS proxy before PUBLIC_URL: pushes go to this origin instead.
         self.webhook_origin: str | None = None
+        # A load balancer before several processes: when set, each push goes to the next of
+        # these origins in turn (a refused or failed push is retried at the one after).
+        self.webhook_origins: list[str] = []
+        # (update_id, origin) of every push that got its 200, in order.
+        self.pushed: list[tuple[int, str]] = []
+        self._next_origin = 0
         self.per_chat_per_second: float | None = None
         self._sends: dict[int, list[float]] = {}
         self._chats: dict[int, dict[str, Any]] = {}
@@ -671,15 +677,25 @@ class FakeTelegram:
         if hook.get("secret_token"):
             headers["X-Telegram-Bot-Api-Secret-Token"] = str(hook["secret_token"])
         url = str(hook["url"])
-        if self.webhook_origin:
-            url = self.webhook_origin.rstrip("/") + "/" + url.split("/", 3)[3]
+        origin = self._origin()
+        if origin:
+            url = origin.rstrip("/") + "/" + url.split("/", 3)[3]
         try:
             async with self._http.post(url, json=update, headers=headers) as response:
                 if response.status != 200:
                     self.webhook_refusals += 1
-                return response.status == 200
+                    return False
         except aiohttp.ClientError:
             return False
+        self.pushed.append((int(update["update_id"]), origin or url))
+        return True
+
+    def _origin(self) -> str | None:
+        if not self.webhook_origins:
+            return self.webhook_origin
+        origin = self.webhook_origins[self._next_origin % len(self.webhook_origins)]
+        self._next_origin += 1
+        return origin
 
     async def start(self) -> None:
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
