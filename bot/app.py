@@ -28,7 +28,7 @@ from bot.frontends import ChatFrontend
 from bot.redaction import url_password
 from bot.report import announce, report_components
 from bot.settings import SCRAPED_MARKETPLACES, Settings
-from bot.supervise import Job, supervise
+from bot.supervise import Job, stop_on_signals, supervise
 from core import accounts, templates
 from core.db import is_sqlite, open_database, sqlite_single_process
 from core.dispatcher import DispatcherOptions
@@ -322,6 +322,8 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
     ``roles`` lets an operator scale each part on its own machines (Postgres only).
     """
     async with AsyncExitStack() as stack:
+        # From the first moment: a SIGTERM while starting up is a clean stop, once started.
+        stop = stack.enter_context(stop_on_signals(asyncio.Event()))
         stack.enter_context(sqlite_single_process(settings.database_url))
         await stack.enter_async_context(open_database(settings.database_url))
         await templates.seed_templates()
@@ -377,7 +379,7 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
             "dispatcher": monitor.dispatcher.request_stop,
             **{f.name: f.request_stop for f in frontends},
         }
-        await supervise(jobs, drains)
+        await supervise(jobs, drains, stop=stop)
     announce("Stopped cleanly.")
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from core.errors import ComponentFailed, ConfigurationError
 
-__all__ = ["DRAIN_SECONDS", "Job", "supervise"]
+__all__ = ["DRAIN_SECONDS", "Job", "stop_on_signals", "supervise"]
 
 logger = logging.getLogger(__name__)
 
@@ -25,23 +26,48 @@ Job = Callable[[], Coroutine[Any, Any, None]]
 DRAIN_SECONDS = 11.0
 
 
+@contextmanager
+def stop_on_signals(stop: asyncio.Event) -> Iterator[asyncio.Event]:
+    """SIGINT/SIGTERM set ``stop`` while the block runs (installed before start-up, so a
+    signal that arrives while migrations run is a clean stop too, not a killed process)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        yield stop
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
 async def supervise(
     jobs: Mapping[str, Job],
     drains: Mapping[str, Callable[[], None]] | None = None,
     *,
     may_end: frozenset[str] = frozenset(),
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Run the named loops until one ends or fails, or SIGINT/SIGTERM arrives; then stop all.
+    """Run the named loops until one ends or fails, or ``stop`` is set; then stop all.
 
-    On a signal the loops in ``drains`` are asked to finish what they hold (checks in
-    progress, alerts being sent) for up to DRAIN_SECONDS; then everything is cancelled.
-    A loop that fails, or ends without being asked to (unless it is in ``may_end``), stops
-    the rest and is raised: ConfigurationError as it is, anything else as ComponentFailed.
+    Without ``stop``, SIGINT/SIGTERM stop it (see ``stop_on_signals``). On a stop the loops in
+    ``drains`` are asked to finish what they hold (checks in progress, alerts being sent) for
+    up to DRAIN_SECONDS; then everything is cancelled. A loop that fails, or ends without
+    being asked to (unless it is in ``may_end``), stops the rest and is raised:
+    ConfigurationError as it is, anything else as ComponentFailed.
     """
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        with stop_on_signals(asyncio.Event()) as signalled:
+            await _run(jobs, drains or {}, may_end, signalled)
+    else:
+        await _run(jobs, drains or {}, may_end, stop)
+
+
+async def _run(
+    jobs: Mapping[str, Job],
+    drains: Mapping[str, Callable[[], None]],
+    may_end: frozenset[str],
+    stop: asyncio.Event,
+) -> None:
     tasks: dict[str, asyncio.Task[None]] = {
         name: asyncio.create_task(job(), name=name) for name, job in jobs.items()
     }
@@ -51,12 +77,10 @@ async def supervise(
             [*tasks.values(), stopper], return_when=asyncio.FIRST_COMPLETED
         )
         failure = _first_failure([t for t in done if t is not stopper], may_end)
-        await _drain(tasks, drains or {})
+        await _drain(tasks, drains)
         if failure is not None:
             raise failure
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
         for task in [*tasks.values(), stopper]:
             task.cancel()
         await asyncio.gather(*tasks.values(), stopper, return_exceptions=True)

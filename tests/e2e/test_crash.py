@@ -158,7 +158,8 @@ async def test_sigkill_at_random_moments_loses_nothing(
                 await final.read_until("dispatcher: started", within=30)
                 with contextlib.suppress(TimeoutError):  # judged by the assertions below
                     await found.wait_for_all(set(posted), within=90)
-                assert await final.stop(signal.SIGTERM) == 0
+                code = await final.stop(signal.SIGTERM)
+                assert code == 0, final.output
             finally:
                 await final.kill()
     duplicates = sum(count - 1 for count in found.deliveries.values() if count > 1)
