@@ -21,7 +21,7 @@ from core.errors import (
     RateLimited,
     Unavailable,
 )
-from core.models import Alert, Listing, MarketplaceState
+from core.models import Alert, Listing, MarketplaceState, Search
 from core.ports import Marketplace, MarketplaceQuery
 from core.runner import Runner
 from core.searches import SearchDraft, SearchService
@@ -490,11 +490,11 @@ async def test_the_scraper_leaves_health_to_the_runner(
     assert not await MarketplaceState.filter(name="craigslist").exists()
 
 
-async def test_the_runner_backs_off_for_the_asked_delay(
-    craigslist: CraigslistMarketplace, fake: FakeCraigslist
-) -> None:
-    clock = FakeClock()
-    account = await identify(Platform.CONSOLE, "cl-tester")
+async def _bike_search(
+    craigslist: CraigslistMarketplace, clock: FakeClock, user: str
+) -> tuple[Search, Runner]:
+    """A business-tier user's one-minute "road bike" search on sfbay, and a runner for it."""
+    account = await identify(Platform.CONSOLE, user)
     account.tier = Tier.BUSINESS
     await account.save()
     destination = await destination_for(account, Platform.CONSOLE, "console")
@@ -502,8 +502,14 @@ async def test_the_runner_backs_off_for_the_asked_delay(
     service = SearchService(TierTable.demo(fastest_seconds=60), markets, clock=clock)
     criteria = Criteria(keywords="road bike", extra={"craigslist.site": "sfbay"})
     draft = SearchDraft("bikes", criteria, ("craigslist",), interval_seconds=60)
-    search = await service.create(account, destination, draft)
-    runner = Runner(markets, clock=clock)
+    return await service.create(account, destination, draft), Runner(markets, clock=clock)
+
+
+async def test_the_runner_backs_off_for_the_asked_delay(
+    craigslist: CraigslistMarketplace, fake: FakeCraigslist
+) -> None:
+    clock = FakeClock()
+    search, runner = await _bike_search(craigslist, clock, "cl-tester")
     assert await runner.prime(search)  # the preview came through the real adapter
     fake.api.status, fake.api.headers = 429, {"Retry-After": "1200"}
     clock.advance(91)  # past the next check: at most 1.5 intervals after the first
@@ -525,16 +531,7 @@ async def test_upgrading_a_running_database_alerts_no_live_listing_again(
     craigslist: CraigslistMarketplace, fake: FakeCraigslist
 ) -> None:
     clock = FakeClock()
-    account = await identify(Platform.CONSOLE, "cl-upgrader")
-    account.tier = Tier.BUSINESS
-    await account.save()
-    destination = await destination_for(account, Platform.CONSOLE, "console")
-    markets = {"craigslist": craigslist}
-    service = SearchService(TierTable.demo(fastest_seconds=60), markets, clock=clock)
-    criteria = Criteria(keywords="road bike", extra={"craigslist.site": "sfbay"})
-    draft = SearchDraft("bikes", criteria, ("craigslist",), interval_seconds=60)
-    search = await service.create(account, destination, draft)
-    runner = Runner(markets, clock=clock)
+    search, runner = await _bike_search(craigslist, clock, "cl-upgrader")
     fake.search_json = fixture_json("sapi_empty.json")
     await runner.prime(search)
     # before the upgrade: the postings arrive, stored and alerted under their numeric ids
