@@ -64,14 +64,17 @@ class ClickTarget:
     marketplace: str
 
 
-async def record_click(token: str, now: datetime) -> ClickTarget | None:
-    """The listing behind ``token`` (None if unknown); the first click's time is kept."""
+async def record_click(token: str, now: datetime, *, counts: bool = True) -> ClickTarget | None:
+    """The listing behind ``token`` (None if unknown); the first click's time is kept.
+
+    ``counts`` False looks the link up without recording a click (a HEAD request: link
+    checkers and mail scanners probe with it, and a person never does)."""
     if not _TOKEN.match(token):
         return None
     alert = await Alert.get_or_none(click_token=token).select_related("match__listing")
     if alert is None:
         return None
-    if alert.clicked_at is None:
+    if counts and alert.clicked_at is None:
         await Alert.filter(id=alert.id, clicked_at__isnull=True).update(clicked_at=now)
         logger.info("alert %s clicked", alert.id)
     listing = alert.match.listing

@@ -37,7 +37,9 @@ def _off_site(target: ClickTarget) -> web.Response:
 
 
 async def click(request: web.Request) -> web.Response:
-    target = await record_click(request.match_info["token"], request.app[CLOCK]())
+    # aiohttp answers HEAD with this handler too; only a GET is someone opening the link.
+    counts = request.method == "GET"
+    target = await record_click(request.match_info["token"], request.app[CLOCK](), counts=counts)
     if target is None:
         return page(
             "Link not found",

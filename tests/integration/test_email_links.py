@@ -69,6 +69,10 @@ async def test_a_click_is_recorded_and_redirected(
     link = f"{web_url}/r/{alert.click_token}"
     assert link in str(mail["content"])
 
+    # A link checker's HEAD finds the redirect but is nobody's click.
+    async with http.head(link, allow_redirects=False) as reply:
+        assert reply.status == 302
+    assert (await Alert.get(id=alert.id)).clicked_at is None
     async with http.get(link, allow_redirects=False) as reply:
         assert reply.status == 302
         assert reply.headers["Location"] == alert.match.listing.url
