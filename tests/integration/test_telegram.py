@@ -263,10 +263,10 @@ async def test_forged_and_replayed_callbacks_are_refused_and_logged(
         assert (await Search.get()).status is SearchStatus.ACTIVE
         assert "pressed alert" in caplog.text and "pressed search" in caplog.text
         # Garbage, an old menu of Ann's wizard, and a menu token that never existed.
-        for data in ("x:1:y", "a:1:zz", "a:-1:s", "m:deadbeef:0"):
+        for data in ("x:1:y", "a:1:zz", "a:-1:s", "q:0:c:deadbeef", "s:1:p:deadbeef"):
             answer = await bot.fake.answered(await bot.fake.press(EVE, eves, data))
             assert answer["text"]
-        replay = await bot.fake.answered(await bot.fake.press(ANN, summary, "m:00000000:0"))
+        replay = await bot.fake.answered(await bot.fake.press(ANN, summary, "q:0:c:00000000"))
         assert "closed" in replay["text"]
         assert await Search.all().count() == 1
 
@@ -470,7 +470,8 @@ async def test_cancel_at_any_point_and_commands_for_other_bots_are_ignored(db: s
 
 
 def test_callback_data_is_parsed_in_one_place_and_fits_64_bytes() -> None:
-    assert parse("a:12:s") is not None and parse("a:12:s").number == 12  # type: ignore[union-attr]
+    assert parse("a:12:s") is not None and parse("a:12:s").id == 12  # type: ignore[union-attr]
+    assert parse("q:3:c:0a1b2c3d") is not None
     for bad in ("", "a:12", "a:12:x", "a:x1:s", "z:1:a", "m:1:-1", "s:1:p:extra", "a:1:s " * 20):
         assert parse(bad) is None
     longest = f"s:{'9' * 16}:y"
