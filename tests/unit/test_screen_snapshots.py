@@ -106,6 +106,8 @@ def _screens() -> dict[str, Reply]:
     found["wizard: summary"] = Wizard(CTX, dict(ANSWERS), "summary").current()
     found["wizard: which part"] = Wizard(CTX, dict(ANSWERS), PICK_EDIT).current()
     found["settings"] = settings_menu(ACCOUNT, DEFAULT_SECTIONS)  # type: ignore[arg-type]
+    odd = FakeAccount(timezone="Etc/<b>&amp;")  # outside text inside a marked-up screen
+    found["settings, odd"] = settings_menu(odd, DEFAULT_SECTIONS)  # type: ignore[arg-type]
     for index, prompt in enumerate(_sections()):
         found[f"settings section {index}"] = prompt
     found["delete account?"] = erase_question()
