@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from telegram import (
     BotCommand,
+    BotCommandScope,
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
@@ -64,14 +65,16 @@ def _menu(where: Where) -> tuple[BotCommand, ...]:
 # Each scope's menu lists only what works there (bot.conversation.registry says where each
 # command belongs): settings, verification and personal data are private-chat only; in a
 # group only admins can start or change searches.
+def command_menus() -> tuple[tuple[BotCommandScope, tuple[BotCommand, ...]], ...]:
+    """setMyCommands' arguments per scope, from the registry as it is now."""
+    return (
+        (BotCommandScopeAllPrivateChats(), _menu(Where.PRIVATE)),
+        (BotCommandScopeAllGroupChats(), _menu(Where.GROUP)),
+        (BotCommandScopeAllChatAdministrators(), _menu(Where.GROUP_ADMIN)),
+    )
+
+
 COMMANDS = _menu(Where.PRIVATE)
-GROUP_ADMIN_COMMANDS = _menu(Where.GROUP_ADMIN)
-GROUP_COMMANDS = _menu(Where.GROUP)
-COMMAND_MENUS = (
-    (BotCommandScopeAllPrivateChats(), COMMANDS),
-    (BotCommandScopeAllGroupChats(), GROUP_COMMANDS),
-    (BotCommandScopeAllChatAdministrators(), GROUP_ADMIN_COMMANDS),
-)
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 ERROR_TEXT = UNEXPECTED
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
