@@ -159,6 +159,8 @@ class ChatSession:
 
     async def command(self, name: str, args: str = "") -> list[Reply]:
         """A command run by a button (Act.NEW_SEARCH, …), as if ``/name args`` were typed."""
+        if self._erased is not None:
+            await self._reopen()
         try:
             replies = await self.run_command(name, args)
         except ConversationConflict:
