@@ -102,10 +102,10 @@ class VerificationService:
 
     # email and SMS ----------------------------------------------------------------------
     async def start(self, account: AccountView, channel: Channel, text: str) -> CodeSent:
+        """Send a fresh code to the address in ``text``; earlier codes of the channel die."""
         return await self._start(await account_record(account), channel, text)
 
     async def _start(self, account: Account, channel: Channel, text: str) -> CodeSent:
-        """Send a fresh code to the address in ``text``; earlier codes of the channel die."""
         sender = self.senders.get(channel)
         if sender is None:
             raise VerificationFailed(f"{_label(channel)} alerts aren't available on this server.")
@@ -137,10 +137,10 @@ class VerificationService:
         return CodeSent(channel, masked, row.expires_at)
 
     async def confirm(self, account: AccountView, text: str) -> Verified:
+        """Check a typed code against the account's open codes (email and SMS)."""
         return await self._confirm(await account_record(account), text)
 
     async def _confirm(self, account: Account, text: str) -> Verified:
-        """Check a typed code against the account's open codes (email and SMS)."""
         code = "".join(text.split())
         if len(code) != CODE_DIGITS or parse_int(code) is None:  # ASCII digits only
             raise VerificationFailed("Type the 6-digit code you received.", reason="code_format")
@@ -174,10 +174,10 @@ class VerificationService:
 
     # webhook ----------------------------------------------------------------------------
     async def verify_webhook(self, account: AccountView, text: str) -> WebhookVerified:
+        """Sign and send a test delivery to the URL; a 2xx answer verifies it."""
         return await self._verify_webhook(await account_record(account), text)
 
     async def _verify_webhook(self, account: Account, text: str) -> WebhookVerified:
-        """Sign and send a test delivery to the URL; a 2xx answer verifies it."""
         if self.webhook is None:
             raise VerificationFailed("Webhooks aren't available on this server.")
         url = clean_text(text).strip()
@@ -205,10 +205,10 @@ class VerificationService:
         return WebhookVerified(url, secret)
 
     async def rotate_webhook_secret(self, account: AccountView) -> str:
+        """A new signing secret; deliveries are signed with it from now on."""
         return await self._rotate_webhook_secret(await account_record(account))
 
     async def _rotate_webhook_secret(self, account: Account) -> str:
-        """A new signing secret; deliveries are signed with it from now on."""
         account.webhook_secret = _new_webhook_secret()
         await account.save(update_fields=["webhook_secret"])
         logger.info("account %s: webhook secret rotated", account.id)

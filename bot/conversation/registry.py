@@ -3,7 +3,7 @@
 A feature module (billing's ``bot/conversation/plan.py``, say) registers what it adds at
 import time, and is listed in ``bot.conversation.features.FEATURES`` so it is imported:
 
-    @command("plan", "Your plan and its limits", where=PRIVATE)
+    @command("plan", "Your plan and its limits", where=PRIVATE, button=Act.PLAN)
     async def plan(session: ChatSession, args: str) -> list[Reply]: ...
 
     @on_action(Act.UPGRADE)
@@ -67,12 +67,22 @@ def add_command(spec: CommandSpec) -> None:
 
 
 def command(
-    name: str, summary: str, *, where: Where = PRIVATE, managing: bool = False
+    name: str,
+    summary: str,
+    *,
+    where: Where = PRIVATE,
+    managing: bool = False,
+    button: Act | None = None,
 ) -> Callable[[CommandRun], CommandRun]:
-    """Registers ``/name``: ``run(session, args)`` returns the replies."""
+    """Registers ``/name``: ``run(session, args)`` returns the replies. ``button``: an
+    ``Act`` whose press runs the command without arguments (a "Plan" button, say)."""
 
     def register(run: CommandRun) -> CommandRun:
         add_command(CommandSpec(name, summary, where, run, managing))
+        if button is not None:
+            if button in COMMAND_ACTS or button in _ACTIONS:
+                raise ValueError(f"{button} already does something")
+            COMMAND_ACTS[button] = name
         return run
 
     return register
