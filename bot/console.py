@@ -22,6 +22,7 @@ from bot.conversation.pressed import act
 from core.clock import Clock, utcnow
 from core.conversations import ConversationKey
 from core.enums import Platform
+from core.errors import ConversationConflict, MonitorError
 from core.numbers import parse_int
 from core.ports import AlertMessage, DeliveryResult, NoticeMessage
 
@@ -141,7 +142,13 @@ class ConsoleChat:
         notice = await self.session.load()
         shown: list[Reply] = []
         for action in actions:
-            pressed = await act(self.session, action)
+            try:
+                pressed = await act(self.session, action)
+            except ConversationConflict:
+                raise
+            except MonitorError as exc:  # refused (a limit, a right): said, nothing changed
+                shown = [user_text(exc)]
+                break
             toast = [Reply(pressed.toast)] if pressed.toast else []
             shown = toast + ([pressed.screen] if pressed.screen is not None else pressed.replies)
         await self.session.save()

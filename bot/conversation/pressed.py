@@ -28,13 +28,17 @@ class Pressed:
     replies: list[Reply] = field(default_factory=list)  # or: the conversation goes on
     toast: str | None = None
     alert: bool = False  # the toast as a pop-up the user must close
+    # The replies go below, leaving the pressed message as it is (a command button: the
+    # start screen stays for the next tap); otherwise the first reply replaces it.
+    below: bool = False
 
 
 async def act(session: ChatSession, action: Action) -> Pressed:
     if action.act in (Act.CHOOSE, Act.CHOICES_DONE):
         return await _answer(session, action)
     if action.act in registry.COMMAND_ACTS:
-        return Pressed(replies=await session.command(registry.COMMAND_ACTS[action.act]))
+        name = registry.COMMAND_ACTS[action.act]
+        return Pressed(replies=await session.command(name), below=True)
     if action.act in _SEARCH_ACTS:
         return await _search(session, action)
     if action.act is Act.SAVED_PAGE:

@@ -158,16 +158,12 @@ class ChatSession:
             return [user_text(exc)]
 
     async def command(self, name: str, args: str = "") -> list[Reply]:
-        """A command run by a button (Act.NEW_SEARCH, …), as if ``/name args`` were typed."""
+        """A command run by a button (Act.NEW_SEARCH, …), as if ``/name args`` were typed.
+        A refusal (not a group's admin, a plan's limit) is raised: a front-end shows it as
+        the press's pop-up, leaving the message with the button as it was."""
         if self._erased is not None:
             await self._reopen()
-        try:
-            replies = await self.run_command(name, args)
-        except ConversationConflict:
-            raise
-        except MonitorError as exc:
-            replies = [user_text(exc)]
-        return self.stamp(replies)
+        return self.stamp(await self.run_command(name, args))
 
     async def run_command(self, name: str, args: str) -> list[Reply]:
         """``/name args``: built in here, or registered (bot.conversation.registry)."""

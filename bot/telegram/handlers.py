@@ -288,7 +288,8 @@ class TelegramHandlers:
         if pressed.screen is not None:
             await self._put(chat_id, menus.render(pressed.screen), message_id)
         elif pressed.replies:
-            await self.show(state, chat_id, pressed.replies, edit_id=message_id)
+            edit_id = None if pressed.below else message_id
+            await self.show(state, chat_id, pressed.replies, edit_id=edit_id)
         return pressed.toast, pressed.alert
 
     async def _alert_press(

@@ -589,3 +589,22 @@ async def test_saved_listings_page_with_buttons(db: str) -> None:
         assert page.text.count("Saved PS5 number") == 2
         await bot.press(ANN, page, "Newer")
         assert "page 1 of 2" in page.text and page.text.count("Saved PS5 number") == 5
+
+
+async def test_the_start_screen_and_settings_work_by_buttons(db: str) -> None:
+    async with running_bot() as bot:
+        start = await bot.reply_to(ANN, "/start", "Welcome")
+        await bot.press(ANN, start, "New search")
+        question = await bot.fake.message_with(ANN["id"], "What shall we call")
+        assert question.message_id != start.message_id  # the start screen stays, buttons too
+        assert start.button("Settings") and "Welcome" in start.text
+        await bot.press(ANN, start, "Settings")
+        menu = await bot.fake.message_with(ANN["id"], "Pick what to change")
+        assert "<b>⚙ Settings</b>" in menu.html and not question.buttons()  # one open question
+        await bot.press(ANN, menu, "Time zone")
+        assert "Which time zone" in menu.text  # the section's question, in place
+        await bot.press(ANN, menu, "US Eastern")
+        assert "Time zone set to America/New_York" in menu.text and menu.button("Done")
+        await bot.press(ANN, menu, "Done")
+        assert "Settings saved" in menu.text
+        assert (await Account.get()).timezone == "America/New_York"

@@ -13,6 +13,7 @@ from bot.conversation.pressed import act
 from bot.conversation.replies import Button, screen
 from bot.telegram.handlers import command_menus
 from core.enums import Tier
+from core.errors import Forbidden
 from core.models import Search
 from tests.unit.test_conversation import session_for
 
@@ -77,6 +78,21 @@ async def test_a_typed_label_is_the_same_as_a_press(db: str) -> None:
     assert "What price" in price.text
     [location] = await session.handle("ANY PRICE")  # the button's label, typed
     assert "Where?" in location.text
+
+
+async def test_a_refused_command_button_raises_for_the_front_end_to_pop_up(db: str) -> None:
+    session = await session_for("ann")
+
+    async def not_an_admin() -> None:
+        raise Forbidden("Only this group's admins can do that.")
+
+    session.manager_check = not_an_admin
+    [start] = await session.handle("/start")
+    with pytest.raises(Forbidden):
+        await act(session, _button(start, "🔎 New search"))
+    assert session.pending is None
+    pressed = await act(session, _button(start, "❓ Help"))
+    assert pressed.below and "What I can do" in pressed.replies[0].text  # the start screen stays
 
 
 @pytest.fixture
