@@ -1,6 +1,8 @@
 """The console chat: the whole conversation in a terminal (or driven through stdin by a test).
 
-Choices are numbered; typing the number (or several, comma-separated) picks them. Alerts
+Replies are the same neutral ones Telegram renders; their buttons are numbered choices, and
+typing a number presses that button's action (several, comma-separated, tick a multi-select
+question's options and submit them). Alerts
 print as they arrive, each with its number for /save N and /hide N.
 """
 
@@ -13,13 +15,14 @@ import threading
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot.conversation import ChatSession, Reply, alert_lines
-from bot.conversation.actions import Action
+from bot.conversation import Button, ChatSession, Reply, alert_lines
+from bot.conversation.actions import Act, Action
 from bot.conversation.errors import UNEXPECTED, user_text
 from bot.conversation.pressed import act
 from core.clock import Clock, utcnow
 from core.conversations import ConversationKey
 from core.enums import Platform
+from core.errors import ConversationConflict, MonitorError
 from core.numbers import parse_int
 from core.ports import AlertMessage, DeliveryResult, NoticeMessage
 
@@ -52,38 +55,43 @@ class ConsoleNotifier:
         return DeliveryResult(provider_message_id=f"notice-{notice.notice_id}")
 
 
+def choices(reply: Reply) -> list[Button]:
+    """The buttons the console numbers: all but a multi-select question's Done (typing
+    several numbers, comma-separated, picks them and submits at once)."""
+    return [b for b in reply.buttons if b.action is None or b.action.act is not Act.CHOICES_DONE]
+
+
 def render(reply: Reply) -> str:
     """Plain text with numbered choices; a file (/export) is printed after the text."""
     if reply.document is not None:
         content = reply.document.content.decode("utf-8", errors="replace")
         return f"{reply.text}\n--- {reply.document.filename} ---\n{content}\n--- end ---"
-    if not reply.buttons:
+    shown = choices(reply)
+    if not shown:
         return reply.text
-    choices = "  ".join(
-        f"[{i}] {b.label}" + (f" ({b.url})" if b.url else "")
-        for i, b in enumerate(reply.buttons, 1)
+    listed = "  ".join(
+        f"[{i}] {b.label}" + (f" ({b.url})" if b.url else "") for i, b in enumerate(shown, 1)
     )
     how = "type numbers separated by commas" if reply.multi_select else "type a number"
-    return f"{reply.text}\n  {choices}\n  ({how}, or type your answer)"
+    return f"{reply.text}\n  {listed}\n  ({how}, or type your answer)"
 
 
-def resolve_choice(text: str, last: Reply | None) -> str:
-    """'2' → the value of the second button of the last question; '1,3' → 'a,c'."""
-    if last is None or not last.buttons:
-        return text
-    parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
-    picked = [parse_int(p, minimum=1, maximum=len(last.buttons)) for p in parts]
-    if not picked or None in picked:
-        return text
-    return ",".join(last.buttons[n - 1].value for n in picked if n is not None)
-
-
-def pressed_action(text: str, last: Reply | None) -> Action | None:
-    """The action of the screen button whose number was typed, if it has one."""
+def pressed_actions(text: str, last: Reply | None) -> list[Action]:
+    """The actions of the buttons whose numbers were typed: one for a single choice; for a
+    multi-select question each option, then its Done. Empty when ``text`` is not that."""
     if last is None:
-        return None
-    number = parse_int(text.strip(), minimum=1, maximum=len(last.buttons))
-    return None if number is None else last.buttons[number - 1].action
+        return []
+    shown = choices(last)
+    parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
+    numbers = [parse_int(p, minimum=1, maximum=len(shown)) for p in parts]
+    if not numbers or None in numbers or (len(numbers) > 1 and not last.multi_select):
+        return []
+    picked = [shown[n - 1].action for n in numbers if n is not None]
+    if None in picked:
+        return []  # a link, not an action
+    found = [a for a in picked if a is not None]
+    done = [b.action for b in last.buttons if b.action and b.action.act is Act.CHOICES_DONE]
+    return found + done if last.multi_select else found
 
 
 class ConsoleChat:
@@ -121,22 +129,30 @@ class ConsoleChat:
         """The session's replies to one typed line; a bug in handling one line must not end
         the chat."""
         try:
-            action = pressed_action(line, self._last)
-            if action is not None:
-                return await self._press(action)
-            return await self.session.handle_stored(resolve_choice(line, self._last))
+            pressed = pressed_actions(line, self._last)
+            if pressed:
+                return await self._press(pressed)
+            return await self.session.handle_stored(line)
         except Exception as exc:  # the top of the console loop: log it, say so, read on
             logger.exception("console input %r failed", line[:200])
             return [user_text(exc)]
 
-    async def _press(self, action: Action) -> list[Reply]:
-        """A screen's numbered choice: the same action a Telegram button would do."""
-        await self.session.load()
-        pressed = await act(self.session, action)
+    async def _press(self, actions: list[Action]) -> list[Reply]:
+        """Numbered choices: the same actions Telegram's buttons would do."""
+        notice = await self.session.load()
+        shown: list[Reply] = []
+        for action in actions:
+            try:
+                pressed = await act(self.session, action)
+            except ConversationConflict:
+                raise
+            except MonitorError as exc:  # refused (a limit, a right): said, nothing changed
+                shown = [user_text(exc)]
+                break
+            toast = [Reply(pressed.toast)] if pressed.toast else []
+            shown = toast + ([pressed.screen] if pressed.screen is not None else pressed.replies)
         await self.session.save()
-        toast = [Reply(pressed.toast)] if pressed.toast else []
-        shown = [pressed.screen] if pressed.screen is not None else pressed.replies
-        return toast + shown
+        return notice + shown
 
     async def show(self, replies: Sequence[Reply]) -> None:
         for reply in replies:

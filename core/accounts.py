@@ -12,7 +12,9 @@ from tortoise.transactions import in_transaction
 from core.enums import AlertStatus, MatchStatus, Platform, SearchStatus
 from core.models import Account, Alert, ChatIdentity, Destination, Match, Search
 from core.quiet_hours import quiet_until
+from core.records import account_record
 from core.text import clean_for
+from core.views import AccountView
 
 logger = logging.getLogger(__name__)
 
@@ -87,20 +89,23 @@ async def exists(account_id: int) -> bool:
     return await Account.filter(id=account_id).exists()
 
 
-async def reload(account: Account) -> Account:
+async def reload(account: AccountView) -> Account:
     """The account as stored now (channels verified or revoked elsewhere, a new tier)."""
-    await account.refresh_from_db()
-    return account
+    record = await account_record(account)
+    await record.refresh_from_db()
+    return record
 
 
-async def set_timezone(account: Account, zone: str) -> None:
-    account.timezone = zone
-    await account.save(update_fields=["timezone"])
+async def set_timezone(account: AccountView, zone: str) -> None:
+    record = await account_record(account)
+    record.timezone = zone
+    await record.save(update_fields=["timezone"])
 
 
-async def set_quiet_hours(account: Account, start: int | None, end: int | None) -> None:
-    account.quiet_start_minute, account.quiet_end_minute = start, end
-    await account.save(update_fields=["quiet_start_minute", "quiet_end_minute"])
+async def set_quiet_hours(account: AccountView, start: int | None, end: int | None) -> None:
+    record = await account_record(account)
+    record.quiet_start_minute, record.quiet_end_minute = start, end
+    await record.save(update_fields=["quiet_start_minute", "quiet_end_minute"])
 
 
 @dataclass(frozen=True, slots=True)

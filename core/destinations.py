@@ -18,6 +18,8 @@ from tortoise.expressions import F
 from core.enums import Channel, Platform, SearchStatus
 from core.errors import VerificationFailed
 from core.models import Account, Destination, Search
+from core.records import account_record
+from core.views import AccountView
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +86,7 @@ def mask(channel: Channel, address: str) -> str:
     return address
 
 
-def address_of(account: Account, channel: Channel) -> str | None:
+def address_of(account: AccountView, channel: Channel) -> str | None:
     """The channel's address, if it is verified (and, for email, not unsubscribed)."""
     if channel not in _FIELDS:
         return None
@@ -98,20 +100,20 @@ def address_of(account: Account, channel: Channel) -> str | None:
     return address
 
 
-def verified_at(account: Account, channel: Channel) -> datetime | None:
+def verified_at(account: AccountView, channel: Channel) -> datetime | None:
     if channel not in _FIELDS:
         return None
     value: datetime | None = getattr(account, _FIELDS[channel][1])
     return value
 
 
-def verified_channels(account: Account) -> tuple[Channel, ...]:
+def verified_channels(account: AccountView) -> tuple[Channel, ...]:
     """Chat (always) and each channel with a verified address, in wizard order."""
     extra = tuple(c for c in _FIELDS if address_of(account, c) is not None)
     return (Channel.CHAT, *extra)
 
 
-def why_unavailable(account: Account, channel: Channel) -> str:
+def why_unavailable(account: AccountView, channel: Channel) -> str:
     """Why alerts of ``channel`` cannot go out now ('' when they can)."""
     if channel is Channel.CHAT or address_of(account, channel) is not None:
         return ""
@@ -136,12 +138,13 @@ async def set_verified(account: Account, channel: Channel, address: str, now: da
         await account.refresh_from_db(fields=["email_link_version"])
 
 
-async def remove(account: Account, channel: Channel) -> None:
+async def remove(account: AccountView, channel: Channel) -> None:
     """Forget the channel's address: its alerts stop until a new one is verified."""
+    record = await account_record(account)
     address_field, verified_field = _FIELDS[channel]
-    setattr(account, address_field, None)
-    setattr(account, verified_field, None)
-    await account.save(update_fields=[address_field, verified_field])
+    setattr(record, address_field, None)
+    setattr(record, verified_field, None)
+    await record.save(update_fields=[address_field, verified_field])
 
 
 async def revoke(account_id: int, channel: Channel) -> bool:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from core.enums import MatchStatus
 from core.errors import not_available
-from core.models import Account, Match
+from core.models import Match
+from core.views import AccountView
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ class Page:
     total: int
 
 
-async def get_owned_match(account: Account, match_id: int) -> Match:
+async def get_owned_match(account: AccountView, match_id: int) -> Match:
     match = await Match.get_or_none(id=match_id).select_related("search", "listing")
     if match is None:
         raise not_available("alert", match_id)
@@ -32,27 +33,27 @@ async def get_owned_match(account: Account, match_id: int) -> Match:
     return match
 
 
-async def _set_status(account: Account, match_id: int, status: MatchStatus) -> Match:
+async def _set_status(account: AccountView, match_id: int, status: MatchStatus) -> Match:
     match = await get_owned_match(account, match_id)
     match.status = status
     await match.save(update_fields=["status", "updated_at"])
     return match
 
 
-async def save(account: Account, match_id: int) -> Match:
+async def save(account: AccountView, match_id: int) -> Match:
     return await _set_status(account, match_id, MatchStatus.SAVED)
 
 
-async def hide(account: Account, match_id: int) -> Match:
+async def hide(account: AccountView, match_id: int) -> Match:
     """Hidden listings get no more alerts (pending ones are cancelled by the dispatcher)."""
     return await _set_status(account, match_id, MatchStatus.HIDDEN)
 
 
-async def unhide(account: Account, match_id: int) -> Match:
+async def unhide(account: AccountView, match_id: int) -> Match:
     return await _set_status(account, match_id, MatchStatus.NEW)
 
 
-async def list_saved(account: Account, page: int = 1, per_page: int = PAGE_SIZE) -> Page:
+async def list_saved(account: AccountView, page: int = 1, per_page: int = PAGE_SIZE) -> Page:
     query = Match.filter(search__account_id=account.id, status=MatchStatus.SAVED)
     total = await query.count()
     pages = max(1, -(-total // per_page))

@@ -16,8 +16,9 @@ from tortoise.transactions import in_transaction
 
 from core.enums import AlertKind, AlertStatus, Channel
 from core.listings import listing_data
-from core.models import Alert, Destination, Match, Notice
+from core.models import Alert, Match, Notice
 from core.ports import AlertMessage, AlertTarget, NoticeMessage
+from core.views import DestinationView
 
 logger = logging.getLogger(__name__)
 
@@ -278,7 +279,7 @@ def notice_message(notice: Notice) -> NoticeMessage:
     )
 
 
-async def queue_notice(destination: Destination, key: str, text: str, now: datetime) -> None:
+async def queue_notice(destination: DestinationView, key: str, text: str, now: datetime) -> None:
     """Queue ``text`` for the chat once per ``key`` (a second call with the key does nothing)."""
     await Notice.bulk_create(
         [

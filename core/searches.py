@@ -22,11 +22,12 @@ from core.errors import (
     not_available,
 )
 from core.fetchkeys import keys_for, link_search, schedule_key
-from core.models import Account, Destination, Search, SearchFetchKey
+from core.models import Search, SearchFetchKey
 from core.outbox import queue_notice
 from core.ports import MarketplaceQuestion, SearchWatcher
 from core.text import clean_for, clean_text, limit
 from core.tiers import SLOWEST_INTERVAL_SECONDS, TierTable, describe_interval
+from core.views import AccountView, DestinationView
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class SearchService:
         )
 
     async def create(
-        self, account: Account, destination: Destination, draft: SearchDraft
+        self, account: AccountView, destination: DestinationView, draft: SearchDraft
     ) -> Search:
         draft = cleaned(draft)
         self._validate(account, draft)
@@ -78,8 +79,8 @@ class SearchService:
         keys = keys_for(draft.criteria, draft.marketplaces)
         async with in_transaction() as conn:
             search = await Search.create(
-                account=account,
-                destination=destination,
+                account_id=account.id,
+                destination_id=destination.id,
                 name=draft.name,
                 criteria=draft.criteria.to_json(),
                 marketplaces=list(draft.marketplaces),
@@ -96,7 +97,7 @@ class SearchService:
         await self._tell_watchers(search, destination, draft)
         return search
 
-    async def update(self, account: Account, search_id: int, draft: SearchDraft) -> Search:
+    async def update(self, account: AccountView, search_id: int, draft: SearchDraft) -> Search:
         search = await self.get_owned(account, search_id)
         draft = cleaned(draft)
         self._validate(account, draft)
@@ -120,7 +121,7 @@ class SearchService:
         return search
 
     async def _tell_watchers(
-        self, search: Search, destination: Destination, draft: SearchDraft
+        self, search: Search, destination: DestinationView, draft: SearchDraft
     ) -> None:
         """Each watcher's line, if any, goes to the search's chat as a notice."""
         for watcher in self.watchers:
@@ -139,13 +140,13 @@ class SearchService:
                     self.clock() + NOTE_DELAY,
                 )
 
-    async def pause(self, account: Account, search_id: int) -> Search:
+    async def pause(self, account: AccountView, search_id: int) -> Search:
         search = await self.get_owned(account, search_id)
         search.status = SearchStatus.PAUSED
         await search.save(update_fields=["status", "updated_at"])
         return search
 
-    async def resume(self, account: Account, search_id: int) -> Search:
+    async def resume(self, account: AccountView, search_id: int) -> Search:
         search = await self.get_owned(account, search_id)
         if search.status is SearchStatus.ACTIVE:
             return search
@@ -159,7 +160,7 @@ class SearchService:
         )
         return search
 
-    async def delete(self, account: Account, search_id: int) -> None:
+    async def delete(self, account: AccountView, search_id: int) -> None:
         search = await self.get_owned(account, search_id)
         async with in_transaction() as conn:
             # Its links go with it (the key rows stay: other searches, and later statistics).
@@ -167,10 +168,10 @@ class SearchService:
             await search.delete(using_db=conn)
         logger.info("search %s deleted by account %s", search_id, account.id)
 
-    async def list_for(self, account: Account) -> list[Search]:
+    async def list_for(self, account: AccountView) -> list[Search]:
         return await Search.filter(account_id=account.id).order_by("id")
 
-    async def get_owned(self, account: Account, search_id: int) -> Search:
+    async def get_owned(self, account: AccountView, search_id: int) -> Search:
         search = await Search.get_or_none(id=search_id)
         if search is None:
             raise not_available("search", search_id)
@@ -179,11 +180,11 @@ class SearchService:
             raise not_available("search", search_id, forbidden=True)
         return search
 
-    async def ensure_can_add(self, account: Account) -> None:
+    async def ensure_can_add(self, account: AccountView) -> None:
         """Raises TierLimitExceeded before a wizard starts, not after it is filled in."""
         await self._check_search_count(account)
 
-    async def enforce_tier(self, account: Account) -> list[Search]:
+    async def enforce_tier(self, account: AccountView) -> list[Search]:
         """After a downgrade: pause what the tier no longer allows, newest first. Returns them."""
         limits = self.tiers.for_tier(account.tier)
         active = await Search.filter(account_id=account.id, status=SearchStatus.ACTIVE).order_by(
@@ -202,7 +203,7 @@ class SearchService:
                 paused.append(search)
         return paused
 
-    def _validate(self, account: Account, draft: SearchDraft) -> None:
+    def _validate(self, account: AccountView, draft: SearchDraft) -> None:
         name = draft.name
         if not name or len(name) > MAX_NAME_LENGTH:
             raise InvalidCriteria(f"A name needs 1 to {MAX_NAME_LENGTH} characters.")
@@ -229,7 +230,7 @@ class SearchService:
             fastest = describe_interval(limits.fastest_interval_seconds)
             raise TierLimitExceeded(limit="fastest_interval", tier=tier.value, allowed=fastest)
 
-    async def _check_search_count(self, account: Account) -> None:
+    async def _check_search_count(self, account: AccountView) -> None:
         limits = self.tiers.for_tier(account.tier)
         if limits.max_searches is None:
             return
@@ -259,7 +260,7 @@ def cleaned(draft: SearchDraft) -> SearchDraft:
     return replace(draft, name=clean_text(draft.name).strip(), criteria=criteria)
 
 
-def _check_channels_verified(account: Account, channels: Sequence[Channel]) -> None:
+def _check_channels_verified(account: AccountView, channels: Sequence[Channel]) -> None:
     verified: dict[Channel, datetime | None] = {
         Channel.EMAIL: account.email_verified_at,
         Channel.SMS: account.phone_verified_at,

@@ -10,8 +10,9 @@ from tortoise.expressions import F
 from core.criteria import Criteria
 from core.enums import Condition
 from core.errors import NotFound
-from core.models import Account, Destination, Search, Template
+from core.models import Search, Template
 from core.searches import SearchDraft, SearchService
+from core.views import AccountView, DestinationView
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +164,8 @@ def draft_from_template(
 
 async def create_from_template(
     searches: SearchService,
-    account: Account,
-    destination: Destination,
+    account: AccountView,
+    destination: DestinationView,
     slug: str,
     marketplace: str,
 ) -> Search:

@@ -24,8 +24,10 @@ from core.enums import Channel
 from core.errors import DeliveryError, VerificationFailed
 from core.models import Account, VerificationCode
 from core.numbers import parse_int
+from core.records import account_record
 from core.signing import KeyStore
 from core.text import clean_text
+from core.views import AccountView
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +101,11 @@ class VerificationService:
         return (*found, Channel.WEBHOOK) if self.webhook is not None else tuple(found)
 
     # email and SMS ----------------------------------------------------------------------
-    async def start(self, account: Account, channel: Channel, text: str) -> CodeSent:
+    async def start(self, account: AccountView, channel: Channel, text: str) -> CodeSent:
         """Send a fresh code to the address in ``text``; earlier codes of the channel die."""
+        return await self._start(await account_record(account), channel, text)
+
+    async def _start(self, account: Account, channel: Channel, text: str) -> CodeSent:
         sender = self.senders.get(channel)
         if sender is None:
             raise VerificationFailed(f"{_label(channel)} alerts aren't available on this server.")
@@ -131,8 +136,11 @@ class VerificationService:
         logger.info("account %s: %s code sent to %s", account.id, channel.value, masked)
         return CodeSent(channel, masked, row.expires_at)
 
-    async def confirm(self, account: Account, text: str) -> Verified:
+    async def confirm(self, account: AccountView, text: str) -> Verified:
         """Check a typed code against the account's open codes (email and SMS)."""
+        return await self._confirm(await account_record(account), text)
+
+    async def _confirm(self, account: Account, text: str) -> Verified:
         code = "".join(text.split())
         if len(code) != CODE_DIGITS or parse_int(code) is None:  # ASCII digits only
             raise VerificationFailed("Type the 6-digit code you received.", reason="code_format")
@@ -165,8 +173,11 @@ class VerificationService:
         )
 
     # webhook ----------------------------------------------------------------------------
-    async def verify_webhook(self, account: Account, text: str) -> WebhookVerified:
+    async def verify_webhook(self, account: AccountView, text: str) -> WebhookVerified:
         """Sign and send a test delivery to the URL; a 2xx answer verifies it."""
+        return await self._verify_webhook(await account_record(account), text)
+
+    async def _verify_webhook(self, account: Account, text: str) -> WebhookVerified:
         if self.webhook is None:
             raise VerificationFailed("Webhooks aren't available on this server.")
         url = clean_text(text).strip()
@@ -193,8 +204,11 @@ class VerificationService:
         logger.info("account %s: webhook verified", account.id)
         return WebhookVerified(url, secret)
 
-    async def rotate_webhook_secret(self, account: Account) -> str:
+    async def rotate_webhook_secret(self, account: AccountView) -> str:
         """A new signing secret; deliveries are signed with it from now on."""
+        return await self._rotate_webhook_secret(await account_record(account))
+
+    async def _rotate_webhook_secret(self, account: Account) -> str:
         account.webhook_secret = _new_webhook_secret()
         await account.save(update_fields=["webhook_secret"])
         logger.info("account %s: webhook secret rotated", account.id)

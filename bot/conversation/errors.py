@@ -11,7 +11,8 @@ import logging
 from collections.abc import Callable
 
 from bot.conversation import texts
-from bot.conversation.replies import Reply, say
+from bot.conversation.actions import Act, Action
+from bot.conversation.replies import Button, Reply, say
 from core.errors import (
     ChannelNotVerified,
     ConversationConflict,
@@ -34,10 +35,11 @@ _EXAMPLE = {"email": "you@example.com", "phone": "+447911123456", "webhook": "UR
 def _tier_limit(error: TierLimitExceeded) -> Reply:
     plan = f"Your {error.tier} plan"
     if error.limit == "searches":
-        return say(
+        text = (
             f"{plan} allows {error.allowed} active searches and you have {error.current}: "
             "pause or delete one first (/searches lists them)."
         )
+        return Reply(text, (Button("📋 My searches", Action(Act.SEARCHES)),))
     if error.limit == "marketplaces_per_search":
         return say(f"{plan} allows {error.allowed} marketplace(s) per search: pick fewer.")
     if error.limit == "fastest_interval":
@@ -47,11 +49,12 @@ def _tier_limit(error: TierLimitExceeded) -> Reply:
 
 def _channel(error: ChannelNotVerified) -> Reply:
     setting = _SETTING_OF_CHANNEL.get(error.channel, error.channel)
-    return say(
+    text = (
         f"Verify your {error.channel} destination first: "
         f"/settings {setting} {_EXAMPLE.get(setting, '')}".rstrip()
         + ", then pick it again."
     )
+    return Reply(text, (Button("⚙ Settings", Action(Act.SETTINGS)),))
 
 
 def _verification(error: VerificationFailed) -> Reply:

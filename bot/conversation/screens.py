@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.conversation import texts
 from bot.conversation.actions import Act, Action
 from bot.conversation.render import search_line
 from bot.conversation.replies import Bold, Button, Link, Reply, Span, screen
@@ -26,6 +27,30 @@ def clip(text: str, limit: int) -> str:
 
 def _label(text: str) -> str:
     return clip(text, 60)
+
+
+def start_screen(*, private: bool) -> Reply:
+    """/start: what the bot does, and a button for each first step."""
+    body = texts.WELCOME.removeprefix(texts.WELCOME_TITLE)
+    buttons = [
+        Button("🔎 New search", action=Action(Act.NEW_SEARCH), row=0),
+        Button("⭐ Templates", action=Action(Act.TEMPLATES), row=0),
+        Button("📋 My searches", action=Action(Act.SEARCHES), row=1),
+    ]
+    if private:  # settings and numbers are personal: private chats only
+        buttons.append(Button("⚙ Settings", action=Action(Act.SETTINGS), row=1))
+        buttons.append(Button("📊 Stats", action=Action(Act.STATS), row=2))
+    buttons.append(Button("❓ Help", action=Action(Act.HELP), row=2))
+    return screen([Bold(texts.WELCOME_TITLE), body], buttons)
+
+
+def help_screen() -> Reply:
+    body = texts.HELP.removeprefix(texts.HELP_TITLE)
+    buttons = [
+        Button("🔎 New search", action=Action(Act.NEW_SEARCH), row=0),
+        Button("📋 My searches", action=Action(Act.SEARCHES), row=0),
+    ]
+    return screen([Bold(texts.HELP_TITLE), body], buttons)
 
 
 def searches_list(found: Sequence[SearchView], now: datetime, *, group: bool) -> Reply:

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Protocol
 
-from bot.conversation import screens, texts, your_data
+from bot.conversation import registry, screens, texts, your_data
+from bot.conversation.actions import Act, Action
 from bot.conversation.answers import BadAnswer
 from bot.conversation.errors import user_text
 from bot.conversation.render import listing_lines
-from bot.conversation.replies import Reply, ask, say
+from bot.conversation.replies import Button, Option, Reply, ask, choice_buttons, say, with_problem
 from bot.conversation.settings import DEFAULT_SECTIONS, DONE, SettingsSection, settings_menu
-from bot.conversation.stats import stats_text
+from bot.conversation.stats import stats_screen
 from bot.conversation.steps import WizardContext
 from bot.conversation.stored import decode, encode
 from bot.conversation.verification import verify
-from bot.conversation.wizard import Wizard
+from bot.conversation.wizard import Wizard, WizardResult
 from core import accounts, matches, searches, templates
 from core.clock import Clock, utcnow
 from core.conversations import ConversationKey, ConversationStore, Loaded
@@ -65,7 +68,19 @@ SearchRights = Callable[[int], Awaitable[Account]]
 
 
 class _Pending(Protocol):
-    async def answer(self, text: str) -> list[Reply]: ...
+    """A question waiting for its answer (the wizard, a settings section, a confirmation)."""
+
+    async def answer(self, text: str) -> list[Reply]:
+        """A typed answer."""
+        ...
+
+    def question(self) -> Reply:
+        """The question as asked now: its ``options`` are what a CHOOSE press picks from."""
+        ...
+
+    async def choose(self, picked: list[Option]) -> list[Reply]:
+        """Options pressed (one; several for a multi-select question)."""
+        ...
 
     def state(self) -> dict[str, Any]:
         """What to keep in the database to carry on later (see ``restore_pending``)."""
@@ -83,6 +98,7 @@ class ChatSession:
         self.search_rights: SearchRights | None = None
         # Raises Forbidden unless this person may manage searches here (a group's admins).
         self.manager_check: Callable[[], Awaitable[None]] | None = None
+        # The commands built in here; others come from bot.conversation.registry.
         self._commands: dict[str, Callable[[str], Awaitable[list[Reply]]]] = {
             "start": self._start,
             "help": self._help,
@@ -112,25 +128,100 @@ class ChatSession:
         self._loaded = Loaded()
         # A front-end's own part of the conversation (Telegram: the open menu), kept with it.
         self.ui: dict[str, Any] = {}
+        # The question whose buttons are on screen: its reference (in every CHOOSE action, so
+        # a press on an older menu is refused) and, for multi-select, what is ticked so far.
+        self.question_ref = ""
+        self.ticked: list[int] = []
 
     async def handle(self, text: str) -> list[Reply]:
-        text = text.strip()
+        """Typed text: a command, or the answer to what is pending."""
+        return self.stamp(await self._handle(text.strip()))
+
+    async def _handle(self, text: str) -> list[Reply]:
         if self._erased is not None:
             await self._reopen()
         try:
             if text.startswith("/"):
                 name, args = split_command(text)
-                command = self._commands.get(name.split("@")[0].lower())
-                return await command(args) if command else [say(texts.UNKNOWN)]
+                return await self.run_command(name.split("@")[0].lower(), args)
             if self._awaits_code(text):  # the code from an email or SMS, typed as it is
                 return await self._verify(text)
             if self.pending is not None:
+                typed = _typed_option(self.pending.question(), text)
+                if typed is not None:  # a button's label typed instead of pressed
+                    return await self.pending.choose([typed])
                 return await self.pending.answer(text)
             return [say(texts.IDLE)]
         except ConversationConflict:
             raise  # the caller starts over from the state that won
         except MonitorError as exc:
             return [user_text(exc)]
+
+    async def command(self, name: str, args: str = "") -> list[Reply]:
+        """A command run by a button (Act.NEW_SEARCH, …), as if ``/name args`` were typed.
+        A refusal (not a group's admin, a plan's limit) is raised: a front-end shows it as
+        the press's pop-up, leaving the message with the button as it was."""
+        if self._erased is not None:
+            await self._reopen()
+        return self.stamp(await self.run_command(name, args))
+
+    async def run_command(self, name: str, args: str) -> list[Reply]:
+        """``/name args``: built in here, or registered (bot.conversation.registry)."""
+        spec = registry.command_spec(name)
+        if spec is not None and spec.managing:  # a group's searches: its admins only
+            await self.require_manager()
+        built_in = self._commands.get(name)
+        if built_in is not None:
+            return await built_in(args)
+        if spec is None or spec.run is None:
+            return [say(texts.UNKNOWN)]
+        return await spec.run(self, args)
+
+    # the question on screen -------------------------------------------------------------
+    def stamp(self, replies: Sequence[Reply], *, same_question: bool = False) -> list[Reply]:
+        """Give the question among ``replies`` its buttons, with a new reference (or the
+        same one: a multi-select question shown again with another option ticked). Replies
+        without a question close the one on screen: its buttons no longer answer anything."""
+        asked = [r for r in replies if r.options]
+        if not same_question:
+            self.question_ref = secrets.token_hex(4) if asked else ""
+            self.ticked = []
+        ticked = frozenset(self.ticked)
+        return [
+            dataclasses.replace(
+                r, buttons=choice_buttons(r.options, self.question_ref, r.multi_select, ticked)
+            )
+            if r.options
+            else r
+            for r in replies
+        ]
+
+    async def choose(self, action: Action) -> tuple[list[Reply], bool]:
+        """A CHOOSE / CHOICES_DONE press: the replies, and whether they show the same
+        question again (a multi-select tick). Raises ``StaleQuestion`` for a menu that is
+        no longer the open question (answered already, cancelled, pressed in another chat)."""
+        pending = self.pending
+        if pending is None or not action.ref or action.ref != self.question_ref:
+            raise StaleQuestion()
+        question = pending.question()
+        options = question.options
+        if action.act is Act.CHOICES_DONE:
+            if not self.ticked:
+                return [say("Pick at least one first.")], True
+            picked = [options[i] for i in sorted(self.ticked) if i < len(options)]
+        elif action.id >= len(options):
+            raise StaleQuestion()
+        elif question.multi_select:
+            self.ticked = sorted(set(self.ticked) ^ {action.id})
+            return self.stamp([question], same_question=True), True
+        else:
+            picked = [options[action.id]]
+        try:
+            return self.stamp(await pending.choose(picked)), False
+        except ConversationConflict:
+            raise
+        except MonitorError as exc:
+            return self.stamp([user_text(exc)]), False
 
     def _awaits_code(self, text: str) -> bool:
         """A bare 6-digit code while nothing else asks for a number: a verification code."""
@@ -188,10 +279,15 @@ class ChatSession:
         state: dict[str, Any] = {"ui": self.ui} if self.ui else {}
         if self.pending is not None:
             state["pending"] = self.pending.state()
+            if self.question_ref:
+                state["question"] = {"ref": self.question_ref, "ticked": self.ticked}
         return state or None
 
     def _restore(self, state: dict[str, Any]) -> None:
         self.ui = dict(state.get("ui") or {})
+        question = state.get("question") or {}
+        self.question_ref = str(question.get("ref", ""))
+        self.ticked = [int(i) for i in question.get("ticked", [])]
         pending = state.get("pending")
         self.pending = None if pending is None else _RESTORE[pending["kind"]](self, pending)
 
@@ -200,10 +296,10 @@ class ChatSession:
         # A deep link from a group (t.me/<bot>?start=saved) opens this private chat with it.
         if payload in PRIVATE_VIEWS and self.destination.kind == "private":
             return await self._commands[payload]("")
-        return [say(texts.WELCOME)]
+        return [screens.start_screen(private=self.destination.kind == "private")]
 
     async def _help(self, _: str) -> list[Reply]:
-        return [say(texts.HELP)]
+        return [screens.help_screen()]
 
     async def _cancel(self, _: str) -> list[Reply]:
         had = self.pending is not None
@@ -235,18 +331,19 @@ class ChatSession:
         found = await templates.list_templates()
         if not found:
             return [say("No templates are available yet.")]
-        self.pending = _TemplatePick(self, [t.slug for t in found])
-        lines = [
-            f"{i}. {'⭐ ' if t.featured else ''}{t.name} ({t.category}) — {t.description}"
-            for i, t in enumerate(found, 1)
-        ]
-        return [
-            ask(
-                "Ready-made searches — pick one to start it now (you can adjust it after):\n"
-                + "\n".join(lines),
-                *((t.name, t.slug) for t in found),
-            )
-        ]
+        pick = _TemplatePick(
+            self,
+            [
+                (
+                    t.name,
+                    t.slug,
+                    f"{'⭐ ' if t.featured else ''}{t.name} ({t.category}) — {t.description}",
+                )
+                for t in found
+            ],
+        )
+        self.pending = pick
+        return [pick.question()]
 
     async def _list_searches(self, _: str) -> list[Reply]:
         return [await self.searches_screen()]
@@ -273,14 +370,9 @@ class ChatSession:
     async def _delete(self, args: str) -> list[Reply]:
         search_id = _number(args, "delete")
         search = await self.services.searches.get_owned(await self.acting(search_id), search_id)
-        self.pending = _ConfirmDelete(self, search.id)
-        return [
-            ask(
-                f"Delete #{search.id} {search.name}? Its saved listings go with it.",
-                ("Yes, delete it", "yes"),
-                ("No, keep it", "no"),
-            )
-        ]
+        confirm = _ConfirmDelete(self, search.id, search.name)
+        self.pending = confirm
+        return [confirm.question()]
 
     async def _saved(self, args: str) -> list[Reply]:
         page = await matches.list_saved(self.account, page_number(args, "saved"))
@@ -322,7 +414,7 @@ class ChatSession:
         return await verify(self.services.verification, self.account, args)
 
     async def _stats(self, _: str) -> list[Reply]:
-        return [say(await stats_text(self.account, self.services.clock()))]
+        return [await stats_screen(self.account, self.services.clock())]
 
     async def _export(self, _: str) -> list[Reply]:
         refused = your_data.private_only(self.destination, "/export")
@@ -386,13 +478,11 @@ class ChatSession:
             slug,
             self.services.searches.marketplaces[0],
         )
-        return [
-            ask(
-                f"✅ #{search.id} {search.name} is live on {search.marketplaces[0]}. "
-                f"Adjust it any time with /edit {search.id}.\n{FIRST_CHECK}",
-                ("✏ Adjust it", f"/edit {search.id}"),
-            )
-        ]
+        text = (
+            f"✅ #{search.id} {search.name} is live on {search.marketplaces[0]}. "
+            f"Adjust it any time with /edit {search.id}.\n{FIRST_CHECK}"
+        )
+        return [Reply(text, (Button("✏ Adjust it", Action(Act.EDIT, search.id)),))]
 
     def _wizard_context(self) -> WizardContext:
         searches = self.services.searches
@@ -438,8 +528,16 @@ class _WizardFlow:
         wizard.current()  # a step this version no longer has fails here, not later
         return cls(session, wizard)
 
+    def question(self) -> Reply:
+        return self.wizard.current()
+
     async def answer(self, text: str) -> list[Reply]:
-        result = self.wizard.answer(text)
+        return await self._went(self.wizard.answer(text))
+
+    async def choose(self, picked: list[Option]) -> list[Reply]:
+        return await self._went(self.wizard.choose([o.value for o in picked]))
+
+    async def _went(self, result: WizardResult) -> list[Reply]:
         if result.cancelled:
             self.session.pending = None
             return [result.reply]
@@ -458,16 +556,30 @@ class _WizardFlow:
 
 
 class _TemplatePick:
-    def __init__(self, session: ChatSession, slugs: list[str]):
+    """/templates typed: every template in one list, picked by button, number or slug."""
+
+    def __init__(self, session: ChatSession, found: list[tuple[str, str, str]]):
         self.session = session
-        self.slugs = slugs
+        self.found = found  # (name, slug, the line that describes it)
+        self.slugs = [slug for _, slug, _ in found]
 
     def state(self) -> dict[str, Any]:
-        return {"kind": "templates", "slugs": self.slugs}
+        return {"kind": "templates", "found": [list(f) for f in self.found]}
 
     @classmethod
     def restore(cls, session: ChatSession, state: dict[str, Any]) -> _TemplatePick:
-        return cls(session, [str(slug) for slug in state["slugs"]])
+        return cls(session, [(str(n), str(slug), str(line)) for n, slug, line in state["found"]])
+
+    def question(self) -> Reply:
+        lines = [f"{i}. {line}" for i, (_, _, line) in enumerate(self.found, 1)]
+        return ask(
+            "Ready-made searches — pick one to start it now (you can adjust it after):\n"
+            + "\n".join(lines),
+            *((name, slug) for name, slug, _ in self.found),
+        )
+
+    async def choose(self, picked: list[Option]) -> list[Reply]:
+        return await self.session.use_template(str(picked[0].value))
 
     async def answer(self, text: str) -> list[Reply]:
         choice = text.strip().lower()
@@ -496,6 +608,12 @@ class _SettingsPick:
         self.session.pending = _SettingsAnswer(self, section.key, question.prompt, question.apply)
         return [question.prompt]
 
+    def question(self) -> Reply:
+        return settings_menu(self.session.account, tuple(self.sections.values()))
+
+    async def choose(self, picked: list[Option]) -> list[Reply]:
+        return await self.answer(str(picked[0].value))
+
     async def answer(self, text: str) -> list[Reply]:
         choice = text.strip().lower()
         if choice == DONE:
@@ -504,8 +622,7 @@ class _SettingsPick:
         by_label = {s.label.lower(): s for s in self.sections.values()}
         section = self.sections.get(choice) or by_label.get(choice)
         if section is None:
-            menu = settings_menu(self.session.account, tuple(self.sections.values()))
-            return [Reply("Pick one of the settings listed.\n\n" + menu.text, menu.buttons)]
+            return [with_problem("Pick one of the settings listed.", self.question())]
         return self.ask(section)
 
     async def direct(self, key: str, answer: str) -> list[Reply]:
@@ -517,7 +634,7 @@ class _SettingsPick:
         try:
             done = await pending.apply(self.session.account, answer)
         except BadAnswer as exc:  # stay on the question: the next message answers it
-            return [Reply(f"{exc}\n\n{pending.prompt.text}", pending.prompt.buttons)]
+            return [with_problem(str(exc), pending.prompt)]
         self.session.pending = None
         return [say(done)]
 
@@ -545,28 +662,44 @@ class _SettingsAnswer:
         assert session.pending is not None
         return session.pending
 
+    def question(self) -> Reply:
+        return self.prompt
+
+    async def choose(self, picked: list[Option]) -> list[Reply]:
+        return await self.answer(str(picked[0].value))
+
     async def answer(self, text: str) -> list[Reply]:
         session = self.pick.session
         try:
             done = await self.apply(session.account, text)
         except BadAnswer as exc:
-            return [Reply(f"{exc}\n\n{self.prompt.text}", self.prompt.buttons)]
+            return [with_problem(str(exc), self.prompt)]
         session.pending = self.pick
-        menu = settings_menu(session.account, tuple(self.pick.sections.values()))
-        return [Reply(f"{done}\n\n{menu.text}", menu.buttons)]
+        return [with_problem(done, self.pick.question())]
 
 
 class _ConfirmDelete:
-    def __init__(self, session: ChatSession, search_id: int):
+    def __init__(self, session: ChatSession, search_id: int, name: str):
         self.session = session
         self.search_id = search_id
+        self.name = name
 
     def state(self) -> dict[str, Any]:
-        return {"kind": "delete", "search_id": self.search_id}
+        return {"kind": "delete", "search_id": self.search_id, "name": self.name}
 
     @classmethod
     def restore(cls, session: ChatSession, state: dict[str, Any]) -> _ConfirmDelete:
-        return cls(session, int(state["search_id"]))
+        return cls(session, int(state["search_id"]), str(state.get("name", "")))
+
+    def question(self) -> Reply:
+        return ask(
+            f"Delete #{self.search_id} {self.name}? Its saved listings go with it.",
+            ("Yes, delete it", "yes"),
+            ("No, keep it", "no"),
+        )
+
+    async def choose(self, picked: list[Option]) -> list[Reply]:
+        return await self.answer(str(picked[0].value))
 
     async def answer(self, text: str) -> list[Reply]:
         self.session.pending = None
@@ -616,6 +749,21 @@ def page_number(args: str, command: str) -> int:
     return number
 
 
+class StaleQuestion(MonitorError):
+    """A button of a question that is no longer the open one was pressed."""
+
+    def __init__(self) -> None:
+        super().__init__(texts.STALE)
+
+
+def _typed_option(question: Reply, text: str) -> Option | None:
+    """The option whose label was typed ("Every 30 min"), for a single-choice question."""
+    if question.multi_select:
+        return None
+    wanted = " ".join(text.split()).lower()
+    return next((o for o in question.options if o.label.lower() == wanted), None)
+
+
 class Usage(MonitorError):
     """A command was typed without the argument it needs, or with one it cannot use."""
 
@@ -628,4 +776,12 @@ def _listing(match: Match) -> ListingData:
     return listing_data(match.listing)
 
 
-__all__ = ["PRIVATE_VIEWS", "ChatServices", "ChatSession", "Usage", "page_number", "split_command"]
+__all__ = [
+    "PRIVATE_VIEWS",
+    "ChatServices",
+    "ChatSession",
+    "StaleQuestion",
+    "Usage",
+    "page_number",
+    "split_command",
+]

@@ -14,7 +14,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.conversation.answers import BadAnswer
-from bot.conversation.replies import Reply, ask
+from bot.conversation.replies import Bold, Reply, ask
 from core import accounts
 from core.views import AccountView as Account
 
@@ -46,7 +46,7 @@ class Question:
 def settings_menu(account: Account, sections: tuple[SettingsSection, ...]) -> Reply:
     lines = [f"{s.label}: {s.describe(account)}" for s in sections]
     return ask(
-        "⚙ Settings\n" + "\n".join(lines) + "\n\nPick what to change:",
+        [Bold("⚙ Settings"), "\n" + "\n".join(lines) + "\n\nPick what to change:"],
         *((s.label, s.key) for s in sections),
         ("Done", DONE),
     )

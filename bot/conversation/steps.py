@@ -41,13 +41,21 @@ class WizardContext:
         return self.tiers.for_tier(self.tier).max_marketplaces_per_search
 
 
+def _no_options(picked: list[Any], ctx: WizardContext) -> Answers:
+    raise BadAnswer("Type your answer.")
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
+    """One question: ``prompt`` asks it (its options' values are what ``pick`` receives when
+    buttons are pressed), ``parse`` reads a typed answer, ``show`` is its summary line."""
+
     key: str
     label: str
     prompt: Callable[[WizardContext], Reply]
     parse: Callable[[str, WizardContext], Answers]
     show: Callable[[Answers], str]
+    pick: Callable[[list[Any], WizardContext], Answers] = _no_options
 
 
 def _choices(text: str, ctx_values: tuple[str, ...], allowed: tuple[str, ...]) -> list[str]:
@@ -74,7 +82,13 @@ def _ask_marketplaces(ctx: WizardContext) -> Reply:
 
 
 def _parse_marketplaces(text: str, ctx: WizardContext) -> Answers:
-    picked = _choices(text, ctx.marketplaces, ctx.marketplaces)
+    return _pick_marketplaces(_choices(text, ctx.marketplaces, ctx.marketplaces), ctx)
+
+
+def _pick_marketplaces(picked: list[Any], ctx: WizardContext) -> Answers:
+    picked = [str(p) for p in dict.fromkeys(picked) if p in ctx.marketplaces]
+    if not picked:
+        raise BadAnswer("Choose from: " + ", ".join(ctx.marketplaces) + ".")
     if len(picked) > ctx.max_marketplaces:
         raise BadAnswer(
             f"Your {ctx.tier.value} plan allows {ctx.max_marketplaces} marketplace(s) per "
@@ -95,7 +109,7 @@ def _ask_exclude(ctx: WizardContext) -> Reply:
     return ask(
         "Any words that rule a listing out? Separate them with commas "
         "(e.g. broken, faulty, spares) — or none.",
-        ("None", "none"),
+        ("None", ()),
     )
 
 
@@ -103,7 +117,7 @@ def _ask_exclude(ctx: WizardContext) -> Reply:
 def _ask_price(ctx: WizardContext) -> Reply:
     return ask(
         "What price, in £? A maximum like 150, a range like 100-250, a minimum like 100+, or any.",
-        ("Any price", "any"),
+        ("Any price", (None, None)),
     )
 
 
@@ -128,7 +142,7 @@ def _show_price(answers: Answers) -> str:
 def _ask_location(ctx: WizardContext) -> Reply:
     return ask(
         "Where? A town or postcode and an optional radius in miles, like 'Leeds 10' — or anywhere.",
-        ("Anywhere", "anywhere"),
+        ("Anywhere", ("", None)),
     )
 
 
@@ -146,7 +160,12 @@ def _show_location(answers: Answers) -> str:
 
 # condition --------------------------------------------------------------------------------
 def _ask_condition(ctx: WizardContext) -> Reply:
-    return ask("New or used?", ("Any", "any"), ("Used", "used"), ("New", "new"))
+    return ask(
+        "New or used?",
+        ("Any", Condition.ANY),
+        ("Used", Condition.USED),
+        ("New", Condition.NEW),
+    )
 
 
 def _parse_condition(text: str, ctx: WizardContext) -> Answers:
@@ -162,8 +181,14 @@ def _ask_interval(ctx: WizardContext) -> Reply:
     fastest = describe_interval(choices[0])
     return ask(
         f"How often shall I check? Your {ctx.tier.value} plan checks as often as every {fastest}.",
-        *((f"Every {describe_interval(s)}", str(s)) for s in choices),
+        *((f"Every {describe_interval(s)}", s) for s in choices),
     )
+
+
+def _pick_interval(picked: list[Any], ctx: WizardContext) -> Answers:
+    if picked[0] not in ctx.tiers.interval_choices(ctx.tier):
+        raise BadAnswer("Choose one of the intervals listed.")
+    return {"interval_seconds": int(picked[0])}
 
 
 def _parse_interval(text: str, ctx: WizardContext) -> Answers:
@@ -184,8 +209,8 @@ def _ask_channels(ctx: WizardContext) -> Reply:
     note = "" if extra else " Email, SMS and webhooks can be added once verified in /settings."
     return ask(
         "Where shall alerts go? They always come to this chat." + note,
-        ("This chat only", "chat"),
-        *((f"Chat + {c.value}", f"chat,{c.value}") for c in extra),
+        ("This chat only", (Channel.CHAT,)),
+        *((f"Chat + {c.value}", (Channel.CHAT, c)) for c in extra),
         multi=bool(extra),
     )
 
@@ -196,6 +221,25 @@ def _parse_channels(text: str, ctx: WizardContext) -> Answers:
     return {"channels": tuple(Channel(p) for p in dict.fromkeys(["chat", *picked]))}
 
 
+def _pick_channels(picked: list[Any], ctx: WizardContext) -> Answers:
+    chosen = [c for group in picked for c in group if c in ctx.channels]
+    return {"channels": tuple(dict.fromkeys([Channel.CHAT, *chosen]))}
+
+
+def _pick_condition(picked: list[Any], ctx: WizardContext) -> Answers:
+    return {"condition": Condition(picked[0])}
+
+
+def _pick_price(picked: list[Any], ctx: WizardContext) -> Answers:
+    low, high = picked[0]
+    return {"min_price": low, "max_price": high}
+
+
+def _pick_location(picked: list[Any], ctx: WizardContext) -> Answers:
+    place, radius = picked[0]
+    return {"location": place, "radius_miles": radius}
+
+
 STEPS: tuple[Step, ...] = (
     Step("name", "Name", _ask_name, lambda t, c: {"name": parse_name(t)}, lambda a: a["name"]),
     Step(
@@ -204,6 +248,7 @@ STEPS: tuple[Step, ...] = (
         _ask_marketplaces,
         _parse_marketplaces,
         lambda a: ", ".join(a["marketplaces"]),
+        _pick_marketplaces,
     ),
     Step(
         "keywords",
@@ -218,11 +263,17 @@ STEPS: tuple[Step, ...] = (
         _ask_exclude,
         lambda t, c: {"exclude": parse_exclude(t)},
         lambda a: ", ".join(a["exclude"]) or "nothing",
+        lambda picked, c: {"exclude": ()},
     ),
-    Step("price", "Price", _ask_price, _parse_price, _show_price),
-    Step("location", "Where", _ask_location, _parse_location, _show_location),
+    Step("price", "Price", _ask_price, _parse_price, _show_price, _pick_price),
+    Step("location", "Where", _ask_location, _parse_location, _show_location, _pick_location),
     Step(
-        "condition", "Condition", _ask_condition, _parse_condition, lambda a: a["condition"].value
+        "condition",
+        "Condition",
+        _ask_condition,
+        _parse_condition,
+        lambda a: a["condition"].value,
+        _pick_condition,
     ),
     Step(
         "interval",
@@ -230,6 +281,7 @@ STEPS: tuple[Step, ...] = (
         _ask_interval,
         _parse_interval,
         lambda a: "every " + describe_interval(a["interval_seconds"]),
+        _pick_interval,
     ),
     Step(
         "channels",
@@ -237,6 +289,7 @@ STEPS: tuple[Step, ...] = (
         _ask_channels,
         _parse_channels,
         lambda a: ", ".join(c.value for c in a["channels"]),
+        _pick_channels,
     ),
 )
 STEP_BY_KEY = {step.key: step for step in STEPS}

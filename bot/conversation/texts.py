@@ -1,7 +1,8 @@
 """The fixed words of the bot: welcome and help."""
 
+WELCOME_TITLE = "👋 Welcome to Marketplace Monitor!"
 WELCOME = (
-    "👋 Welcome to Marketplace Monitor!\n"
+    WELCOME_TITLE + "\n"
     "I watch second-hand marketplaces for you and post every new listing that matches your "
     "search straight into this chat — with the price, the place and a link — so you're first "
     "to the deal.\n\n"
@@ -9,8 +10,9 @@ WELCOME = (
     "/templates. /help lists everything I can do."
 )
 
+HELP_TITLE = "What I can do:"
 HELP = (
-    "What I can do:\n"
+    HELP_TITLE + "\n"
     "/newsearch — set up a new search step by step\n"
     "/templates — start from a ready-made search\n"
     "/searches — your searches, with their status and last check\n"
@@ -30,6 +32,7 @@ RESTARTED = (
     "Sorry, I lost track of what we were doing after an update on my side; let's start "
     "again. Nothing was changed."
 )
+STALE = "That question is closed. Send the command again to start over."
 IDLE = "Type /newsearch to set up a search, or /help to see what I can do."
 
 # The usage line each command answers with when its argument cannot be used.

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.conversation import extras
 from bot.conversation.answers import BadAnswer
-from bot.conversation.replies import Reply, ask
+from bot.conversation.replies import Reply, ask, with_problem
 from bot.conversation.steps import STEP_BY_KEY, STEPS, Answers, WizardContext
 from core.criteria import Criteria
 from core.enums import Channel
@@ -66,6 +67,21 @@ class Wizard:
         step = STEP_BY_KEY[self.position]
         try:
             self.answers.update(step.parse(text, self.ctx))
+        except BadAnswer as exc:
+            return WizardResult(_reask(str(exc), step.prompt(self.ctx)))
+        self.position = self._next_after(step.key)
+        return WizardResult(self.current())
+
+    def choose(self, picked: list[Any]) -> WizardResult:
+        """Options of the current question pressed: their values, as the question made them
+        (a step key, a Condition, a number of seconds…), never text to read again."""
+        if self.position in (SUMMARY, PICK_EDIT):
+            return self.answer(str(picked[0]))
+        if extras.is_extra(self.position):
+            return self._answer_extra(str(picked[0]))
+        step = STEP_BY_KEY[self.position]
+        try:
+            self.answers.update(step.pick(picked, self.ctx))
         except BadAnswer as exc:
             return WizardResult(_reask(str(exc), step.prompt(self.ctx)))
         self.position = self._next_after(step.key)
@@ -162,7 +178,7 @@ def _answered(key: str, answers: Answers) -> bool:
 
 
 def _reask(problem: str, prompt: Reply) -> Reply:
-    return Reply(f"{problem}\n\n{prompt.text}", prompt.buttons, prompt.multi_select)
+    return with_problem(problem, prompt)
 
 
 def draft_from_answers(answers: Answers) -> SearchDraft:

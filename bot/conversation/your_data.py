@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.conversation.replies import Document, Reply, ask, say
+from bot.conversation.replies import Document, Option, Reply, ask, say
 from core import your_data
 from core.clock import Clock
 from core.views import AccountView as Account
@@ -76,6 +76,12 @@ class ConfirmErase:
 
     def state(self) -> dict[str, Any]:
         return {"kind": "erase"}
+
+    def question(self) -> Reply:
+        return erase_question()
+
+    async def choose(self, picked: list[Option]) -> list[Reply]:
+        return await self.answer(str(picked[0].value))
 
     async def answer(self, text: str) -> list[Reply]:
         if text.strip().lower() != YES:

@@ -4,7 +4,6 @@
 delivers alerts through ``TelegramNotifier``; bot/app.py builds it when a token is set.
 """
 
-from bot.telegram.callbacks import Callback, Namespace
 from bot.telegram.frontend import TelegramConfig, TelegramFrontend, build_application
 from bot.telegram.handlers import COMMANDS, TelegramHandlers
 from bot.telegram.notifier import TelegramNotifier
@@ -13,9 +12,7 @@ from bot.telegram.rights import ChatRights
 
 __all__ = [
     "COMMANDS",
-    "Callback",
     "ChatRights",
-    "Namespace",
     "RateLimits",
     "TelegramConfig",
     "TelegramFrontend",

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.telegram import callbacks
+from bot.conversation.actions import Act, Action
 from bot.telegram.markup import escape, escape_fit, tg_len
 from core.enums import AlertKind, MatchStatus
 from core.formatting import age_text, price_text
@@ -49,14 +49,16 @@ def alert_keyboard(match_id: int, url: str, status: MatchStatus) -> InlineKeyboa
     url = url if url.startswith(("https://", "http://")) else ""
     if status is MatchStatus.SAVED:
         keep = InlineKeyboardButton(
-            "Saved ✓ · Unsave", callback_data=callbacks.alert(match_id, "u")
+            "Saved ✓ · Unsave", callback_data=Action(Act.UNSAVE, match_id).encode()
         )
     else:
-        keep = InlineKeyboardButton("⭐ Save", callback_data=callbacks.alert(match_id, "s"))
+        keep = InlineKeyboardButton("⭐ Save", callback_data=Action(Act.SAVE, match_id).encode())
     if status is MatchStatus.HIDDEN:
-        hide = InlineKeyboardButton("Hidden · Unhide", callback_data=callbacks.alert(match_id, "n"))
+        hide = InlineKeyboardButton(
+            "Hidden · Unhide", callback_data=Action(Act.UNHIDE, match_id).encode()
+        )
         return InlineKeyboardMarkup([[_open(url)], [hide]] if url else [[hide]])
-    hide = InlineKeyboardButton("🙈 Hide", callback_data=callbacks.alert(match_id, "h"))
+    hide = InlineKeyboardButton("🙈 Hide", callback_data=Action(Act.HIDE, match_id).encode())
     return InlineKeyboardMarkup([[_open(url)], [keep, hide]] if url else [[keep, hide]])
 
 

@@ -1,88 +1,28 @@
-"""Callback data of inline buttons: namespaced, short, parsed in this one place.
+"""Callback data of inline buttons: an encoded ``Action``, parsed in this one place.
 
-Every button carries ``<namespace>:<id>:<action>`` (Telegram allows 64 bytes):
+Every button carries ``<namespace>:<id>:<verb>`` (Telegram allows 64 bytes), and a question's
+option also ``:<ref>``, the question it belongs to:
 
-- ``m:<token>:<n|ok>``  the n-th choice of the conversation menu ``token`` (or Done)
 - ``a:<match>:<s|u|h|n>``  an alert's listing: save, unsave, hide, unhide
 - ``s:<search>:<l|o|p|r|e|d|y>``  searches: list, open, pause, resume, edit, delete, yes-delete
 - ``v:<page>:p``  a page of saved listings
 - ``t:<n>:<h|c|u>``  templates: categories, category n, use template n
+- ``c:0:<s|h|n|g|t>``  run a command: start, help, new search, settings, stats
+- ``q:<n>:c:<ref>``  the n-th option of question ``ref``; ``q:0:d:<ref>`` its Done
 
-The ``a``, ``s``, ``v`` and ``t`` namespaces are the platform-neutral actions of
-bot.conversation.actions (its ``decode`` is their parser, used here); only ``m`` (a
-conversation menu's choice) is Telegram's own.
-
-Ids in callback data are claims, not facts: handlers check each against the presser's rights.
+(and whatever other kinds bot.conversation.actions.Act gains). All are the platform-neutral
+actions of bot.conversation.actions: its ``encode`` writes them and its ``decode`` is their
+parser. Ids in callback data are claims, not facts: each is checked against the presser's
+rights, and a question's ``ref`` against the question open in the conversation.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from enum import StrEnum
+from bot.conversation.actions import MAX_BYTES, Action, decode
 
-from bot.conversation import actions
-from core.numbers import parse_int
-
-MAX_BYTES = 64
-_PATTERN = re.compile(r"(?P<ns>[mastv]):(?P<id>[0-9a-f]{1,16}):(?P<action>[a-z0-9]{1,3})")
+__all__ = ["MAX_BYTES", "parse"]
 
 
-class Namespace(StrEnum):
-    MENU = "m"
-    ALERT = "a"
-    SEARCH = "s"
-    SAVED = "v"
-    TEMPLATE = "t"
-
-
-@dataclass(frozen=True, slots=True)
-class Callback:
-    namespace: Namespace
-    target: str  # the menu token, or a decimal id
-    action: str
-
-    @property
-    def number(self) -> int:
-        """The id or index carried; ``parse`` let through only ASCII digits in the id range."""
-        return int(self.target)
-
-    def encode(self) -> str:
-        data = f"{self.namespace.value}:{self.target}:{self.action}"
-        if len(data.encode()) > MAX_BYTES:
-            raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
-        return data
-
-
-def parse(data: str | None) -> Callback | None:
-    """The callback a button carries, or None when it is not one of ours (forged, old)."""
-    found = _PATTERN.fullmatch(data or "")
-    if found is None:
-        return None
-    ns, target, action = found.group("ns", "id", "action")
-    if ns != Namespace.MENU.value:
-        if actions.decode(data) is None:
-            return None  # an unknown verb, or a number beyond the database's id range
-    elif not (action == "ok" or parse_int(action) is not None):
-        return None
-    return Callback(Namespace(ns), target, action)
-
-
-def menu(token: str, action: str) -> str:
-    return Callback(Namespace.MENU, token, action).encode()
-
-
-def alert(match_id: int, action: str) -> str:
-    return Callback(Namespace.ALERT, str(match_id), action).encode()
-
-
-def search(search_id: int, action: str) -> str:
-    return Callback(Namespace.SEARCH, str(search_id), action).encode()
-
-
-def saved(page: int) -> str:
-    return Callback(Namespace.SAVED, str(page), "p").encode()
-
-
-def template(number: int, action: str) -> str:
-    return Callback(Namespace.TEMPLATE, str(number), action).encode()
+def parse(data: str | None) -> Action | None:
+    """The action a button carries, or None when it is not one of ours (forged, old)."""
+    return decode(data)

@@ -1,7 +1,8 @@
 """Per-chat, per-user conversation state: the ChatSession, its open menu, a lock.
 
 Button-driven screens (alerts, searches, saved, templates) are stateless: their callback data
-names what they act on. A conversation in progress (the wizard, /settings, a typed answer)
+names what they act on; a question's buttons name the question (its reference). A
+conversation in progress (the wizard, /settings, a typed answer)
 and its open menu are kept in the database (core.conversations) keyed by (chat, user), so
 people in a group don't mix and any process, or this one after a restart, continues it.
 """
@@ -9,14 +10,13 @@ people in a group don't mix and any process, or this one after a restart, contin
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Bot, Chat, User
 
-from bot.conversation import Button, ChatServices, ChatSession, Reply
+from bot.conversation import ChatServices, ChatSession
 from bot.telegram.markup import escape
 from bot.telegram.rights import ChatRights
 from core import accounts
@@ -30,30 +30,18 @@ MAX_CHATS = 20_000
 
 @dataclass(slots=True)
 class Menu:
-    """The conversation question on screen now, with buttons ``m:<token>:<n>``."""
+    """The message showing the conversation's open question, so its buttons can be taken
+    away when the conversation moves on (which question it is, and what is ticked, the
+    conversation itself keeps: a press carries the question's reference)."""
 
     message_id: int
-    reply: Reply
-    token: str = field(default_factory=lambda: secrets.token_hex(4))
-    selected: set[int] = field(default_factory=set)
 
     def to_json(self) -> dict[str, Any]:
-        reply = self.reply
-        return {
-            "message_id": self.message_id,
-            "token": self.token,
-            "selected": sorted(self.selected),
-            "text": reply.text,
-            "buttons": [[b.label, b.value] for b in reply.buttons],
-            "multi": reply.multi_select,
-        }
+        return {"message_id": self.message_id}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Menu:
-        buttons = tuple(Button(str(label), str(value)) for label, value in data["buttons"])
-        reply = Reply(str(data["text"]), buttons, bool(data["multi"]))
-        selected = {int(i) for i in data["selected"]}
-        return cls(int(data["message_id"]), reply, str(data["token"]), selected)
+        return cls(int(data["message_id"]))
 
 
 @dataclass(slots=True)

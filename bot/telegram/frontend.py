@@ -24,7 +24,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.conversation import ChatServices
-from bot.telegram.handlers import ALLOWED_UPDATES, COMMAND_MENUS, TelegramHandlers
+from bot.telegram.handlers import ALLOWED_UPDATES, TelegramHandlers, command_menus
 from bot.telegram.intake import BadUpdate, Poller, parse_body
 from bot.telegram.notifier import TelegramNotifier
 from bot.telegram.ratelimit import RateLimits, TelegramRateLimiter, WaitLimit
@@ -190,7 +190,7 @@ class TelegramFrontend:
         await self._initialize()
         try:
             await app.bot.delete_my_commands()  # an older, unscoped menu would show in groups
-            for scope, commands in COMMAND_MENUS:
+            for scope, commands in command_menus():
                 await app.bot.set_my_commands(list(commands), scope=scope)
         except TelegramError as exc:  # only the command menu is missing: keep going
             logger.warning("telegram: could not set the command menu: %s", exc)

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from telegram import (
     BotCommand,
+    BotCommandScope,
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
@@ -36,23 +37,17 @@ from telegram.ext import (
 )
 
 from bot.conversation import ChatServices, Reply
-from bot.conversation.actions import decode
+from bot.conversation.actions import Act, Action, decode
 from bot.conversation.errors import UNEXPECTED, user_text
-from bot.conversation.pressed import SAVED_PRIVATE, act, searches_screen
-from bot.conversation.session import PRIVATE_VIEWS, page_number, split_command
-from bot.telegram import callbacks, menus
+from bot.conversation.pressed import SAVED_PRIVATE, act, command_screen
+from bot.conversation.registry import Where, in_menu
+from bot.conversation.session import split_command
+from bot.conversation.texts import STALE
+from bot.telegram import menus
 from bot.telegram.alerts import alert_keyboard
-from bot.telegram.callbacks import Callback, Namespace
 from bot.telegram.chats import Chats, ChatState, Menu
-from bot.telegram.markup import (
-    CAPTION_LIMIT,
-    escape,
-    escape_fit,
-    menu_keyboard,
-    plain_fit,
-    reply_html,
-)
-from core import matches, templates
+from bot.telegram.markup import CAPTION_LIMIT, escape, escape_fit, plain_fit
+from core import matches
 from core.destinations import deactivate_chat
 from core.enums import Platform
 from core.errors import ConversationConflict, MonitorError
@@ -62,43 +57,29 @@ from core.views import MatchView as Match
 logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-_ALL_COMMANDS = {
-    "newsearch": "Set up a new search",
-    "templates": "Start from a ready-made search",
-    "searches": "Your searches: pause, edit, delete",
-    "saved": "Listings you saved",
-    "settings": "Time zone, quiet hours, email / SMS / webhook",
-    "verify": "Confirm an address with its code",
-    "stats": "Your numbers",
-    "export": "A file of everything held about you",
-    "deleteaccount": "Delete your account and its data",
-    "help": "What I can do",
-    "cancel": "Stop what we're doing",
-    "start": "Welcome and how to begin",
-}
+
+def _menu(where: Where) -> tuple[BotCommand, ...]:
+    return tuple(BotCommand(spec.name, spec.summary) for spec in in_menu(where))
 
 
-def _menu(*names: str) -> tuple[BotCommand, ...]:
-    return tuple(BotCommand(name, _ALL_COMMANDS[name]) for name in names)
+# Each scope's menu lists only what works there (bot.conversation.registry says where each
+# command belongs): settings, verification and personal data are private-chat only; in a
+# group only admins can start or change searches.
+def command_menus() -> tuple[tuple[BotCommandScope, tuple[BotCommand, ...]], ...]:
+    """setMyCommands' arguments per scope, from the registry as it is now."""
+    return (
+        (BotCommandScopeAllPrivateChats(), _menu(Where.PRIVATE)),
+        (BotCommandScopeAllGroupChats(), _menu(Where.GROUP)),
+        (BotCommandScopeAllChatAdministrators(), _menu(Where.GROUP_ADMIN)),
+    )
 
 
-# Each scope's menu lists only what works there: settings, verification and personal data
-# are private-chat only; in a group only admins can start or change searches.
-COMMANDS = _menu(*_ALL_COMMANDS)
-GROUP_ADMIN_COMMANDS = _menu("newsearch", "templates", "searches", "help", "cancel")
-GROUP_COMMANDS = _menu("searches", "help")
-COMMAND_MENUS = (
-    (BotCommandScopeAllPrivateChats(), COMMANDS),
-    (BotCommandScopeAllGroupChats(), GROUP_COMMANDS),
-    (BotCommandScopeAllChatAdministrators(), GROUP_ADMIN_COMMANDS),
-)
+COMMANDS = _menu(Where.PRIVATE)
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
-# Commands that change a group's searches: only its admins may use them there.
-MANAGING = frozenset({"newsearch", "edit", "pause", "resume", "delete"})
 ERROR_TEXT = UNEXPECTED
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 Toast = tuple[str | None, bool]  # the answer to a button press: text, shown as an alert?
-CLOSED: Toast = ("This question is closed. Send the command again to start over.", False)
+CLOSED: Toast = (STALE, False)
 EXPIRED: Toast = ("This button no longer works.", True)
 PRIVATE_ONLY: Toast = (SAVED_PRIVATE, True)
 
@@ -148,7 +129,7 @@ class TelegramHandlers:
             return  # group chatter that is not an answer to us
 
         async def work(state: ChatState) -> None:
-            await self._text(state, chat, _typed_choice(state, text), command)
+            await self._text(state, chat, text, command)
 
         await self._in_conversation(chat, user, work)
 
@@ -175,14 +156,14 @@ class TelegramHandlers:
     async def _text(
         self, state: ChatState, chat: Chat, text: str, command: tuple[str, str] | None
     ) -> None:
-        name, args = command or ("", "")
         try:
-            screen = await self._menu_command(state, name, args)
-            if screen is not None:
-                await self._send_screen(chat.id, screen)
+            screen = None
+            if command is not None:
+                name, args = command
+                screen = await command_screen(state.session, name, args, self._deep_link)
+            if screen is not None:  # a screen of buttons; the open question stays open
+                await self._put(chat.id, menus.render(screen), None)
                 return
-            if name in MANAGING and state.rights.is_group:
-                await state.rights.require_manager()
             replies = await state.session.handle(text)
         except ConversationConflict:
             raise
@@ -190,30 +171,15 @@ class TelegramHandlers:
             replies = [user_text(exc)]
         await self.show(state, chat.id, replies)
 
-    async def _menu_command(self, state: ChatState, name: str, args: str) -> menus.Screen | None:
-        if state.rights.is_group and name in PRIVATE_VIEWS:
-            # One member's saved listings and numbers are not for the whole group.
-            return menus.private_link(name, self.bot.username or "")
-        if name == "start" and args == "saved" and not state.rights.is_group:
-            name, args = "saved", ""  # the deep link from a group's /saved
-        if name == "searches":
-            return await self._searches_screen(state)
-        if name == "saved":
-            page = await matches.list_saved(state.session.account, page_number(args, "saved"))
-            return menus.saved_page(page, self.services.clock())
-        if name == "templates":
-            return menus.template_categories(await templates.categories())
-        return None
-
-    async def _searches_screen(self, state: ChatState) -> menus.Screen:
-        return menus.render(await searches_screen(state.session))
+    def _deep_link(self, view: str) -> str:
+        return menus.deep_link(self.bot.username or "", view)
 
     # --- showing conversation replies ----------------------------------------------------------
     async def show(
         self, state: ChatState, chat_id: int, replies: list[Reply], edit_id: int | None = None
     ) -> None:
-        """Send ``replies`` (the first one edits ``edit_id`` if given); the last question with
-        choices becomes the open menu, and the previous menu loses its buttons."""
+        """Send ``replies`` (the first one edits ``edit_id`` if given); a question among them
+        becomes the open menu, and the previous menu loses its buttons."""
         replies = [r for r in replies if r.text or r.buttons] or [Reply("OK.")]
         previous, state.menu = state.menu, None
         if previous is not None and previous.message_id != edit_id:
@@ -222,13 +188,10 @@ class TelegramHandlers:
             if reply.document is not None:
                 await self._send_document(chat_id, reply)
                 continue
-            menu = Menu(0, reply) if reply.buttons and index == len(replies) - 1 else None
-            keyboard = menu_keyboard(reply, menu.token) if menu else None
             target = edit_id if index == 0 else None
-            message_id = await self._put(chat_id, reply_html(reply), keyboard, target)
-            if menu is not None:
-                menu.message_id = message_id
-                state.menu = menu
+            message_id = await self._put(chat_id, menus.render(reply), target)
+            if reply.options:
+                state.menu = Menu(message_id)
 
     async def _send_document(self, chat_id: int, reply: Reply) -> None:
         """A reply with a file (/export): the file, with the text as its caption."""
@@ -241,19 +204,9 @@ class TelegramHandlers:
             parse_mode=ParseMode.HTML,
         )
 
-    async def _send_screen(
-        self, chat_id: int, screen: menus.Screen, edit_id: int | None = None
-    ) -> None:
-        await self._put(chat_id, screen.html, screen.keyboard, edit_id)
-
-    async def _put(
-        self,
-        chat_id: int,
-        html_text: str,
-        keyboard: InlineKeyboardMarkup | None,
-        edit_id: int | None,
-    ) -> int:
-        """Edit message ``edit_id`` into this text (or send it anew); returns its message id."""
+    async def _put(self, chat_id: int, screen: menus.Screen, edit_id: int | None) -> int:
+        """Edit message ``edit_id`` into ``screen`` (or send it anew); returns its id."""
+        html_text, keyboard = screen.html, screen.keyboard
         if edit_id is not None:
             try:
                 await self.bot.edit_message_text(
@@ -313,69 +266,38 @@ class TelegramHandlers:
             logger.info("callback %s could not be answered: %s", query.id, exc)
 
     async def _button(self, query: CallbackQuery) -> Toast:
-        data = callbacks.parse(query.data)
+        action = decode(query.data)
         message = query.message
         user = query.from_user
-        if data is None or message is None:
+        if action is None or message is None:
             logger.warning("refused callback %r from user %s: not ours", query.data, user.id)
             return EXPIRED
         chat, message_id = message.chat, message.message_id
 
         async def work(state: ChatState) -> Toast:
-            return await self._route(state, chat.id, message_id, data)
+            return await self._route(state, chat.id, message_id, action)
 
         return await self._in_conversation(chat, user, work)
 
     async def _route(
-        self, state: ChatState, chat_id: int, message_id: int, data: Callback
+        self, state: ChatState, chat_id: int, message_id: int, action: Action
     ) -> Toast:
-        if data.namespace is Namespace.MENU:
-            return await self._menu_press(state, chat_id, message_id, data)
-        if data.namespace is Namespace.ALERT:
-            return await self._alert_press(state, chat_id, message_id, data)
-        action = decode(data.encode())
-        if action is None:
-            return EXPIRED
+        if action.act in _ALERT_ACTIONS:
+            return await self._alert_press(state, chat_id, message_id, action)
         pressed = await act(state.session, action)
         if pressed.screen is not None:
-            await self._send_screen(chat_id, menus.render(pressed.screen), message_id)
+            await self._put(chat_id, menus.render(pressed.screen), message_id)
         elif pressed.replies:
-            await self.show(state, chat_id, pressed.replies, edit_id=message_id)
+            edit_id = None if pressed.below else message_id
+            await self.show(state, chat_id, pressed.replies, edit_id=edit_id)
         return pressed.toast, pressed.alert
 
-    async def _menu_press(
-        self, state: ChatState, chat_id: int, message_id: int, data: Callback
-    ) -> Toast:
-        menu = state.menu
-        if menu is None or menu.token != data.target or menu.message_id != message_id:
-            logger.info(
-                "closed or foreign menu pressed by user %s in %s", state.rights.user_id, chat_id
-            )
-            return CLOSED
-        buttons = menu.reply.buttons
-        if data.action == "ok":
-            if not menu.selected:
-                return "Pick at least one first.", False
-            value = ",".join(buttons[i].value for i in sorted(menu.selected))
-        elif int(data.action) >= len(buttons):
-            return EXPIRED
-        elif menu.reply.multi_select:
-            menu.selected ^= {int(data.action)}
-            keyboard = menu_keyboard(menu.reply, menu.token, frozenset(menu.selected))
-            await self._set_markup(chat_id, message_id, keyboard)
-            return None, False
-        else:
-            value = buttons[int(data.action)].value
-        replies = await state.session.handle(value)
-        await self.show(state, chat_id, replies, edit_id=message_id)
-        return None, False
-
     async def _alert_press(
-        self, state: ChatState, chat_id: int, message_id: int, data: Callback
+        self, state: ChatState, chat_id: int, message_id: int, action: Action
     ) -> Toast:
-        match, owner = await state.rights.match_owner(data.number)
-        action, toast = _ALERT_ACTIONS[data.action]
-        match = await action(owner, match.id)
+        match, owner = await state.rights.match_owner(action.id)
+        change, toast = _ALERT_ACTIONS[action.act]
+        match = await change(owner, match.id)
         keyboard = alert_keyboard(match.id, match.listing.url, match.status)
         await self._set_markup(chat_id, message_id, keyboard)
         return toast, False
@@ -415,24 +337,14 @@ class TelegramHandlers:
             )
 
 
-def _typed_choice(state: ChatState, text: str) -> str:
-    """A button's label typed instead of pressed ("Every 30 min") stands for its value."""
-    if state.menu is None or text.startswith("/"):
-        return text
-    wanted = text.strip().lower()
-    for button in state.menu.reply.buttons:
-        if button.label.lower() == wanted:
-            return button.value
-    return text
-
-
 async def _unsave(account: Account, match_id: int) -> Match:
     return await matches.unhide(account, match_id)
 
 
+# An alert's buttons change the alert's own keyboard (Telegram's: the alert is a photo).
 _ALERT_ACTIONS = {
-    "s": (matches.save, "⭐ Saved. See them all with /saved."),
-    "u": (_unsave, "Removed from saved."),
-    "h": (matches.hide, "🙈 Hidden: no more alerts about this listing."),
-    "n": (matches.unhide, "👀 Back: alerts about it will come again."),
+    Act.SAVE: (matches.save, "⭐ Saved. See them all with /saved."),
+    Act.UNSAVE: (_unsave, "Removed from saved."),
+    Act.HIDE: (matches.hide, "🙈 Hidden: no more alerts about this listing."),
+    Act.UNHIDE: (matches.unhide, "👀 Back: alerts about it will come again."),
 }

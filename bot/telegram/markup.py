@@ -1,4 +1,4 @@
-"""Telegram HTML and its limits: escaping outside text, cutting to fit, keyboards from Replies.
+"""Telegram HTML and its limits: escaping outside text, cutting to fit.
 
 Telegram counts lengths in UTF-16 code units (an emoji is two). We keep the HTML *source*
 within the limit, which also keeps the visible text within it, whatever the server counts.
@@ -7,12 +7,6 @@ within the limit, which also keeps the visible text within it, whatever the serv
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bot.conversation import Reply
-from bot.telegram import callbacks
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -59,36 +53,5 @@ def plain_fit(text: str, limit: int) -> str:
     return text[:low].rstrip() + ELLIPSIS
 
 
-def reply_html(reply: Reply) -> str:
-    return escape_fit(reply.text or " ", TEXT_LIMIT)
-
-
-def _rows(labels: Sequence[str]) -> list[list[int]]:
-    """Button indexes in rows: short labels side by side, long ones alone."""
-    widest = max((len(label) for label in labels), default=0)
-    per_row = 3 if widest <= 12 else 2 if widest <= 22 else 1
-    indexes = list(range(len(labels)))
-    return [indexes[i : i + per_row] for i in range(0, len(indexes), per_row)]
-
-
 def label_fit(label: str) -> str:
     return label if len(label) <= 60 else label[:59] + ELLIPSIS
-
-
-def menu_keyboard(
-    reply: Reply, token: str, selected: frozenset[int] = frozenset()
-) -> InlineKeyboardMarkup | None:
-    """A conversation Reply's choices as buttons ``m:<token>:<n>``; multi-select adds Done."""
-    if not reply.buttons:
-        return None
-    labels = [
-        ("✅ " if reply.multi_select and i in selected else "") + label_fit(b.label)
-        for i, b in enumerate(reply.buttons)
-    ]
-    rows = [
-        [InlineKeyboardButton(labels[i], callback_data=callbacks.menu(token, str(i))) for i in row]
-        for row in _rows(labels)
-    ]
-    if reply.multi_select:
-        rows.append([InlineKeyboardButton("Done ✔", callback_data=callbacks.menu(token, "ok"))])
-    return InlineKeyboardMarkup(rows)

@@ -1,22 +1,18 @@
-"""The neutral screens (bot.conversation.screens) as Telegram messages: HTML and buttons.
+"""Neutral Replies (built in bot.conversation) as Telegram messages: HTML and inline buttons.
 
-Each function returns a ``Screen`` (HTML text + keyboard); handlers send it or edit a
-message into it. Outside text is escaped here, in ``render``.
+``render`` is the whole of it: rich spans become HTML (outside text escaped here), each
+button's ``Action`` becomes its callback data (``Action.encode``, at most 64 bytes), a
+``url`` button a link. Telegram adds no screen of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.conversation import screens
 from bot.conversation.replies import Bold, Button, Link, Reply, Span
-from bot.telegram.markup import TEXT_LIMIT, escape, tg_len
-from core.matches import Page
-from core.views import SearchView, TemplateView
+from bot.telegram.markup import TEXT_LIMIT, escape, escape_fit, label_fit, tg_len
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +35,11 @@ def html_of(spans: tuple[Span, ...]) -> str:
 
 
 def render(reply: Reply) -> Screen:
-    """A neutral screen as Telegram HTML (cut to fit) and inline buttons (its actions)."""
-    return Screen(_cap(html_of(reply.rich or (reply.text,))), keyboard(reply.buttons))
+    """A Reply as Telegram HTML (cut to fit) and inline buttons (its actions)."""
+    html_text = (
+        _cap(html_of(reply.rich)) if reply.rich else escape_fit(reply.text or " ", TEXT_LIMIT)
+    )
+    return Screen(html_text, keyboard(reply.buttons))
 
 
 def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
@@ -59,43 +58,17 @@ def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
 
 
 def _button(button: Button) -> InlineKeyboardButton:
+    label = label_fit(button.label)
     if button.url:
-        return InlineKeyboardButton(button.label, url=button.url)
+        return InlineKeyboardButton(label, url=button.url)
     if button.action is None:
-        raise ValueError(f"screen button {button.label!r} has no action")
-    return InlineKeyboardButton(button.label, callback_data=button.action.encode())
+        raise ValueError(f"button {button.label!r} has neither an action nor a url")
+    return InlineKeyboardButton(label, callback_data=button.action.encode())
 
 
-def searches_list(found: Sequence[SearchView], now: datetime, *, group: bool) -> Screen:
-    return render(screens.searches_list(found, now, group=group))
-
-
-def search_card(search: SearchView, now: datetime, note: str = "") -> Screen:
-    return render(screens.search_card(search, now, note))
-
-
-def delete_question(search: SearchView) -> Screen:
-    return render(screens.delete_question(search))
-
-
-def deleted(search_id: int) -> Screen:
-    return render(screens.deleted(search_id))
-
-
-def saved_page(page: Page, now: datetime) -> Screen:
-    return render(screens.saved_page(page, now))
-
-
-def private_link(view: str, bot_username: str) -> Screen:
-    return render(screens.private_link(view, f"https://t.me/{bot_username}?start={view}"))
-
-
-def template_categories(categories: list[str]) -> Screen:
-    return render(screens.template_categories(categories))
-
-
-def template_list(category: str, found: Sequence[TemplateView]) -> Screen:
-    return render(screens.template_list(category, found))
+def deep_link(bot_username: str, view: str) -> str:
+    """A link that opens a private chat with the bot at ``view`` (/start <view>)."""
+    return f"https://t.me/{bot_username}?start={view}"
 
 
 def _cap(html_text: str) -> str:
@@ -113,17 +86,4 @@ def _cap(html_text: str) -> str:
     return "\n".join(kept) + "\n…"
 
 
-__all__ = [
-    "Screen",
-    "delete_question",
-    "deleted",
-    "html_of",
-    "keyboard",
-    "private_link",
-    "render",
-    "saved_page",
-    "search_card",
-    "searches_list",
-    "template_categories",
-    "template_list",
-]
+__all__ = ["Screen", "deep_link", "html_of", "keyboard", "render"]

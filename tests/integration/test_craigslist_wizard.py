@@ -56,7 +56,7 @@ TAIL = ["used", str(15 * 60), "chat"]
 async def test_craigslist_asks_for_its_site_after_where(session: ChatSession) -> None:
     reply = await say(session, *START, "sandbox,craigslist", *AFTER_MARKETPLACES)
     assert "Which Craigslist site?" in reply[0].text
-    assert ("New York", "newyork") in [(b.label, b.value) for b in reply[0].buttons]
+    assert ("New York", "newyork") in [(o.label, o.value) for o in reply[0].options]
     reply = await session.handle("https://evil.example/sfbay")
     assert reply[0].text.startswith("That link is not on craigslist.org.")
     assert "Which Craigslist site?" in reply[0].text  # asked again
@@ -84,7 +84,7 @@ async def test_the_site_can_be_edited_and_is_dropped_with_craigslist(session: Ch
     await say(session, *START, "craigslist", *AFTER_MARKETPLACES, "sfbay", *TAIL)
     edit = await session.handle("edit")
     assert ("Craigslist site", "extra:craigslist.site") in [
-        (b.label, b.value) for b in edit[0].buttons
+        (o.label, o.value) for o in edit[0].options
     ]
     reply = await say(session, "craigslist site", "newyork")
     assert "Craigslist site: newyork" in reply[0].text  # straight back to the summary

@@ -263,10 +263,10 @@ async def test_forged_and_replayed_callbacks_are_refused_and_logged(
         assert (await Search.get()).status is SearchStatus.ACTIVE
         assert "pressed alert" in caplog.text and "pressed search" in caplog.text
         # Garbage, an old menu of Ann's wizard, and a menu token that never existed.
-        for data in ("x:1:y", "a:1:zz", "a:-1:s", "m:deadbeef:0"):
+        for data in ("x:1:y", "a:1:zz", "a:-1:s", "q:0:c:deadbeef", "s:1:p:deadbeef"):
             answer = await bot.fake.answered(await bot.fake.press(EVE, eves, data))
             assert answer["text"]
-        replay = await bot.fake.answered(await bot.fake.press(ANN, summary, "m:00000000:0"))
+        replay = await bot.fake.answered(await bot.fake.press(ANN, summary, "q:0:c:00000000"))
         assert "closed" in replay["text"]
         assert await Search.all().count() == 1
 
@@ -470,7 +470,8 @@ async def test_cancel_at_any_point_and_commands_for_other_bots_are_ignored(db: s
 
 
 def test_callback_data_is_parsed_in_one_place_and_fits_64_bytes() -> None:
-    assert parse("a:12:s") is not None and parse("a:12:s").number == 12  # type: ignore[union-attr]
+    assert parse("a:12:s") is not None and parse("a:12:s").id == 12  # type: ignore[union-attr]
+    assert parse("q:3:c:0a1b2c3d") is not None
     for bad in ("", "a:12", "a:12:x", "a:x1:s", "z:1:a", "m:1:-1", "s:1:p:extra", "a:1:s " * 20):
         assert parse(bad) is None
     longest = f"s:{'9' * 16}:y"
@@ -588,3 +589,22 @@ async def test_saved_listings_page_with_buttons(db: str) -> None:
         assert page.text.count("Saved PS5 number") == 2
         await bot.press(ANN, page, "Newer")
         assert "page 1 of 2" in page.text and page.text.count("Saved PS5 number") == 5
+
+
+async def test_the_start_screen_and_settings_work_by_buttons(db: str) -> None:
+    async with running_bot() as bot:
+        start = await bot.reply_to(ANN, "/start", "Welcome")
+        await bot.press(ANN, start, "New search")
+        question = await bot.fake.message_with(ANN["id"], "What shall we call")
+        assert question.message_id != start.message_id  # the start screen stays, buttons too
+        assert start.button("Settings") and "Welcome" in start.text
+        await bot.press(ANN, start, "Settings")
+        menu = await bot.fake.message_with(ANN["id"], "Pick what to change")
+        assert "<b>⚙ Settings</b>" in menu.html and not question.buttons()  # one open question
+        await bot.press(ANN, menu, "Time zone")
+        assert "Which time zone" in menu.text  # the section's question, in place
+        await bot.press(ANN, menu, "US Eastern")
+        assert "Time zone set to America/New_York" in menu.text and menu.button("Done")
+        await bot.press(ANN, menu, "Done")
+        assert "Settings saved" in menu.text
+        assert (await Account.get()).timezone == "America/New_York"

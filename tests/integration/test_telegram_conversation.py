@@ -3,6 +3,7 @@ user in turns, and a process that restarts mid-wizard continues it (buttons incl
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from typing import Any
 
@@ -77,3 +78,39 @@ async def test_a_delete_confirmation_is_answered_in_another_process(db: str) -> 
             await _type(two, "yes", "Deleted")
     assert question.text.startswith("Delete #")
     assert not await Search.exists()
+
+
+async def test_two_presses_at_once_in_two_processes_answer_the_question_once(db: str) -> None:
+    async with (
+        running_fake_telegram() as fake,
+        bot_process(fake, _services()) as one,
+        bot_process(fake, _services()) as two,
+    ):
+        await _type(one, "/newsearch", "What shall we call")
+        menu = await _type(one, "Cheap PS5", "Which marketplaces?")
+        sandbox = menu.button("Sandbox")["callback_data"]
+        ebay = menu.button("Ebay")["callback_data"]
+        answers = await asyncio.gather(one.press(ANN, menu, sandbox), two.press(ANN, menu, ebay))
+        closed = [a for a in answers if a and "question is closed" in str(a.get("text"))]
+        assert len(closed) == 1, answers  # one press answered, the other refused
+        assert "What are you looking for?" in menu.text
+        menu = await _type(two, "ps5", "Any words that rule")
+        for text in ("none", "any", "anywhere", "used", "every 30 min", "chat"):
+            await one.type(ANN, text)
+        await _type(two, "confirm", "is live")
+    search = await Search.get()
+    assert search.marketplaces in (["sandbox"], ["ebay"])  # exactly one of the two presses
+
+
+async def test_a_button_of_an_older_question_is_refused_politely(db: str) -> None:
+    async with running_fake_telegram() as fake, bot_process(fake, _services()) as bot:
+        await _type(bot, "/newsearch", "What shall we call")
+        old = await _type(bot, "Cheap PS5", "Which marketplaces?")
+        sandbox = old.button("Sandbox")["callback_data"]
+        await _type(bot, "/cancel", "Cancelled")
+        await _type(bot, "/newsearch", "What shall we call")
+        await _type(bot, "Other", "Which marketplaces?")
+        # The first wizard's menu asks the same question, but it is not this one.
+        answer = await bot.press(ANN, old, sandbox)
+        assert answer is not None and "question is closed" in str(answer.get("text"))
+        await _type(bot, "ebay", "What are you looking for?")  # the open one still waits

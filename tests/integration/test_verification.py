@@ -260,7 +260,7 @@ async def test_in_chat_settings_email_then_verify_then_the_wizard_offers_it(rig:
 
     replies = await _say(session, "/newsearch", "PS5", "sandbox", "ps5", "none", "any", "anywhere")
     replies = await _say(session, "any", str(30 * 60))
-    assert [b.value for b in replies[0].buttons] == ["chat", "chat,email"]
+    assert [o.label for o in replies[0].options] == ["This chat only", "Chat + email"]
     summary = await _say(session, "chat,email")
     assert "chat, email" in summary[0].text
     await _say(session, "confirm")

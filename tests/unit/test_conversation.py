@@ -52,7 +52,7 @@ async def test_the_wizard_creates_the_search_it_summarised(db: str) -> None:
     summary = await say(session, *WIZARD)
     text = summary[0].text
     assert "Cheap PS5" in text and "£100.00 – £250.00" in text and "Leeds (within 10 miles)" in text
-    assert [b.value for b in summary[0].buttons] == ["confirm", "edit", "cancel"]
+    assert [o.value for o in summary[0].options] == ["confirm", "edit", "cancel"]
     done = await session.handle("confirm")
     assert "is live" in done[0].text
     search = await Search.get()
@@ -130,7 +130,7 @@ async def test_pause_resume_delete_with_confirmation(db: str) -> None:
     await session.handle(f"/resume {search.id}")
     assert (await Search.get()).status is SearchStatus.ACTIVE
     confirm = await session.handle(f"/delete {search.id}")
-    assert [b.value for b in confirm[0].buttons] == ["yes", "no"]
+    assert [o.value for o in confirm[0].options] == ["yes", "no"]
     await session.handle("no")
     assert await Search.all().count() == 1
     await say(session, f"/delete {search.id}", "yes")
@@ -171,7 +171,7 @@ async def test_templates_create_a_search_in_one_tap(db: str) -> None:
     session = await session_for("ann")
     menu = (await session.handle("/templates"))[0]
     assert "iPhone Flips UK" in menu.text and "⭐" in menu.text
-    slugs = [b.value for b in menu.buttons]
+    slugs = [o.value for o in menu.options]
     reply = await session.handle(slugs[0])
     assert "is live" in reply[0].text and "/edit" in reply[0].text
     template = await templates.get_template(slugs[0])

@@ -17,7 +17,7 @@ import pytest
 
 from bot.console import render as console_render
 from bot.conversation import screens
-from bot.conversation.actions import MAX_BYTES, Act, Action, decode
+from bot.conversation.actions import MAX_BYTES, QUESTION_ACTS, REF_CHARS, Act, Action, decode
 from bot.conversation.replies import Reply
 from bot.telegram import menus
 from core.enums import MatchStatus, SearchStatus
@@ -157,7 +157,15 @@ def test_a_saved_page_snapshot_links_only_web_addresses() -> None:
 def test_actions_encode_within_limits_and_refuse_what_is_not_theirs() -> None:
     biggest = Action(Act.USE_TEMPLATE, 2**63 - 1)
     assert len(biggest.encode().encode()) <= MAX_BYTES <= 100  # Discord's custom_id fits too
+    longest = Action(Act.CHOOSE, 2**63 - 1, "z" * REF_CHARS)
+    assert len(longest.encode().encode()) <= MAX_BYTES
     for act in Act:
-        assert decode(Action(act, 42).encode()) == Action(act, 42)
-    for forged in ("s:12:z", "x:1:o", "s:-1:o", "s:99999999999999999999:o", "", None, "s:1:oo"):
+        action = Action(act, 42, "r3f" if act in QUESTION_ACTS else "")
+        assert decode(action.encode()) == action
+    forgeries = ("s:12:z", "x:1:o", "s:-1:o", "s:99999999999999999999:o", "", None, "s:1:oo")
+    # A question's reference only on a question's buttons, and always there.
+    forgeries += ("s:1:p:abc", "q:1:c", "q:1:c:", "q:1:c:UPPER", "q:1:c:123456789")
+    for forged in forgeries:
         assert decode(forged) is None
+    with pytest.raises(ValueError):
+        Action(Act.PAUSE, 1, "abc").encode()

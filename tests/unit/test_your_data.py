@@ -144,7 +144,7 @@ async def test_deletion_removes_every_row_of_the_account_and_nothing_of_another(
     session = _session(ann.account, ann.destination, clock)
 
     question = await session.handle("/deleteaccount")
-    assert [b.value for b in question[0].buttons] == ["yes", "no"]
+    assert [o.value for o in question[0].options] == ["yes", "no"]
     [done] = await session.handle("yes")
 
     assert "Your account is deleted" in done.text and "Kept: nothing about you" in done.text

@@ -1,0 +1,10 @@
+"""Feature modules that plug commands and button kinds into the conversation.
+
+Each module listed here registers what it adds when imported (see
+bot.conversation.registry); importing the package imports them all, so every front-end
+sees the same commands and buttons without naming them. Add yours to the import below.
+"""
+
+from __future__ import annotations
+
+# import bot.conversation.plan
