@@ -60,6 +60,9 @@ class Reply:
     multi_select: bool = False
     document: Document | None = None
     rich: tuple[Span, ...] = ()
+    # Remove the message this long after it is shown (a secret shown once: /token create).
+    # Telegram deletes it; a front-end that cannot delete shows it as it is.
+    delete_after_seconds: float | None = None
 
 
 def say(text: str) -> Reply:

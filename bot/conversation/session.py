@@ -16,6 +16,7 @@ from bot.conversation.settings import DEFAULT_SECTIONS, DONE, SettingsSection, s
 from bot.conversation.stats import stats_text
 from bot.conversation.steps import WizardContext
 from bot.conversation.stored import decode, encode
+from bot.conversation.tokens import token_command
 from bot.conversation.verification import verify
 from bot.conversation.wizard import Wizard
 from core import accounts, matches, searches, templates
@@ -103,6 +104,10 @@ class ChatSession:
             "verify": self._verify,
             "export": self._export,
             "deleteaccount": self._delete_account,
+            # Personal API tokens (issue 17).
+            "token": lambda args: token_command(
+                self.account, self.destination, args, self.services.clock
+            ),
         }
         # After /deleteaccount: who to start a new account for at the next message.
         self._erased: accounts.Identity | None = None
@@ -327,6 +332,9 @@ class ChatSession:
     async def _export(self, _: str) -> list[Reply]:
         refused = your_data.private_only(self.destination, "/export")
         return [refused or await your_data.export_reply(self.account, self.services.clock)]
+
+    async def _token(self, args: str) -> list[Reply]:
+        return await token_command(self.account, self.destination, args, self.services.clock)
 
     async def _delete_account(self, _: str) -> list[Reply]:
         refused = your_data.private_only(self.destination, "/deleteaccount")
