@@ -96,8 +96,9 @@ def _not_an_endpoint(endpoints: Sequence[Endpoint]) -> Handler:
 _STYLE = (
     "body{font-family:Arial,Helvetica,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;"
     "color:#1f2328;line-height:1.5}h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em;"
-    "text-transform:capitalize}table{border-collapse:collapse;width:100%}"
-    "td{padding:.35em .6em;border-bottom:1px solid #e5e7eb;vertical-align:top}"
+    "text-transform:capitalize}table{border-collapse:collapse;width:100%;table-layout:fixed}"
+    "td{padding:.35em .6em;border-bottom:1px solid #e5e7eb;vertical-align:baseline}"
+    "td:nth-child(2){width:50%}"
     "code{font-size:.95em}.m{font-weight:bold;font-family:monospace;width:5em}"
     ".GET{color:#1a7f37}.POST{color:#0969da}.PATCH{color:#9a6700}.DELETE{color:#cf222e}"
     ".w{font-size:.8em;background:#fff8c5;border-radius:4px;padding:0 .4em}"
