@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from core import accounts, api_tokens, templates
 from core.criteria import Criteria
@@ -633,3 +634,16 @@ async def test_the_contract_check_catches_a_response_that_drifts(api: Api) -> No
         )
     with pytest.raises(ContractViolation, match="not in the OpenAPI document"):
         contract.check("GET", "/api/v1/secret", 200, good)
+
+
+def test_run_mounts_the_api_with_its_settings() -> None:
+    from bot.app import api_routes
+    from bot.settings import Settings
+    from web.api.framework import API_CONTEXT
+
+    settings = Settings(_env_file=None, api_rate_limit=7, api_max_body_bytes=4096)  # type: ignore[call-arg]
+    fresh = web.Application()
+    api_routes(settings, SearchService(TierTable.default(), MARKETPLACES))(fresh)
+    assert fresh[API_CONTEXT].options == ApiOptions(rate_limit_per_minute=7, max_body_bytes=4096)
+    paths = {r.resource.canonical for r in fresh.router.routes() if r.resource is not None}
+    assert "/api/v1/openapi.json" in paths and "/api/docs" in paths
