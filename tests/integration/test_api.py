@@ -647,3 +647,18 @@ def test_run_mounts_the_api_with_its_settings() -> None:
     assert fresh[API_CONTEXT].options == ApiOptions(rate_limit_per_minute=7, max_body_bytes=4096)
     paths = {r.resource.canonical for r in fresh.router.routes() if r.resource is not None}
     assert "/api/v1/openapi.json" in paths and "/api/docs" in paths
+
+
+async def test_an_unexpected_failure_is_a_500_in_the_error_shape(
+    api: Api, ann: Person, caplog: pytest.LogCaptureFixture
+) -> None:
+    from unittest import mock
+
+    from core import api as api_data
+
+    with mock.patch.object(api_data, "searches_of", side_effect=RuntimeError("boom")):
+        answer = await api.get("/api/v1/searches", token=ann.read)
+    assert (answer.status, answer.code) == (500, "internal")
+    assert "boom" not in answer.message
+    assert "api: GET /searches failed" in caplog.text and ann.read not in caplog.text
+    assert (await api.get("/api/v1/searches", token=ann.read)).status == 200

@@ -26,6 +26,7 @@ _COMMON_ERRORS = {
     "404": "No such thing among yours (another account's ids read the same)",
     "422": "The request or its values cannot be used",
     "429": "Too many requests for this token; see Retry-After",
+    "500": "Something failed on the server",
 }
 _WRITE_ERRORS = {"403": "A read-only token, a plan limit, or a search managed in a group"}
 _BODY_ERRORS = {"400": "The body is not JSON", "413": "The body is too large"}
