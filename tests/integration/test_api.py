@@ -605,8 +605,16 @@ def test_an_endpoint_without_a_response_schema_is_refused() -> None:
 
 
 async def test_the_published_document_is_openapi_3_1_and_its_refs_resolve(api: Api) -> None:
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
     doc = api.contract.document
     assert doc["openapi"] == "3.1.0"
+    validate(doc)  # against the OpenAPI 3.1 specification's own schema
+    broken = build_openapi(ENDPOINTS)
+    del broken["paths"]["/api/v1/account"]["get"]["responses"]["200"]["description"]
+    with pytest.raises(OpenAPIValidationError):
+        validate(broken)
     assert doc["servers"] == [{"url": "http://127.0.0.1:8080"}]
     text = str(doc)
     for name in doc["components"]["schemas"]:
