@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import logging
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ from core.ports import Marketplace, Notifier
 from core.quota import DailyQuota
 from core.retention import RetentionOptions
 from core.runner import RunnerOptions
+from core.searches import SearchService
 from core.tiers import TierTable
 from core.verification import CodeSender
 from notifiers import (
@@ -63,6 +65,7 @@ from scrapers.ebay import EbayMarketplace, quota_reset_zone
 from scrapers.facebook import BrowserConfig, FacebookBrowser, FacebookMarketplace, find_chromium
 from scrapers.gumtree import GumtreeMarketplace
 from web import HealthProbe, build_web_app, serve_web
+from web.api import ApiOptions, add_api_routes
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +186,16 @@ def listing_domains(settings: Settings) -> dict[str, tuple[str, ...]]:
     if settings.sandbox_url is not None:
         domains["sandbox"] = (str(settings.sandbox_url).rstrip("/"),)
     return domains
+
+
+def api_routes(settings: Settings, searches: SearchService) -> Callable[[web.Application], None]:
+    """The JSON API's routes, with its limits from Settings (API_RATE_LIMIT, API_MAX_BODY_BYTES)."""
+    options = ApiOptions(
+        rate_limit_per_minute=settings.api_rate_limit, max_body_bytes=settings.api_max_body_bytes
+    )
+    return functools.partial(
+        add_api_routes, searches=searches, options=options, public_url=str(settings.public_url)
+    )
 
 
 def metrics_token(settings: Settings) -> str | None:
@@ -357,7 +370,10 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
         web_app = build_web_app(
             metrics=monitor.metrics,
             health=health,
-            extra_routes=[f.add_web_routes for f in frontends],
+            extra_routes=[
+                api_routes(settings, monitor.searches),
+                *(f.add_web_routes for f in frontends),
+            ],
             listing_domains=listing_domains(settings),
             metrics_token=metrics_token(settings),
             keys=monitor.keys,

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     # Set → /metrics wants "Authorization: Bearer <token>" (set it when WEB_PORT is public).
     metrics_token: SecretStr | None = None
 
+    # The JSON API (/api/v1): requests per minute per token, counted in the database so
+    # every web process shares the count; and the largest request body it reads.
+    api_rate_limit: int = Field(default=60, ge=1, le=100_000)
+    api_max_body_bytes: int = Field(default=65_536, ge=1024, le=10_485_760)
+
     webhook_allow_private_targets: bool = False
 
     # How long a worker holds a claimed search / alert: after a crash, the work is picked up

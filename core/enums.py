@@ -65,3 +65,10 @@ class InboxStatus(StrEnum):
     PENDING = "pending"  # stored and acknowledged, not handled yet (or its handler was stopped)
     HANDLED = "handled"
     FAILED = "failed"  # its handler never finished after several tries: given up
+
+
+class ApiScope(StrEnum):
+    """What a personal API token may do (issue 17): read only, or read and change."""
+
+    READ = "read"
+    WRITE = "write"

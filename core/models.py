@@ -15,6 +15,7 @@ from tortoise.models import Model
 from core.enums import (
     AlertKind,
     AlertStatus,
+    ApiScope,
     Channel,
     InboxStatus,
     MatchStatus,
@@ -429,3 +430,64 @@ class Conversation(Model):
     class Meta:
         table = "conversation"
         unique_together = (("platform", "chat_key", "user_key"),)
+
+
+# --- the JSON API (issue 17) -----------------------------------------------------------------
+
+
+class ApiToken(Model):
+    """A personal API token. Only the SHA-256 of its secret is kept: the secret (256 random
+    bits) is shown once, when it is made, and cannot be read back."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="api_tokens", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=32)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    # The secret's last characters, so /token list can tell tokens apart without the secret.
+    hint = fields.CharField(max_length=8)
+    scope = fields.CharEnumField(ApiScope, default=ApiScope.READ, max_length=8)
+    expires_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_token"
+        unique_together = (("account", "name"),)
+
+
+class ApiRateWindow(Model):
+    """Requests one token made in one minute: the rate limit every web process shares."""
+
+    id = fields.IntField(primary_key=True)
+    token: fields.ForeignKeyRelation[ApiToken] = fields.ForeignKeyField(
+        "models.ApiToken", related_name="rate_windows", on_delete=fields.CASCADE
+    )
+    window_start = fields.DatetimeField()
+    count = fields.IntField(default=0)
+
+    class Meta:
+        table = "api_rate_window"
+        unique_together = (("token", "window_start"),)
+
+
+class ApiIdempotency(Model):
+    """The first answer to a POST sent with an Idempotency-Key, replayed for its retries.
+
+    ``status`` is null while the first request is still being handled."""
+
+    id = fields.IntField(primary_key=True)
+    token: fields.ForeignKeyRelation[ApiToken] = fields.ForeignKeyField(
+        "models.ApiToken", related_name="idempotency_keys", on_delete=fields.CASCADE
+    )
+    key = fields.CharField(max_length=128)
+    # SHA-256 of method, path and body: the same key with another request is refused.
+    fingerprint = fields.CharField(max_length=64)
+    status = fields.IntField(null=True)
+    body = fields.TextField(default="")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "api_idempotency"
+        unique_together = (("token", "key"),)

@@ -23,6 +23,7 @@ from typing import Any
 from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
+from core import api_tokens
 from core.destinations import mask
 from core.enums import AlertStatus, Channel, MatchStatus
 from core.models import (
@@ -227,6 +228,7 @@ async def delete_account(account_id: int) -> Erasure:
         searches = Subquery(Search.filter(account_id=account_id).values("id"))
         matches = Subquery(Match.filter(search_id__in=searches).values("id"))
         deleted = {
+            "api_tokens": await api_tokens.delete_all(account_id),
             "alerts": await Alert.filter(match_id__in=matches).delete(),
             "matches": await Match.filter(search_id__in=searches).delete(),
             "searches": await Search.filter(account_id=account_id).delete(),

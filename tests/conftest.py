@@ -18,6 +18,9 @@ from tortoise import Tortoise, connections
 from core.db import migrate, open_database
 
 TABLES = (
+    "api_idempotency",
+    "api_rate_window",
+    "api_token",
     "conversation",
     "inbox_update",
     "inbox_chat",

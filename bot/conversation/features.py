@@ -7,4 +7,4 @@ sees the same commands and buttons without naming them. Add yours to the import 
 
 from __future__ import annotations
 
-# import bot.conversation.plan
+import bot.conversation.tokens  # noqa: F401  (/token: the JSON API)

@@ -85,6 +85,9 @@ class Reply:
     rich: tuple[Span, ...] = ()
     # A question's answers, by index of its CHOOSE buttons (conversation-internal).
     options: tuple[Option, ...] = field(default=(), compare=False)
+    # Remove the message this long after it is shown (a secret shown once: /token create).
+    # Telegram deletes it; a front-end that cannot delete shows it as it is.
+    delete_after_seconds: float | None = None
 
 
 def say(text: str) -> Reply:

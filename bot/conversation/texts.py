@@ -22,6 +22,7 @@ HELP = (
     "/settings — time zone, quiet hours and alert channels (email, SMS, webhook)\n"
     "/verify CODE — confirm an email address or phone number with the code I sent\n"
     "/stats — your numbers: searches, checks, finds, alerts\n"
+    "/token — personal API tokens for your own scripts (private chat)\n"
     "/export — a file of everything I hold about you\n"
     "/deleteaccount — delete your account and all its data\n"
     "/cancel — stop what we're doing"
@@ -46,4 +47,8 @@ USAGE = {
     "hide": "Usage: /hide N — no more alerts about the listing of alert #N.",
     "unhide": "Usage: /unhide N — alerts about the listing of alert #N come again.",
     "saved": "Usage: /saved, or /saved 2 for page 2.",
+    "token": (
+        "Usage: /token create NAME [read|write] [days], /token list, /token revoke NAME. "
+        "A token is read-only unless you add write; days: when it expires (none: never)."
+    ),
 }

@@ -237,6 +237,8 @@ class TelegramFrontend:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        with contextlib.suppress(TelegramError, RuntimeError):
+            await self.handlers.delete_pending_now()
         app = self.application
         with contextlib.suppress(TelegramError, RuntimeError):
             if app.running:

@@ -7,6 +7,7 @@ its buttons, so nothing stale can be pressed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -105,6 +106,8 @@ class TelegramHandlers:
         self.services = services
         self.bot = application.bot
         self.chats = Chats(services, application.bot)
+        # Messages to delete later (a token's secret): task → (chat id, message id).
+        self._deletions: dict[asyncio.Task[None], tuple[int, int]] = {}
 
     def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         new_text = filters.UpdateType.MESSAGE & filters.TEXT
@@ -190,8 +193,38 @@ class TelegramHandlers:
                 continue
             target = edit_id if index == 0 else None
             message_id = await self._put(chat_id, menus.render(reply), target)
+            if reply.delete_after_seconds is not None:
+                self._delete_later(chat_id, message_id, reply.delete_after_seconds)
             if reply.options:
                 state.menu = Menu(message_id)
+
+    # A delayed job in this process, not the notice outbox: the outbox only sends, and a
+    # deletion needs the message id this process just got. If the process stops first, the
+    # message is deleted at once on the way out (``delete_pending_now``); only a hard kill
+    # within that minute leaves it, and the user can revoke the token.
+    def _delete_later(self, chat_id: int, message_id: int, seconds: float) -> None:
+        task = asyncio.create_task(self._delete_after(chat_id, message_id, seconds))
+        self._deletions[task] = (chat_id, message_id)
+        task.add_done_callback(self._deletions.pop)
+
+    async def _delete_after(self, chat_id: int, message_id: int, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        await self._delete(chat_id, message_id)
+
+    async def _delete(self, chat_id: int, message_id: int) -> None:
+        try:
+            await self.bot.delete_message(chat_id, message_id)
+        except TelegramError as exc:  # already deleted by the user, or too old
+            logger.info("could not delete message %s in %s: %s", message_id, chat_id, exc)
+
+    async def delete_pending_now(self) -> None:
+        """On stop: what was to be deleted later is deleted now."""
+        pending = list(self._deletions.items())
+        for task, _ in pending:
+            task.cancel()
+        await asyncio.gather(*(task for task, _ in pending), return_exceptions=True)
+        for _, (chat_id, message_id) in pending:
+            await self._delete(chat_id, message_id)
 
     async def _send_document(self, chat_id: int, reply: Reply) -> None:
         """A reply with a file (/export): the file, with the text as its caption."""

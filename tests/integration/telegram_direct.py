@@ -35,6 +35,7 @@ BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "Market Monitor", "usern
 class DirectBot:
     fake: FakeTelegram
     app: Application[Any, Any, Any, Any, Any, Any]
+    handlers: TelegramHandlers | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def type(
@@ -96,9 +97,10 @@ async def bot_process(fake: FakeTelegram, services: ChatServices) -> AsyncIterat
         .updater(None)
         .build()
     )
-    TelegramHandlers(services, app).install(app)
+    handlers = TelegramHandlers(services, app)
+    handlers.install(app)
     await app.initialize()  # getMe: the bot's username, for commands like /x@bot
     try:
-        yield DirectBot(fake, app)
+        yield DirectBot(fake, app, handlers)
     finally:
         await app.shutdown()
