@@ -51,6 +51,10 @@ class MarketplaceQuery:
     category: str = ""
     min_price: Decimal | None = None
     max_price: Decimal | None = None
+    # The bounds' currency: the search's own (never converted per user, see core.fetchkeys).
+    # An adapter sends the bounds upstream only when this is the currency its site prices
+    # in; otherwise it sends none and core.matching compares converted prices locally.
+    currency: str = "GBP"
     condition: Condition = Condition.ANY
     limit: int = 50
     # This marketplace's own fields from ``Criteria.extra`` (e.g. Craigslist's site), as
