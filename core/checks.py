@@ -17,8 +17,8 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from core.bulk import insert_ignoring_duplicates, insert_returning_new
-from core.currency import Rates
 from core.criteria import Criteria
+from core.currency import Rates
 from core.enums import AlertKind, MatchStatus
 from core.listings import clean_listing, upsert_listings
 from core.matching import is_price_drop, matches
@@ -128,7 +128,9 @@ def _matching_rows(
     rates: Rates | None,
 ) -> list[Listing]:
     return [
-        r for r in rows if matches(criteria, data_by_key[(r.marketplace, r.external_id)], now, rates)
+        r
+        for r in rows
+        if matches(criteria, data_by_key[(r.marketplace, r.external_id)], now, rates)
     ]
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "convert",
     "normalise_currency",
     "outward",
+    "upstream_bounds",
 ]
 
 # Names the wizard shows; any ISO code the ECB publishes is accepted too.
@@ -123,3 +124,14 @@ def outward(low: Decimal | None, high: Decimal | None) -> tuple[Decimal | None, 
         None if low is None else low.to_integral_value(rounding=ROUND_FLOOR),
         None if high is None else high.to_integral_value(rounding=ROUND_CEILING),
     )
+
+
+def upstream_bounds(
+    low: Decimal | None, high: Decimal | None, currency: str, site_currency: str
+) -> tuple[Decimal | None, Decimal | None]:
+    """The price bounds an adapter may send to a site that prices in ``site_currency``: the
+    query's own when the currencies agree, else none (the listings are then compared
+    locally, converted: a bound converted here would change daily and split coalescing)."""
+    if currency.strip().upper() != site_currency.strip().upper():
+        return None, None
+    return low, high

@@ -117,7 +117,7 @@ class CraigslistMarketplace:
             ("cc", area.country or "US"),
             ("lang", "en"),
             ("searchPath", search_path(query.category)),
-            *search_params(query),
+            *search_params(query, area.currency),
         ]
         result = await fetch(
             self._session,
@@ -153,18 +153,18 @@ class CraigslistMarketplace:
 
     async def _search_html(self, query: MarketplaceQuery, site: str) -> list[ListingData]:
         home = self._site_home(site)
+        area = await self._reference.area(site) if self._reference.loaded else None
+        currency = area.currency if area else "USD"
         result = await fetch(
             self._session,
             f"{home}search/{search_path(query.category)}",
             marketplace=self.name,
             deadline=self._timeout,
-            params=search_params(query),
+            params=search_params(query, currency),
             headers=browser_headers(referer=home),
             limiter=self._limiter,
         )
         check_status(result, "search page")
-        area = await self._reference.area(site) if self._reference.loaded else None
-        currency = area.currency if area else "USD"
         return parse_search_page(
             result.text(),
             currency=currency,

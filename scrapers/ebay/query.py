@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from core.currency import upstream_bounds
 from core.enums import Condition
 from core.matching import parse_keywords
 from core.ports import MarketplaceQuery
@@ -71,7 +72,8 @@ def _price_filter(low: Decimal | None, high: Decimal | None, currency: str) -> l
 
 
 def _filters(query: MarketplaceQuery, site: EbaySite) -> str:
-    filters = _price_filter(query.min_price, query.max_price, site.currency)
+    low, high = upstream_bounds(query.min_price, query.max_price, query.currency, site.currency)
+    filters = _price_filter(low, high, site.currency)
     if query.condition is not Condition.ANY:
         filters.append(f"conditions:{{{query.condition.value.upper()}}}")
     filters.append("buyingOptions:{FIXED_PRICE|AUCTION}")

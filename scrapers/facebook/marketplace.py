@@ -96,7 +96,7 @@ class FacebookMarketplace:
 
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
         try:
-            url = target_url(self._base_url, query)
+            url = target_url(self._base_url, query, self._currency)
         except InvalidCriteria as exc:
             raise Unavailable(
                 f"the saved Marketplace URL cannot be used: {exc}", marketplace=MARKETPLACE

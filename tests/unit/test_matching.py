@@ -12,8 +12,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from core.currency import Rates
 from core.criteria import Criteria
+from core.currency import Rates
 from core.enums import Condition
 from core.errors import InvalidCriteria
 from core.matching import (
@@ -337,12 +337,13 @@ def test_matches_combines_every_rule() -> None:
         {"title": "PS5 Digital Edition"},
         {"description": "faulty"},
         {"price": Decimal(450)},
-        {"currency": "EUR"},
+        {"price": Decimal(600), "currency": "EUR"},  # £504 at 0.84 per euro
         {"condition": Condition.NEW},
         {"category": "games"},
         {"posted_at": NOW - timedelta(hours=49)},
     ):
-        assert not matches(wanted, replace(good, **change), NOW), change
+        rates = Rates(date(2026, 11, 27), {"GBP": Decimal("0.84")})
+        assert not matches(wanted, replace(good, **change), NOW, rates), change
 
 
 # --- is_price_drop -------------------------------------------------------------------------
