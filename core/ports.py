@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from core.currency import ConvertedPrice
 from core.enums import AlertKind, Channel, Condition, MatchStatus, Platform
 
 if TYPE_CHECKING:  # annotations only: core.criteria imports this module
@@ -146,6 +147,9 @@ class AlertMessage:
     match_status: MatchStatus = MatchStatus.NEW
     # The account's quiet hours are on: a chat alert arrives without a sound.
     silent: bool = False
+    # The price in the search's currency when the listing's differs (core.currency), with
+    # the reference rates' date; shown after the listing's own price.
+    converted: ConvertedPrice | None = None
 
 
 @dataclass(frozen=True, slots=True)

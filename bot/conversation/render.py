@@ -19,7 +19,7 @@ def alert_lines(alert: AlertMessage, now: datetime) -> list[str]:
         head = f"📉 Price dropped {old} → {new} · {alert.search_name}"
     else:
         head = f"🆕 New match for {alert.search_name}"
-    return [head, *listing_lines(listing, now)]
+    return [head, *listing_lines(listing, now, alert.converted)]
 
 
 def search_line(search: Search, now: datetime) -> str:
