@@ -23,6 +23,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decima
 
 __all__ = [
     "CURRENCY_NAMES",
+    "KNOWN_CURRENCIES",
     "ConvertedPrice",
     "Rates",
     "compare",
@@ -44,6 +45,43 @@ CURRENCY_NAMES = {
     "PLN": "złoty",
 }
 _SYMBOLS = {"£": "GBP", "$": "USD", "€": "EUR"}
+# The euro and the currencies the ECB publishes reference rates for (2024): a search's
+# price range may be in any of them.
+KNOWN_CURRENCIES = frozenset(
+    [
+        "EUR",
+        "USD",
+        "JPY",
+        "BGN",
+        "CZK",
+        "DKK",
+        "GBP",
+        "HUF",
+        "PLN",
+        "RON",
+        "SEK",
+        "CHF",
+        "ISK",
+        "NOK",
+        "TRY",
+        "AUD",
+        "BRL",
+        "CAD",
+        "CNY",
+        "HKD",
+        "IDR",
+        "ILS",
+        "INR",
+        "KRW",
+        "MXN",
+        "MYR",
+        "NZD",
+        "PHP",
+        "SGD",
+        "THB",
+        "ZAR",
+    ]
+)
 
 # Products of two Decimals of up to 40 digits each fit exactly; Inexact is trapped, so an
 # input that does not fit raises instead of comparing a rounded figure.
@@ -75,11 +113,14 @@ class ConvertedPrice:
 
 
 def normalise_currency(text: str) -> str:
-    """'usd', ' USD ', '$' → 'USD'; raises ``ValueError`` on anything else."""
+    """'usd', ' USD ', '$' → 'USD'; raises ``ValueError`` for a code we cannot convert."""
     code = text.strip()
     code = _SYMBOLS.get(code, code).upper()
-    if len(code) != 3 or not code.isalpha() or not code.isascii():
-        raise ValueError("A currency is a three-letter code such as GBP, USD or EUR.")
+    if code not in KNOWN_CURRENCIES:
+        raise ValueError(
+            f"{code or 'That'} is not a currency I can convert: use a three-letter code such "
+            "as GBP, USD, EUR, CAD, AUD or CHF."
+        )
     return code
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import UTC, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -87,6 +88,10 @@ class EbayMarketplace:
             if batching
             else None
         )
+
+    def default_currency(self, extra: Mapping[str, str]) -> str:
+        """The site's currency (EBAY_MARKETPLACE_ID): the wizard's default."""
+        return self._site.currency
 
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
         if self.batcher is not None:

@@ -112,6 +112,9 @@ class SandboxMarketplace:
     def name(self) -> str:
         return self._name
 
+    def default_currency(self, extra: Mapping[str, str]) -> str:
+        return "GBP"
+
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
         payload = await self._get_json("/api/search", search_params(query))
         try:
