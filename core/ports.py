@@ -86,6 +86,8 @@ class MarketplaceQuestion:
     prompt: str
     parse: Callable[[str], str] = _stripped
     suggestions: tuple[tuple[str, str], ...] = ()  # (label, value) buttons; typing is fine
+    # How a stored answer reads in the wizard's summary (default: as stored).
+    show: Callable[[str], str] | None = None
 
 
 @runtime_checkable

@@ -30,6 +30,7 @@ from scrapers.common import (
 from scrapers.ebay.auth import EbayTokenProvider
 from scrapers.ebay.batching import BatchOptions, SearchBatcher
 from scrapers.ebay.parse import PageFacts, page_facts, parse_search
+from scrapers.ebay.pickup import pickup_question
 from scrapers.ebay.query import category_label, search_params
 from scrapers.ebay.sites import site_for
 
@@ -71,6 +72,8 @@ class EbayMarketplace:
     ) -> None:
         self._session = session
         self._site = site_for(marketplace_id)  # ConfigurationError on an unknown id
+        # The wizard asks: local pickup near a postcode, or country-wide results.
+        self.questions = (pickup_question(self._site),)
         self._search_url = api_url.rstrip("/") + SEARCH_PATH
         self._tokens = EbayTokenProvider(
             session, api_url, client_id, client_secret, marketplace=self.name, clock=clock

@@ -5,7 +5,8 @@ spaces and ORs a comma-separated list in parentheses, ``(ps5, xbox)``; ``filter`
 comma-separated list of ``name:value`` pairs: ``price:[10..50]`` (``[10]`` / ``[..50]`` for one
 bound) which needs ``priceCurrency:GBP``, ``conditions:{NEW|USED}``,
 ``buyingOptions:{FIXED_PRICE|AUCTION}`` (without it Browse returns Buy It Now only) and
-``itemLocationCountry:GB``. ``sort=newlyListed`` puts the newest first.
+``itemLocationCountry:GB``, and for a local-pickup search the pickup filters
+(``scrapers.ebay.pickup``). ``sort=newlyListed`` puts the newest first.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from core.currency import upstream_bounds
 from core.enums import Condition
 from core.matching import parse_keywords
 from core.ports import MarketplaceQuery
+from scrapers.ebay.pickup import pickup_filters
 from scrapers.ebay.sites import EbaySite
 
 __all__ = [
@@ -78,6 +80,7 @@ def _filters(query: MarketplaceQuery, site: EbaySite) -> str:
         filters.append(f"conditions:{{{query.condition.value.upper()}}}")
     filters.append("buyingOptions:{FIXED_PRICE|AUCTION}")
     filters.append(f"itemLocationCountry:{site.country}")
+    filters.extend(pickup_filters(query))
     return ",".join(filters)
 
 
