@@ -4,11 +4,12 @@ currency=… rate=…``, single-quoted attributes and tabs as the ECB writes the
 
 ``publish(day, rates)`` sets what the file says; like the real one it keeps saying the last
 working day's rates on a weekend until the next ``publish``. ``fail_with`` makes it answer an
-HTTP error; ``requests`` counts the fetches.
+HTTP error, ``delay_seconds`` answer slowly; ``requests`` counts the fetches.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ class FakeEcb:
     day: date = date(2024, 6, 28)
     rates: dict[str, Decimal] = field(default_factory=lambda: dict(SAMPLE_RATES))
     fail_with: int | None = None
+    delay_seconds: float = 0.0  # a slow answer
     requests: int = 0
     url: str = ""
 
@@ -64,6 +66,7 @@ class FakeEcb:
 
     async def _daily(self, request: web.Request) -> web.Response:
         self.requests += 1
+        await asyncio.sleep(self.delay_seconds)
         if self.fail_with is not None:
             return web.Response(status=self.fail_with, text="Service Unavailable")
         return web.Response(body=eurofxref_xml(self.day, self.rates), content_type="text/xml")
