@@ -93,8 +93,12 @@ class RatesJob:
         cache: RatesCache | None = None,
         interval_seconds: float = 24 * 3600,
         retry_seconds: float = 15 * 60,
+        first_wait_seconds: float = 20.0,
         clock: Clock = utcnow,
     ) -> None:
+        # How long the first check waits for the first fetch: a hanging ECB must not hold
+        # the service's checks (the job keeps trying; stored rates are used meanwhile).
+        self.first_wait_seconds = first_wait_seconds
         self.source = source
         self.cache = cache or RatesCache()
         self.interval_seconds = interval_seconds
@@ -119,6 +123,17 @@ class RatesJob:
         )
         self.cache.invalidate()
         return True
+
+    async def refresh_before_checks(self) -> bool:
+        """``refresh``, waited for at most ``first_wait_seconds``."""
+        try:
+            return await asyncio.wait_for(self.refresh(), self.first_wait_seconds)
+        except TimeoutError:
+            logger.warning(
+                "reference rates: no answer within %.0f s; checking with the last stored rates",
+                self.first_wait_seconds,
+            )
+            return False
 
     def request_stop(self) -> None:
         self._stopping.set()

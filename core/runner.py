@@ -116,7 +116,7 @@ class Runner:
     async def run(self) -> None:
         jobs: list[Awaitable[None]] = []
         if self.rates_job is not None:
-            await self.rates_job.refresh()  # before the first check (a failure is logged)
+            await self.rates_job.refresh_before_checks()  # a failure is logged
             jobs.append(self.rates_job.run(first_done=True))
         try:
             async with aiojobs.Scheduler(
