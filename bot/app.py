@@ -62,6 +62,7 @@ from scrapers import (
 )
 from scrapers.craigslist import CraigslistMarketplace
 from scrapers.ebay import EbayMarketplace, quota_reset_zone
+from scrapers.ecb import EcbRates
 from scrapers.facebook import BrowserConfig, FacebookBrowser, FacebookMarketplace, find_chromium
 from scrapers.gumtree import GumtreeMarketplace
 from web import HealthProbe, build_web_app, serve_web
@@ -357,6 +358,7 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
             verifiers=delivery.verifiers,
             # A sandbox run with --echo-delay lists something each saved search matches.
             watchers=[m for m in marketplaces.values() if isinstance(m, SandboxMarketplace)],
+            rates=EcbRates(http, str(settings.ecb_rates_url)),
         )
         frontends, skipped_chats = build_chat_frontends(settings, http, monitor.chat)
         for frontend in frontends:

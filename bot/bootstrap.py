@@ -17,6 +17,7 @@ from core.dispatcher import Dispatcher, DispatcherOptions
 from core.enums import Channel
 from core.metrics import Metrics
 from core.ports import Marketplace, Notifier, SearchWatcher
+from core.rates import RatesCache, RatesJob, RateSource
 from core.retention import Retention, RetentionOptions
 from core.runner import Runner, RunnerOptions
 from core.searches import SearchService
@@ -78,11 +79,24 @@ def bootstrap(
     verifiers: Verifiers | None = None,
     watchers: Sequence[SearchWatcher] = (),
     clock: Clock = utcnow,
+    rates: RateSource | None = None,
 ) -> Monitor:
-    """Wire the Monitor over the given ports (real adapters in ``run``, fakes in tests)."""
+    """Wire the Monitor over the given ports (real adapters in ``run``, fakes in tests).
+
+    ``rates`` (the ECB's reference rates) are fetched by the runner before its first check
+    and daily after; without a source, rates another process stored are still used."""
     metrics = Metrics()
     keys = KeyStore()  # one store: email links, verification codes and web pages agree
-    runner = Runner(marketplaces, options=config.runner, metrics=metrics, clock=clock)
+    rates_cache = RatesCache()
+    rates_job = None if rates is None else RatesJob(rates, cache=rates_cache, clock=clock)
+    runner = Runner(
+        marketplaces,
+        options=config.runner,
+        metrics=metrics,
+        clock=clock,
+        rates_job=rates_job,
+        rates=rates_cache,
+    )
     retention = Retention(config.retention, clock=clock)
     dispatcher = Dispatcher(
         notifiers,
@@ -91,6 +105,7 @@ def bootstrap(
         clock=clock,
         keys=keys,
         retention=retention,
+        rates=rates_cache,
     )
     searches = SearchService(tiers, marketplaces, clock=clock, watchers=watchers)
     chat = ChatServices(searches, clock=clock)

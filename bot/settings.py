@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     craigslist_reference_url: AnyHttpUrl = AnyHttpUrl("https://reference.craigslist.org")
 
     sandbox_url: AnyHttpUrl | None = None
+    # The ECB's daily euro reference rates: prices in another currency than a search's are
+    # converted with them (docs/marketplaces.md#currencies). Tests point it at a fake.
+    ecb_rates_url: AnyHttpUrl = AnyHttpUrl(
+        "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
+    )
     # Comma list of the marketplaces to run (e.g. "craigslist,gumtree"): the scraped sites
     # are opt-in; eBay and the sandbox also run unnamed when their settings are present.
     marketplaces: str = ""

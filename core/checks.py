@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 
 from core.bulk import insert_ignoring_duplicates, insert_returning_new
 from core.criteria import Criteria
+from core.currency import Rates
 from core.enums import AlertKind, MatchStatus
 from core.listings import clean_listing, upsert_listings
 from core.matching import is_price_drop, matches
@@ -61,12 +62,14 @@ async def record_fetch(
     fetched: Sequence[ListingData],
     now: datetime,
     platforms: dict[int, str],
+    rates: Rates | None = None,
 ) -> dict[int, CheckResult]:
     """Store ``fetched`` (one fetch key's listings) and turn it into matches and alerts for
     each of ``searches``, the searches with that key.
 
     ``criteria`` maps search id → its parsed criteria (parsed once per batch by the runner);
-    ``platforms`` maps search id → its destination's platform (where chat alerts go).
+    ``platforms`` maps search id → its destination's platform (where chat alerts go);
+    ``rates`` compare prices in another currency than a search's (``core.currency``).
 
     What counts as new: a listing we first saw after the search was primed. Priming (the
     search's first fetch) only sets that watermark and returns the newest few matches as a
@@ -86,7 +89,7 @@ async def record_fetch(
         # (the listings are all from the key's marketplace, so only the criteria differ).
         wanted = criteria[search.id]
         if wanted not in matched_by_criteria:
-            matched_by_criteria[wanted] = _matching_rows(wanted, rows, data_by_key, now)
+            matched_by_criteria[wanted] = _matching_rows(wanted, rows, data_by_key, now, rates)
         matching = [
             _Candidate(search, row, data_by_key[(row.marketplace, row.external_id)])
             for row in matched_by_criteria[wanted]
@@ -122,8 +125,13 @@ def _matching_rows(
     rows: Sequence[Listing],
     data_by_key: dict[tuple[str, str], ListingData],
     now: datetime,
+    rates: Rates | None,
 ) -> list[Listing]:
-    return [r for r in rows if matches(criteria, data_by_key[(r.marketplace, r.external_id)], now)]
+    return [
+        r
+        for r in rows
+        if matches(criteria, data_by_key[(r.marketplace, r.external_id)], now, rates)
+    ]
 
 
 async def _without_settled(

@@ -104,11 +104,14 @@ class Criteria:
 
     def extras_for(self, marketplace: str) -> tuple[tuple[str, str], ...]:
         """``marketplace``'s own extra fields, without the prefix (part of its fetch key, see
-        ``core.fetchkeys``): other sites' don't split the coalescing of this one's fetches."""
+        ``core.fetchkeys``): other sites' don't split the coalescing of this one's fetches,
+        and an empty answer (eBay's "country-wide") is the same request as no answer."""
         prefix = f"{marketplace}."
         return tuple(
             sorted(
-                (k.removeprefix(prefix), v) for k, v in self.extra.items() if k.startswith(prefix)
+                (k.removeprefix(prefix), v)
+                for k, v in self.extra.items()
+                if k.startswith(prefix) and v
             )
         )
 

@@ -28,6 +28,7 @@ from core.outbox import (
     notice_message,
 )
 from core.ports import AlertMessage, ChatNotifier, Notifier
+from core.rates import RatesCache
 from core.retention import Retention
 from core.signing import KeyStore
 
@@ -60,8 +61,11 @@ class Dispatcher:
         rng: random.Random | None = None,
         keys: KeyStore | None = None,
         retention: Retention | None = None,
+        rates: RatesCache | None = None,
     ) -> None:
         self.notifiers = dict(notifiers)
+        # An alert in another currency than its search's shows the converted price too.
+        self.rates = rates or RatesCache()
         # Signs unsubscribe links of email alerts.
         self.keys = keys or KeyStore()
         self.options = options or DispatcherOptions()
@@ -173,6 +177,7 @@ class Dispatcher:
             address=delivery.address_for(alert),
             extra=extra,
             silent=delivery.silent_now(alert, self.clock()),
+            rates=await self.rates.get(),
         )
 
     async def _failed(self, row: Alert | Notice, exc: DeliveryError) -> None:

@@ -32,13 +32,14 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from core.bulk import insert_ignoring_duplicates
 from core.criteria import Criteria
+from core.currency import outward
 from core.enums import Condition
 from core.errors import InvalidCriteria
 from core.ports import MarketplaceQuery
 
 logger = logging.getLogger(__name__)
 
-FETCH_KEY_VERSION = 1
+FETCH_KEY_VERSION = 2  # 2: the bounds' currency, bounds widened to whole units
 DIGEST_LENGTH = 32  # hex characters (a 16-byte blake2b digest)
 
 
@@ -53,15 +54,22 @@ class FetchKeySpec:
 
 def upstream_query(criteria: Criteria, marketplace: str) -> MarketplaceQuery:
     """The request sent to ``marketplace`` for ``criteria``, normalised so that searches
-    asking the same thing in different spelling (case, spaces) send the same request."""
+    asking the same thing in different spelling (case, spaces) send the same request.
+
+    The price bounds are the search's own, in its own currency, widened to whole units
+    (``core.currency.outward``): 99.99 and 100 share a fetch, and the exact bounds are
+    applied locally. They are never converted here: a converted bound changes with every
+    day's rates and would split the coalescing of otherwise equal requests."""
+    low, high = outward(criteria.min_price, criteria.max_price)
     return MarketplaceQuery(
         marketplace=marketplace,
         keywords=" ".join(criteria.keywords.lower().split()),
         location=criteria.location.strip().lower(),
         radius_miles=criteria.radius_miles,
         category=criteria.category.strip().lower(),
-        min_price=criteria.min_price,
-        max_price=criteria.max_price,
+        min_price=low,
+        max_price=high,
+        currency=criteria.currency.strip().upper(),
         condition=criteria.condition,
         extra=criteria.extras_for(marketplace),
     )
@@ -77,6 +85,7 @@ def query_json(query: MarketplaceQuery) -> dict[str, Any]:
         "category": query.category,
         "min_price": _money(query.min_price),
         "max_price": _money(query.max_price),
+        "currency": query.currency,
         "condition": query.condition.value,
         "limit": query.limit,
         "extra": [list(pair) for pair in query.extra],
@@ -93,6 +102,7 @@ def query_from_json(data: dict[str, Any]) -> MarketplaceQuery:
         category=str(data["category"]),
         min_price=None if data["min_price"] is None else Decimal(data["min_price"]),
         max_price=None if data["max_price"] is None else Decimal(data["max_price"]),
+        currency=str(data.get("currency") or "GBP"),
         condition=Condition(data["condition"]),
         limit=int(data["limit"]),
         extra=tuple((str(k), str(v)) for k, v in data["extra"]),

@@ -30,6 +30,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from core.currency import Rates, compare
 from core.enums import Condition
 from core.errors import InvalidCriteria
 
@@ -205,19 +206,27 @@ def excluded(criteria: Criteria, listing: ListingData) -> bool:
     return any(needle in haystack for needle in needles)
 
 
-def price_in_range(criteria: Criteria, listing: ListingData) -> bool:
-    """With a price bound set, the listing needs a known price, in the criteria's currency,
-    within ``[min_price, max_price]`` (inclusive). Without bounds, anything goes."""
+def price_in_range(criteria: Criteria, listing: ListingData, rates: Rates | None = None) -> bool:
+    """With a price bound set, the listing needs a known price within ``[min_price,
+    max_price]`` (inclusive), compared in the criteria's currency. A price in another
+    currency is compared through ``rates`` exactly (``core.currency.compare``); it passes
+    unconverted when it cannot be compared (no rates ever fetched, or a currency the ECB does
+    not publish): a listing the user might want is not dropped for want of a rate.
+    Without bounds, anything goes."""
     if criteria.min_price is None and criteria.max_price is None:
         return True
     price = listing.price
     if price is None or price.is_nan():
         return False
-    if listing.currency.strip().casefold() != criteria.currency.strip().casefold():
-        return False  # no conversion: a price in another currency cannot be compared
-    if criteria.min_price is not None and price < criteria.min_price:
-        return False
-    return criteria.max_price is None or price <= criteria.max_price
+    for bound, too_far in ((criteria.min_price, -1), (criteria.max_price, 1)):
+        if bound is None:
+            continue
+        order = compare(price, listing.currency, bound, criteria.currency, rates)
+        if order is None:
+            return True  # not comparable: passes unconverted
+        if order == too_far:
+            return False
+    return True
 
 
 def condition_ok(criteria: Criteria, listing: ListingData) -> bool:
@@ -249,13 +258,16 @@ def fresh_enough(criteria: Criteria, listing: ListingData, now: datetime) -> boo
     return age <= timedelta(hours=criteria.max_age_hours)
 
 
-def matches(criteria: Criteria, listing: ListingData, now: datetime) -> bool:
-    """Whether ``listing`` satisfies every local rule of ``criteria`` (cheap checks first).
+def matches(
+    criteria: Criteria, listing: ListingData, now: datetime, rates: Rates | None = None
+) -> bool:
+    """Whether ``listing`` satisfies every local rule of ``criteria`` (cheap checks first);
+    ``rates`` convert a price in another currency (``core.currency``).
 
     Raises ``InvalidCriteria`` if ``criteria.keywords`` holds no usable word.
     """
     return (
-        price_in_range(criteria, listing)
+        price_in_range(criteria, listing, rates)
         and condition_ok(criteria, listing)
         and category_ok(criteria, listing)
         and fresh_enough(criteria, listing, now)

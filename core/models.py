@@ -491,3 +491,17 @@ class ApiIdempotency(Model):
     class Meta:
         table = "api_idempotency"
         unique_together = (("token", "key"),)
+
+
+class ExchangeRate(Model):
+    """One currency's ECB reference rate of one day: units per euro (``core.rates``)."""
+
+    id = fields.IntField(primary_key=True)
+    day = fields.DateField()
+    currency = fields.CharField(max_length=3)
+    per_euro = fields.DecimalField(max_digits=18, decimal_places=6)
+    fetched_at = fields.DatetimeField()
+
+    class Meta:
+        table = "exchange_rate"
+        unique_together = (("day", "currency"),)

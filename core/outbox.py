@@ -14,6 +14,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from core.currency import Rates, convert
 from core.enums import AlertKind, AlertStatus, Channel
 from core.listings import listing_data
 from core.models import Alert, Match, Notice
@@ -172,12 +173,18 @@ def alert_message(
     address: str | None = None,
     extra: Mapping[str, str] | None = None,
     silent: bool = False,
+    rates: Rates | None = None,
 ) -> AlertMessage:
     """``address`` and ``extra``: the account's verified address and per-delivery values for
     email/SMS/webhook alerts; ``silent``: quiet hours are on (see ``core.delivery``)."""
     match: Match = alert.match
     search = match.search
     destination = search.destination
+    listing = listing_data(match.listing)
+    wanted = str((search.criteria or {}).get("currency") or "GBP")
+    converted = (
+        None if listing.price is None else convert(listing.price, listing.currency, wanted, rates)
+    )
     return AlertMessage(
         alert_id=alert.id,
         match_id=match.id,
@@ -185,7 +192,7 @@ def alert_message(
         search_name=search.name,
         channel=alert.channel,
         kind=alert.kind,
-        listing=listing_data(match.listing),
+        listing=listing,
         target=AlertTarget(
             platform=destination.platform,
             chat_id=destination.chat_id,
@@ -197,6 +204,7 @@ def alert_message(
         extra=dict(extra or {}),
         match_status=match.status,
         silent=silent,
+        converted=converted,
     )
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from core.currency import ConvertedPrice
 from core.enums import AlertKind, Channel, Condition, MatchStatus, Platform
 
 if TYPE_CHECKING:  # annotations only: core.criteria imports this module
@@ -51,6 +52,10 @@ class MarketplaceQuery:
     category: str = ""
     min_price: Decimal | None = None
     max_price: Decimal | None = None
+    # The bounds' currency: the search's own (never converted per user, see core.fetchkeys).
+    # An adapter sends the bounds upstream only when this is the currency its site prices
+    # in; otherwise it sends none and core.matching compares converted prices locally.
+    currency: str = "GBP"
     condition: Condition = Condition.ANY
     limit: int = 50
     # This marketplace's own fields from ``Criteria.extra`` (e.g. Craigslist's site), as
@@ -81,6 +86,8 @@ class MarketplaceQuestion:
     prompt: str
     parse: Callable[[str], str] = _stripped
     suggestions: tuple[tuple[str, str], ...] = ()  # (label, value) buttons; typing is fine
+    # How a stored answer reads in the wizard's summary (default: as stored).
+    show: Callable[[str], str] | None = None
 
 
 @runtime_checkable
@@ -142,6 +149,9 @@ class AlertMessage:
     match_status: MatchStatus = MatchStatus.NEW
     # The account's quiet hours are on: a chat alert arrives without a sound.
     silent: bool = False
+    # The price in the search's currency when the listing's differs (core.currency), with
+    # the reference rates' date; shown after the listing's own price.
+    converted: ConvertedPrice | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +24,7 @@ from core.metrics import Metrics
 from core.models import MarketplaceState, Search
 from core.parse_health import ParseHealth
 from core.ports import ListingData, Marketplace, MarketplaceQuery
+from core.rates import RatesCache, RatesJob
 from core.scheduling import SPREAD_SECONDS, Outcomes, claim_due_searches, save_outcomes
 
 logger = logging.getLogger(__name__)
@@ -79,8 +80,15 @@ class Runner:
         options: RunnerOptions | None = None,
         metrics: Metrics | None = None,
         clock: Clock = utcnow,
+        rates_job: RatesJob | None = None,
+        rates: RatesCache | None = None,
     ) -> None:
         self.marketplaces = dict(marketplaces)
+        # Reference rates for prices in another currency (core.currency): the job fetches
+        # them before the first check and daily; the cache reads the latest stored ones
+        # (another process's job may have fetched them).
+        self.rates_job = rates_job
+        self.rates = rates or (rates_job.cache if rates_job else RatesCache())
         self.options = options or RunnerOptions()
         self.metrics = metrics or Metrics()
         self.parse_health = ParseHealth(self.metrics)
@@ -102,13 +110,23 @@ class Runner:
     def request_stop(self) -> None:
         """Finish the batch in hand, claim no more: `run` then returns (a graceful drain)."""
         self._stopping.set()
+        if self.rates_job is not None:
+            self.rates_job.request_stop()
 
     async def run(self) -> None:
-        async with aiojobs.Scheduler(
-            limit=self.options.max_concurrent_fetches, close_timeout=5.0
-        ) as scheduler:
-            loops = [self._loop(scheduler) for _ in range(self.options.concurrent_batches)]
-            await asyncio.gather(*loops)
+        jobs: list[Awaitable[None]] = []
+        if self.rates_job is not None:
+            await self.rates_job.refresh_before_checks()  # a failure is logged
+            jobs.append(self.rates_job.run(first_done=True))
+        try:
+            async with aiojobs.Scheduler(
+                limit=self.options.max_concurrent_fetches, close_timeout=5.0
+            ) as scheduler:
+                loops = [self._loop(scheduler) for _ in range(self.options.concurrent_batches)]
+                await asyncio.gather(*loops, *jobs)
+        finally:
+            if self.rates_job is not None:
+                self.rates_job.request_stop()
 
     async def _loop(self, scheduler: aiojobs.Scheduler) -> None:
         while not self._stopping.is_set():
@@ -276,8 +294,9 @@ class Runner:
         try:
             async with self._writes:
                 started = time.perf_counter()
+                rates = await self.rates.get()
                 found = await record_fetch(
-                    group.searches, group.criteria, fetched, self.clock(), platforms
+                    group.searches, group.criteria, fetched, self.clock(), platforms, rates
                 )
                 queued = sum(r.alerts_queued for r in found.values())
                 self.metrics.observe_match_latency(time.perf_counter() - started, queued)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -65,6 +65,18 @@ class SearchService:
         # Given the adapters themselves, keep what each asks beyond the common criteria.
         self.questions: dict[str, tuple[MarketplaceQuestion, ...]] = (
             {name: tuple(getattr(m, "questions", ())) for name, m in marketplaces.items()}
+            if isinstance(marketplaces, Mapping)
+            else {}
+        )
+        # The currency each prices in, for a search with given extras (its own fields, e.g.
+        # {"site": "london"}): the wizard's default currency. An adapter without
+        # ``default_currency`` has none to offer.
+        self.currencies: dict[str, Callable[[Mapping[str, str]], str]] = (
+            {
+                name: m.default_currency
+                for name, m in marketplaces.items()
+                if callable(getattr(m, "default_currency", None))
+            }
             if isinstance(marketplaces, Mapping)
             else {}
         )

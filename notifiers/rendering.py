@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from core.delivery import EXTRA_CLICK_TOKEN, EXTRA_UNSUBSCRIBE_TOKEN
 from core.enums import AlertKind
-from core.formatting import price_text
+from core.formatting import converted_text, price_text
 from core.ports import AlertMessage
 
 PRODUCT = "Marketplace Monitor"
@@ -80,8 +80,9 @@ def _price_line(alert: AlertMessage) -> str:
     listing = alert.listing
     price = price_text(listing.price, listing.currency)
     if alert.kind is AlertKind.PRICE_DROP and alert.old_price is not None:
-        return f"{price} (was {price_text(alert.old_price, listing.currency)})"
-    return price
+        price = f"{price} (was {price_text(alert.old_price, listing.currency)})"
+    converted = converted_text(alert.converted) if listing.price else ""
+    return f"{price} {converted}" if converted else price
 
 
 def _where(alert: AlertMessage) -> str:

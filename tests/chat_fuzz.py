@@ -82,7 +82,7 @@ def inputs(max_size: int) -> st.SearchStrategy[list[str]]:
 # The good answers of the wizard, in order, and of the other flows: where an example starts.
 WIZARD = (
     "/newsearch", "Cheap PS5", "craigslist", "ps5 OR playstation", "broken, faulty",
-    "100-250", "Leeds 10", "sfbay", "used", "1800", "chat",
+    "100-250", "Leeds 10", "sfbay", "USD", "used", "1800", "chat",
 )  # fmt: skip
 GOOD_ANSWERS = (*WIZARD[1:], "sandbox", "any", "anywhere", "confirm", "edit", "price")
 STARTS: tuple[tuple[str, ...], ...] = (

@@ -21,6 +21,7 @@ TABLES = (
     "api_idempotency",
     "api_rate_window",
     "api_token",
+    "exchange_rate",
     "conversation",
     "inbox_update",
     "inbox_chat",

@@ -62,10 +62,13 @@ def edit_choices(ctx: WizardContext, answers: Answers) -> list[tuple[str, str]]:
 
 def summary_lines(ctx: WizardContext, answers: Answers) -> list[str]:
     values = answers.get("extra", {})
-    return [
-        f"{label}: {values.get(p.removeprefix(PREFIX), '?')}"
-        for label, p in edit_choices(ctx, answers)
-    ]
+    lines = []
+    for position in positions(ctx, answers):
+        question = _question(ctx, position)
+        value = values.get(position.removeprefix(PREFIX))
+        shown = "?" if value is None else question.show(value) if question.show else value
+        lines.append(f"{question.label}: {shown}")
+    return lines
 
 
 def criteria_extra(

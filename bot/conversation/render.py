@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from core.enums import AlertKind, SearchStatus
-from core.formatting import age_text, listing_lines, price_text
+from core.formatting import age_text, listing_lines, price_text, range_text
 from core.ports import AlertMessage
 from core.tiers import describe_interval
 from core.views import SearchView as Search
@@ -19,7 +20,7 @@ def alert_lines(alert: AlertMessage, now: datetime) -> list[str]:
         head = f"📉 Price dropped {old} → {new} · {alert.search_name}"
     else:
         head = f"🆕 New match for {alert.search_name}"
-    return [head, *listing_lines(listing, now)]
+    return [head, *listing_lines(listing, now, alert.converted)]
 
 
 def search_line(search: Search, now: datetime) -> str:
@@ -34,9 +35,24 @@ def search_line(search: Search, now: datetime) -> str:
         f"{describe_interval(search.interval_seconds)} · {checked} · "
         f"{search.matches_count} match{'es' if search.matches_count != 1 else ''}"
     )
+    price = _price_range(search.criteria or {})
+    if price:
+        line += f" · {price}"
     if search.last_error:
         line += f"\n   ⚠ last error: {search.last_error}"
     return line
+
+
+def _price_range(criteria: dict[str, object]) -> str:
+    """The search's price range in its own currency ('up to $150.00'), '' without one."""
+    low, high = (_decimal(criteria.get(k)) for k in ("min_price", "max_price"))
+    if low is None and high is None:
+        return ""
+    return range_text(low, high, str(criteria.get("currency") or "GBP"))
+
+
+def _decimal(value: object) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
 
 
 __all__ = ["alert_lines", "listing_lines", "search_line"]

@@ -492,6 +492,7 @@ class ChatSession:
             searches.marketplaces,
             channels=verified_channels(self.account),
             questions=searches.questions,
+            currencies=searches.currencies,
         )
 
     async def start_search(self, draft: SearchDraft, search_id: int | None) -> list[Reply]:

@@ -16,8 +16,9 @@ from bot.conversation.answers import (
     parse_price,
 )
 from bot.conversation.replies import Reply, ask
+from core.currency import CURRENCY_NAMES, normalise_currency
 from core.enums import Channel, Condition, Tier
-from core.formatting import price_text
+from core.formatting import range_text
 from core.numbers import parse_int
 from core.ports import MarketplaceQuestion
 from core.tiers import TierTable, describe_interval
@@ -35,6 +36,8 @@ class WizardContext:
     channels: tuple[Channel, ...] = (Channel.CHAT,)
     # What each marketplace asks beyond the common steps (see bot/conversation/extras.py).
     questions: Mapping[str, tuple[MarketplaceQuestion, ...]] = field(default_factory=dict)
+    # The currency each marketplace prices in, given its extras (the currency step's default).
+    currencies: Mapping[str, Callable[[Mapping[str, str]], str]] = field(default_factory=dict)
 
     @property
     def max_marketplaces(self) -> int:
@@ -56,6 +59,11 @@ class Step:
     parse: Callable[[str, WizardContext], Answers]
     show: Callable[[Answers], str]
     pick: Callable[[list[Any], WizardContext], Answers] = _no_options
+    # A prompt that depends on earlier answers (the currency step's default); else ``prompt``.
+    prompt_after: Callable[[WizardContext, Answers], Reply] | None = None
+
+    def reply(self, ctx: WizardContext, answers: Answers) -> Reply:
+        return self.prompt(ctx) if self.prompt_after is None else self.prompt_after(ctx, answers)
 
 
 def _choices(text: str, ctx_values: tuple[str, ...], allowed: tuple[str, ...]) -> list[str]:
@@ -116,7 +124,8 @@ def _ask_exclude(ctx: WizardContext) -> Reply:
 # price ------------------------------------------------------------------------------------
 def _ask_price(ctx: WizardContext) -> Reply:
     return ask(
-        "What price, in £? A maximum like 150, a range like 100-250, a minimum like 100+, or any.",
+        "What price? A maximum like 150, a range like 100-250, a minimum like 100+, or any. "
+        "(The currency comes after the place.)",
         ("Any price", (None, None)),
     )
 
@@ -129,13 +138,61 @@ def _parse_price(text: str, ctx: WizardContext) -> Answers:
 def _show_price(answers: Answers) -> str:
     low: Decimal | None = answers.get("min_price")
     high: Decimal | None = answers.get("max_price")
-    if low is None and high is None:
-        return "any"
-    if low is None:
-        return f"up to {price_text(high, 'GBP')}"
-    if high is None:
-        return f"from {price_text(low, 'GBP')}"
-    return f"{price_text(low, 'GBP')} – {price_text(high, 'GBP')}"
+    return range_text(low, high, answers.get("currency") or "GBP")
+
+
+# currency (issue 13) ----------------------------------------------------------------------
+COMMON_CURRENCIES = ("GBP", "USD", "EUR", "CAD", "AUD")
+
+
+def default_currency(ctx: WizardContext, answers: Answers) -> str:
+    """The currency of the first chosen marketplace's site (Craigslist: the site's; eBay:
+    EBAY_MARKETPLACE_ID's; Gumtree: GBP), else the one already chosen, else GBP."""
+    chosen = answers.get("currency")
+    if chosen:
+        return str(chosen)
+    for marketplace in answers.get("marketplaces") or ():
+        currency_of = ctx.currencies.get(marketplace)
+        if currency_of is not None:
+            prefix = f"{marketplace}."
+            own = {
+                k.removeprefix(prefix): v
+                for k, v in (answers.get("extra") or {}).items()
+                if k.startswith(prefix)
+            }
+            return currency_of(own)
+    return "GBP"
+
+
+def _currency_label(code: str) -> str:
+    name = CURRENCY_NAMES.get(code)
+    return f"{name} ({code})" if name else code
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _ask_currency(ctx: WizardContext, answers: Answers) -> Reply:
+    default = default_currency(ctx, answers)
+    others = [c for c in COMMON_CURRENCIES if c != default]
+    chosen = answers.get("marketplaces") or ()
+    site = f"{chosen[0].capitalize()} prices" if chosen else "Prices are"
+    return ask(
+        f"Which currency is your price range in? {site} in {_currency_label(default)}. "
+        "Listings in another currency are converted with the European Central Bank's "
+        "daily rates. Pick one, or type a code like CHF.",
+        (_capitalised(_currency_label(default)), default),
+        *((c, c) for c in others),
+    )
+
+
+def _parse_currency(text: str, ctx: WizardContext) -> Answers:
+    try:
+        code = normalise_currency(text)
+    except ValueError as exc:
+        raise BadAnswer(f"{exc} Pick one of the buttons or type a code.") from exc
+    return {"currency": code}
 
 
 # location ---------------------------------------------------------------------------------
@@ -267,6 +324,16 @@ STEPS: tuple[Step, ...] = (
     ),
     Step("price", "Price", _ask_price, _parse_price, _show_price, _pick_price),
     Step("location", "Where", _ask_location, _parse_location, _show_location, _pick_location),
+    # After "Where?" and the marketplaces' own questions (the Craigslist site sets the default).
+    Step(
+        "currency",
+        "Currency",
+        lambda ctx: _ask_currency(ctx, {}),
+        _parse_currency,
+        lambda a: _currency_label(a.get("currency") or "GBP"),
+        lambda picked, c: _parse_currency(str(picked[0]), c),
+        prompt_after=_ask_currency,
+    ),
     Step(
         "condition",
         "Condition",

@@ -55,7 +55,7 @@ class Wizard:
             )
         if extras.is_extra(self.position):
             return extras.prompt(self.ctx, self.position)
-        return STEP_BY_KEY[self.position].prompt(self.ctx)
+        return STEP_BY_KEY[self.position].reply(self.ctx, self.answers)
 
     def answer(self, text: str) -> WizardResult:
         if self.position == SUMMARY:
@@ -68,7 +68,7 @@ class Wizard:
         try:
             self.answers.update(step.parse(text, self.ctx))
         except BadAnswer as exc:
-            return WizardResult(_reask(str(exc), step.prompt(self.ctx)))
+            return WizardResult(_reask(str(exc), step.reply(self.ctx, self.answers)))
         self.position = self._next_after(step.key)
         return WizardResult(self.current())
 
@@ -83,7 +83,7 @@ class Wizard:
         try:
             self.answers.update(step.pick(picked, self.ctx))
         except BadAnswer as exc:
-            return WizardResult(_reask(str(exc), step.prompt(self.ctx)))
+            return WizardResult(_reask(str(exc), step.reply(self.ctx, self.answers)))
         self.position = self._next_after(step.key)
         return WizardResult(self.current())
 
@@ -167,6 +167,7 @@ _KEYS_OF_STEP: dict[str, tuple[str, ...]] = {
     "exclude": ("exclude",),
     "price": ("min_price", "max_price"),
     "location": ("location", "radius_miles"),
+    "currency": ("currency",),
     "condition": ("condition",),
     "interval": ("interval_seconds",),
     "channels": ("channels",),
@@ -189,6 +190,7 @@ def draft_from_answers(answers: Answers) -> SearchDraft:
         exclude=answers["exclude"],
         min_price=answers["min_price"],
         max_price=answers["max_price"],
+        currency=answers.get("currency") or base.currency,
         location=answers["location"],
         radius_miles=answers["radius_miles"],
         condition=answers["condition"],
@@ -213,6 +215,7 @@ def answers_from_draft(draft: SearchDraft) -> Answers:
         "exclude": c.exclude,
         "min_price": c.min_price,
         "max_price": c.max_price,
+        "currency": c.currency,
         "location": c.location,
         "radius_miles": c.radius_miles,
         "condition": c.condition,

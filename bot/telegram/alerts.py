@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.conversation.actions import Act, Action
 from bot.telegram.markup import escape, escape_fit, tg_len
 from core.enums import AlertKind, MatchStatus
-from core.formatting import age_text, price_text
+from core.formatting import age_text, converted_text, price_text
 from core.ports import AlertMessage, ListingData
 
 MIN_TITLE = 40
@@ -23,7 +23,10 @@ def _head(alert: AlertMessage) -> str:
         new = escape(price_text(listing.price, listing.currency))
         return f"📉 <b>Price drop</b> · {name}\n<s>{old}</s> → <b>{new}</b>"
     price = escape(price_text(listing.price, listing.currency))
-    return f"🆕 <b>New match</b> · {name}\n💷 <b>{price}</b>"
+    converted = escape(converted_text(alert.converted)) if listing.price else ""
+    return f"🆕 <b>New match</b> · {name}\n💷 <b>{price}</b>" + (
+        f" {converted}" if converted else ""
+    )
 
 
 def _where(listing: ListingData, now: datetime) -> str:

@@ -10,6 +10,7 @@ not retried on the other path: it means slow down. The site comes from the searc
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import aiohttp
@@ -34,7 +35,7 @@ from scrapers.common import (
 from scrapers.craigslist.parse_api import FREE_CATEGORY, parse_search_api
 from scrapers.craigslist.parse_html import parse_search_page
 from scrapers.craigslist.query import search_params, search_path
-from scrapers.craigslist.reference import Area, CraigslistReference
+from scrapers.craigslist.reference import KNOWN_SITE_CURRENCIES, Area, CraigslistReference
 from scrapers.craigslist.sites import SITE_QUESTION
 
 __all__ = ["CraigslistMarketplace"]
@@ -80,6 +81,15 @@ class CraigslistMarketplace:
         self._reference = CraigslistReference(session, reference_url, limiter=self._limiter)
         self._clock = clock
 
+    def default_currency(self, extra: Mapping[str, str]) -> str:
+        """The currency of the search's site (the wizard's default): from the reference
+        data once loaded, else from the few well-known sites outside the US."""
+        site = extra.get("site", "").strip().lower()
+        area = self._reference.area_if_loaded(site)
+        if area is not None:
+            return area.currency
+        return KNOWN_SITE_CURRENCIES.get(site, "USD")
+
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
         site = await self._site(query)
         try:
@@ -117,7 +127,7 @@ class CraigslistMarketplace:
             ("cc", area.country or "US"),
             ("lang", "en"),
             ("searchPath", search_path(query.category)),
-            *search_params(query),
+            *search_params(query, area.currency),
         ]
         result = await fetch(
             self._session,
@@ -153,18 +163,18 @@ class CraigslistMarketplace:
 
     async def _search_html(self, query: MarketplaceQuery, site: str) -> list[ListingData]:
         home = self._site_home(site)
+        area = await self._reference.area(site) if self._reference.loaded else None
+        currency = area.currency if area else "USD"
         result = await fetch(
             self._session,
             f"{home}search/{search_path(query.category)}",
             marketplace=self.name,
             deadline=self._timeout,
-            params=search_params(query),
+            params=search_params(query, currency),
             headers=browser_headers(referer=home),
             limiter=self._limiter,
         )
         check_status(result, "search page")
-        area = await self._reference.area(site) if self._reference.loaded else None
-        currency = area.currency if area else "USD"
         return parse_search_page(
             result.text(),
             currency=currency,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from core.currency import outward, upstream_bounds
 from core.enums import Condition
 from core.matching import parse_keywords
 from core.ports import MarketplaceQuery
@@ -52,13 +53,18 @@ def postal_code(location: str) -> str | None:
     return place.upper() if _POSTAL.match(place) else None
 
 
-def search_params(query: MarketplaceQuery) -> list[tuple[str, str]]:
-    """Pairs, not a dict: ``condition`` repeats for 'used' (several condition codes)."""
+def search_params(query: MarketplaceQuery, currency: str) -> list[tuple[str, str]]:
+    """Pairs, not a dict: ``condition`` repeats for 'used' (several condition codes).
+    ``currency`` is the site's: price bounds in another one are not sent (see
+    ``core.currency.upstream_bounds``)."""
     params = [("query", craigslist_keywords(query.keywords)), ("sort", "date")]
-    if query.min_price is not None:
-        params.append(("min_price", str(int(query.min_price))))
-    if query.max_price is not None:
-        params.append(("max_price", str(int(query.max_price))))
+    low, high = outward(
+        *upstream_bounds(query.min_price, query.max_price, query.currency, currency)
+    )
+    if low is not None:
+        params.append(("min_price", str(int(low))))
+    if high is not None:
+        params.append(("max_price", str(int(high))))
     postal = postal_code(query.location)
     if postal:
         params.append(("postal", postal))

@@ -29,6 +29,22 @@ logger = logging.getLogger(__name__)
 NAME = "craigslist"
 REFRESH_SECONDS = 24 * 3600
 COUNTRY_CURRENCY = {"US": "USD", "CA": "CAD", "GB": "GBP", "AU": "AUD", "NZ": "NZD"}
+# Currencies of well-known sites outside the US, for the wizard's default before the
+# reference data is loaded (it is on the first Craigslist check).
+KNOWN_SITE_CURRENCIES = {
+    **dict.fromkeys(
+        ("london", "manchester", "birmingham", "edinburgh", "glasgow", "bristol", "leeds",
+         "liverpool", "oxford", "cambridge", "brighton", "newcastle", "belfast", "cardiff"),
+        "GBP",
+    ),
+    **dict.fromkeys(
+        ("toronto", "vancouver", "montreal", "calgary", "edmonton", "ottawa", "winnipeg",
+         "victoria", "halifax", "quebec"),
+        "CAD",
+    ),
+    **dict.fromkeys(("sydney", "melbourne", "brisbane", "perth", "adelaide"), "AUD"),
+    **dict.fromkeys(("auckland", "wellington", "christchurch"), "NZD"),
+}  # fmt: skip
 # Places people type that are not the site's own name or description.
 PLACE_ALIASES = {
     "san francisco": "sfbay",
@@ -77,6 +93,10 @@ class CraigslistReference:
     @property
     def loaded(self) -> bool:
         return bool(self._areas)
+
+    def area_if_loaded(self, site: str) -> Area | None:
+        """``site``'s area if the reference data is loaded (never fetches: the wizard asks)."""
+        return self._areas.get(site.strip().lower())
 
     async def area(self, site: str) -> Area | None:
         await self._ensure_loaded()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import UTC, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,6 +30,7 @@ from scrapers.common import (
 from scrapers.ebay.auth import EbayTokenProvider
 from scrapers.ebay.batching import BatchOptions, SearchBatcher
 from scrapers.ebay.parse import PageFacts, page_facts, parse_search
+from scrapers.ebay.pickup import pickup_question
 from scrapers.ebay.query import category_label, search_params
 from scrapers.ebay.sites import site_for
 
@@ -70,6 +72,8 @@ class EbayMarketplace:
     ) -> None:
         self._session = session
         self._site = site_for(marketplace_id)  # ConfigurationError on an unknown id
+        # The wizard asks: local pickup near a postcode, or country-wide results.
+        self.questions = (pickup_question(self._site),)
         self._search_url = api_url.rstrip("/") + SEARCH_PATH
         self._tokens = EbayTokenProvider(
             session, api_url, client_id, client_secret, marketplace=self.name, clock=clock
@@ -87,6 +91,10 @@ class EbayMarketplace:
             if batching
             else None
         )
+
+    def default_currency(self, extra: Mapping[str, str]) -> str:
+        """The site's currency (EBAY_MARKETPLACE_ID): the wizard's default."""
+        return self._site.currency
 
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
         if self.batcher is not None:

@@ -5,7 +5,8 @@ spaces and ORs a comma-separated list in parentheses, ``(ps5, xbox)``; ``filter`
 comma-separated list of ``name:value`` pairs: ``price:[10..50]`` (``[10]`` / ``[..50]`` for one
 bound) which needs ``priceCurrency:GBP``, ``conditions:{NEW|USED}``,
 ``buyingOptions:{FIXED_PRICE|AUCTION}`` (without it Browse returns Buy It Now only) and
-``itemLocationCountry:GB``. ``sort=newlyListed`` puts the newest first.
+``itemLocationCountry:GB``, and for a local-pickup search the pickup filters
+(``scrapers.ebay.pickup``). ``sort=newlyListed`` puts the newest first.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from core.currency import upstream_bounds
 from core.enums import Condition
 from core.matching import parse_keywords
 from core.ports import MarketplaceQuery
+from scrapers.ebay.pickup import pickup_filters
 from scrapers.ebay.sites import EbaySite
 
 __all__ = [
@@ -71,11 +74,13 @@ def _price_filter(low: Decimal | None, high: Decimal | None, currency: str) -> l
 
 
 def _filters(query: MarketplaceQuery, site: EbaySite) -> str:
-    filters = _price_filter(query.min_price, query.max_price, site.currency)
+    low, high = upstream_bounds(query.min_price, query.max_price, query.currency, site.currency)
+    filters = _price_filter(low, high, site.currency)
     if query.condition is not Condition.ANY:
         filters.append(f"conditions:{{{query.condition.value.upper()}}}")
     filters.append("buyingOptions:{FIXED_PRICE|AUCTION}")
     filters.append(f"itemLocationCountry:{site.country}")
+    filters.extend(pickup_filters(query))
     return ",".join(filters)
 
 

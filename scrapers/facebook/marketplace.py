@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 from playwright.async_api import Page
@@ -94,9 +95,13 @@ class FacebookMarketplace:
         """A pasted Marketplace search URL, or ``InvalidCriteria`` saying what is wanted."""
         return validate_marketplace_url(url, self._base_url)
 
+    def default_currency(self, extra: Mapping[str, str]) -> str:
+        """The currency the page's prices are read in (the site's, ``currency``)."""
+        return self._currency
+
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
         try:
-            url = target_url(self._base_url, query)
+            url = target_url(self._base_url, query, self._currency)
         except InvalidCriteria as exc:
             raise Unavailable(
                 f"the saved Marketplace URL cannot be used: {exc}", marketplace=MARKETPLACE

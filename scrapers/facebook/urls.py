@@ -18,6 +18,7 @@ from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from core.currency import upstream_bounds
 from core.enums import Condition
 from core.errors import InvalidCriteria
 from core.ports import MarketplaceQuery
@@ -68,14 +69,18 @@ def city_slug(place: str) -> str:
     return _SLUG.sub("", place.strip().lower())
 
 
-def search_url(base_url: str, query: MarketplaceQuery, city: str = "") -> str:
-    """The automated search: keywords, place, radius, price, condition, newest first."""
+def search_url(
+    base_url: str, query: MarketplaceQuery, city: str = "", currency: str = "GBP"
+) -> str:
+    """The automated search: keywords, place, radius, price, condition, newest first.
+    ``currency`` is the one the site's prices are in: bounds in another are not sent."""
     slug = city_slug(city or query.location)
+    low, high = upstream_bounds(query.min_price, query.max_price, query.currency, currency)
     path = f"/marketplace/{quote(slug)}/search/" if slug else "/marketplace/search/"
     params = {
         "query": query.keywords,
-        "minPrice": _whole(query.min_price, ROUND_FLOOR),
-        "maxPrice": _whole(query.max_price, ROUND_CEILING),
+        "minPrice": _whole(low, ROUND_FLOOR),
+        "maxPrice": _whole(high, ROUND_CEILING),
         "radius": str(round(query.radius_miles * KM_PER_MILE)) if query.radius_miles else "",
         "itemCondition": _CONDITIONS.get(query.condition, ""),
         "sortBy": NEWEST_FIRST,
@@ -119,13 +124,13 @@ def _looks_like_url(text: str) -> bool:
     return "://" in text or text.lower().startswith(("www.", "facebook.com", "m.facebook.com"))
 
 
-def target_url(base_url: str, query: MarketplaceQuery) -> str:
+def target_url(base_url: str, query: MarketplaceQuery, currency: str = "GBP") -> str:
     """What to load for ``query``: the pasted URL it monitors, else the automated search."""
     city = query.option(EXTRA_CITY).strip()
     pasted = query.option(EXTRA_URL).strip() or (city if _looks_like_url(city) else "")
     if pasted:
         return validate_marketplace_url(pasted, base_url)
-    return search_url(base_url, query, city)
+    return search_url(base_url, query, city, currency)
 
 
 _SAME_PLACE = {"", "-", "skip", "same", "here", "same as the place"}

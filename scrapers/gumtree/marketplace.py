@@ -56,6 +56,9 @@ class GumtreeMarketplace:
     def name(self) -> str:
         return MARKETPLACE
 
+    def default_currency(self, extra: Mapping[str, str]) -> str:
+        return "GBP"  # Gumtree is the UK's
+
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
         params = search_params(query)
         listings = await self._page(f"{self._base_url}/search", params)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+from core.currency import upstream_bounds
 from core.ports import MarketplaceQuery
 
 __all__ = ["EXTRA_CATEGORY", "search_params"]
@@ -27,6 +28,8 @@ def _pounds(amount: Decimal | None, rounding: str) -> str:
 def search_params(query: MarketplaceQuery) -> dict[str, str]:
     """Only what is set goes on the wire, so equal queries make equal URLs."""
     location = query.location.strip()
+    # Gumtree prices in pounds: bounds in another currency are compared locally.
+    low, high = upstream_bounds(query.min_price, query.max_price, query.currency, "GBP")
     params = {
         "q": query.keywords,
         "search_category": query.option(EXTRA_CATEGORY).strip() or "all",
@@ -34,8 +37,8 @@ def search_params(query: MarketplaceQuery) -> dict[str, str]:
         # A radius means nothing without a place to measure it from.
         "distance": str(query.radius_miles) if location and query.radius_miles else "",
         # Whole pounds, widened outwards so rounding never hides a listing in range.
-        "min_price": _pounds(query.min_price, ROUND_FLOOR),
-        "max_price": _pounds(query.max_price, ROUND_CEILING),
+        "min_price": _pounds(low, ROUND_FLOOR),
+        "max_price": _pounds(high, ROUND_CEILING),
         "sort": "date",
     }
     return {key: value for key, value in params.items() if value}

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 
 from core.criteria import Criteria
+from core.currency import upstream_bounds
 from core.enums import Condition
 from core.errors import Blocked, ParseError, RateLimited, Unavailable
 from core.fetchkeys import upstream_query
@@ -33,13 +34,15 @@ NOTHING_TO_LIST = (
 
 def search_params(query: MarketplaceQuery) -> dict[str, str]:
     """Only what is set goes on the wire, so equal queries make equal URLs."""
+    # The sandbox prices in pounds: bounds in another currency are compared locally.
+    low, high = upstream_bounds(query.min_price, query.max_price, query.currency, "GBP")
     params = {
         "q": query.keywords,
         "category": query.category,
         "location": query.location,
         "radius": "" if query.radius_miles is None else str(query.radius_miles),
-        "min_price": "" if query.min_price is None else str(query.min_price),
-        "max_price": "" if query.max_price is None else str(query.max_price),
+        "min_price": "" if low is None else str(low),
+        "max_price": "" if high is None else str(high),
         "condition": "" if query.condition is Condition.ANY else query.condition.value,
         "limit": str(query.limit),
     }
@@ -108,6 +111,9 @@ class SandboxMarketplace:
     @property
     def name(self) -> str:
         return self._name
+
+    def default_currency(self, extra: Mapping[str, str]) -> str:
+        return "GBP"
 
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
         payload = await self._get_json("/api/search", search_params(query))

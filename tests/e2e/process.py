@@ -23,6 +23,9 @@ class CliProcess:
         self.env = {
             "PATH": os.environ.get("PATH", ""),
             "PYTHONUNBUFFERED": "1",
+            # Never the real ECB from a test: a closed local port (the fetch fails at once,
+            # logged; prices in another currency pass unconverted). Tests may override it.
+            "ECB_RATES_URL": "http://127.0.0.1:9/stats/eurofxref/eurofxref-daily.xml",
             **(env or {}),
         }
         self.cwd = cwd

@@ -17,7 +17,19 @@ from tests.e2e.process import CliProcess, free_port
 pytestmark = pytest.mark.slow
 
 ROOT = str(Path(__file__).resolve().parents[2])
-WIZARD = ["/newsearch", "Cheap PS5", "1", "ps5", "none", "100-300", "anywhere", "any", "1", "1"]
+WIZARD = [
+    "/newsearch",
+    "Cheap PS5",
+    "1",
+    "ps5",
+    "none",
+    "100-300",
+    "anywhere",
+    "1",
+    "any",
+    "1",
+    "1",
+]
 
 
 @pytest.fixture

@@ -44,7 +44,11 @@ async def test_every_template_and_typical_wizard_searches_get_an_alert(demo: Cli
         await demo.send("/templates", spec.slug)
         await demo.read_until(f"{spec.name} is live", within=15)
     for name, *answers in WIZARD_SEARCHES:
-        await demo.send("/newsearch", name, "1", answers[0], *answers[1:], "1", "1", "confirm")
+        # The currency step follows the place (answers[3]): "1" picks the default, £.
+        keywords_to_place, condition = answers[:4], answers[4]
+        await demo.send(
+            "/newsearch", name, "1", *keywords_to_place, "1", condition, "1", "1", "confirm"
+        )
         await demo.read_until(f"{name} is live", within=15)
     wanted = {spec.name for spec in BUILT_IN_TEMPLATES} | {s[0] for s in WIZARD_SEARCHES}
     for name in sorted(wanted):
@@ -56,7 +60,7 @@ async def test_every_template_and_typical_wizard_searches_get_an_alert(demo: Cli
 @pytest.mark.timeout(60)
 async def test_a_search_nothing_can_match_is_told_so_in_one_line(demo: CliProcess) -> None:
     await demo.read_until("/newsearch", within=30)
-    await demo.send("/newsearch", "Quokkas", "1", "quokka", "none", "any", "anywhere", "any")
+    await demo.send("/newsearch", "Quokkas", "1", "quokka", "none", "any", "anywhere", "1", "any")
     await demo.send("1", "1", "confirm")
     output = await demo.read_until(NOTHING_TO_LIST, within=20)
     live = output.index("#1 Quokkas is live")

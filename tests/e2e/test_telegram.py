@@ -148,7 +148,7 @@ async def _wizard(service: Service) -> None:
     await service.press(ANN, menu, "None")
     await service.reply_to(ANN, "lots", "Price must be a number")
     menu = await service.reply_to(ANN, "100-300", "Where?")
-    for label in ("Anywhere", "Any", "Every 30 min", "This chat only"):
+    for label in ("Anywhere", "Pounds", "Any", "Every 30 min", "This chat only"):
         await service.press(ANN, menu, label)
     assert "Marmalade PS5" in menu.text and "£100.00 – £300.00" in menu.text
     await service.press(ANN, menu, "Confirm")

@@ -131,7 +131,7 @@ async def _wizard_finish(fake: FakeTelegram, menu: Sent) -> int:
     """The rest of the wizard, from its keywords' question; the new search's id."""
     await _press(fake, menu, "None")
     menu = await _say(fake, "100-300", "Where?")
-    for label in ("Anywhere", "Any", "Every 30 min", "This chat only"):
+    for label in ("Anywhere", "Pounds", "Any", "Every 30 min", "This chat only"):
         await _press(fake, menu, label)
     assert "Scaled PS5" in menu.text and "£100.00 – £300.00" in menu.text
     await _press(fake, menu, "Confirm")

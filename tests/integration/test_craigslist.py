@@ -167,6 +167,7 @@ async def test_api_request_carries_the_search(
             radius_miles=15,
             min_price=Decimal("100"),
             max_price=Decimal("800"),
+            currency="USD",  # sfbay's: bounds in the site's currency go upstream
             condition=Condition.USED,
             category="bicycles",
         )
@@ -180,6 +181,14 @@ async def test_api_request_carries_the_search(
     assert (params["min_price"], params["max_price"]) == ("100", "800")
     assert (params["postal"], params["search_distance"]) == ("94110", "15")
     assert params.getall("condition") == ["20", "30", "40", "50", "60"]
+
+
+async def test_a_range_in_another_currency_is_not_sent_upstream(
+    craigslist: CraigslistMarketplace, fake: FakeCraigslist, base: str
+) -> None:
+    await craigslist.search(query(max_price=Decimal("800"), currency="GBP"))  # on sfbay
+    [request] = fake.api.requests
+    assert "max_price" not in request.query and "min_price" not in request.query
     assert request.headers["Referer"] == f"{base}/sfbay/"
     assert request.headers["User-Agent"].startswith("Mozilla/5.0")
     assert fake.page.requests == []
@@ -245,7 +254,9 @@ async def test_a_blocked_api_falls_back_to_the_search_page(
     craigslist: CraigslistMarketplace, fake: FakeCraigslist
 ) -> None:
     fake.api.status = 403
-    found = await craigslist.search(query(max_price=Decimal("500"), category="bicycles"))
+    found = await craigslist.search(
+        query(max_price=Decimal("500"), currency="USD", category="bicycles")
+    )
     [page] = fake.page.requests
     assert page.path == "/sfbay/search/bia"
     assert (page.query["query"], page.query["sort"], page.query["max_price"]) == (

@@ -186,8 +186,8 @@ async def test_one_sided_price_and_other_marketplace(
     db: str, session: aiohttp.ClientSession, api_url: str, clock: FakeClock, fake: FakeEbayApi
 ) -> None:
     ebay = make_ebay(session, api_url, clock, marketplace_id="EBAY_US")
-    await ebay.search(query("lego", max_price=Decimal("50")))
-    await ebay.search(query("lego", min_price=Decimal("20")))
+    await ebay.search(query("lego", max_price=Decimal("50"), currency="USD"))
+    await ebay.search(query("lego", min_price=Decimal("20"), currency="USD"))
     first, second = (r.query["filter"] for r in fake.searches)
     assert first.startswith("price:[..50],priceCurrency:USD,")
     assert second.startswith("price:[20],priceCurrency:USD,")

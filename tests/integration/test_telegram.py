@@ -168,7 +168,7 @@ async def _wizard(
     bad = await bot.reply_to(user, "cheap please", "Price must be a number", chat)
     assert "What price" in bad.text
     menu = await bot.reply_to(user, "100-300", "Where?", chat)
-    for label in ("Anywhere", "Used", "Every 30 min", "This chat only"):
+    for label in ("Anywhere", "Pounds", "Used", "Every 30 min", "This chat only"):
         await bot.press(user, menu, label)
     assert "Cheap PS5 <b>&" in menu.text and "£100.00 – £300.00" in menu.text
     await bot.press(user, menu, "Edit")
@@ -338,7 +338,8 @@ async def test_multi_select_marketplaces_toggle_within_the_tier(db: str) -> None
         await bot.reply_to(ANN, "ps5", "Any words")
         await bot.reply_to(ANN, "none", "What price")
         await bot.reply_to(ANN, "any", "Where?")
-        await bot.reply_to(ANN, "anywhere", "New or used?")
+        await bot.reply_to(ANN, "anywhere", "Which currency")
+        await bot.reply_to(ANN, "GBP", "New or used?")
         menu = await bot.reply_to(ANN, "any", "How often")
         assert menu.button("Every 5 min")
         await bot.press(ANN, menu, "Every 5 min")

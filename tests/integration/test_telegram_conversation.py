@@ -53,7 +53,7 @@ async def _wizard_across_processes(fake: FakeTelegram) -> None:
         menu = await _type(next(turns), "ps5", "Any words that rule")
         await _press(next(turns), menu, "None")
         menu = await _type(next(turns), "100-250", "Where?")
-        for label in ("Anywhere", "Used", "Every 30 min", "This chat only"):
+        for label in ("Anywhere", "Pounds", "Used", "Every 30 min", "This chat only"):
             await _press(next(turns), menu, label)
         assert "£100.00 – £250.00" in menu.text
         confirm = menu.button("Confirm")["callback_data"]
@@ -70,7 +70,7 @@ async def test_a_delete_confirmation_is_answered_in_another_process(db: str) -> 
         async with bot_process(fake, _services()) as one:
             for text in ("/newsearch", "Cheap PS5", "sandbox", "ps5", "none", "any"):
                 await one.type(ANN, text)
-            for text in ("anywhere", "used", "every 30 min", "chat", "confirm"):
+            for text in ("anywhere", "GBP", "used", "every 30 min", "chat", "confirm"):
                 await one.type(ANN, text)
             search = await Search.get()
             question = await _type(one, f"/delete {search.id}", "Delete #")

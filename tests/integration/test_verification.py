@@ -258,7 +258,9 @@ async def test_in_chat_settings_email_then_verify_then_the_wizard_offers_it(rig:
     [done] = await _say(session, f"/verify {rig.last_email_code()}")
     assert "✅ f•••@example.com is verified" in done.text
 
-    replies = await _say(session, "/newsearch", "PS5", "sandbox", "ps5", "none", "any", "anywhere")
+    replies = await _say(
+        session, "/newsearch", "PS5", "sandbox", "ps5", "none", "any", "anywhere", "GBP"
+    )
     replies = await _say(session, "any", str(30 * 60))
     assert [o.label for o in replies[0].options] == ["This chat only", "Chat + email"]
     summary = await _say(session, "chat,email")

@@ -60,7 +60,7 @@ async def test_a_blank_price_is_asked_again_not_taken_as_any(db: str, answer: st
 @pytest.mark.parametrize("answer", ["every ²", "²", "every ١٨٠٠", "1800" + "0" * 30, "-1800"])
 async def test_an_unusable_interval_is_asked_again(db: str, answer: str) -> None:
     session = await session_for("ann")
-    await say(session, *WIZARD[:8])
+    await say(session, *WIZARD[:9])
     reply = (await session.handle(answer))[0].text
     assert reply.startswith("Choose one of: 30 min") and "How often" in reply
 
@@ -138,7 +138,7 @@ async def test_plan_limits_say_what_the_plan_allows_not_upgrade(db: str) -> None
     await say(session, "/newsearch", "x")
     too_many = (await session.handle("sandbox,ebay"))[0].text
     assert "free plan allows 1 marketplace" in too_many
-    await say(session, "sandbox", "ps5", "none", "any", "anywhere", "any")
+    await say(session, "sandbox", "ps5", "none", "any", "anywhere", "GBP", "any")
     too_fast = (await session.handle("60"))[0].text
     assert "free plan" in too_fast
     await session.handle("/cancel")

@@ -41,6 +41,7 @@ WIZARD = [
     "broken, faulty",
     "100-250",
     "Leeds 10",
+    "GBP",
     "used",
     str(30 * 60),
     "chat",
@@ -76,7 +77,7 @@ async def test_other_bad_answers_re_ask(db: str) -> None:
     session = await session_for("ann")
     assert "Choose from" in (await say(session, "/newsearch", "x", "craigslist"))[0].text
     assert "allows 1" in (await session.handle("sandbox,ebay"))[0].text
-    await say(session, "sandbox", "ps5", "none", "any", "anywhere")
+    await say(session, "sandbox", "ps5", "none", "any", "anywhere", "GBP")
     assert "Choose any, used or new" in (await session.handle("mint"))[0].text
     await session.handle("any")
     reply = (await session.handle("60"))[0]
@@ -113,7 +114,7 @@ async def test_search_count_limit_says_which_limit_and_what_the_plan_allows(db: 
 
 async def test_paid_tier_can_pick_more_marketplaces_and_faster_checks(db: str) -> None:
     session = await session_for("bob", Tier.PRO)
-    steps = [*WIZARD[:2], "sandbox,ebay", *WIZARD[3:8], "300", "chat", "confirm"]
+    steps = [*WIZARD[:2], "sandbox,ebay", *WIZARD[3:9], "300", "chat", "confirm"]
     await say(session, *steps)
     search = await Search.get()
     assert search.marketplaces == ["sandbox", "ebay"] and search.interval_seconds == 300

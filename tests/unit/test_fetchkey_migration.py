@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from core.criteria import Criteria
-from core.fetchkeys import keys_for, schedule_key
+from core.fetchkeys import FETCH_KEY_VERSION, keys_for, schedule_key
 
 ROOT = Path(__file__).resolve().parents[2]
 BEFORE = "0009_inbox"  # the migration 0010_fetchkey follows (see its dependencies)
@@ -72,5 +72,5 @@ async def test_existing_searches_get_their_keys(tmp_path: Path) -> None:
             " JOIN fetch_key k ON k.id = l.fetch_key_id WHERE l.search_id = 1"
         ).fetchall()
         [(fetch_key,)] = conn.execute("SELECT fetch_key FROM search").fetchall()
-    assert sorted(stored) == sorted((k.marketplace, k.digest, 1) for k in expected)
+    assert sorted(stored) == sorted((k.marketplace, k.digest, FETCH_KEY_VERSION) for k in expected)
     assert fetch_key == schedule_key(expected)

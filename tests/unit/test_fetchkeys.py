@@ -128,7 +128,9 @@ async def test_a_batch_parses_criteria_once_per_search_and_matches_once_per_crit
     monkeypatch.setattr(
         Criteria, "from_json", classmethod(lambda cls, d: parsed.append(d) or real_parse(d))
     )
-    monkeypatch.setattr(checks, "matches", lambda c, d, n: matched.append(d) or real_match(c, d, n))
+    monkeypatch.setattr(
+        checks, "matches", lambda c, d, n, r=None: matched.append(d) or real_match(c, d, n, r)
+    )
     assert await world.runner.tick() == 21
     assert len(parsed) == 21  # once per search (not once per search per listing or group)
     assert len(matched) == 2 * 5  # two distinct criteria, five listings each

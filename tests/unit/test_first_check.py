@@ -14,7 +14,7 @@ from core.scheduling import claim_due_searches
 from tests.unit.world import World
 
 WIZARD = ["/newsearch", "Switches", "fake", "nintendo switch", "none", "any", "anywhere",
-          "any", "1800", "chat"]  # fmt: skip
+          "GBP", "any", "1800", "chat"]  # fmt: skip
 
 
 async def _confirm(world: World, *wizard: str) -> list[Reply]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core.criteria import Criteria
+from core.currency import Rates
 from core.enums import Condition
 from core.errors import InvalidCriteria
 from core.matching import (
@@ -238,10 +239,16 @@ def test_unknown_price_only_fails_when_bounded() -> None:
     assert not price_in_range(criteria(max_price=Decimal(10)), listing(price=Decimal("NaN")))
 
 
-def test_currency_must_match_when_bounded() -> None:
+def test_another_currency_is_converted_or_passes_unconverted() -> None:
     bounded = criteria(max_price=Decimal(100), currency="GBP")
-    assert not price_in_range(bounded, listing(price=Decimal(50), currency="USD"))
+    rates = Rates(date(2026, 11, 27), {"USD": Decimal("1.05"), "GBP": Decimal("0.84")})
+    assert price_in_range(bounded, listing(price=Decimal(50), currency="USD"), rates)
+    assert not price_in_range(bounded, listing(price=Decimal(500), currency="USD"), rates)
+    # No rates ever fetched, or a currency the ECB does not publish: passes unconverted.
+    assert price_in_range(bounded, listing(price=Decimal(500), currency="USD"))
+    assert price_in_range(bounded, listing(price=Decimal(500), currency="ARS"), rates)
     assert price_in_range(bounded, listing(price=Decimal(50), currency="gbp"))
+    assert not price_in_range(bounded, listing(price=Decimal(150), currency="gbp"), rates)
     assert price_in_range(criteria(currency="GBP"), listing(currency="USD"))  # unbounded
 
 
@@ -330,12 +337,13 @@ def test_matches_combines_every_rule() -> None:
         {"title": "PS5 Digital Edition"},
         {"description": "faulty"},
         {"price": Decimal(450)},
-        {"currency": "EUR"},
+        {"price": Decimal(600), "currency": "EUR"},  # £504 at 0.84 per euro
         {"condition": Condition.NEW},
         {"category": "games"},
         {"posted_at": NOW - timedelta(hours=49)},
     ):
-        assert not matches(wanted, replace(good, **change), NOW), change
+        rates = Rates(date(2026, 11, 27), {"GBP": Decimal("0.84")})
+        assert not matches(wanted, replace(good, **change), NOW, rates), change
 
 
 # --- is_price_drop -------------------------------------------------------------------------

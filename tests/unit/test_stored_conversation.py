@@ -44,7 +44,7 @@ async def test_the_wizard_continues_after_a_restart(db: str) -> None:
         await before.handle_stored(line)
     after = await process()  # the process restarted: only the database remembers
     reply = await after.handle_stored(WIZARD[6])
-    assert reply[0].text == "New or used?"  # the location was taken: on to the next step
+    assert reply[0].text.startswith("Which currency")  # the location was taken: next step
     for line in WIZARD[7:]:
         reply = await (await process()).handle_stored(line)  # each line in another process
     assert "Cheap PS5" in reply[0].text and "£100.00 – £250.00" in reply[0].text
