@@ -13,7 +13,7 @@ import socket
 import tempfile
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -21,7 +21,9 @@ import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot.bootstrap import BootConfig, Verifiers, bootstrap
+from billing.setup import find_prices
+from billing.stripe_gateway import StripeGateway, stripe_client
+from bot.bootstrap import BootConfig, Monitor, Verifiers, bootstrap
 from bot.console import CONSOLE_CHAT_ID, ConsoleChat, ConsoleNotifier
 from bot.conversation import ChatServices, ChatSession
 from bot.frontends import ChatFrontend
@@ -30,10 +32,11 @@ from bot.report import announce, report_components
 from bot.settings import SCRAPED_MARKETPLACES, Settings
 from bot.supervise import Job, stop_on_signals, supervise
 from core import accounts, templates
+from core.billing import BillingService
 from core.db import is_sqlite, open_database, sqlite_single_process
 from core.dispatcher import DispatcherOptions
 from core.enums import Channel, Platform, Tier
-from core.errors import ComponentFailed, ConfigurationError
+from core.errors import ComponentFailed, ConfigurationError, PaymentError
 from core.inbox import InboxOptions
 from core.ports import Marketplace, Notifier
 from core.quota import DailyQuota
@@ -63,6 +66,8 @@ from scrapers.ebay import EbayMarketplace, quota_reset_zone
 from scrapers.facebook import BrowserConfig, FacebookBrowser, FacebookMarketplace, find_chromium
 from scrapers.gumtree import GumtreeMarketplace
 from web import HealthProbe, build_web_app, serve_web
+from web.app import RouteAdder
+from web.billing import add_billing_routes
 
 logger = logging.getLogger(__name__)
 
@@ -316,11 +321,73 @@ def _listen_problem(host: str, port: int, exc: OSError) -> str:
 ROLES = ("runner", "dispatcher", "web", "bots")
 
 
+def check_billing_settings(settings: Settings) -> None:
+    """Billing without webhooks would take money and change nothing: refuse to start."""
+    if settings.stripe_secret_key is not None and settings.stripe_webhook_secret is None:
+        raise ComponentFailed(
+            "billing",
+            "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: set it to the endpoint's "
+            "signing secret (whsec_..., from `stripe listen` or the Stripe dashboard); without "
+            "webhooks payments would change no plan",
+        )
+
+
+def price_overrides(settings: Settings) -> dict[Tier, str | None]:
+    return {
+        Tier.STARTER: settings.stripe_price_starter,
+        Tier.PRO: settings.stripe_price_pro,
+        Tier.BUSINESS: settings.stripe_price_business,
+    }
+
+
+async def build_billing(
+    settings: Settings, stack: AsyncExitStack, tiers: TierTable, monitor: Monitor
+) -> BillingService | None:
+    """Stripe billing when STRIPE_SECRET_KEY is set: the prices (STRIPE_PRICE_* or found by
+    lookup key, as `stripe-setup` made them) and the core service on the Stripe gateway."""
+    check_billing_settings(settings)
+    if settings.stripe_secret_key is None:
+        return None
+    client = await stack.enter_async_context(
+        stripe_client(settings.stripe_secret_key.get_secret_value(), str(settings.stripe_api_url))
+    )
+    prices = {t: p for t, p in price_overrides(settings).items() if p}
+    if len(prices) < len(price_overrides(settings)):
+        try:
+            found = await find_prices(client)
+        except PaymentError as exc:
+            raise ComponentFailed("billing", f"cannot reach Stripe: {exc}") from exc
+        prices = {**found, **prices}
+    if not prices:
+        logger.warning("billing: no prices in Stripe: run `marketplace-monitor stripe-setup`")
+    return BillingService(
+        StripeGateway(client),
+        prices,
+        tiers,
+        str(settings.public_url),
+        clock=monitor.searches.clock,
+        metrics=monitor.metrics,
+    )
+
+
+def billing_routes(settings: Settings, billing: BillingService | None) -> list[RouteAdder]:
+    if billing is None or settings.stripe_webhook_secret is None:
+        return []
+    secret = settings.stripe_webhook_secret.get_secret_value()
+    tiers = billing.tiers
+
+    def add(app: web.Application) -> None:
+        add_billing_routes(app, billing, webhook_secret=secret, tiers=tiers)
+
+    return [add]
+
+
 async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
     """`marketplace-monitor run`: migrations, runner, dispatcher, web, and each chat bot.
 
     ``roles`` lets an operator scale each part on its own machines (Postgres only).
     """
+    check_billing_settings(settings)  # before anything starts: a refusal must be quick
     async with AsyncExitStack() as stack:
         # From the first moment: a SIGTERM while starting up is a clean stop, once started.
         stop = stack.enter_context(stop_on_signals(asyncio.Event()))
@@ -345,6 +412,9 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
             # A sandbox run with --echo-delay lists something each saved search matches.
             watchers=[m for m in marketplaces.values() if isinstance(m, SandboxMarketplace)],
         )
+        billing = await build_billing(settings, stack, monitor.chat.searches.tiers, monitor)
+        if billing is not None:
+            monitor.chat = replace(monitor.chat, billing=billing)
         frontends, skipped_chats = build_chat_frontends(settings, http, monitor.chat)
         for frontend in frontends:
             monitor.add_notifier(frontend.name, frontend.notifier)
@@ -357,7 +427,7 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
         web_app = build_web_app(
             metrics=monitor.metrics,
             health=health,
-            extra_routes=[f.add_web_routes for f in frontends],
+            extra_routes=[f.add_web_routes for f in frontends] + billing_routes(settings, billing),
             listing_domains=listing_domains(settings),
             metrics_token=metrics_token(settings),
             keys=monitor.keys,

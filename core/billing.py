@@ -29,6 +29,7 @@ from core.criteria import Criteria
 from core.enums import SearchStatus, Tier
 from core.errors import ConfigurationError, NotFound, PaymentError
 from core.fetchkeys import keys_for, link_search, schedule_key
+from core.metrics import Metrics
 from core.models import Account, Destination, Search, StripeEvent
 from core.outbox import queue_notice
 from core.tiers import TIER_ORDER, TierTable, describe_interval
@@ -159,6 +160,7 @@ class BillingService:
         *,
         clock: Clock = utcnow,
         bot_url: str = "",
+        metrics: Metrics | None = None,
     ) -> None:
         self.gateway = gateway
         self.prices = dict(prices)
@@ -166,6 +168,7 @@ class BillingService:
         self.public_url = public_url.rstrip("/")
         self.clock = clock
         self.bot_url = bot_url
+        self.metrics = metrics
         self.counts: dict[tuple[str, str], int] = {}
 
     def tier_of_price(self, price_id: str) -> Tier | None:
@@ -297,12 +300,23 @@ class BillingService:
             outcome.result,
         )
         self.counts[key] = self.counts.get(key, 0) + 1
+        if self.metrics is not None:
+            self.metrics.billing_events.labels(*key).inc()
+            if outcome.result not in ("duplicate", "ignored"):
+                await self.refresh_gauges()
         for sub_id in outcome.cancel:
             try:
                 await self.gateway.cancel(sub_id)
             except PaymentError as exc:
                 logger.warning("could not cancel duplicate subscription %s: %s", sub_id, exc)
         return outcome.result
+
+    async def refresh_gauges(self) -> None:
+        if self.metrics is None:
+            return
+        counts = await subscriptions_by_tier()
+        for tier in TIER_ORDER[1:]:
+            self.metrics.subscriptions.labels(tier.value).set(counts.get(tier.value, 0))
 
     async def _apply(self, event: BillingEvent) -> Outcome:
         if await StripeEvent.filter(event_id=event.id, processed_at__isnull=False).exists():

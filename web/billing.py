@@ -74,6 +74,9 @@ async def _webhook(request: web.Request) -> web.Response:
         )
     except SignatureError as exc:
         request.app[STATS].signature_failures += 1
+        metrics = request.app[BILLING].metrics
+        if metrics is not None:
+            metrics.billing_signature_failures.inc()
         logger.warning("Stripe webhook refused: %s", exc)
         return web.json_response({"error": "bad signature"}, status=400)
     try:
@@ -157,6 +160,10 @@ async def _pricing(request: web.Request) -> web.Response:
     return _page("Pricing", body)
 
 
+async def _gauges(app: web.Application) -> None:
+    await app[BILLING].refresh_gauges()
+
+
 def add_billing_routes(
     app: web.Application,
     service: BillingService,
@@ -171,6 +178,7 @@ def add_billing_routes(
     app[STATS] = stats or WebhookStats()
     app[TIERS] = tiers
     app[BOT_LINK] = bot_link
+    app.on_startup.append(_gauges)
     app.router.add_post("/stripe/webhook", _webhook)
     app.router.add_get("/billing/success", _success)
     app.router.add_get("/billing/cancel", _cancel)

@@ -35,10 +35,16 @@ class Act(Enum):
     UNSAVE = ("a", "u")
     HIDE = ("a", "h")
     UNHIDE = ("a", "n")
+    # --- billing (issue 11: paid plans): namespace "b" -----------------------------------
+    PLAN = ("b", "p")  # the /plan screen
+    UPGRADE = ("b", "u")  # the plans side by side
+    CHOOSE_PLAN = ("b", "c")  # id: the tier's index in core.tiers.TIER_ORDER
+    BILLING_PORTAL = ("b", "m")  # a Customer Portal link (card, invoices, plan, cancel)
+    RESUME_PLAN_PAUSED = ("b", "r")  # resume the searches a downgrade paused
 
 
 _BY_CODE = {kind.value: kind for kind in Act}
-_PATTERN = re.compile(r"(?P<ns>[astv]):(?P<id>[0-9]{1,16}):(?P<verb>[a-z])")
+_PATTERN = re.compile(r"(?P<ns>[abstv]):(?P<id>[0-9]{1,16}):(?P<verb>[a-z])")
 
 
 @dataclass(frozen=True, slots=True)

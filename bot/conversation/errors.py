@@ -16,6 +16,7 @@ from core.errors import (
     ChannelNotVerified,
     ConversationConflict,
     MonitorError,
+    PaymentError,
     TierLimitExceeded,
     VerificationFailed,
 )
@@ -36,7 +37,7 @@ def _tier_limit(error: TierLimitExceeded) -> Reply:
     if error.limit == "searches":
         return say(
             f"{plan} allows {error.allowed} active searches and you have {error.current}: "
-            "pause or delete one first (/searches lists them)."
+            "pause or delete one first (/searches lists them), or /upgrade for more."
         )
     if error.limit == "marketplaces_per_search":
         return say(f"{plan} allows {error.allowed} marketplace(s) per search: pick fewer.")
@@ -68,6 +69,16 @@ def _verification(error: VerificationFailed) -> Reply:
     return say(str(error))
 
 
+def _payment(error: PaymentError) -> Reply:
+    logger.warning("payment provider: %s", error)
+    if error.temporary:
+        return say("Payments are not reachable right now. Please try again in a minute.")
+    return say(
+        "Payments aren't working on this server right now; the operator has been told. "
+        "Please try again later."
+    )
+
+
 def _conflict(error: ConversationConflict) -> Reply:
     return say(ALREADY_HANDLED)
 
@@ -77,6 +88,7 @@ _WORDING: dict[type[MonitorError], Callable[..., Reply]] = {
     ChannelNotVerified: _channel,
     VerificationFailed: _verification,
     ConversationConflict: _conflict,
+    PaymentError: _payment,
 }
 
 

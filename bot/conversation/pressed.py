@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.conversation import screens
+from bot.conversation import plan, screens
 from bot.conversation.actions import Act, Action
 from bot.conversation.replies import Reply
 from bot.conversation.session import ChatSession
@@ -37,6 +37,8 @@ async def act(session: ChatSession, action: Action) -> Pressed:
         return Pressed(screens.saved_page(page, session.services.clock()))
     if action.act in _TEMPLATE_ACTS:
         return await _template(session, action)
+    if action.act in _BILLING_ACTS:
+        return await _billing(session, action)
     raise ValueError(f"not a screen action: {action}")
 
 
@@ -89,3 +91,25 @@ _SEARCH_ACTS = {
     Act.DELETE_YES,
 }
 _TEMPLATE_ACTS = {Act.TEMPLATES, Act.TEMPLATE_CATEGORY, Act.USE_TEMPLATE}
+
+
+# Billing (issue 11): every id names the presser's own account, never one from the button.
+_BILLING_ACTS = frozenset(
+    {Act.PLAN, Act.UPGRADE, Act.CHOOSE_PLAN, Act.BILLING_PORTAL, Act.RESUME_PLAN_PAUSED}
+)
+
+
+async def _billing(session: ChatSession, action: Action) -> Pressed:
+    billing, account_id = session.services.billing, session.account.id
+    if action.act is Act.PLAN:
+        return Pressed(await plan.show_plan(billing, account_id))
+    if action.act is Act.RESUME_PLAN_PAUSED:
+        shown, toast = await plan.resume(billing, account_id)
+        return Pressed(shown, toast=toast)
+    if session.destination.kind != "private":
+        return Pressed(toast="Plans and payments open in a private chat with me.", alert=True)
+    if action.act is Act.UPGRADE:
+        return Pressed(await plan.show_upgrade(billing, account_id))
+    if action.act is Act.CHOOSE_PLAN:
+        return Pressed(replies=[await plan.choose(billing, account_id, action.id)])
+    return Pressed(replies=[await plan.portal(billing, account_id)])

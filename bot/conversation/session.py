@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Protocol
 
-from bot.conversation import screens, texts, your_data
+from bot.conversation import plan, screens, texts, your_data
 from bot.conversation.answers import BadAnswer
 from bot.conversation.errors import user_text
 from bot.conversation.render import listing_lines
@@ -19,6 +19,7 @@ from bot.conversation.stored import decode, encode
 from bot.conversation.verification import verify
 from bot.conversation.wizard import Wizard
 from core import accounts, matches, searches, templates
+from core.billing import BillingService
 from core.clock import Clock, utcnow
 from core.conversations import ConversationKey, ConversationStore, Loaded
 from core.destinations import verified_channels
@@ -57,6 +58,8 @@ class ChatServices:
     verification: VerificationService | None = None
     # Where conversations in progress are kept between updates (any process continues them).
     conversations: ConversationStore = field(default_factory=ConversationStore)
+    # Paid plans (/plan, /upgrade; core.billing); None: Stripe is not configured.
+    billing: BillingService | None = None
 
 
 # Given a search id, the account to act as on it; raises Forbidden/NotFound. Front-ends set it
@@ -103,6 +106,8 @@ class ChatSession:
             "verify": self._verify,
             "export": self._export,
             "deleteaccount": self._delete_account,
+            "plan": self._plan,  # billing (issue 11)
+            "upgrade": self._upgrade,  # billing (issue 11)
         }
         # After /deleteaccount: who to start a new account for at the next message.
         self._erased: accounts.Identity | None = None
@@ -328,6 +333,13 @@ class ChatSession:
         refused = your_data.private_only(self.destination, "/export")
         return [refused or await your_data.export_reply(self.account, self.services.clock)]
 
+    async def _plan(self, _: str) -> list[Reply]:
+        return [await plan.show_plan(self.services.billing, self.account.id)]
+
+    async def _upgrade(self, _: str) -> list[Reply]:
+        refused = your_data.private_only(self.destination, "/upgrade")
+        return [refused or await plan.show_upgrade(self.services.billing, self.account.id)]
+
     async def _delete_account(self, _: str) -> list[Reply]:
         refused = your_data.private_only(self.destination, "/deleteaccount")
         if refused is not None:
@@ -339,6 +351,8 @@ class ChatSession:
         identity: list[accounts.Identity | None] = [None]
 
         async def before() -> None:  # who to start a new account for, read before it goes
+            if self.services.billing is not None:  # no more charges for a deleted account
+                await self.services.billing.before_erase(self.account.id)
             identity[0] = await accounts.identity_of(self.account.id, self.destination.platform)
             await self.claim()
 

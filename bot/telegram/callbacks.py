@@ -7,6 +7,7 @@ Every button carries ``<namespace>:<id>:<action>`` (Telegram allows 64 bytes):
 - ``s:<search>:<l|o|p|r|e|d|y>``  searches: list, open, pause, resume, edit, delete, yes-delete
 - ``v:<page>:p``  a page of saved listings
 - ``t:<n>:<h|c|u>``  templates: categories, category n, use template n
+- ``b:<n>:<p|u|c|m|r>``  billing: plan, plans, choose plan n, billing portal, resume paused
 
 The ``a``, ``s``, ``v`` and ``t`` namespaces are the platform-neutral actions of
 bot.conversation.actions (its ``decode`` is their parser, used here); only ``m`` (a
@@ -25,7 +26,7 @@ from bot.conversation import actions
 from core.numbers import parse_int
 
 MAX_BYTES = 64
-_PATTERN = re.compile(r"(?P<ns>[mastv]):(?P<id>[0-9a-f]{1,16}):(?P<action>[a-z0-9]{1,3})")
+_PATTERN = re.compile(r"(?P<ns>[mabstv]):(?P<id>[0-9a-f]{1,16}):(?P<action>[a-z0-9]{1,3})")
 
 
 class Namespace(StrEnum):
@@ -34,6 +35,7 @@ class Namespace(StrEnum):
     SEARCH = "s"
     SAVED = "v"
     TEMPLATE = "t"
+    BILLING = "b"  # billing (issue 11): /plan and /upgrade screens
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,8 @@ _ALL_COMMANDS = {
     "stats": "Your numbers",
     "export": "A file of everything held about you",
     "deleteaccount": "Delete your account and its data",
+    "plan": "Your plan and what it allows",
+    "upgrade": "More searches, faster checks",
     "help": "What I can do",
     "cancel": "Stop what we're doing",
     "start": "Welcome and how to begin",
