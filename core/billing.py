@@ -519,21 +519,21 @@ async def enforce_limits(
         .order_by("-created_at", "-id")
     )
     if limits.max_searches is not None and len(active) > limits.max_searches:
-        for search in active[: len(active) - limits.max_searches]:
+        over = active[: len(active) - limits.max_searches]  # newest first
+        for search in over:
             search.status = SearchStatus.PAUSED
             search.paused_reason = PLAN_PAUSE
             search.paused_at = now
             await search.save(using_db=conn, update_fields=["status", "paused_reason", "paused_at"])
-            changes.append(f"paused “{search.name}” (#{search.id})")
+        names = ", ".join(f"“{s.name}”" for s in over)
+        changes.append(f"paused {names} (the plan runs {limits.max_searches} at a time)")
+    slowed: list[str] = []
     for search in await Search.filter(account_id=account_id).using_db(conn).order_by("id"):
         fields: list[str] = []
         if search.interval_seconds < limits.fastest_interval_seconds:
             search.interval_seconds = limits.fastest_interval_seconds
             fields.append("interval_seconds")
-            changes.append(
-                f"“{search.name}” now checked every "
-                f"{describe_interval(limits.fastest_interval_seconds)}"
-            )
+            slowed.append(f"“{search.name}”")
         if len(search.marketplaces) > limits.max_marketplaces_per_search:
             dropped = search.marketplaces[limits.max_marketplaces_per_search :]
             search.marketplaces = search.marketplaces[: limits.max_marketplaces_per_search]
@@ -544,6 +544,9 @@ async def enforce_limits(
             changes.append(f"“{search.name}” no longer checks {', '.join(dropped)}")
         if fields:
             await search.save(using_db=conn, update_fields=fields)
+    if slowed:
+        every = describe_interval(limits.fastest_interval_seconds)
+        changes.append(f"checked every {every} now: {', '.join(slowed)}")
     return changes
 
 

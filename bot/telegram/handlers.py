@@ -224,9 +224,13 @@ class TelegramHandlers:
             if reply.document is not None:
                 await self._send_document(chat_id, reply)
                 continue
+            target = edit_id if index == 0 else None
+            if reply.buttons and all(b.action or b.url for b in reply.buttons):
+                # A screen (/plan, /upgrade, a payment link): its buttons act or open links.
+                await self._send_screen(chat_id, menus.render(reply), target)
+                continue
             menu = Menu(0, reply) if reply.buttons and index == len(replies) - 1 else None
             keyboard = menu_keyboard(reply, menu.token) if menu else None
-            target = edit_id if index == 0 else None
             message_id = await self._put(chat_id, reply_html(reply), keyboard, target)
             if menu is not None:
                 menu.message_id = message_id

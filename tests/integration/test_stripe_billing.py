@@ -113,7 +113,7 @@ async def test_cancel_at_period_end_downgrades_pausing_the_newest_searches() -> 
         assert all(s.paused_reason == "plan" for s in searches[2:])
         assert all(s.interval_seconds == 1800 and s.marketplaces == ["ebay"] for s in searches)
         told = [n.text for n in await Notice.all() if "Free plan now" in n.text]
-        assert len(told) == 1 and "paused “s3”" in told[0] and "gumtree" in told[0], told
+        assert len(told) == 1 and "paused “s3”, “s2”" in told[0] and "gumtree" in told[0], told
 
 
 async def test_failed_payment_is_told_once_and_the_plan_stays() -> None:
