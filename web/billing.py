@@ -24,6 +24,15 @@ from core.errors import PaymentError
 from core.tiers import TIER_ORDER, TierTable, describe_interval
 from web.pages import SECURITY_HEADERS
 
+# No favicon request (an empty data: icon), nothing else loaded, never framed.
+HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    ),
+}
+
 logger = logging.getLogger(__name__)
 
 TOLERANCE_SECONDS = 300
@@ -43,14 +52,14 @@ BOT_LINK = web.AppKey("bot_link", str)
 _STYLE = (
     "body{font-family:system-ui,Arial,Helvetica,sans-serif;max-width:40em;margin:2em auto;"
     "padding:0 1em;color:#1f2328;line-height:1.5}h1{font-size:1.5em}"
-    "table{border-collapse:collapse;width:100%}td,th{padding:.5em;border-bottom:1px solid #ddd;"
-    "text-align:left}a.button{display:inline-block;padding:.7em 1.4em;border-radius:6px;"
+    ".plan{border:1px solid #d0d7de;border-radius:8px;padding:.2em 1em;margin:1em 0}"
+    "h2 small{font-weight:normal;color:#57606a}a.button{display:inline-block;padding:.7em 1.4em;border-radius:6px;"
     "background:#1a7f37;color:#fff;text-decoration:none}"
 )
 _PAGE = Template(
     "<!doctype html><html lang=en><head><meta charset=utf-8>"
     '<meta name=viewport content="width=device-width,initial-scale=1">'
-    "<title>$title</title><style>$style</style></head><body>$body</body></html>"
+    '<link rel=icon href="data:,"><title>$title</title><style>$style</style></head><body>$body</body></html>'
 )
 
 
@@ -61,9 +70,7 @@ def _render(template: str, **values: str) -> str:
 
 def _page(title: str, body: str, status: int = 200) -> web.Response:
     text = _PAGE.substitute(title=html.escape(title), style=_STYLE, body=body)
-    return web.Response(
-        text=text, status=status, content_type="text/html", headers=SECURITY_HEADERS
-    )
+    return web.Response(text=text, status=status, content_type="text/html", headers=HEADERS)
 
 
 async def _webhook(request: web.Request) -> web.Response:
@@ -137,14 +144,17 @@ async def _cancel(request: web.Request) -> web.Response:
 
 async def _pricing(request: web.Request) -> web.Response:
     tiers = request.app[TIERS]
-    rows = []
+    cards = []
     for tier in TIER_ORDER:
         lim = tiers.for_tier(tier)
-        rows.append(
+        cards.append(
             _render(
-                "<tr><th>$name</th><td>$price</td><td>$searches</td><td>$markets</td><td>$fastest</td><td>$sms</td></tr>",
+                "<section class=plan><h2>$name <small>$price</small></h2><ul>"
+                "<li>$searches searches</li><li>$markets marketplace(s) per search</li>"
+                "<li>Checks as often as every $fastest</li><li>$sms SMS alerts a month</li>"
+                "</ul></section>",
                 name=tier.value.title(),
-                price="Free" if not lim.monthly_price_gbp else f"£{lim.monthly_price_gbp}/month",
+                price="free" if not lim.monthly_price_gbp else f"£{lim.monthly_price_gbp}/month",
                 searches="Unlimited" if lim.max_searches is None else str(lim.max_searches),
                 markets=str(lim.max_marketplaces_per_search),
                 fastest=describe_interval(lim.fastest_interval_seconds),
@@ -152,10 +162,9 @@ async def _pricing(request: web.Request) -> web.Response:
             )
         )
     body = (
-        "<h1>Plans</h1><table><tr><th>Plan</th><th>Price</th><th>Searches</th>"
-        "<th>Marketplaces per search</th><th>Fastest check</th><th>SMS a month</th></tr>"
-        + "".join(rows)
-        + "</table><p>Upgrade from the chat with /upgrade; cancel any time.</p>"
+        "<h1>Plans</h1>"
+        + "".join(cards)
+        + "<p>Upgrade from the chat with /upgrade; cancel any time.</p>"
     )
     return _page("Pricing", body)
 
