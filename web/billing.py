@@ -53,13 +53,15 @@ _STYLE = (
     "body{font-family:system-ui,Arial,Helvetica,sans-serif;max-width:40em;margin:2em auto;"
     "padding:0 1em;color:#1f2328;line-height:1.5}h1{font-size:1.5em}"
     ".plan{border:1px solid #d0d7de;border-radius:8px;padding:.2em 1em;margin:1em 0}"
-    "h2 small{font-weight:normal;color:#57606a}a.button{display:inline-block;padding:.7em 1.4em;border-radius:6px;"
+    "h2 small{font-weight:normal;color:#57606a}"
+    "a.button{display:inline-block;padding:.7em 1.4em;border-radius:6px;"
     "background:#1a7f37;color:#fff;text-decoration:none}"
 )
 _PAGE = Template(
     "<!doctype html><html lang=en><head><meta charset=utf-8>"
     '<meta name=viewport content="width=device-width,initial-scale=1">'
-    '<link rel=icon href="data:,"><title>$title</title><style>$style</style></head><body>$body</body></html>'
+    '<link rel=icon href="data:,"><title>$title</title><style>$style</style></head>'
+    "<body>$body</body></html>"
 )
 
 
