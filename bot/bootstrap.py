@@ -91,6 +91,7 @@ def bootstrap(
         clock=clock,
         keys=keys,
         retention=retention,
+        tiers=tiers,
     )
     searches = SearchService(tiers, marketplaces, clock=clock, watchers=watchers)
     chat = ChatServices(searches, clock=clock)

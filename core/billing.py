@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from core.clock import Clock, utcnow
@@ -619,6 +620,41 @@ async def subscriptions_by_tier() -> dict[str, int]:
         name = tier.value if isinstance(tier, Tier) else str(tier)
         counts[name] = counts.get(name, 0) + 1
     return counts
+
+
+async def take_sms(account_id: int, tiers: TierTable, now: datetime) -> bool:
+    """Count one SMS alert against the account's monthly allowance; False when it is spent
+    (the alert then goes to chat only, and the chat is told once that month)."""
+    month = f"{now:%Y-%m}"
+    account = await Account.get_or_none(id=account_id)
+    if account is None:
+        return False
+    allowance = tiers.for_tier(account.tier).monthly_sms
+    await Account.filter(id=account_id).exclude(sms_month=month).update(sms_month=month, sms_sent=0)
+    # One conditional UPDATE: two processes cannot both take the last SMS of the month.
+    taken = await Account.filter(id=account_id, sms_month=month, sms_sent__lt=allowance).update(
+        sms_sent=F("sms_sent") + 1
+    )
+    if taken:
+        return True
+    async with in_transaction() as conn:
+        await _tell_account(
+            conn,
+            account_id,
+            f"billing:sms:{account_id}:{month}",
+            f"You've used this month's {allowance} SMS alerts on the {account.tier.value.title()} "
+            "plan: until the month ends, alerts come to this chat only. /upgrade for more.",
+            now,
+        )
+    return False
+
+
+async def _tell_account(
+    conn: BaseDBAsyncClient, account_id: int, key: str, text: str, now: datetime
+) -> None:
+    destination = await _private_destination(conn, account_id)
+    if destination is not None:
+        await queue_notice(destination, key, text, now)
 
 
 def from_unix(value: Any) -> datetime | None:
