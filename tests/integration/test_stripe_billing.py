@@ -158,3 +158,49 @@ async def test_a_comped_tier_is_never_lowered_by_stripe() -> None:
         await world.stripe.settle()
         await asyncio.sleep(0.1)
         assert (await Account.get(id=account.id)).tier is Tier.BUSINESS
+
+
+async def test_two_live_subscriptions_keep_the_newer_and_cancel_the_older() -> None:
+    async with billing_world() as world:
+        account = await world.new_account()
+        world.stripe.hold()
+        first = await world.checkout(account)
+        # Two tabs: the first session is expired by the second /upgrade, but it was paid
+        # in the other tab a moment before (Stripe lets a racing payment through).
+        await pay(world, first)
+        second_url, _ = await world.service.checkout_url(account.id, Tier.BUSINESS)
+        await pay(world, second_url.rsplit("/", 1)[1])
+        older, newer = sorted(world.stripe.of("subscription"), key=lambda s: s["created"])
+        newer["created"] = older["created"] + 1
+        for event_id in list(world.stripe.queued):
+            await world.stripe.deliver(event_id)
+        world.stripe.release()
+        await world.stripe.settle()
+        account = await Account.get(id=account.id)
+        assert account.stripe_subscription_id == newer["id"] and account.tier is Tier.BUSINESS
+        assert older["status"] == "canceled" and newer["status"] == "active"
+
+
+async def test_stripe_errors_become_payment_errors() -> None:
+    from billing.stripe_gateway import StripeGateway, stripe_client
+    from core.errors import PaymentError
+    from tests.fakes.stripe_api import running_stripe
+
+    async with running_stripe() as fake:
+        async with stripe_client("sk_test_wrong", fake.url, timeout_seconds=2) as client:
+            with pytest.raises(PaymentError) as refused:
+                await StripeGateway(client).create_customer(1)
+            assert not refused.value.temporary
+    async with stripe_client("sk_test_x", "http://127.0.0.1:9", timeout_seconds=1) as client:
+        with pytest.raises(PaymentError) as unreachable:
+            await StripeGateway(client).create_customer(1)
+        assert unreachable.value.temporary
+
+
+async def test_a_retried_create_makes_one_customer() -> None:
+    async with billing_world() as world:
+        account = await world.new_account()
+        gateway = world.service.gateway
+        first = await gateway.create_customer(account.id)
+        again = await gateway.create_customer(account.id)  # same idempotency key
+        assert first == again and len(world.stripe.of("customer")) == 1
