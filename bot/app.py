@@ -370,16 +370,32 @@ async def build_billing(
     )
 
 
-def billing_routes(settings: Settings, billing: BillingService | None) -> list[RouteAdder]:
+def billing_routes(
+    settings: Settings, billing: BillingService | None, frontends: Sequence[ChatFrontend] = ()
+) -> list[RouteAdder]:
     if billing is None or settings.stripe_webhook_secret is None:
         return []
     secret = settings.stripe_webhook_secret.get_secret_value()
     tiers = billing.tiers
 
     def add(app: web.Application) -> None:
-        add_billing_routes(app, billing, webhook_secret=secret, tiers=tiers)
+        link = lambda: chat_link(frontends)  # noqa: E731 - known once a bot is connected
+        add_billing_routes(app, billing, webhook_secret=secret, tiers=tiers, bot_link=link)
 
     return [add]
+
+
+def chat_link(frontends: Sequence[ChatFrontend]) -> str:
+    """Where /billing/success sends the user back to: the Telegram bot's t.me link."""
+    for frontend in frontends:
+        username = getattr(getattr(frontend, "application", None), "bot", None)
+        try:
+            name = username.username if username is not None else None
+        except RuntimeError:  # not connected yet
+            name = None
+        if name:
+            return f"https://t.me/{name}"
+    return ""
 
 
 async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
@@ -427,7 +443,8 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
         web_app = build_web_app(
             metrics=monitor.metrics,
             health=health,
-            extra_routes=[f.add_web_routes for f in frontends] + billing_routes(settings, billing),
+            extra_routes=[f.add_web_routes for f in frontends]
+            + billing_routes(settings, billing, frontends),
             listing_domains=listing_domains(settings),
             metrics_token=metrics_token(settings),
             keys=monitor.keys,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from string import Template
 
@@ -47,7 +48,7 @@ BILLING = web.AppKey("billing", BillingService)
 SECRET = web.AppKey("stripe_webhook_secret", str)
 STATS = web.AppKey("stripe_webhook_stats", WebhookStats)
 TIERS = web.AppKey("tiers", TierTable)
-BOT_LINK = web.AppKey("bot_link", str)
+BOT_LINK = web.AppKey[Callable[[], str]]("bot_link")
 
 _STYLE = (
     "body{font-family:system-ui,Arial,Helvetica,sans-serif;max-width:40em;margin:2em auto;"
@@ -105,7 +106,7 @@ async def _success(request: web.Request) -> web.Response:
             found = await request.app[BILLING].checkout_result(session_id)
         except PaymentError:
             found = None
-    back = request.app[BOT_LINK]
+    back = request.app[BOT_LINK]()
     link = (
         _render('<p><a class=button id=back href="$url">Back to the chat</a></p>', url=back)
         if back
@@ -133,7 +134,7 @@ async def _success(request: web.Request) -> web.Response:
 
 
 async def _cancel(request: web.Request) -> web.Response:
-    back = request.app[BOT_LINK]
+    back = request.app[BOT_LINK]()
     link = (
         _render('<p><a class=button href="$url">Back to the chat</a></p>', url=back) if back else ""
     )
@@ -181,14 +182,14 @@ def add_billing_routes(
     *,
     webhook_secret: str,
     tiers: TierTable,
-    bot_link: str = "",
+    bot_link: Callable[[], str] = lambda: "",
     stats: WebhookStats | None = None,
 ) -> None:
     app[BILLING] = service
     app[SECRET] = webhook_secret
     app[STATS] = stats or WebhookStats()
     app[TIERS] = tiers
-    app[BOT_LINK] = bot_link
+    app[BOT_LINK] = bot_link  # the chat to go back to ("" until a bot is connected)
     app.on_startup.append(_gauges)
     app.router.add_post("/stripe/webhook", _webhook)
     app.router.add_get("/billing/success", _success)

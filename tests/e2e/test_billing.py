@@ -117,7 +117,9 @@ async def _upgrade_to_pro(run: Run) -> None:
             assert "£24.99" in await page.text()
         async with http.post(pay_url, data={"card": "4242 4242 4242 4242"}) as done:
             assert done.status == 200 and str(done.url).startswith(f"{run.web_url}/billing/success")
-            assert "You're on Pro" in await done.text() or "Payment received" in await done.text()
+            page = await done.text()
+            assert "You're on Pro" in page or "Payment received" in page
+            assert 'href="https://t.me/' in page  # back to the chat
     await run.tier("pro", within=10)
     await telegram.message_with(ANN["id"], "You're on Pro now", within=15)
 

@@ -186,11 +186,13 @@ async def test_stripe_errors_become_payment_errors() -> None:
     from core.errors import PaymentError
     from tests.fakes.stripe_api import running_stripe
 
-    async with running_stripe() as fake:
-        async with stripe_client("sk_test_wrong", fake.url, timeout_seconds=2) as client:
-            with pytest.raises(PaymentError) as refused:
-                await StripeGateway(client).create_customer(1)
-            assert not refused.value.temporary
+    async with (
+        running_stripe() as fake,
+        stripe_client("sk_test_wrong", fake.url, timeout_seconds=2) as client,
+    ):
+        with pytest.raises(PaymentError) as refused:
+            await StripeGateway(client).create_customer(1)
+        assert not refused.value.temporary
     async with stripe_client("sk_test_x", "http://127.0.0.1:9", timeout_seconds=1) as client:
         with pytest.raises(PaymentError) as unreachable:
             await StripeGateway(client).create_customer(1)
