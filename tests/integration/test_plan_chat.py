@@ -62,3 +62,34 @@ async def test_delete_account_cancels_the_subscription() -> None:
         await session.handle("yes")
         [sub] = world.stripe.of("subscription")
         assert sub["status"] == "canceled"
+
+
+async def test_searches_a_downgrade_paused_are_offered_back_but_not_the_users_own() -> None:
+    from core.billing import set_comp
+    from core.models import Search
+
+    async with billing_world() as world:
+        session = await _session(world)
+        account, destination = session.account, session.destination
+        tiers = TierTable.default()
+        await set_comp(account.id, Tier.PRO, tiers)
+        for i in range(4):
+            await Search.create(
+                account_id=account.id, destination_id=destination.id, name=f"s{i}",
+                criteria={"keywords": "bike"}, marketplaces=["ebay"], channels=["chat"],
+                interval_seconds=1800, next_check_at=account.created_at,
+            )  # fmt: skip
+        own = await Search.filter(name="s0").first()
+        assert own is not None
+        await session.services.searches.pause(account, own.id)  # the user's own pause
+        await set_comp(account.id, None, tiers)  # back to Free: 2 searches
+        paused = await Search.filter(paused_reason="plan").order_by("id")
+        assert [s.name for s in paused] == ["s3"]
+        await set_comp(account.id, Tier.PRO, tiers)
+        [shown] = await session.handle("/plan")
+        resume = next(b for b in shown.buttons if b.label.startswith("Resume the 1 search"))
+        assert resume.action is not None
+        pressed = await act(session, resume.action)
+        assert pressed.toast == "1 search(es) running again."
+        statuses = {s.name: s.status.value for s in await Search.all()}
+        assert statuses == {"s0": "paused", "s1": "active", "s2": "active", "s3": "active"}
