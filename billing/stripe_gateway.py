@@ -1,4 +1,4 @@
-"""Stripe through the official ``stripe`` library: the PaymentGateway core.billing needs.
+"""Stripe through the official ``stripe`` library: core's PaymentGateway port (core/ports.py).
 
 One ``StripeClient`` with its aiohttp HTTP client (every call is an ``_async`` method),
 ``base_addresses`` from STRIPE_API_URL, a timeout and Stripe's own network retries. Every
@@ -20,8 +20,9 @@ from typing import Any, TypeVar
 
 import stripe
 
-from core.billing import BillingEvent, Checkout, Subscription, from_unix
+from core.billing import BillingEvent, from_unix
 from core.errors import PaymentError
+from core.ports import Checkout, Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ def event_of(data: Mapping[str, Any]) -> BillingEvent:
 
 
 class StripeGateway:
-    """core.billing.PaymentGateway on stripe-python's StripeClient (async)."""
+    """core.ports.PaymentGateway on stripe-python's StripeClient (async)."""
 
     def __init__(self, client: stripe.StripeClient) -> None:
         self.client = client

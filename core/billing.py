@@ -18,7 +18,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -33,6 +33,7 @@ from core.fetchkeys import keys_for, link_search, schedule_key
 from core.metrics import Metrics
 from core.models import Account, Destination, Search, StripeEvent
 from core.outbox import queue_notice
+from core.ports import Checkout, PaymentGateway, Subscription
 from core.tiers import TIER_ORDER, TierTable, describe_interval
 
 logger = logging.getLogger(__name__)
@@ -54,31 +55,6 @@ PLAN_PAUSE = "plan"  # Search.paused_reason for a search a downgrade paused
 
 
 @dataclass(frozen=True, slots=True)
-class Subscription:
-    """What we read of a Stripe subscription (at the API version the SDK pins)."""
-
-    id: str
-    customer: str
-    status: str
-    price_id: str
-    created: int
-    period_end: datetime | None = None
-    cancel_at_period_end: bool = False
-    account_ref: str = ""  # subscription metadata's account_id
-
-
-@dataclass(frozen=True, slots=True)
-class Checkout:
-    id: str
-    url: str = ""
-    status: str = ""
-    payment_status: str = ""
-    customer: str = ""
-    client_reference_id: str = ""
-    subscription: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class BillingEvent:
     """A verified webhook event, reduced to what the rules need."""
 
@@ -88,30 +64,6 @@ class BillingEvent:
     subscription: str = ""  # the subscription it is about, where it names one
     invoice: str = ""
     account_ref: str = ""  # client_reference_id or metadata naming our account
-
-
-class PaymentGateway(Protocol):
-    """The Stripe calls billing needs; every create is idempotent on Stripe's side."""
-
-    async def create_customer(self, account_id: int) -> str: ...
-
-    async def create_checkout(
-        self, *, customer: str, price: str, account_id: int, success_url: str, cancel_url: str
-    ) -> Checkout: ...
-
-    async def open_checkouts(self, customer: str) -> list[str]: ...
-
-    async def expire_checkout(self, session_id: str) -> None: ...
-
-    async def checkout(self, session_id: str) -> Checkout | None: ...
-
-    async def portal_url(self, customer: str, return_url: str) -> str: ...
-
-    async def subscription(self, subscription_id: str) -> Subscription | None: ...
-
-    async def subscriptions(self, customer: str) -> list[Subscription]: ...
-
-    async def cancel(self, subscription_id: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
