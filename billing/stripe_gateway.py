@@ -94,6 +94,9 @@ def subscription_of(obj: Mapping[str, Any]) -> Subscription:
         period_end=from_unix(item.get("current_period_end")),
         cancel_at_period_end=bool(obj.get("cancel_at_period_end")),
         account_ref=str(metadata.get("account_id") or ""),
+        price_tier=str((price.get("metadata") or {}).get("tier") or "")
+        if isinstance(price, Mapping)
+        else "",
     )
 
 

@@ -354,12 +354,11 @@ async def build_billing(
     prices = {t: p for t, p in price_overrides(settings).items() if p}
     if len(prices) < len(price_overrides(settings)):
         try:
-            found = await find_prices(client)
-        except PaymentError as exc:
-            raise ComponentFailed("billing", f"cannot reach Stripe: {exc}") from exc
-        prices = {**found, **prices}
-    if not prices:
-        logger.warning("billing: no prices in Stripe: run `marketplace-monitor stripe-setup`")
+            prices = {**await find_prices(client), **prices}
+        except PaymentError as exc:  # a Stripe outage must not stop the service: ask later
+            logger.warning("billing: prices not read from Stripe yet: %s", exc)
+        if not prices:
+            logger.warning("billing: no prices in Stripe: run `marketplace-monitor stripe-setup`")
     return BillingService(
         StripeGateway(client),
         prices,
@@ -367,6 +366,7 @@ async def build_billing(
         str(settings.public_url),
         clock=monitor.searches.clock,
         metrics=monitor.metrics,
+        find_prices=lambda: find_prices(client),
     )
 
 

@@ -15,7 +15,7 @@ The account's ``tier`` is the one in force: the higher of the tier the subscript
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -92,6 +92,12 @@ class Outcome:
     cancel: list[str] = field(default_factory=list)
 
 
+def _tier_named(name: str) -> Tier | None:
+    """A price's metadata tier (set by stripe-setup): the fallback for a price id we have
+    not configured, such as one made before an override changed."""
+    return next((t for t in TIER_ORDER if t.value == name and t is not Tier.FREE), None)
+
+
 def effective(stripe_tier: Tier | None, comp_tier: Tier | None) -> Tier:
     tiers = [t for t in (stripe_tier, comp_tier) if t is not None] or [Tier.FREE]
     return max(tiers, key=TIER_ORDER.index)
@@ -114,6 +120,7 @@ class BillingService:
         clock: Clock = utcnow,
         bot_url: str = "",
         metrics: Metrics | None = None,
+        find_prices: Callable[[], Awaitable[Mapping[Tier, str]]] | None = None,
     ) -> None:
         self.gateway = gateway
         self.prices = dict(prices)
@@ -122,6 +129,9 @@ class BillingService:
         self.clock = clock
         self.bot_url = bot_url
         self.metrics = metrics
+        # Asked again when a tier has no price yet (Stripe was unreachable at start-up, or
+        # stripe-setup ran after): prices found by lookup key, overrides kept.
+        self.find_prices = find_prices
         self.counts: dict[tuple[str, str], int] = {}
 
     def tier_of_price(self, price_id: str) -> Tier | None:
@@ -160,6 +170,8 @@ class BillingService:
     async def checkout_url(self, account_id: int, tier: Tier) -> tuple[str, bool]:
         """Where to pay for ``tier``: (url, is_portal). A subscriber gets the Customer Portal
         (another plan, their card, invoices) instead of a second subscription."""
+        if tier not in self.prices and self.find_prices is not None:
+            self.prices = {**await self.find_prices(), **self.prices}
         if tier not in self.prices:
             raise ConfigurationError(f"no Stripe price for {tier.value}: run stripe-setup")
         account = await Account.get(id=account_id)
@@ -363,7 +375,7 @@ class BillingService:
         account.period_end = sub.period_end
         account.cancel_at_period_end = sub.cancel_at_period_end
         if sub.status in ("active", "trialing"):
-            account.stripe_tier = self.tier_of_price(sub.price_id)
+            account.stripe_tier = self.tier_of_price(sub.price_id) or _tier_named(sub.price_tier)
             if account.stripe_tier is None:
                 logger.error("subscription %s has unknown price %s", sub.id, sub.price_id)
         elif sub.status in ENDED:

@@ -189,6 +189,7 @@ class Subscription:
     period_end: datetime | None = None
     cancel_at_period_end: bool = False
     account_ref: str = ""  # subscription metadata's account_id
+    price_tier: str = ""  # the price's metadata "tier" (stripe-setup writes it)
 
 
 @dataclass(frozen=True, slots=True)
