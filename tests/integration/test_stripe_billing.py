@@ -206,3 +206,31 @@ async def test_a_retried_create_makes_one_customer() -> None:
         first = await gateway.create_customer(account.id)
         again = await gateway.create_customer(account.id)  # same idempotency key
         assert first == again and len(world.stripe.of("customer")) == 1
+
+
+async def test_a_crash_before_the_effect_leaves_the_event_for_stripes_retry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import core.billing
+
+    real = core.billing.queue_notice
+    crashes = [1]
+
+    async def crash_once(*args: object, **kwargs: object) -> None:
+        if crashes:
+            crashes.pop()
+            raise RuntimeError("process died mid-way")
+        await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(core.billing, "queue_notice", crash_once)
+    async with billing_world() as world:
+        world.stripe.hold()
+        account = await world.new_account()
+        await pay(world, await world.checkout(account))
+        paid = next(e["id"] for e in world.stripe.events if e["type"] == "invoice.paid")
+        assert await world.stripe.deliver(paid) == 500  # the upgrade's notice failed
+        assert not await StripeEvent.filter(event_id=paid).exists()  # rolled back together
+        assert (await Account.get(id=account.id)).tier is Tier.FREE
+        assert await world.stripe.replay(paid) == 200  # Stripe's retry does the work
+        assert (await Account.get(id=account.id)).tier is Tier.PRO
+        assert len([n for n in await Notice.all() if n.text.startswith("You're on Pro")]) == 1
