@@ -16,6 +16,7 @@ from billing.stripe_gateway import StripeGateway, stripe_client
 from core import accounts
 from core.billing import BillingService
 from core.enums import Platform, Tier
+from core.metrics import Metrics
 from core.models import Account
 from core.tiers import TierTable
 from tests.fakes.local_server import LocalServer
@@ -63,7 +64,9 @@ async def billing_world(**fake_options: object) -> AsyncIterator[BillingWorld]:
         )
         tiers = TierTable.default()
         setup = await stripe_setup(client, tiers, overrides={}, return_url=PUBLIC)
-        service = BillingService(StripeGateway(client), setup.prices, tiers, PUBLIC)
+        service = BillingService(
+            StripeGateway(client), setup.prices, tiers, PUBLIC, metrics=Metrics()
+        )
         stats = WebhookStats()
         app = web.Application()
         add_billing_routes(app, service, webhook_secret=WEBHOOK_SECRET, tiers=tiers, stats=stats)

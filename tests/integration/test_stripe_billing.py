@@ -234,3 +234,20 @@ async def test_a_crash_before_the_effect_leaves_the_event_for_stripes_retry(
         assert await world.stripe.replay(paid) == 200  # Stripe's retry does the work
         assert (await Account.get(id=account.id)).tier is Tier.PRO
         assert len([n for n in await Notice.all() if n.text.startswith("You're on Pro")]) == 1
+
+
+async def test_billing_figures_on_metrics() -> None:
+    from prometheus_client import generate_latest
+
+    async with billing_world() as world:
+        account = await world.new_account()
+        await pay(world, await world.checkout(account))
+        await world.tier_becomes(account.id, Tier.PRO)
+        await world.stripe.settle()
+        paid = next(e["id"] for e in world.stripe.events if e["type"] == "invoice.paid")
+        await world.stripe.deliver(paid, corrupt=True)
+        assert world.service.metrics is not None
+        text = generate_latest(world.service.metrics.registry).decode()
+        assert 'monitor_subscriptions_active{tier="pro"} 1.0' in text
+        assert 'monitor_stripe_events_total{outcome="upgraded",type=' in text
+        assert "monitor_stripe_signature_failures_total 1.0" in text
