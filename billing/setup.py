@@ -16,7 +16,7 @@ from typing import Any
 
 import stripe
 
-from billing.stripe_gateway import API_VERSION, _call, _key
+from billing.stripe_gateway import API_VERSION, PORTAL_APP, _call, _key
 from core.enums import Tier
 from core.tiers import TierTable
 
@@ -30,7 +30,7 @@ EVENTS = [
     "invoice.payment_failed",
     "charge.dispute.created",
 ]
-PORTAL_KEY = "marketplace-monitor"
+PORTAL_KEY = PORTAL_APP
 
 
 def lookup_key(tier: Tier) -> str:

@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 API_VERSION = stripe.api_version
 TIMEOUT_SECONDS = 20.0
+PORTAL_APP = "marketplace-monitor"  # the metadata "app" of stripe-setup's portal configuration
 NETWORK_RETRIES = 2
 T = TypeVar("T")
 
@@ -151,7 +152,8 @@ def event_of(data: Mapping[str, Any]) -> BillingEvent:
     elif kind.startswith("invoice."):
         invoice = str(obj["id"])
         details = ((obj.get("parent") or {}).get("subscription_details")) or {}
-        subscription = _id_of(details.get("subscription"))
+        # Since 2025-03-31 here; before, on the invoice itself (an endpoint on an old version).
+        subscription = _id_of(details.get("subscription") or obj.get("subscription"))
     return BillingEvent(
         id=str(data["id"]),
         type=kind,
@@ -167,6 +169,7 @@ class StripeGateway:
 
     def __init__(self, client: stripe.StripeClient) -> None:
         self.client = client
+        self._portal_config: str | None = None
 
     async def create_customer(self, account_id: int) -> str:
         customer = await _call(
@@ -234,11 +237,35 @@ class StripeGateway:
             return None
         return _checkout_of(found.to_dict())
 
+    async def _portal_configuration(self) -> str:
+        """stripe-setup's portal configuration (an API-made one is not the account's
+        default, so sessions must name it); "" falls back to the dashboard's default."""
+        if self._portal_config is None:
+            found = await _call(
+                "listing portal configurations",
+                self.client.v1.billing_portal.configurations.list_async(
+                    params={"active": True, "limit": 100}
+                ),
+            )
+            self._portal_config = next(
+                (
+                    str(c.id)
+                    for c in found.data
+                    if (c.to_dict().get("metadata") or {}).get("app") == PORTAL_APP
+                ),
+                "",
+            )
+        return self._portal_config
+
     async def portal_url(self, customer: str, return_url: str) -> str:
+        params: dict[str, Any] = {"customer": customer, "return_url": return_url}
+        configuration = await self._portal_configuration()
+        if configuration:
+            params["configuration"] = configuration
         session = await _call(
             "opening the billing portal",
             self.client.v1.billing_portal.sessions.create_async(
-                params={"customer": customer, "return_url": return_url},
+                params=params,  # type: ignore[arg-type]
                 options={"idempotency_key": _key("portal", customer, return_url, _minute())},
             ),
         )

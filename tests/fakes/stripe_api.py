@@ -601,7 +601,7 @@ class FakeStripe:
                 "features": p.get("features", {}),
                 "business_profile": p.get("business_profile", {}),
                 "default_return_url": p.get("default_return_url"),
-                "is_default": not self.of("billing_portal.configuration"),
+                "is_default": False,  # an API-made configuration is never the default
                 "livemode": False,
                 "metadata": p.get("metadata", {}),
             }
@@ -617,6 +617,17 @@ class FakeStripe:
                 code="resource_missing",
                 param="customer",
             )
+        config = p.get("configuration")
+        if config is None and not any(
+            c["is_default"] for c in self.of("billing_portal.configuration")
+        ):
+            return error(
+                400,
+                "No configuration provided and your test mode default configuration has not "
+                "been created.",
+            )
+        if config is not None and config not in self.objects:
+            return error(400, f"No such configuration: '{config}'", param="configuration")
         sid = _id("bps")
         session = self._store(
             {
