@@ -81,6 +81,7 @@ def upgrade_screen(tiers: TierTable, current: Tier) -> Reply:
             buttons.append(
                 Button(f"{_name(tier)} {price}", action=Action(Act.CHOOSE_PLAN, index), row=0)
             )
+    buttons.append(Button("« My plan", action=Action(Act.PLAN), row=1))
     return screen(spans, buttons)
 
 
