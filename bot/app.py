@@ -535,8 +535,8 @@ async def _console_session(services: ChatServices) -> ChatSession:
     account = await accounts.identify(Platform.CONSOLE, "local", "you")
     if account.tier is Tier.FREE:
         # The demo user gets the top tier so every feature can be tried.
-        account.tier = Tier.BUSINESS
-        await account.save(update_fields=["tier"])
+        account.tier = account.comp_tier = Tier.BUSINESS  # a comp: nothing may lower it
+        await account.save(update_fields=["tier", "comp_tier"])
     destination = await accounts.destination_for(account, Platform.CONSOLE, CONSOLE_CHAT_ID)
     return ChatSession(services, account, destination)
 

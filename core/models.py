@@ -36,10 +36,11 @@ class Account(Model):
     subscription_status = fields.CharField(max_length=32, null=True)
     subscription_created = fields.IntField(null=True)  # Stripe's unix time: newer one wins
     period_end = fields.DatetimeField(null=True)
-    cancel_at_period_end = fields.BooleanField(default=False)
+    # db_default too: the migration adds these NOT NULL columns to tables that have rows.
+    cancel_at_period_end = fields.BooleanField(default=False, db_default=False)
     # SMS alerts sent this month (``sms_month`` is "YYYY-MM"), against the tier's allowance.
-    sms_month = fields.CharField(max_length=7, default="")
-    sms_sent = fields.IntField(default=0)
+    sms_month = fields.CharField(max_length=7, default="", db_default="")
+    sms_sent = fields.IntField(default=0, db_default=0)
     email = fields.CharField(max_length=254, null=True)
     email_verified_at = fields.DatetimeField(null=True)
     phone = fields.CharField(max_length=20, null=True)
@@ -288,7 +289,7 @@ class StripeEvent(Model):
     type = fields.CharField(max_length=128)
     received_at = fields.DatetimeField(auto_now_add=True)
     processed_at = fields.DatetimeField(null=True)
-    outcome = fields.CharField(max_length=32, default="")
+    outcome = fields.CharField(max_length=32, default="", db_default="")
 
     class Meta:
         table = "stripe_event"

@@ -1,3 +1,10 @@
+"""Billing (issue 11): where an account's tier comes from, the subscription's state, the
+SMS allowance's count, why a search was paused, and each Stripe event's outcome.
+
+Tiers set before billing existed (by hand, the demo) become comps, so that no Stripe event
+can lower them: the account's tier is the higher of its comp and its paid tier.
+"""
+
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from core.enums import Tier
@@ -12,7 +19,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Account',
             name='cancel_at_period_end',
-            field=fields.BooleanField(default=False),
+            field=fields.BooleanField(default=False, db_default=False),
         ),
         ops.AddField(
             model_name='Account',
@@ -27,12 +34,12 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Account',
             name='sms_month',
-            field=fields.CharField(default='', max_length=7),
+            field=fields.CharField(default='', db_default='', max_length=7),
         ),
         ops.AddField(
             model_name='Account',
             name='sms_sent',
-            field=fields.IntField(default=0),
+            field=fields.IntField(default=0, db_default=0),
         ),
         ops.AddField(
             model_name='Account',
@@ -62,6 +69,10 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='StripeEvent',
             name='outcome',
-            field=fields.CharField(default='', max_length=32),
+            field=fields.CharField(default='', db_default='', max_length=32),
+        ),
+        ops.RunSQL(
+            "UPDATE account SET comp_tier = tier WHERE tier <> 'free'",
+            "UPDATE account SET comp_tier = NULL",
         ),
     ]
