@@ -3,6 +3,8 @@ on the plan the in-order sequence gives (the rules re-read the subscription's st
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -10,6 +12,7 @@ from core.enums import Tier
 from core.models import Account, Notice, Search, StripeEvent
 from tests.integration.billing_world import BillingWorld, billing_world, pay
 
+_USERS = itertools.count()
 STEPS = ("cancel_at_period_end", "fail_payment", "renew", "change_to_business", "give_up")
 
 
@@ -65,7 +68,7 @@ async def test_any_order_and_repeats_end_on_the_in_order_plan(
 ) -> None:
     async with billing_world() as world:
         world.stripe.hold()
-        account = await world.new_account(f"p{len(world.stripe.events)}{id(steps)}")
+        account = await world.new_account(f"p{next(_USERS)}")  # a new fake: a new customer
         await pay(world, await world.checkout(account))
         await _story(world, steps)
         events = [e["id"] for e in world.stripe.events if e["type"] != "checkout.session.expired"]

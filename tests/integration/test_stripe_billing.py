@@ -251,3 +251,24 @@ async def test_billing_figures_on_metrics() -> None:
         assert 'monitor_subscriptions_active{tier="pro"} 1.0' in text
         assert 'monitor_stripe_events_total{outcome="upgraded",type=' in text
         assert "monitor_stripe_signature_failures_total 1.0" in text
+
+
+async def test_the_fake_refuses_a_reused_idempotency_key_as_stripe_does() -> None:
+    import stripe
+
+    from billing.stripe_gateway import stripe_client
+    from tests.fakes.stripe_api import SECRET_KEY, running_stripe
+
+    async with running_stripe() as fake, stripe_client(SECRET_KEY, fake.url) as client:
+        options: dict[str, str] = {"idempotency_key": "k1"}
+        first = await client.v1.customers.create_async(
+            params={"email": "a@example.com"}, options=options
+        )  # type: ignore[arg-type]
+        again = await client.v1.customers.create_async(
+            params={"email": "a@example.com"}, options=options
+        )  # type: ignore[arg-type]
+        assert first.id == again.id
+        with pytest.raises(stripe.IdempotencyError):
+            await client.v1.customers.create_async(
+                params={"email": "b@example.com"}, options=options
+            )  # type: ignore[arg-type]
