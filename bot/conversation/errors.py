@@ -37,7 +37,7 @@ def _tier_limit(error: TierLimitExceeded) -> Reply:
     if error.limit == "searches":
         return say(
             f"{plan} allows {error.allowed} active searches and you have {error.current}: "
-            "pause or delete one first (/searches lists them), or /upgrade for more."
+            "pause or delete one first (/searches lists them)."
         )
     if error.limit == "marketplaces_per_search":
         return say(f"{plan} allows {error.allowed} marketplace(s) per search: pick fewer.")
