@@ -14,7 +14,7 @@ import socket
 import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -22,7 +22,9 @@ import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot.bootstrap import BootConfig, Verifiers, bootstrap
+from billing.setup import find_prices
+from billing.stripe_gateway import StripeGateway, stripe_client
+from bot.bootstrap import BootConfig, Monitor, Verifiers, bootstrap
 from bot.console import CONSOLE_CHAT_ID, ConsoleChat, ConsoleNotifier
 from bot.conversation import ChatServices, ChatSession
 from bot.frontends import ChatFrontend
@@ -31,10 +33,11 @@ from bot.report import announce, report_components
 from bot.settings import SCRAPED_MARKETPLACES, Settings
 from bot.supervise import Job, stop_on_signals, supervise
 from core import accounts, templates
+from core.billing import BillingService
 from core.db import is_sqlite, open_database, sqlite_single_process
 from core.dispatcher import DispatcherOptions
 from core.enums import Channel, Platform, Tier
-from core.errors import ComponentFailed, ConfigurationError
+from core.errors import ComponentFailed, ConfigurationError, PaymentError
 from core.inbox import InboxOptions
 from core.ports import Marketplace, Notifier
 from core.quota import DailyQuota
@@ -67,6 +70,8 @@ from scrapers.facebook import BrowserConfig, FacebookBrowser, FacebookMarketplac
 from scrapers.gumtree import GumtreeMarketplace
 from web import HealthProbe, build_web_app, serve_web
 from web.api import ApiOptions, add_api_routes
+from web.app import RouteAdder
+from web.billing import add_billing_routes
 
 logger = logging.getLogger(__name__)
 
@@ -330,11 +335,89 @@ def _listen_problem(host: str, port: int, exc: OSError) -> str:
 ROLES = ("runner", "dispatcher", "web", "bots")
 
 
+def check_billing_settings(settings: Settings) -> None:
+    """Billing without webhooks would take money and change nothing: refuse to start."""
+    if settings.stripe_secret_key is not None and settings.stripe_webhook_secret is None:
+        raise ComponentFailed(
+            "billing",
+            "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is not: set it to the endpoint's "
+            "signing secret (whsec_..., from `stripe listen` or the Stripe dashboard); without "
+            "webhooks payments would change no plan",
+        )
+
+
+def price_overrides(settings: Settings) -> dict[Tier, str | None]:
+    return {
+        Tier.STARTER: settings.stripe_price_starter,
+        Tier.PRO: settings.stripe_price_pro,
+        Tier.BUSINESS: settings.stripe_price_business,
+    }
+
+
+async def build_billing(
+    settings: Settings, stack: AsyncExitStack, tiers: TierTable, monitor: Monitor
+) -> BillingService | None:
+    """Stripe billing when STRIPE_SECRET_KEY is set: the prices (STRIPE_PRICE_* or found by
+    lookup key, as `stripe-setup` made them) and the core service on the Stripe gateway."""
+    check_billing_settings(settings)
+    if settings.stripe_secret_key is None:
+        return None
+    client = await stack.enter_async_context(
+        stripe_client(settings.stripe_secret_key.get_secret_value(), str(settings.stripe_api_url))
+    )
+    prices = {t: p for t, p in price_overrides(settings).items() if p}
+    if len(prices) < len(price_overrides(settings)):
+        try:
+            prices = {**await find_prices(client), **prices}
+        except PaymentError as exc:  # a Stripe outage must not stop the service: ask later
+            logger.warning("billing: prices not read from Stripe yet: %s", exc)
+        if not prices:
+            logger.warning("billing: no prices in Stripe: run `marketplace-monitor stripe-setup`")
+    return BillingService(
+        StripeGateway(client),
+        prices,
+        tiers,
+        str(settings.public_url),
+        clock=monitor.searches.clock,
+        metrics=monitor.metrics,
+        find_prices=lambda: find_prices(client),
+    )
+
+
+def billing_routes(
+    settings: Settings, billing: BillingService | None, frontends: Sequence[ChatFrontend] = ()
+) -> list[RouteAdder]:
+    if billing is None or settings.stripe_webhook_secret is None:
+        return []
+    secret = settings.stripe_webhook_secret.get_secret_value()
+    tiers = billing.tiers
+
+    def add(app: web.Application) -> None:
+        link = lambda: chat_link(frontends)  # noqa: E731 - known once a bot is connected
+        add_billing_routes(app, billing, webhook_secret=secret, tiers=tiers, bot_link=link)
+
+    return [add]
+
+
+def chat_link(frontends: Sequence[ChatFrontend]) -> str:
+    """Where /billing/success sends the user back to: the Telegram bot's t.me link."""
+    for frontend in frontends:
+        username = getattr(getattr(frontend, "application", None), "bot", None)
+        try:
+            name = username.username if username is not None else None
+        except RuntimeError:  # not connected yet
+            name = None
+        if name:
+            return f"https://t.me/{name}"
+    return ""
+
+
 async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
     """`marketplace-monitor run`: migrations, runner, dispatcher, web, and each chat bot.
 
     ``roles`` lets an operator scale each part on its own machines (Postgres only).
     """
+    check_billing_settings(settings)  # before anything starts: a refusal must be quick
     async with AsyncExitStack() as stack:
         # From the first moment: a SIGTERM while starting up is a clean stop, once started.
         stop = stack.enter_context(stop_on_signals(asyncio.Event()))
@@ -360,6 +443,9 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
             watchers=[m for m in marketplaces.values() if isinstance(m, SandboxMarketplace)],
             rates=EcbRates(http, str(settings.ecb_rates_url)),
         )
+        billing = await build_billing(settings, stack, monitor.chat.searches.tiers, monitor)
+        if billing is not None:
+            monitor.chat = replace(monitor.chat, billing=billing)
         frontends, skipped_chats = build_chat_frontends(settings, http, monitor.chat)
         for frontend in frontends:
             monitor.add_notifier(frontend.name, frontend.notifier)
@@ -375,6 +461,7 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
             extra_routes=[
                 api_routes(settings, monitor.searches),
                 *(f.add_web_routes for f in frontends),
+                *billing_routes(settings, billing, frontends),
             ],
             listing_domains=listing_domains(settings),
             metrics_token=metrics_token(settings),
@@ -466,8 +553,8 @@ async def _console_session(services: ChatServices) -> ChatSession:
     account = await accounts.identify(Platform.CONSOLE, "local", "you")
     if account.tier is Tier.FREE:
         # The demo user gets the top tier so every feature can be tried.
-        account.tier = Tier.BUSINESS
-        await account.save(update_fields=["tier"])
+        account.tier = account.comp_tier = Tier.BUSINESS  # a comp: nothing may lower it
+        await account.save(update_fields=["tier", "comp_tier"])
     destination = await accounts.destination_for(account, Platform.CONSOLE, CONSOLE_CHAT_ID)
     return ChatSession(services, account, destination)
 

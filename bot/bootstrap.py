@@ -106,6 +106,7 @@ def bootstrap(
         keys=keys,
         retention=retention,
         rates=rates_cache,
+        tiers=tiers,
     )
     searches = SearchService(tiers, marketplaces, clock=clock, watchers=watchers)
     chat = ChatServices(searches, clock=clock)

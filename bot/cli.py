@@ -1,5 +1,5 @@
 """`marketplace-monitor` (also `python -m bot`): run, demo, migrate, sandbox, facebook-login,
-probe."""
+probe, stripe-setup, account."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from contextlib import AsyncExitStack
 
 import aiohttp
 
+from billing.setup import stripe_setup
+from billing.stripe_gateway import API_VERSION as STRIPE_API_VERSION
+from billing.stripe_gateway import stripe_client
 from bot.app import (
     HTTP_TIMEOUT,
     ROLES,
@@ -20,6 +23,7 @@ from bot.app import (
     build_marketplaces,
     facebook_browser_config,
     log_secrets,
+    price_overrides,
     run_demo,
     run_service,
 )
@@ -27,8 +31,12 @@ from bot.logs import configure_logging
 from bot.probe import ProbeTarget, probe, render
 from bot.redaction import Redactor
 from bot.settings import KNOWN_MARKETPLACES, Settings, load_settings
+from core.billing import set_comp
+from core.billing import summaries as billing_summaries
 from core.db import open_database
-from core.errors import ComponentFailed, ConfigurationError, MarketplaceError
+from core.enums import Tier
+from core.errors import ComponentFailed, ConfigurationError, MarketplaceError, PaymentError
+from core.tiers import TierTable
 from scrapers import SandboxConfig, serve_sandbox
 from scrapers.facebook import (
     BrowserConfig,
@@ -135,7 +143,39 @@ def _parser() -> argparse.ArgumentParser:
         help="how long to wait for the login to finish (default: 10)",
     )
     _add_probe(commands)
+    _add_billing(commands)
     return parser
+
+
+def _add_billing(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    setup = commands.add_parser(
+        "stripe-setup",
+        help="create (or find) the Stripe products, prices and portal configuration",
+        description="In the Stripe account of STRIPE_SECRET_KEY, create or find by lookup key "
+        "one Product and a monthly GBP Price per paid tier (from the tier table), and the "
+        "Customer Portal configuration; running it again changes nothing. Prints the ids. "
+        "STRIPE_PRICE_STARTER / _PRO / _BUSINESS override the prices.",
+    )
+    setup.add_argument(
+        "--webhook-url",
+        help="also create the webhook endpoint at this URL (e.g. https://host/stripe/webhook), "
+        "on the API version the Stripe library pins; prints its signing secret once",
+    )
+    account = commands.add_parser(
+        "account",
+        help="show, list or comp accounts (support)",
+        description="Look at accounts and give comps. A comp tier is kept apart from what "
+        "Stripe's subscription pays for: the account gets the higher of the two, and Stripe "
+        "never lowers a comp.",
+    )
+    actions = account.add_subparsers(dest="account_command", required=True, metavar="ACTION")
+    show = actions.add_parser("show", help="one account's plan, subscription and searches")
+    show.add_argument("account_id", type=int)
+    listing = actions.add_parser("list", help="accounts, oldest first")
+    listing.add_argument("--limit", type=int, default=100)
+    set_tier = actions.add_parser("set-tier", help="comp an account a tier ('none' ends a comp)")
+    set_tier.add_argument("account_id", type=int)
+    set_tier.add_argument("tier", choices=[t.value for t in Tier] + ["none"])
 
 
 def _add_probe(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -240,6 +280,65 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> None:
         await _facebook_login(settings, args.wait_minutes)
     elif args.command == "probe":
         await _probe(settings, args)
+    elif args.command == "stripe-setup":
+        await _stripe_setup(settings, args.webhook_url)
+    elif args.command == "account":
+        await _account(settings, args)
+
+
+async def _stripe_setup(settings: Settings, webhook_url: str | None) -> None:
+    if settings.stripe_secret_key is None:
+        raise ConfigurationError("STRIPE_SECRET_KEY is not set: stripe-setup needs your key")
+    async with stripe_client(
+        settings.stripe_secret_key.get_secret_value(), str(settings.stripe_api_url)
+    ) as client:
+        try:
+            result = await stripe_setup(
+                client,
+                TierTable.default(),
+                overrides=price_overrides(settings),
+                return_url=str(settings.public_url),
+                webhook_url=webhook_url,
+            )
+        except PaymentError as exc:
+            raise ComponentFailed("stripe-setup", str(exc)) from exc
+    for tier, price in result.prices.items():
+        product = result.products.get(tier, "(STRIPE_PRICE override)")
+        print(f"{tier.value}: price {price}, product {product}")
+    print(f"portal configuration: {result.portal_configuration}")
+    if result.webhook_endpoint:
+        print(f"webhook endpoint: {result.webhook_endpoint} (API version {STRIPE_API_VERSION})")
+    if result.webhook_secret:
+        print(f"STRIPE_WEBHOOK_SECRET={result.webhook_secret}")
+    print(f"created: {', '.join(result.created)}" if result.created else "nothing to create")
+
+
+async def _account(settings: Settings, args: argparse.Namespace) -> None:
+    async with open_database(settings.database_url):
+        if args.account_command == "set-tier":
+            tier = None if args.tier == "none" else Tier(args.tier)
+            await set_comp(args.account_id, tier, TierTable.default())
+            ids: list[int] | None = [args.account_id]
+        elif args.account_command == "show":
+            ids = [args.account_id]
+        else:
+            ids = None
+        found = await billing_summaries(ids, limit=getattr(args, "limit", 100))
+    if ids is not None and not found:
+        raise ConfigurationError(f"there is no account #{ids[0]}")
+    for row in found:
+        end = f" until {row.period_end:%Y-%m-%d}" if row.period_end else ""
+        print(
+            f"#{row.id} {row.tier.value} (stripe: {_tier_name(row.stripe_tier)}, "
+            f"comp: {_tier_name(row.comp_tier)}) subscription: "
+            f"{row.stripe_subscription_id or '-'} {row.subscription_status or ''}{end} "
+            f"customer: {row.stripe_customer_id or '-'} searches: {row.searches} "
+            f"since {row.created_at:%Y-%m-%d}"
+        )
+
+
+def _tier_name(tier: Tier | None) -> str:
+    return tier.value if tier is not None else "-"
 
 
 async def _probe(settings: Settings, args: argparse.Namespace) -> None:

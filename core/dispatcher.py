@@ -12,8 +12,9 @@ from datetime import timedelta
 
 from core import delivery
 from core.backoff import backoff_delay, poll_pause
+from core.billing import take_sms
 from core.clock import Clock, utcnow
-from core.enums import AlertStatus, MatchStatus
+from core.enums import AlertStatus, Channel, MatchStatus
 from core.errors import DeliveryError
 from core.metrics import Metrics
 from core.models import Alert, Notice
@@ -31,6 +32,7 @@ from core.ports import AlertMessage, ChatNotifier, Notifier
 from core.rates import RatesCache
 from core.retention import Retention
 from core.signing import KeyStore
+from core.tiers import TierTable
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +64,13 @@ class Dispatcher:
         keys: KeyStore | None = None,
         retention: Retention | None = None,
         rates: RatesCache | None = None,
+        tiers: TierTable | None = None,
     ) -> None:
         self.notifiers = dict(notifiers)
         # An alert in another currency than its search's shows the converted price too.
         self.rates = rates or RatesCache()
+        # The tiers' monthly SMS allowances (core.billing.take_sms); None: no allowance.
+        self.tiers = tiers
         # Signs unsubscribe links of email alerts.
         self.keys = keys or KeyStore()
         self.options = options or DispatcherOptions()
@@ -162,6 +167,10 @@ class Dispatcher:
     async def _prepare(self, alert: Alert) -> AlertMessage | None:
         """The message to send, or None when the alert was cancelled or held for later."""
         reason = _cancel_reason(alert)
+        if not reason and alert.channel is Channel.SMS and self.tiers is not None:
+            account_id = alert.match.search.account_id  # type: ignore[attr-defined]
+            if not await take_sms(account_id, self.tiers, self.clock()):
+                reason = "over the plan's monthly SMS allowance (sent to chat only)"
         if reason:
             await mark_final(alert, AlertStatus.CANCELLED, reason)
             return None

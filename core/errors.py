@@ -16,6 +16,7 @@ MonitorError
 │   └── Unavailable        network error, timeout, 5xx
 ├── DeliveryError          an alert could not be delivered; ``permanent`` stops retries
 ├── VerificationFailed     an address or URL could not be proven (wrong or expired code, limits)
+├── PaymentError           the payment provider refused or could not be reached
 ├── ConfigurationError     a setting is missing or wrong (names the setting)
 └── ComponentFailed        a part of the service could not start or died (names the part)
 """
@@ -137,6 +138,17 @@ class ChannelNotVerified(InvalidCriteria):
     def __init__(self, channel: str) -> None:
         super().__init__(f"Verify your {channel} destination in your settings before using it.")
         self.channel = channel
+
+
+class PaymentError(MonitorError):
+    """The payment provider (Stripe) refused a request or could not be reached.
+
+    ``temporary``: a network error, timeout, rate limit or 5xx (try again later); otherwise
+    the request itself was wrong (a missing price, a bad key) and the operator must look."""
+
+    def __init__(self, message: str, *, temporary: bool = False) -> None:
+        super().__init__(message)
+        self.temporary = temporary
 
 
 class ConfigurationError(MonitorError):

@@ -51,6 +51,24 @@ class Metrics:
             "Search-checks served per upstream fetch since start (higher is better)",
             registry=self.registry,
         )
+        # Billing (issue 11): Stripe webhooks and subscriptions.
+        self.billing_events = Counter(
+            "monitor_stripe_events",
+            "Stripe webhook events handled, by type and outcome",
+            ["type", "outcome"],
+            registry=self.registry,
+        )
+        self.billing_signature_failures = Counter(
+            "monitor_stripe_signature_failures",
+            "Stripe webhook requests refused for a bad, missing or stale signature",
+            registry=self.registry,
+        )
+        self.subscriptions = Gauge(
+            "monitor_subscriptions_active",
+            "Live Stripe subscriptions (active, trialing, past due) per tier",
+            ["tier"],
+            registry=self.registry,
+        )
         self.parse_field_share = Gauge(
             "monitor_parse_field_share",
             "Share of parsed listings having the field over the marketplace's last fetches",

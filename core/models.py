@@ -30,6 +30,18 @@ class Account(Model):
     tier = fields.CharEnumField(Tier, default=Tier.FREE, max_length=16)
     stripe_customer_id = fields.CharField(max_length=64, null=True, unique=True)
     stripe_subscription_id = fields.CharField(max_length=64, null=True)
+    # Billing (core.billing): ``tier`` is the one in force, the higher of the tier Stripe's
+    # subscription pays for and an operator's comp; each is kept so neither undoes the other.
+    stripe_tier: Tier | None = fields.CharEnumField(Tier, null=True, max_length=16)  # type: ignore[assignment]
+    comp_tier: Tier | None = fields.CharEnumField(Tier, null=True, max_length=16)  # type: ignore[assignment]
+    subscription_status = fields.CharField(max_length=32, null=True)
+    subscription_created = fields.IntField(null=True)  # Stripe's unix time: newer one wins
+    period_end = fields.DatetimeField(null=True)
+    # db_default too: the migration adds these NOT NULL columns to tables that have rows.
+    cancel_at_period_end = fields.BooleanField(default=False, db_default=False)
+    # SMS alerts sent this month (``sms_month`` is "YYYY-MM"), against the tier's allowance.
+    sms_month = fields.CharField(max_length=7, default="", db_default="")
+    sms_sent = fields.IntField(default=0, db_default=0)
     email = fields.CharField(max_length=254, null=True)
     email_verified_at = fields.DatetimeField(null=True)
     phone = fields.CharField(max_length=20, null=True)
@@ -99,6 +111,10 @@ class Search(Model):
     marketplaces: list[str] = fields.JSONField()
     channels: list[str] = fields.JSONField()
     status = fields.CharEnumField(SearchStatus, default=SearchStatus.ACTIVE, max_length=16)
+    # Why it is paused when the service paused it ("plan": a downgrade); null for a user's
+    # own pause, which an upgrade never undoes.
+    paused_reason = fields.CharField(max_length=16, null=True)
+    paused_at = fields.DatetimeField(null=True)
     interval_seconds = fields.IntField()
     # The fetch key (core.fetchkeys) its due times are aligned on: the smallest digest of its
     # keys. Its keys themselves are its SearchFetchKey links, one per marketplace.
@@ -274,6 +290,7 @@ class StripeEvent(Model):
     type = fields.CharField(max_length=128)
     received_at = fields.DatetimeField(auto_now_add=True)
     processed_at = fields.DatetimeField(null=True)
+    outcome = fields.CharField(max_length=32, default="", db_default="")
 
     class Meta:
         table = "stripe_event"

@@ -187,10 +187,53 @@ class ChatNotifier(Notifier, Protocol):
     async def send_notice(self, notice: NoticeMessage) -> DeliveryResult: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """What we read of a Stripe subscription (at the API version the SDK pins)."""
+
+    id: str
+    customer: str
+    status: str
+    price_id: str
+    created: int
+    period_end: datetime | None = None
+    cancel_at_period_end: bool = False
+    account_ref: str = ""  # subscription metadata's account_id
+    price_tier: str = ""  # the price's metadata "tier" (stripe-setup writes it)
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    id: str
+    url: str = ""
+    status: str = ""
+    payment_status: str = ""
+    customer: str = ""
+    client_reference_id: str = ""
+    subscription: str = ""
+
+
 @runtime_checkable
 class PaymentGateway(Protocol):
-    """Billing's side of paid tiers (Stripe). Implemented by billing/."""
+    """The Stripe calls core.billing needs; implemented by billing/ (every create is
+    idempotent on Stripe's side)."""
 
-    async def checkout_url(self, account_id: int, tier: str) -> str: ...
+    async def create_customer(self, account_id: int) -> str: ...
 
-    async def portal_url(self, account_id: int) -> str: ...
+    async def create_checkout(
+        self, *, customer: str, price: str, account_id: int, success_url: str, cancel_url: str
+    ) -> Checkout: ...
+
+    async def open_checkouts(self, customer: str) -> list[str]: ...
+
+    async def expire_checkout(self, session_id: str) -> None: ...
+
+    async def checkout(self, session_id: str) -> Checkout | None: ...
+
+    async def portal_url(self, customer: str, return_url: str) -> str: ...
+
+    async def subscription(self, subscription_id: str) -> Subscription | None: ...
+
+    async def subscriptions(self, customer: str) -> list[Subscription]: ...
+
+    async def cancel(self, subscription_id: str) -> None: ...

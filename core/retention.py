@@ -14,7 +14,8 @@ What goes, older than ``days`` (RETENTION_DAYS):
 - fetch keys (core.fetchkeys) made before then that no search links to any more (a key
   holds the words of the searches that used it);
 and, once the daily send limits no longer count them, used or expired verification codes
-(they hold the address the code went to); and chat updates a day after they were handled.
+(they hold the address the code went to); and chat updates a day after they were handled;
+Stripe event ids after ``days`` but never before 30 days (Stripe redelivers for 3).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from core.models import (
     Match,
     Notice,
     SearchFetchKey,
+    StripeEvent,
     VerificationCode,
 )
 
@@ -49,6 +51,8 @@ FINISHED = (AlertStatus.SENT, AlertStatus.FAILED, AlertStatus.CANCELLED)
 # Verification's daily send limits count codes of the last day: keep them that long.
 CODE_LIMIT_WINDOW = timedelta(days=1)
 HANDLED_UPDATE_WINDOW = timedelta(days=1)
+# Stripe retries an event for up to 3 days: its id is kept ten times that, whatever ``days``.
+STRIPE_EVENT_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +150,14 @@ async def delete_idle_conversations(now: datetime, cutoff: datetime, batch_size:
     return await _delete_where(Conversation, Q(expires_at__lte=now), batch_size)
 
 
+async def delete_old_stripe_events(now: datetime, cutoff: datetime, batch_size: int) -> int:
+    """Stripe event ids (core.billing) of events handled over ``days`` ago, and never within
+    STRIPE_EVENT_WINDOW: Stripe redelivers an event for up to 3 days, and the id is what makes
+    a redelivery a no-op."""
+    before = min(cutoff, now - STRIPE_EVENT_WINDOW)
+    return await _delete_where(StripeEvent, Q(received_at__lt=before), batch_size)
+
+
 # The steps of a pass, in order: alerts before matches (a match with alerts stays), matches
 # before listings (a listing with a match stays).
 CLEANUP_STEPS: tuple[CleanupStep, ...] = (
@@ -157,6 +169,7 @@ CLEANUP_STEPS: tuple[CleanupStep, ...] = (
     CleanupStep("verification codes", delete_spent_codes),
     CleanupStep("chat updates", delete_handled_updates),
     CleanupStep("conversations", delete_idle_conversations),
+    CleanupStep("stripe events", delete_old_stripe_events),
 )
 
 

@@ -155,7 +155,9 @@ class SearchService:
     async def pause(self, account: AccountView, search_id: int) -> Search:
         search = await self.get_owned(account, search_id)
         search.status = SearchStatus.PAUSED
-        await search.save(update_fields=["status", "updated_at"])
+        # The user's own pause: an upgrade never undoes it (core.billing resumes only "plan").
+        search.paused_reason = None
+        await search.save(update_fields=["status", "paused_reason", "updated_at"])
         return search
 
     async def resume(self, account: AccountView, search_id: int) -> Search:

@@ -20,13 +20,15 @@ class TierLimits:
     max_marketplaces_per_search: int
     fastest_interval_seconds: int
     monthly_price_gbp: Decimal
+    # SMS alerts a month (they cost the operator money); past it, alerts go to chat only.
+    monthly_sms: int = 0
 
 
 DEFAULT_TIERS: dict[Tier, TierLimits] = {
-    Tier.FREE: TierLimits(Tier.FREE, 2, 1, 30 * 60, Decimal("0")),
-    Tier.STARTER: TierLimits(Tier.STARTER, 5, 1, 15 * 60, Decimal("9.99")),
-    Tier.PRO: TierLimits(Tier.PRO, 25, 3, 5 * 60, Decimal("24.99")),
-    Tier.BUSINESS: TierLimits(Tier.BUSINESS, None, 4, 60, Decimal("49.99")),
+    Tier.FREE: TierLimits(Tier.FREE, 2, 1, 30 * 60, Decimal("0"), 0),
+    Tier.STARTER: TierLimits(Tier.STARTER, 5, 1, 15 * 60, Decimal("9.99"), 50),
+    Tier.PRO: TierLimits(Tier.PRO, 25, 3, 5 * 60, Decimal("24.99"), 200),
+    Tier.BUSINESS: TierLimits(Tier.BUSINESS, None, 4, 60, Decimal("49.99"), 1000),
 }
 
 TIER_ORDER = (Tier.FREE, Tier.STARTER, Tier.PRO, Tier.BUSINESS)

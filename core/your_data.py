@@ -76,6 +76,14 @@ def _account(account: Account) -> dict[str, Any]:
         "webhook_signing_secret_set": bool(account.webhook_secret),
         "stripe_customer_id": account.stripe_customer_id,
         "stripe_subscription_id": account.stripe_subscription_id,
+        "billing": {
+            "paid_plan": account.stripe_tier.value if account.stripe_tier else None,
+            "complimentary_plan": account.comp_tier.value if account.comp_tier else None,
+            "subscription_status": account.subscription_status,
+            "period_end": _time(account.period_end),
+            "cancel_at_period_end": account.cancel_at_period_end,
+            "sms_alerts_this_month": account.sms_sent,
+        },
     }
 
 

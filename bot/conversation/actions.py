@@ -41,6 +41,13 @@ class Act(Enum):
     UNSAVE = ("a", "u")
     HIDE = ("a", "h")
     UNHIDE = ("a", "n")
+    # --- billing (issue 11: paid plans): namespace "b" -----------------------------------
+    PLAN = ("b", "p")  # the /plan screen
+    UPGRADE = ("b", "u")  # the plans side by side
+    CHOOSE_PLAN = ("b", "c")  # id: the tier's index in core.tiers.TIER_ORDER
+    BILLING_PORTAL = ("b", "m")  # a Customer Portal link (card, invoices, plan, cancel)
+    RESUME_PLAN_PAUSED = ("b", "r")  # resume the searches a downgrade paused
+
     # --- screens: one tap runs a command (bot.conversation.registry.COMMAND_ACTS) ----------
     START = ("c", "s")  # the start screen
     HELP = ("c", "h")

@@ -17,6 +17,7 @@ from core.errors import (
     ChannelNotVerified,
     ConversationConflict,
     MonitorError,
+    PaymentError,
     TierLimitExceeded,
     VerificationFailed,
 )
@@ -71,6 +72,16 @@ def _verification(error: VerificationFailed) -> Reply:
     return say(str(error))
 
 
+def _payment(error: PaymentError) -> Reply:
+    logger.warning("payment provider: %s", error)
+    if error.temporary:
+        return say("Payments are not reachable right now. Please try again in a minute.")
+    return say(
+        "Payments aren't working on this server right now; the operator has been told. "
+        "Please try again later."
+    )
+
+
 def _conflict(error: ConversationConflict) -> Reply:
     return say(ALREADY_HANDLED)
 
@@ -80,6 +91,7 @@ _WORDING: dict[type[MonitorError], Callable[..., Reply]] = {
     ChannelNotVerified: _channel,
     VerificationFailed: _verification,
     ConversationConflict: _conflict,
+    PaymentError: _payment,
 }
 
 

@@ -7,4 +7,5 @@ sees the same commands and buttons without naming them. Add yours to the import 
 
 from __future__ import annotations
 
-import bot.conversation.tokens  # noqa: F401  (/token: the JSON API)
+# /plan and /upgrade (paid plans); /token (the JSON API)
+from bot.conversation import plan, tokens  # noqa: F401

@@ -22,6 +22,7 @@ from bot.conversation.stored import decode, encode
 from bot.conversation.verification import verify
 from bot.conversation.wizard import Wizard, WizardResult
 from core import accounts, matches, searches, templates
+from core.billing import BillingService
 from core.clock import Clock, utcnow
 from core.conversations import ConversationKey, ConversationStore, Loaded
 from core.destinations import verified_channels
@@ -60,6 +61,8 @@ class ChatServices:
     verification: VerificationService | None = None
     # Where conversations in progress are kept between updates (any process continues them).
     conversations: ConversationStore = field(default_factory=ConversationStore)
+    # Paid plans (/plan, /upgrade; core.billing); None: Stripe is not configured.
+    billing: BillingService | None = None
 
 
 # Given a search id, the account to act as on it; raises Forbidden/NotFound. Front-ends set it
@@ -431,6 +434,8 @@ class ChatSession:
         identity: list[accounts.Identity | None] = [None]
 
         async def before() -> None:  # who to start a new account for, read before it goes
+            if self.services.billing is not None:  # no more charges for a deleted account
+                await self.services.billing.before_erase(self.account.id)
             identity[0] = await accounts.identity_of(self.account.id, self.destination.platform)
             await self.claim()
 

@@ -23,6 +23,7 @@ HELP = (
     "/verify CODE — confirm an email address or phone number with the code I sent\n"
     "/stats — your numbers: searches, checks, finds, alerts\n"
     "/token — personal API tokens for your own scripts (private chat)\n"
+    "/plan — your plan and what it allows · /upgrade — more searches, faster checks\n"
     "/export — a file of everything I hold about you\n"
     "/deleteaccount — delete your account and all its data\n"
     "/cancel — stop what we're doing"

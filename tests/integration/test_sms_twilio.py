@@ -140,3 +140,31 @@ async def test_a_verification_code_text(
         and "/" not in message["body"]
         and message["num_segments"] == "1"
     )
+
+
+async def test_sms_past_the_plans_monthly_allowance_go_to_chat_only_said_once(
+    db: str, twilio: FakeTwilioApi, http: aiohttp.ClientSession
+) -> None:
+    from dataclasses import replace
+
+    from core.enums import Tier
+    from core.models import Notice
+    from core.tiers import DEFAULT_TIERS, TierTable
+
+    tiers = TierTable(
+        {**DEFAULT_TIERS, Tier.FREE: replace(DEFAULT_TIERS[Tier.FREE], monthly_sms=2)}
+    )
+    account, destination = await verified_account(phone=PHONE)
+    await queue_alerts(account, destination, ["chat", "sms"], count=4)
+    chat = RecordingNotifier()
+    dispatcher = Dispatcher(
+        {"sms": notifier_for(twilio, http), "console": chat}, options=FAST, tiers=tiers
+    )
+    await tick_for(dispatcher, 0.5)
+
+    assert len(twilio.messages) == 2
+    assert await statuses("sms") == {AlertStatus.SENT: 2, AlertStatus.CANCELLED: 2}
+    assert await statuses("chat") == {AlertStatus.SENT: 4}
+    told = [n.text for n in await Notice.all() if "SMS alerts" in n.text]
+    assert len(told) == 1 and "this month's 2 SMS alerts" in told[0]
+    assert (await Account.get(id=account.id)).sms_sent == 2

@@ -42,7 +42,8 @@ async def test_the_whole_wizard_by_buttons_from_the_start_screen(db: str) -> Non
     [question] = await _press(session, ticked, "Done ✔")
     assert "What are you looking for?" in question.text
     [question] = await session.handle("ps5")
-    for label in ("None", "Any price", "Anywhere", "Used", "Every 5 min", "This chat only"):
+    answers = ("None", "Any price", "Anywhere", "Pounds (GBP)", "Used")
+    for label in (*answers, "Every 5 min", "This chat only"):
         [question] = await _press(session, question, label)
     assert "Marketplaces: sandbox, ebay" in question.text
     [done] = await _press(session, question, "Confirm")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from core.clicks import record_click
@@ -169,6 +169,7 @@ async def test_old_unreferenced_rows_go_and_the_rest_stay(db: str) -> None:
         "verification codes": 2,
         "chat updates": 0,
         "conversations": 0,
+        "stripe events": 0,
     }
     # The click-through of a deleted alert is gone with it; a kept one still works.
     assert await record_click(old_sent.click_token or "", w.now) is None
@@ -251,3 +252,17 @@ async def test_handled_chat_updates_go_after_a_day_and_pending_ones_stay(db: str
     assert result.deleted["chat updates"] == 1
     left = {u.update_id: u.status for u in await InboxUpdate.all()}
     assert left == {2: InboxStatus.HANDLED, 3: InboxStatus.PENDING}
+
+
+async def test_stripe_event_ids_are_kept_at_least_30_days(db: str) -> None:
+    from core.models import StripeEvent
+
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    for days in (2, 29, 31, 100):
+        row = await StripeEvent.create(event_id=f"evt_{days}", type="invoice.paid")
+        await StripeEvent.filter(id=row.id).update(received_at=now - timedelta(days=days))
+    # RETENTION_DAYS=1 must not shorten the window in which a redelivery is recognised.
+    result = await Retention(RetentionOptions(days=1), clock=lambda: now).run_once()
+    assert result.deleted["stripe events"] == 2
+    left = sorted(await StripeEvent.all().values_list("event_id", flat=True))
+    assert left == ["evt_2", "evt_29"]
