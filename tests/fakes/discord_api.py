@@ -686,6 +686,23 @@ class FakeDiscord:
         self._authorized(request)
         return web.json_response({**self.user(BOT_ID, "Monitor"), "bot": True, "flags": 0})
 
+    async def application(self, request: web.Request) -> web.Response:
+        self._authorized(request)
+        return web.json_response(
+            {
+                "id": str(APPLICATION_ID),
+                "name": "Monitor",
+                "description": "",
+                "icon": None,
+                "bot_public": False,
+                "bot_require_code_grant": False,
+                "owner": self.user(1, "Owner"),
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "interactions_endpoint_url": None,
+            }
+        )
+
     async def gateway_bot(self, request: web.Request) -> web.Response:
         self._authorized(request)
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
@@ -880,6 +897,7 @@ class FakeDiscord:
         r.add_get("/gateway", self.gateway)
         r.add_get(f"{api}/users/@me", self.me)
         r.add_get(f"{api}/gateway/bot", self.gateway_bot)
+        r.add_get(f"{api}/oauth2/applications/@me", self.application)
         r.add_get(f"{api}/applications/{{app}}/commands", self.get_commands)
         r.add_put(f"{api}/applications/{{app}}/commands", self.put_commands)
         r.add_get(f"{api}/applications/{{app}}/guilds/{{guild}}/commands", self.get_commands)
