@@ -125,7 +125,7 @@ class DiscordFrontend:
     # --- Intake: answered at once, stored, handled in the chat's turn ----------------------
     def ready(self) -> None:
         self._ready.set()
-        logger.info("discord: started, logged in as %s", self.client.user)
+        logger.info("discord: ready, logged in as %s", self.client.user)
         if not self._synced and self.config.syncs_commands:
             self._synced = True
             asyncio.get_running_loop().create_task(self._sync(), name="discord sync")

@@ -423,6 +423,7 @@ class FakeDiscord:
             "locale": "en-GB",
             "app_permissions": str(MEMBER_PERMISSIONS),
             "entitlements": [],
+            "attachment_size_limit": 10 * 1024 * 1024,
             "authorizing_integration_owners": {"0": channel.get("guild_id", user["id"])},
         }
         guild_id = channel.get("guild_id")
@@ -684,11 +685,11 @@ class FakeDiscord:
 
     async def me(self, request: web.Request) -> web.Response:
         self._authorized(request)
-        return web.json_response({**self.user(BOT_ID, "Monitor"), "bot": True, "flags": 0})
+        return _json({**self.user(BOT_ID, "Monitor"), "bot": True, "flags": 0})
 
     async def application(self, request: web.Request) -> web.Response:
         self._authorized(request)
-        return web.json_response(
+        return _json(
             {
                 "id": str(APPLICATION_ID),
                 "name": "Monitor",
@@ -706,12 +707,12 @@ class FakeDiscord:
     async def gateway_bot(self, request: web.Request) -> web.Response:
         self._authorized(request)
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return web.json_response({"url": self.ws_url, "shards": 1, "session_start_limit": limit})
+        return _json({"url": self.ws_url, "shards": 1, "session_start_limit": limit})
 
     async def get_commands(self, request: web.Request) -> web.Response:
         self._authorized(request)
         scope = request.match_info.get("guild", "global")
-        return web.json_response(self.commands.get(scope, []))
+        return _json(self.commands.get(scope, []))
 
     async def put_commands(self, request: web.Request) -> web.Response:
         self._authorized(request)
@@ -732,7 +733,7 @@ class FakeDiscord:
         self.commands[scope] = stored
         self.command_puts += 1
         self._touch()
-        return web.json_response(stored)
+        return _json(stored)
 
     async def callback(self, request: web.Request) -> web.Response:
         interaction = self.interactions.get(request.match_info["id"])
@@ -786,7 +787,7 @@ class FakeDiscord:
             },
             "resource": {"type": kind, **({"message": message} if message else {})},
         }
-        return web.json_response(result)
+        return _json(result)
 
     def _interaction_by_token(self, request: web.Request) -> Interaction:
         if request.match_info["app"] != str(APPLICATION_ID):
@@ -807,7 +808,7 @@ class FakeDiscord:
         sent = self._store(body, interaction, "webhook", ephemeral=ephemeral)
         interaction.followups.append(sent)
         self._touch()
-        return web.json_response(sent.data)
+        return _json(sent.data)
 
     async def edit_original(self, request: web.Request) -> web.Response:
         interaction = self._interaction_by_token(request)
@@ -826,7 +827,7 @@ class FakeDiscord:
         target.data.update(merged)
         target.data["edited_timestamp"] = datetime.now(UTC).isoformat()
         self._touch()
-        return web.json_response(target.data)
+        return _json(target.data)
 
     async def channel_message(self, request: web.Request) -> web.Response:
         self._authorized(request)
@@ -841,14 +842,14 @@ class FakeDiscord:
         validate_message(body)
         sent = self._store(body, None, "channel", channel_id=channel_id)
         self._touch()
-        return web.json_response(sent.data)
+        return _json(sent.data)
 
     async def create_dm(self, request: web.Request) -> web.Response:
         self._authorized(request)
         body = await request.json()
         user = self.user(int(body["recipient_id"]), "someone")
         cid = self.dm_channel(user)
-        return web.json_response(self.channels[cid])
+        return _json(self.channels[cid])
 
     def _store(
         self,
@@ -895,6 +896,7 @@ class FakeDiscord:
         api = "/api/v10"
         r = app.router
         r.add_get("/gateway", self.gateway)
+        r.add_get("/gateway/", self.gateway)
         r.add_get(f"{api}/users/@me", self.me)
         r.add_get(f"{api}/gateway/bot", self.gateway_bot)
         r.add_get(f"{api}/oauth2/applications/@me", self.application)
@@ -916,7 +918,14 @@ class FakeDiscord:
             response: web.StreamResponse = await handler(request)
             return response
         except ApiError as exc:
-            return web.json_response(exc.body(), status=exc.status, headers=exc.headers)
+            return _json(exc.body(), status=exc.status, headers=exc.headers)
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """JSON as Discord sends it: ``Content-Type: application/json`` exactly (discord.py
+    parses a body as JSON only then)."""
+    body = json.dumps(data).encode()
+    return web.Response(body=body, status=status, headers=headers, content_type="application/json")
 
 
 def _option_type(command: dict[str, Any], name: str) -> int:
