@@ -27,11 +27,9 @@ from tests.fakes.discord_api import (
     MANAGE_GUILD,
     MEMBER_PERMISSIONS,
     TOKEN,
-    UNKNOWN_CHANNEL,
     FakeDiscord,
     Sent,
     api_url,
-    fault,
     rate_limited,
     running_fake_discord,
 )
@@ -80,7 +78,7 @@ class Service:
             await asyncio.sleep(0.1)
         raise AssertionError("the runner did not check the search")
 
-    async def start(self) -> None:
+    async def start(self, **extra: str) -> None:
         env = {
             "DATABASE_URL": f"sqlite://{self.database}",
             "SANDBOX_URL": self.sandbox_url,
@@ -90,6 +88,7 @@ class Service:
             "DISCORD_GATEWAY_URL": self.fake.ws_url,
             "LOG_LEVEL": "DEBUG",
             "FETCH_SHARE_SECONDS": "1",
+            **extra,
         }
         self.process = CliProcess("run", env=env, cwd=str(self.tmp_path))
         await self.process.start()
@@ -165,7 +164,7 @@ async def test_a_manager_sets_up_a_channel_search_and_alerts_work_across_a_resta
             await _wizard(fake, channel_id)
             await service.output_has("first check", within=20)
             service.last_check = time.monotonic()
-            alert, item = await _alert(service, channel_id)
+            alert, _ = await _alert(service, channel_id)
             await _save_and_saved(fake, channel_id, alert)
             await _forged(service, fake, alert)
         finally:
@@ -251,10 +250,14 @@ async def test_a_429_delivers_once_and_a_deleted_channel_pauses_its_search(
         guild = fake.add_guild("Bikes", owner=ANN)
         channel_id = guild["channels"][0]["id"]
         service = Service(fake, sandbox_url, tmp_path / "run.sqlite3", tmp_path)
-        await service.start()
+        await service.start(DISCORD_SHARD_COUNT="2", DISCORD_SHARD_IDS="0,1")
         try:
-            await fake.wait_for(lambda: fake.command_puts, within=20)
-            await _wizard(fake, channel_id)
+            await fake.wait_for(lambda: fake.command_puts and len(fake.connections) == 2, 20)
+            assert sorted(tuple(i["shard"]) for i in fake.identifies) == [(0, 2), (1, 2)]
+            await fake.drop_connections()  # a gateway hiccup: the shards resume their sessions
+            await fake.wait_for(lambda: len(fake.connections) == 2, within=20)
+            assert len(fake.resumes) == 2 and len(fake.identifies) == 2
+            await _wizard(fake, channel_id)  # served by the guild's shard
             await service.output_has("first check", within=20)
             service.last_check = time.monotonic()
             fake.fail_next(channel_id, rate_limited(0.5))
@@ -262,9 +265,10 @@ async def test_a_429_delivers_once_and_a_deleted_channel_pauses_its_search(
             await asyncio.sleep(1.5)
             alerts = [m for m in fake.messages if "Carbon road bike" in m.text]
             assert len(alerts) == 1
-            assert ("POST", f"/api/v10/channels/{channel_id}/messages") in fake.calls
+            assert fake.faults[channel_id] == []  # the 429 was answered
+            await service.output_has("We are being rate limited", within=5)
 
-            fake.fail_next(channel_id, fault(UNKNOWN_CHANNEL))
+            fake.delete_channel(channel_id)
             async with aiohttp.ClientSession() as http:
                 listing = {"title": "Steel road bike", "price": "150", "location": "Leeds"}
                 await http.post(f"{service.sandbox_url}/api/listings", json=listing)

@@ -158,17 +158,7 @@ def _validate_embed(embed: dict[str, Any], path: list[str]) -> int:
     url = embed.get("url")
     if url is not None and not str(url).startswith(("http://", "https://")):
         raise invalid([*path, "url"], "URL_TYPE_INVALID_URL", "Not a well formed URL.")
-    fields = embed.get("fields") or []
-    if len(fields) > 25:
-        raise _too_long([*path, "fields"], 25)
-    for n, item in enumerate(fields):
-        if not item.get("name") or not item.get("value"):
-            raise invalid([*path, "fields", str(n)], "BASE_TYPE_REQUIRED", "This field is required")
-        if len(item["name"]) > 256:
-            raise _too_long([*path, "fields", str(n), "name"], 256)
-        if len(item["value"]) > 1024:
-            raise _too_long([*path, "fields", str(n), "value"], 1024)
-        size += len(item["name"]) + len(item["value"])
+    size += _validate_fields(embed.get("fields") or [], [*path, "fields"])
     footer = (embed.get("footer") or {}).get("text") or ""
     if len(footer) > 2048:
         raise _too_long([*path, "footer", "text"], 2048)
@@ -176,6 +166,21 @@ def _validate_embed(embed: dict[str, Any], path: list[str]) -> int:
     if len(author) > 256:
         raise _too_long([*path, "author", "name"], 256)
     return size + len(footer) + len(author)
+
+
+def _validate_fields(fields: list[dict[str, Any]], path: list[str]) -> int:
+    if len(fields) > 25:
+        raise _too_long(path, 25)
+    size = 0
+    for n, item in enumerate(fields):
+        if not item.get("name") or not item.get("value"):
+            raise invalid([*path, str(n)], "BASE_TYPE_REQUIRED", "This field is required")
+        if len(item["name"]) > 256:
+            raise _too_long([*path, str(n), "name"], 256)
+        if len(item["value"]) > 1024:
+            raise _too_long([*path, str(n), "value"], 1024)
+        size += len(item["name"]) + len(item["value"])
+    return size
 
 
 def validate_components(rows: list[dict[str, Any]]) -> None:
@@ -205,6 +210,13 @@ def _validate_item(item: dict[str, Any], path: list[str], seen: set[str]) -> Non
             raise invalid(path, "BUTTON_COMPONENT_URL_REQUIRED", "A link button needs a url")
     elif item.get("type") == 2 and item.get("style") != 6 and not custom_id:
         raise invalid([*path, "custom_id"], "BASE_TYPE_REQUIRED", "This field is required")
+    _validate_custom_id(custom_id, path, seen)
+    if len(item.get("label") or "") > LABEL_LIMIT:
+        raise _too_long([*path, "label"], LABEL_LIMIT)
+    _validate_options(item.get("options"), [*path, "options"])
+
+
+def _validate_custom_id(custom_id: str | None, path: list[str], seen: set[str]) -> None:
     if custom_id is not None:
         if len(custom_id) > CUSTOM_ID_LIMIT:
             raise _too_long([*path, "custom_id"], CUSTOM_ID_LIMIT)
@@ -215,16 +227,17 @@ def _validate_item(item: dict[str, Any], path: list[str], seen: set[str]) -> Non
                 "Component custom id cannot be duplicated",
             )
         seen.add(custom_id)
-    if len(item.get("label") or "") > LABEL_LIMIT:
-        raise _too_long([*path, "label"], LABEL_LIMIT)
-    options = item.get("options")
-    if options is not None:
-        if not 1 <= len(options) <= 25:
-            raise _too_long([*path, "options"], 25)
-        for o, option in enumerate(options):
-            for key in ("label", "value"):
-                if not option.get(key) or len(option[key]) > 100:
-                    raise _too_long([*path, "options", str(o), key], 100)
+
+
+def _validate_options(options: list[dict[str, Any]] | None, path: list[str]) -> None:
+    if options is None:
+        return
+    if not 1 <= len(options) <= 25:
+        raise _too_long(path, 25)
+    for o, option in enumerate(options):
+        for key in ("label", "value"):
+            if not option.get(key) or len(option[key]) > 100:
+                raise _too_long([*path, str(o), key], 100)
 
 
 def validate_modal(data: dict[str, Any]) -> None:
@@ -371,7 +384,7 @@ class FakeDiscord:
                     "managed": False,
                     "mentionable": False,
                     "flags": 0,
-                }  # fmt: skip
+                }
             ],
             "emojis": [],
             "stickers": [],
@@ -660,7 +673,7 @@ class FakeDiscord:
                 "verified": True,
                 "flags": 0,
                 "mfa_enabled": False,
-            },  # fmt: skip
+            },
             "guilds": [{"id": g["id"], "unavailable": True} for g in mine],
             "session_id": conn.session_id,
             "resume_gateway_url": self.ws_url,
@@ -746,6 +759,27 @@ class FakeDiscord:
         if interaction.responses:
             raise ApiError(400, 40060, "Interaction has already been acknowledged.")
         data = body.get("data") or {}
+        self._respond(interaction, kind, data)
+        interaction.responses.append(body)
+        interaction.done.set()
+        self._touch()
+        with_response = request.query.get("with_response") in ("1", "true", "True")
+        if not with_response:
+            return web.Response(status=204)
+        message = interaction.original.data if interaction.original else None
+        result: dict[str, Any] = {
+            "interaction": {
+                "id": interaction.id,
+                "type": interaction.type,
+                "response_message_id": message["id"] if message else None,
+                "response_message_loading": kind == 5,
+                "response_message_ephemeral": bool((data.get("flags") or 0) & 64),
+            },
+            "resource": {"type": kind, **({"message": message} if message else {})},
+        }
+        return _json(result)
+
+    def _respond(self, interaction: Interaction, kind: int, data: dict[str, Any]) -> None:
         if kind == 9:
             if interaction.type not in (2, 3):
                 raise ApiError(400, 50035, "Invalid Form Body")
@@ -770,24 +804,6 @@ class FakeDiscord:
             interaction.original = self._store(data, interaction, "callback", ephemeral=ephemeral)
         else:
             raise invalid(["type"], "BASE_TYPE_CHOICES", f"Value {kind} is not a valid enum value")
-        interaction.responses.append(body)
-        interaction.done.set()
-        self._touch()
-        with_response = request.query.get("with_response") in ("1", "true", "True")
-        if not with_response:
-            return web.Response(status=204)
-        message = interaction.original.data if interaction.original else None
-        result: dict[str, Any] = {
-            "interaction": {
-                "id": interaction.id,
-                "type": interaction.type,
-                "response_message_id": message["id"] if message else None,
-                "response_message_loading": kind == 5,
-                "response_message_ephemeral": bool((data.get("flags") or 0) & 64),
-            },
-            "resource": {"type": kind, **({"message": message} if message else {})},
-        }
-        return _json(result)
 
     def _interaction_by_token(self, request: web.Request) -> Interaction:
         if request.match_info["app"] != str(APPLICATION_ID):
@@ -864,7 +880,7 @@ class FakeDiscord:
         if check:
             validate_message(body)
         if interaction is not None:
-            channel_id = interaction.payload["channel_id"]
+            channel_id = interaction.payload.get("channel_id")
         data = {
             "id": self.snowflake(),
             "type": 0 if interaction is None else 20,
