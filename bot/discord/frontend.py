@@ -137,6 +137,12 @@ class DiscordFrontend:
             logger.error("discord: could not register the slash commands: %s", exc)
 
     async def command(self, interaction: discord.Interaction, name: str, args: str) -> None:
+        try:
+            await self._command(interaction, name, args)
+        except Exception as exc:
+            await self.failed(interaction, exc)
+
+    async def _command(self, interaction: discord.Interaction, name: str, args: str) -> None:
         shared = interaction.guild_id is not None
         if name == "newsearch":
             if shared and not _manager(interaction):
@@ -148,19 +154,28 @@ class DiscordFrontend:
         await self._store(interaction, {"kind": "command", "name": name, "args": args})
 
     async def pressed(self, interaction: discord.Interaction, custom_id: str) -> None:
-        await interaction.response.defer()  # acknowledged; the message stays as it is
-        data: dict[str, Any] = dict(interaction.data or {})
-        job = {"kind": "press", "custom_id": custom_id, "values": list(data.get("values") or [])}
-        await self._store(interaction, job)
+        try:
+            await interaction.response.defer()  # acknowledged; the message stays as it is
+            data: dict[str, Any] = dict(interaction.data or {})
+            values = list(data.get("values") or [])
+            await self._store(
+                interaction, {"kind": "press", "custom_id": custom_id, "values": values}
+            )
+        except Exception as exc:
+            await self.failed(interaction, exc)
 
     async def submitted(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=interaction.guild_id is not None, thinking=True)
-        fields: dict[str, str] = {}
-        data: dict[str, Any] = dict(interaction.data or {})
-        for row in data.get("components") or []:
-            for item in row.get("components") or []:
-                fields[str(item.get("custom_id"))] = cut(str(item.get("value") or ""), 500)
-        await self._store(interaction, {"kind": "form", "fields": fields})
+        try:
+            shared = interaction.guild_id is not None
+            await interaction.response.defer(ephemeral=shared, thinking=True)
+            fields: dict[str, str] = {}
+            data: dict[str, Any] = dict(interaction.data or {})
+            for row in data.get("components") or []:
+                for item in row.get("components") or []:
+                    fields[str(item.get("custom_id"))] = cut(str(item.get("value") or ""), 500)
+            await self._store(interaction, {"kind": "form", "fields": fields})
+        except Exception as exc:
+            await self.failed(interaction, exc)
 
     async def autocomplete(
         self, interaction: discord.Interaction, typed: str

@@ -16,12 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import aiohttp
 import discord
 
-from bot.discord.render import alert_components, alert_embed, notice_text
+from bot.discord.render import RawView, alert_components, alert_embed, notice_text
 from core.chat_failures import owner_of, owners_in_chat, pause_search, tell_owners
 from core.clock import Clock, utcnow
 from core.destinations import deactivate_chat
@@ -67,7 +66,7 @@ class DiscordNotifier:
             alert.search_id,
             lambda channel: channel.send(
                 embed=embed,
-                view=_view(rows),
+                view=RawView(rows),
                 allowed_mentions=NO_MENTIONS,
                 silent=alert.silent,
             ),
@@ -129,9 +128,3 @@ class DiscordNotifier:
             await asyncio.wait_for(self.ready.wait(), READY_WAIT_SECONDS)
         except TimeoutError as exc:
             raise DeliveryError("the Discord bot is not logged in yet") from exc
-
-
-def _view(rows: list[dict[str, Any]]) -> discord.ui.View:
-    from bot.discord.render import RawView
-
-    return RawView(rows)
