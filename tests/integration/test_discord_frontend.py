@@ -1,0 +1,138 @@
+"""The Discord front-end in-process: real discord.py against the fake Discord, the real
+inbox and workers, conversations in the database. DM flows and their refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.bootstrap import BootConfig, bootstrap
+from bot.discord import DiscordConfig, DiscordFrontend
+from core.enums import SearchStatus
+from core.models import Search
+from core.runner import RunnerOptions
+from core.tiers import TierTable
+from tests.fakes.discord_api import (
+    TOKEN,
+    FakeDiscord,
+    Interaction,
+    Sent,
+    api_url,
+    running_fake_discord,
+)
+from tests.fakes.marketplace import FakeMarketplace
+
+ANN = FakeDiscord.user(4001, "Ann")
+EVE = FakeDiscord.user(4002, "Eve")
+
+
+@contextlib.asynccontextmanager
+async def running_bot() -> AsyncIterator[FakeDiscord]:
+    config = BootConfig(runner=RunnerOptions(idle_sleep_seconds=0.1, share_window_seconds=0))
+    monitor = bootstrap(
+        config,
+        marketplaces={"sandbox": FakeMarketplace("sandbox")},
+        notifiers={},
+        tiers=TierTable.default(),
+    )
+    async with running_fake_discord() as fake:
+        discord_config = DiscordConfig(token=TOKEN, api_url=api_url(fake), gateway_url=fake.ws_url)
+        frontend = DiscordFrontend(discord_config, monitor.chat)
+        task = asyncio.create_task(frontend.run())
+        try:
+            await fake.wait_for(lambda: fake.command_puts and fake.connections, within=20)
+            yield fake
+        finally:
+            frontend.request_stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, 10)
+
+
+async def _said(fake: FakeDiscord, interaction: Interaction, text: str) -> Sent:
+    def find() -> Sent | None:
+        return next((s for s in interaction.followups if text in s.text), None)
+
+    try:
+        found: Sent = await fake.wait_for(find, within=10)
+    except TimeoutError:
+        seen = [s.text for s in interaction.followups]
+        raise AssertionError(f"{text!r} not in {seen}") from None
+    return found
+
+
+async def _command(fake: FakeDiscord, user: dict[str, Any], name: str, expect: str,
+                   **options: Any) -> Sent:  # fmt: skip
+    interaction = await fake.command(user, fake.dm_channel(user), name, options)
+    await fake.answered(interaction, within=3)
+    assert interaction.responses[0]["type"] == 5
+    return await _said(fake, interaction, expect)
+
+
+async def _press(fake: FakeDiscord, user: dict[str, Any], sent: Sent, label: str) -> Interaction:
+    interaction = await fake.press(user, sent, sent.button(label)["custom_id"])
+    await fake.answered(interaction, within=3)
+    return interaction
+
+
+async def _new_search(fake: FakeDiscord, user: dict[str, Any]) -> None:
+    channel = fake.dm_channel(user)
+    opened = await fake.answered(await fake.command(user, channel, "newsearch"))
+    assert opened.modal is not None
+    answers = {"name": "Lamps", "keywords": "lamp"}
+    submitted = await fake.submit(user, channel, opened.modal, answers)
+    menu = await _said(fake, submitted, "Which marketplaces?")
+    assert not menu.ephemeral  # a DM: nothing to hide from anyone
+    for label, expect in (("Sandbox", "New or used"), ("Any", "How often"),
+                          ("Every", "Where shall"), ("This chat", "Your search"),
+                          ("Confirm", "is live")):  # fmt: skip
+        pressed = await _press(fake, user, menu, label)
+        menu = await _said(fake, pressed, expect)
+
+
+async def test_searches_screen_pauses_with_buttons_and_refuses_a_stale_menu(db: str) -> None:
+    async with running_bot() as fake:
+        await _new_search(fake, ANN)
+        await _command(fake, ANN, "help", "/newsearch")
+        screen = await _command(fake, ANN, "searches", "Your searches")
+        opened = await _press(fake, ANN, screen, "Lamps")
+        await fake.wait_for(lambda: "Pause" in str(screen.data["components"]), within=10)
+        await _press(fake, ANN, screen, "Pause")
+        await fake.wait_for(lambda: "Paused" in screen.text, within=10)
+        assert (await Search.get()).status is SearchStatus.PAUSED
+        assert opened.responses[0]["type"] == 6
+
+        stale = next(s for s in fake.messages if "Which marketplaces?" in s.text)
+        channel = fake.dm_channel(ANN)
+        opened = await fake.answered(await fake.command(ANN, channel, "newsearch"))
+        again = await fake.submit(ANN, channel, opened.modal or {}, {"name": "B", "keywords": "b"})
+        await _said(fake, again, "Which marketplaces?")  # a new question is open now
+        pressed = await _press(fake, ANN, stale, "Sandbox")
+        await _said(fake, pressed, "This question is closed")
+
+
+async def test_autocomplete_and_search_commands_act_only_on_ones_own(db: str) -> None:
+    async with running_bot() as fake:
+        await _new_search(fake, ANN)
+        search = await Search.get()
+        suggested = await fake.autocomplete(ANN, fake.dm_channel(ANN), "pause", "search", "lam")
+        await fake.answered(suggested, within=3)
+        assert suggested.choices == [{"name": f"#{search.id} Lamps", "value": search.id}]
+        theirs = await fake.autocomplete(EVE, fake.dm_channel(EVE), "pause", "search", "")
+        await fake.answered(theirs, within=3)
+        assert theirs.choices == []
+
+        await _command(fake, EVE, "pause", "You have no ", search=search.id)
+        assert (await Search.get()).status is SearchStatus.ACTIVE
+        await _command(fake, ANN, "pause", "Paused", search=search.id)
+        assert (await Search.get()).status is SearchStatus.PAUSED
+
+
+@pytest.mark.parametrize("command", ["cancel", "stats"])
+async def test_plain_commands_answer(db: str, command: str) -> None:
+    async with running_bot() as fake:
+        expect = {"cancel": "Nothing to cancel", "stats": ""}[command]
+        await _command(fake, ANN, command, expect)
