@@ -40,6 +40,8 @@ from core.conversations import ConversationKey
 from core.enums import Platform
 from core.errors import ConversationConflict, Forbidden, MonitorError
 from core.inbox import Claim
+from core.manager_roles import manager_role, set_manager_role
+from core.views import AccountView as Account
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ class InteractionJob:
     title: str
     permissions: int
     data: dict[str, Any]
+    roles: list[str] = field(default_factory=list)  # the presser's roles in the server
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -138,7 +141,7 @@ class DiscordChats:
             kind="channel" if job.shared else "private",
             title=job.title,
         )
-        rights = DiscordRights(job.channel_id, job.user_id, job.guild_id, job.permissions, account)
+        rights = await rights_for(job, account)
         session = ChatSession(self.services, account, destination)
         session.key = ConversationKey(Platform.DISCORD, job.channel_id, job.user_id)
         session.search_rights = rights.search_owner
@@ -168,10 +171,24 @@ class DiscordChats:
             await self._show(turn, [saved_page(page, self.services.clock())])
         elif name == "templates":
             await self._show(turn, [template_categories(await templates.categories())])
+        elif name == "managerrole":
+            await self._show(turn, [await self._manager_role(turn, args)])
         elif name == "answer":
             await self._show(turn, await session.handle(args))
         else:
             await self._show(turn, await session.handle(f"/{name} {args}".strip()))
+
+    async def _manager_role(self, turn: Turn, role_id: str) -> Reply:
+        """/managerrole [role]: Manage Server members choose (or clear) the role whose
+        members may manage this server's searches too."""
+        if turn.job.guild_id is None:
+            return say("Manager roles are for servers: send /managerrole in a server channel.")
+        if not turn.rights.is_admin_here:
+            raise Forbidden("Only members with Manage Server can choose the manager role.")
+        await set_manager_role(Platform.DISCORD, turn.job.guild_id, role_id or None)
+        if not role_id:
+            return say("Cleared: only members with Manage Server manage searches here now.")
+        return say(f"Members with <@&{role_id}> can now manage this server's searches.")
 
     async def _press(self, turn: Turn, custom_id: str, values: list[str]) -> None:
         parsed = parse_custom_id(custom_id)
@@ -285,6 +302,21 @@ class DiscordChats:
             for s in found
             if wanted in f"{s.id} {s.name}".lower()
         ][:25]
+
+
+async def rights_for(job: InteractionJob, account: Account) -> DiscordRights:
+    role = None
+    if job.guild_id is not None:
+        role = await manager_role(Platform.DISCORD, job.guild_id)
+    return DiscordRights(
+        job.channel_id,
+        job.user_id,
+        job.guild_id,
+        job.permissions,
+        account,
+        tuple(job.roles),
+        role,
+    )
 
 
 async def _edit_original(webhook: discord.Webhook, **changes: Any) -> None:

@@ -54,6 +54,7 @@ COMMANDS: dict[str, str] = {
     "help": "What I can do",
     "cancel": "Stop what we're doing",
     "answer": "Answer the question I asked (typed answers)",
+    "managerrole": "Servers: let a role manage this server's searches (or clear it)",
 }
 SEARCH_COMMANDS: dict[str, str] = {
     "pause": "Pause a search",
@@ -269,6 +270,8 @@ def _install_commands(tree: app_commands.CommandTree[MonitorClient], intake: Int
     for name, description in COMMANDS.items():
         if name == "answer":
             tree.add_command(_answer_command(intake))
+        elif name == "managerrole":
+            tree.add_command(_role_command(intake))
         else:
             tree.add_command(_plain_command(name, description, intake))
     for name, description in SEARCH_COMMANDS.items():
@@ -290,6 +293,18 @@ def _answer_command(intake: Intake) -> app_commands.Command[Any, Any, Any]:
         await intake.command(interaction, "answer", text)
 
     return app_commands.Command(name="answer", description=COMMANDS["answer"], callback=run)
+
+
+def _role_command(intake: Intake) -> app_commands.Command[Any, Any, Any]:
+    @app_commands.describe(role="Members with this role manage searches here; empty: clear")
+    async def run(interaction: discord.Interaction, role: discord.Role | None = None) -> None:
+        await intake.command(interaction, "managerrole", str(role.id) if role else "")
+
+    command: app_commands.Command[Any, Any, Any] = app_commands.Command(
+        name="managerrole", description=COMMANDS["managerrole"], callback=run
+    )
+    command.guild_only = True
+    return command
 
 
 def _search_command(

@@ -421,8 +421,19 @@ class FakeDiscord:
         self.channels.pop(channel_id, None)
 
     # --- driving the bot ----------------------------------------------------------------------
+    def add_role(self, guild: dict[str, Any], name: str) -> str:
+        """A server role (before the bot connects: GUILD_CREATE carries the roles)."""
+        role_id = self.snowflake()
+        guild["roles"].append({**guild["roles"][0], "id": role_id, "name": name, "position": 1})
+        return role_id
+
     def _base(
-        self, kind: int, user: dict[str, Any], channel_id: str, permissions: int
+        self,
+        kind: int,
+        user: dict[str, Any],
+        channel_id: str,
+        permissions: int,
+        roles: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         channel = self.channels[channel_id]
         payload: dict[str, Any] = {
@@ -446,7 +457,7 @@ class FakeDiscord:
             payload["context"] = 0
             payload["member"] = {
                 "user": user,
-                "roles": [],
+                "roles": list(roles),
                 "joined_at": datetime.now(UTC).isoformat(),
                 "deaf": False,
                 "mute": False,
@@ -469,14 +480,16 @@ class FakeDiscord:
         options: dict[str, Any] | None = None,
         *,
         permissions: int = MEMBER_PERMISSIONS,
+        roles: tuple[str, ...] = (),
     ) -> Interaction:
-        payload = self._base(2, user, channel_id, permissions)
+        payload = self._base(2, user, channel_id, permissions, roles)
         known = self._command(name, payload.get("guild_id"))
         opts = [
             {"name": k, "type": _option_type(known, k), "value": v}
             for k, v in (options or {}).items()
         ]
         payload["data"] = {"id": known["id"], "name": name, "type": 1, "options": opts}
+        self._resolve(payload)
         if payload.get("guild_id") and known.get("guild_id"):
             payload["data"]["guild_id"] = known["guild_id"]
         return await self._deliver(payload)
@@ -500,9 +513,10 @@ class FakeDiscord:
         *,
         values: list[str] | None = None,
         permissions: int = MEMBER_PERMISSIONS,
+        roles: tuple[str, ...] = (),
     ) -> Interaction:
         channel_id = str(message.data["channel_id"])
-        payload = self._base(3, user, channel_id, permissions)
+        payload = self._base(3, user, channel_id, permissions, roles)
         payload["message"] = message.data
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": 2}
         if values is not None:
@@ -518,8 +532,9 @@ class FakeDiscord:
         answers: dict[str, str],
         *,
         permissions: int = MEMBER_PERMISSIONS,
+        roles: tuple[str, ...] = (),
     ) -> Interaction:
-        payload = self._base(5, user, channel_id, permissions)
+        payload = self._base(5, user, channel_id, permissions, roles)
         rows = []
         for row in modal["components"]:
             for item in row["components"]:
@@ -528,6 +543,14 @@ class FakeDiscord:
                     {"type": 4, "custom_id": item["custom_id"], "value": value}]})  # fmt: skip
         payload["data"] = {"custom_id": modal["custom_id"], "components": rows}
         return await self._deliver(payload)
+
+    def _resolve(self, payload: dict[str, Any]) -> None:
+        """Role options come with the role objects in ``data.resolved``, as in Discord."""
+        guild = self.guilds.get(payload.get("guild_id") or "")
+        wanted = {o["value"] for o in payload["data"]["options"] if o["type"] == 8}
+        if guild and wanted:
+            roles = {r["id"]: r for r in guild["roles"] if r["id"] in wanted}
+            payload["data"]["resolved"] = {"roles": roles}
 
     def _command(self, name: str, guild_id: str | None) -> dict[str, Any]:
         scopes = ([guild_id] if guild_id else []) + ["global"]

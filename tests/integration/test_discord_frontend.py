@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -17,6 +17,8 @@ from core.models import Search
 from core.runner import RunnerOptions
 from core.tiers import TierTable
 from tests.fakes.discord_api import (
+    MANAGE_GUILD,
+    MEMBER_PERMISSIONS,
     TOKEN,
     FakeDiscord,
     Interaction,
@@ -31,7 +33,9 @@ EVE = FakeDiscord.user(4002, "Eve")
 
 
 @contextlib.asynccontextmanager
-async def running_bot() -> AsyncIterator[FakeDiscord]:
+async def running_bot(
+    prepare: Callable[[FakeDiscord], None] = lambda fake: None,
+) -> AsyncIterator[FakeDiscord]:
     config = BootConfig(runner=RunnerOptions(idle_sleep_seconds=0.1, share_window_seconds=0))
     monitor = bootstrap(
         config,
@@ -40,6 +44,7 @@ async def running_bot() -> AsyncIterator[FakeDiscord]:
         tiers=TierTable.default(),
     )
     async with running_fake_discord() as fake:
+        prepare(fake)
         discord_config = DiscordConfig(token=TOKEN, api_url=api_url(fake), gateway_url=fake.ws_url)
         frontend = DiscordFrontend(discord_config, monitor.chat)
         task = asyncio.create_task(frontend.run())
@@ -136,3 +141,32 @@ async def test_plain_commands_answer(db: str, command: str) -> None:
     async with running_bot() as fake:
         expect = {"cancel": "Nothing to cancel", "stats": ""}[command]
         await _command(fake, ANN, command, expect)
+
+
+async def test_a_manager_role_set_by_an_admin_lets_its_members_manage(db: str) -> None:
+    made: dict[str, str] = {}
+
+    def server(fake: FakeDiscord) -> None:
+        guild = fake.add_guild("Bikes")
+        made["channel"] = guild["channels"][0]["id"]
+        made["role"] = fake.add_role(guild, "Bike mods")
+
+    async with running_bot(server) as fake:
+        channel, role = made["channel"], made["role"]
+
+        async def opens_form(user: dict[str, Any], **who: Any) -> bool:
+            asked = await fake.answered(await fake.command(user, channel, "newsearch", **who))
+            return asked.modal is not None
+
+        assert not await opens_form(EVE, roles=(role,))
+        chose = await fake.command(EVE, channel, "managerrole", {"role": role}, roles=(role,))
+        await _said(fake, chose, "Only members with Manage Server")
+        admin = MEMBER_PERMISSIONS | MANAGE_GUILD
+        chose = await fake.command(ANN, channel, "managerrole", {"role": role}, permissions=admin)
+        said = await _said(fake, chose, "can now manage")
+        assert said.ephemeral
+        assert await opens_form(EVE, roles=(role,))
+        assert not await opens_form(FakeDiscord.user(4003, "Bob"))
+        cleared = await fake.command(ANN, channel, "managerrole", permissions=admin)
+        await _said(fake, cleared, "Cleared")
+        assert not await opens_form(EVE, roles=(role,))
