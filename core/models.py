@@ -433,7 +433,7 @@ class Conversation(Model):
 
 class ManagerRole(Model):
     """A role whose members manage a server's searches besides its Manage Server members
-    (Discord; set by a server manager with /managerrole). ``scope_id`` is the server's id."""
+    (Discord: set by a server manager with /managerrole). ``scope_id`` is the server's id."""
 
     id = fields.IntField(primary_key=True)
     platform = fields.CharEnumField(Platform, max_length=16)
