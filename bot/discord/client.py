@@ -100,9 +100,14 @@ class NewSearchForm(discord.ui.Modal, title="New search"):
         super().__init__(timeout=900, custom_id=MODAL_NEWSEARCH)
 
 
-class ScreenButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"mm:(?P<rest>[cstv]:[^\s]{1,94})"
-):
+# The three templates never match the same custom_id: discord.py dispatches a press to every
+# DynamicItem whose template matches, and a second one would answer the interaction twice.
+SCREEN_TEMPLATE = r"mm:(?:[stv]:[0-9]{1,16}:[a-z]|c:[0-9a-f]{1,16}:[0-9]{1,2})"
+SELECT_TEMPLATE = r"mm:c:(?P<token>[0-9a-f]{1,16}):s"
+ALERT_TEMPLATE = r"mm:a:(?P<id>[0-9]{1,16}):(?P<verb>[suhn])"
+
+
+class ScreenButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SCREEN_TEMPLATE):
     """Screen actions and conversation choices (``mm:s:12:p``, ``mm:c:<token>:<n>``)."""
 
     def __init__(self, custom_id: str) -> None:
@@ -122,9 +127,7 @@ class ScreenButton(
         await _intake(interaction).pressed(interaction, self.full_id)
 
 
-class ScreenSelect(
-    discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"mm:c:(?P<token>[0-9a-f]{1,16}):s"
-):
+class ScreenSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=SELECT_TEMPLATE):
     """A multi-choice question (marketplaces): the picked option values are indexes."""
 
     def __init__(self, custom_id: str) -> None:
@@ -147,10 +150,7 @@ class ScreenSelect(
         await _intake(interaction).pressed(interaction, self.full_id)
 
 
-class AlertButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"mm:a:(?P<id>[0-9]{1,16}):(?P<verb>[suhn])",
-):
+class AlertButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ALERT_TEMPLATE):
     """Save / Unsave / Hide / Unhide on an alert; the match id is in the custom_id, so an
     alert posted before a restart (or by another process) still works."""
 

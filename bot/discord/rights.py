@@ -3,7 +3,8 @@
 The rule (DMs act on one's own account; in a server channel only its managers manage the
 channel's searches, on behalf of each search's owner) is core's (core.access). Discord
 sends the presser's permissions in that channel with every interaction, computed by Discord
-at the moment of the press; a manager is someone with Manage Server (or Administrator).
+at the moment of the press; a manager is someone with Manage Server (or Administrator), or
+with the role a server's admin chose with /managerrole.
 """
 
 from __future__ import annotations
@@ -27,14 +28,23 @@ class DiscordRights:
     guild_id: str | None
     permissions: int
     account: AccountView
+    roles: tuple[str, ...] = ()
+    manager_role: str | None = None  # a role set with /managerrole (core.manager_roles)
 
     @property
     def is_group(self) -> bool:
         return self.guild_id is not None
 
     @property
-    def is_manager(self) -> bool:
+    def is_admin_here(self) -> bool:
+        """Manage Server or Administrator: may also choose the manager role."""
         return bool(self.permissions & (MANAGE_GUILD | ADMINISTRATOR))
+
+    @property
+    def is_manager(self) -> bool:
+        return self.is_admin_here or (
+            self.manager_role is not None and self.manager_role in self.roles
+        )
 
     @property
     def actor(self) -> access.Actor:

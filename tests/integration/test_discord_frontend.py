@@ -12,7 +12,8 @@ import pytest
 
 from bot.bootstrap import BootConfig, bootstrap
 from bot.discord import DiscordConfig, DiscordFrontend
-from core.enums import SearchStatus
+from core.accounts import identify
+from core.enums import Platform, SearchStatus, Tier
 from core.models import Search
 from core.runner import RunnerOptions
 from core.tiers import TierTable
@@ -78,7 +79,9 @@ async def _command(fake: FakeDiscord, user: dict[str, Any], name: str, expect: s
 
 
 async def _press(fake: FakeDiscord, user: dict[str, Any], sent: Sent, label: str) -> Interaction:
-    interaction = await fake.press(user, sent, sent.button(label)["custom_id"])
+    item = sent.button(label)
+    values = [item["_option"]] if "_option" in item else None
+    interaction = await fake.press(user, sent, item["custom_id"], values=values)
     await fake.answered(interaction, within=3)
     return interaction
 
@@ -170,3 +173,18 @@ async def test_a_manager_role_set_by_an_admin_lets_its_members_manage(db: str) -
         cleared = await fake.command(ANN, channel, "managerrole", permissions=admin)
         await _said(fake, cleared, "Cleared")
         assert not await opens_form(EVE, roles=(role,))
+
+
+async def test_a_multi_choice_question_is_answered_with_a_select(db: str) -> None:
+    account = await identify(Platform.DISCORD, ANN["id"], "Ann")
+    account.tier = Tier.PRO  # more than one marketplace per search: a multi-choice question
+    await account.save(update_fields=["tier"])
+    async with running_bot() as fake:
+        channel = fake.dm_channel(ANN)
+        opened = await fake.answered(await fake.command(ANN, channel, "newsearch"))
+        form = await fake.submit(ANN, channel, opened.modal or {}, {"name": "L", "keywords": "l"})
+        menu = await _said(fake, form, "Which marketplaces?")
+        assert menu.buttons()[0]["type"] == 3
+        picked = await _press(fake, ANN, menu, "Sandbox")
+        await _said(fake, picked, "New or used")
+        assert len(picked.followups) == 1  # answered once, by one handler

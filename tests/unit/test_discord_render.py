@@ -3,6 +3,8 @@ layout within Discord's limits (checked by the fake's own validator), text escap
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.conversation.actions import Act, Action
@@ -126,3 +128,13 @@ def test_the_commands_hash_ignores_ids_and_sees_changes() -> None:
     assert commands_hash(ours) == commands_hash(theirs)
     changed = [{**ours[0], "description": "Help"}]
     assert commands_hash(ours) != commands_hash(changed)
+
+
+def test_every_custom_id_we_make_goes_to_exactly_one_dynamic_item() -> None:
+    from bot.discord.client import ALERT_TEMPLATE, SCREEN_TEMPLATE, SELECT_TEMPLATE
+
+    made = [action_custom_id(Action(act, 123456)) for act in Act]
+    made += [choice_custom_id("abcd1234", 7), "mm:c:abcd1234:s"]
+    templates = [re.compile(t) for t in (SCREEN_TEMPLATE, SELECT_TEMPLATE, ALERT_TEMPLATE)]
+    for custom_id in made:
+        assert sum(bool(t.fullmatch(custom_id)) for t in templates) == 1, custom_id
