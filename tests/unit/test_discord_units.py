@@ -68,3 +68,14 @@ def test_only_the_process_with_shard_zero_syncs_commands() -> None:
     assert DiscordConfig(token=TOKEN).syncs_commands
     assert DiscordConfig(token=TOKEN, shard_count=2, shard_ids=(0,)).syncs_commands
     assert not DiscordConfig(token=TOKEN, shard_count=2, shard_ids=(1,)).syncs_commands
+
+
+def test_interaction_tokens_in_discord_urls_are_masked() -> None:
+    from bot.redaction import Redactor
+
+    token = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OmFiY2RlZmdo"
+    line = f"POST http://x/api/v10/webhooks/100000000000000001/{token}?wait=1 has returned 200"
+    masked = Redactor().redact(line)
+    assert token not in masked and "/webhooks/100000000000000001/•••?wait=1" in masked
+    callback = Redactor().redact(f"/interactions/1576810397170663453/{token}/callback")
+    assert token not in callback
