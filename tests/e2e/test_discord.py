@@ -105,6 +105,8 @@ class Service:
             assert code == 0
             assert "Stopped cleanly." in self.process.output
             assert TOKEN not in self.process.output
+            for interaction in self.fake.interactions.values():  # even at DEBUG
+                assert interaction.token not in self.process.output
         finally:
             await self.process.kill()
 
