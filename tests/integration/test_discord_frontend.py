@@ -36,6 +36,7 @@ EVE = FakeDiscord.user(4002, "Eve")
 @contextlib.asynccontextmanager
 async def running_bot(
     prepare: Callable[[FakeDiscord], None] = lambda fake: None,
+    built: list[DiscordFrontend] | None = None,
 ) -> AsyncIterator[FakeDiscord]:
     config = BootConfig(runner=RunnerOptions(idle_sleep_seconds=0.1, share_window_seconds=0))
     monitor = bootstrap(
@@ -48,6 +49,8 @@ async def running_bot(
         prepare(fake)
         discord_config = DiscordConfig(token=TOKEN, api_url=api_url(fake), gateway_url=fake.ws_url)
         frontend = DiscordFrontend(discord_config, monitor.chat)
+        if built is not None:
+            built.append(frontend)
         task = asyncio.create_task(frontend.run())
         try:
             await fake.wait_for(lambda: fake.command_puts and fake.connections, within=20)
@@ -188,3 +191,30 @@ async def test_a_multi_choice_question_is_answered_with_a_select(db: str) -> Non
         picked = await _press(fake, ANN, menu, "Sandbox")
         await _said(fake, picked, "New or used")
         assert len(picked.followups) == 1  # answered once, by one handler
+
+
+async def test_each_interaction_is_answered_before_it_waits_for_its_chats_turn(db: str) -> None:
+    built: list[DiscordFrontend] = []
+    async with running_bot(built=built) as fake:
+        chats = built[0].chats
+        handle = chats.handle
+        release = asyncio.Event()
+
+        async def slow(claim: Any) -> None:  # the chat's first update takes long
+            if claim.payload["data"].get("name") == "stats":
+                await release.wait()
+            await handle(claim)
+
+        chats.handle = slow  # type: ignore[method-assign]
+        built[0].workers.handle = slow
+        channel = fake.dm_channel(ANN)
+        first = await fake.command(ANN, channel, "stats")
+        await fake.answered(first, within=3)
+        second = await fake.command(ANN, channel, "help")
+        await fake.answered(second, within=3)  # acknowledged although the chat is busy
+        await asyncio.sleep(0.5)
+        assert not second.followups  # it waits for its turn: one update per chat at a time
+        release.set()
+        await _said(fake, second, "/newsearch")
+        assert first.followups
+        assert int(first.followups[0].id) < int(second.followups[0].id)
