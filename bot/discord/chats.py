@@ -199,6 +199,9 @@ class DiscordChats:
             await self._choice(turn, parsed, values)
         elif parsed.act in ALERT_TOASTS:
             await self._alert(turn, parsed)
+        elif parsed.act is Act.SAVED_PAGE:  # personal, and ephemeral in a server: any chat
+            page = await matches.list_saved(turn.session.account, parsed.id)
+            await self._edit(turn, saved_page(page, self.services.clock()))
         else:
             pressed = await act(turn.session, parsed)
             if pressed.screen is not None:
