@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,8 +15,8 @@ import pytest
 from bot.bootstrap import BootConfig, bootstrap
 from bot.discord import DiscordConfig, DiscordFrontend
 from core.accounts import identify
-from core.enums import Platform, SearchStatus, Tier
-from core.models import Search
+from core.enums import MatchStatus, Platform, SearchStatus, Tier
+from core.models import Listing, Match, Search
 from core.runner import RunnerOptions
 from core.tiers import TierTable
 from tests.fakes.discord_api import (
@@ -218,3 +220,27 @@ async def test_each_interaction_is_answered_before_it_waits_for_its_chats_turn(d
         await _said(fake, second, "/newsearch")
         assert first.followups
         assert int(first.followups[0].id) < int(second.followups[0].id)
+
+
+async def test_saved_listings_page_in_a_server_channel_for_the_presser_only(db: str) -> None:
+    made: dict[str, str] = {}
+
+    def server(fake: FakeDiscord) -> None:
+        made["channel"] = fake.add_guild("Bikes")["channels"][0]["id"]
+
+    async with running_bot(server) as fake:
+        await _new_search(fake, ANN)
+        search = await Search.get()
+        for n in range(7):
+            listing = await Listing.create(
+                marketplace="sandbox", external_id=str(n), url=f"https://e.test/{n}",
+                title=f"Lamp number {n}", price=Decimal(10 + n),
+                first_seen_at=datetime.now(UTC), last_seen_at=datetime.now(UTC),
+            )  # fmt: skip
+            await Match.create(search=search, listing=listing, status=MatchStatus.SAVED)
+        asked = await fake.command(ANN, made["channel"], "saved")
+        first = await _said(fake, asked, "page 1 of 2")
+        assert first.ephemeral
+        await _press(fake, ANN, first, "Older")
+        await fake.wait_for(lambda: "page 2 of 2" in first.text, within=10)
+        assert "Newer" in str(first.data["components"])
