@@ -244,3 +244,20 @@ async def test_saved_listings_page_in_a_server_channel_for_the_presser_only(db: 
         await _press(fake, ANN, first, "Older")
         await fake.wait_for(lambda: "page 2 of 2" in first.text, within=10)
         assert "Newer" in str(first.data["components"])
+
+
+async def test_typed_answers_come_with_answer_when_editing_a_step(db: str) -> None:
+    async with running_bot() as fake:
+        channel = fake.dm_channel(ANN)
+        opened = await fake.answered(await fake.command(ANN, channel, "newsearch"))
+        form = await fake.submit(ANN, channel, opened.modal or {}, {"name": "L", "keywords": "l"})
+        menu = await _said(fake, form, "Which marketplaces?")
+        for label, expect in (("Sandbox", "New or used"), ("Any", "How often"),
+                              ("Every", "Where shall"), ("This chat", "Your search"),
+                              ("Edit", "Which part"), ("Name", "What shall we call")):  # fmt: skip
+            menu = await _said(fake, await _press(fake, ANN, menu, label), expect)
+        typed = await fake.command(ANN, channel, "answer", {"text": "Desk lamps"})
+        summary = await _said(fake, typed, "Your search")
+        assert "Desk lamps" in summary.text
+        await _said(fake, await _press(fake, ANN, summary, "Confirm"), "is live")
+        assert (await Search.get()).name == "Desk lamps"
