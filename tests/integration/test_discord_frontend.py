@@ -200,10 +200,11 @@ async def test_each_interaction_is_answered_before_it_waits_for_its_chats_turn(d
     async with running_bot(built=built) as fake:
         chats = built[0].chats
         handle = chats.handle
-        release = asyncio.Event()
+        release, started = asyncio.Event(), asyncio.Event()
 
         async def slow(claim: Any) -> None:  # the chat's first update takes long
             if claim.payload["data"].get("name") == "stats":
+                started.set()
                 await release.wait()
             await handle(claim)
 
@@ -212,6 +213,7 @@ async def test_each_interaction_is_answered_before_it_waits_for_its_chats_turn(d
         channel = fake.dm_channel(ANN)
         first = await fake.command(ANN, channel, "stats")
         await fake.answered(first, within=3)
+        await asyncio.wait_for(started.wait(), 5)  # stored and being handled
         second = await fake.command(ANN, channel, "help")
         await fake.answered(second, within=3)  # acknowledged although the chat is busy
         await asyncio.sleep(0.5)
