@@ -289,6 +289,25 @@ def build_chat_frontends(
         frontends.append(TelegramFrontend(config, services))
     if settings.discord_bot_token is None:
         skipped.append("discord: skipped (DISCORD_BOT_TOKEN is not set)")
+    else:
+        # Imported here so discord.py is only loaded when a bot is configured.
+        from bot.discord import DiscordConfig, DiscordFrontend
+
+        discord_config = DiscordConfig(
+            token=settings.discord_bot_token.get_secret_value(),
+            api_url=str(settings.discord_api_url).rstrip("/"),
+            gateway_url=settings.discord_gateway_url,
+            guild_id=settings.discord_guild_id,
+            shard_count=settings.discord_shard_count,
+            shard_ids=settings.discord_shards,
+            inbox=InboxOptions(
+                max_pending=settings.inbox_max_pending,
+                max_pending_per_chat=settings.inbox_max_pending_per_chat,
+            ),
+            # Below the delivery lease, so an alert never waits out a 429 past its lease.
+            max_ratelimit_seconds=min(30.0, settings.delivery_lease_seconds / 4),
+        )
+        frontends.append(DiscordFrontend(discord_config, services))
     return frontends, skipped
 
 

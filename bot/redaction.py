@@ -8,8 +8,9 @@ before any formatter, text or JSON, sees them.
 What is masked, in this order (secrets before shapes, so a secret is named by its setting):
 - every configured secret value (``Redactor(secrets)``, built from Settings by bot/app.py), with
   its URL-quoted, JSON- and repr-escaped forms; a URL's password also on its own;
-- bot tokens (``123456:AA…``), Stripe ``sk_``/``rk_`` keys, ``whsec_`` signing secrets,
-  SendGrid ``SG.`` keys, personal API tokens (``mmk_…``), ``Bearer``/``Basic`` credentials,
+- bot tokens (``123456:AA…``), Discord interaction tokens in URLs, Stripe ``sk_``/``rk_``
+  keys, ``whsec_`` signing secrets, SendGrid ``SG.`` keys, personal API tokens (``mmk_…``),
+  ``Bearer``/``Basic`` credentials,
   ``password=``/``token=``-like values and the password in a URL's userinfo;
 - verification codes: the argument of ``/verify`` (its first word with a digit and the digit
   groups after it), a ``code`` field's value, a 6-digit run within 48 characters of the word
@@ -45,6 +46,8 @@ _KEYS = (
 )
 _CREDENTIAL_RULES: list[_Rule] = [
     (re.compile(r"(?<![0-9])\d{5,16}(?::|%3A)[A-Za-z0-9_-]{30,}"), "<telegram-token>"),
+    # A Discord interaction's token in its callback / followup URL (answers it for 15 min).
+    (re.compile(r"(/(?:webhooks|interactions)/\d{15,22}/)[A-Za-z0-9._-]{20,}"), r"\1" + HIDDEN),
     (re.compile(r"(?<![A-Za-z0-9])((?:sk|rk)_(?:live|test)_)[A-Za-z0-9]{6,}"), r"\1" + HIDDEN),
     # Personal API tokens (core.api_tokens): the prefix stays, so a log says which kind it was.
     (re.compile(r"(?<![A-Za-z0-9])(mmk_)[A-Za-z0-9_-]{6,}"), r"\1" + HIDDEN),

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     discord_bot_token: SecretStr | None = None
     discord_api_url: AnyHttpUrl = AnyHttpUrl("https://discord.com/api/v10")
     discord_gateway_url: str = "wss://gateway.discord.gg"
+    # Set → slash commands are registered in this server only (they show at once; testing).
+    discord_guild_id: int | None = None
+    # Sharding: how many shards in all, and which of them this process runs ("0,1"). Unset:
+    # Discord's recommended count, every shard here.
+    discord_shard_count: int | None = Field(default=None, ge=1)
+    discord_shard_ids: str | None = None
 
     ebay_client_id: str | None = None
     ebay_client_secret: SecretStr | None = None
@@ -154,6 +160,20 @@ class Settings(BaseSettings):
     def marketplace_names(self) -> tuple[str, ...]:
         """The marketplaces MARKETPLACES names, lower-case, in order, without repeats."""
         return tuple(n for n in self.marketplaces.split(",") if n)
+
+    @property
+    def discord_shards(self) -> tuple[int, ...] | None:
+        """DISCORD_SHARD_IDS as numbers ("0,2" → (0, 2)); None when unset."""
+        if not self.discord_shard_ids:
+            return None
+        return tuple(int(part) for part in self.discord_shard_ids.split(",") if part.strip())
+
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shard_list(cls, value: str | None) -> str | None:
+        if value and not all(p.strip().isdigit() for p in value.split(",")):
+            raise ValueError('must be shard numbers separated by commas, like "0,1"')
+        return value
 
     @property
     def is_sqlite(self) -> bool:

@@ -522,3 +522,18 @@ class ExchangeRate(Model):
     class Meta:
         table = "exchange_rate"
         unique_together = (("day", "currency"),)
+
+
+class ManagerRole(Model):
+    """A role whose members manage a server's searches besides its Manage Server members
+    (Discord: set by a server manager with /managerrole). ``scope_id`` is the server's id."""
+
+    id = fields.IntField(primary_key=True)
+    platform = fields.CharEnumField(Platform, max_length=16)
+    scope_id = fields.CharField(max_length=64)
+    role_id = fields.CharField(max_length=64)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "manager_role"
+        unique_together = (("platform", "scope_id"),)

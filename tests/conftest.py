@@ -22,6 +22,7 @@ TABLES = (
     "api_rate_window",
     "api_token",
     "exchange_rate",
+    "manager_role",
     "conversation",
     "inbox_update",
     "inbox_chat",

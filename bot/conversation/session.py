@@ -317,6 +317,13 @@ class ChatSession:
         self.pending = wizard
         return [wizard.wizard.current()]
 
+    async def new_search_with(self, typed: dict[str, str]) -> list[Reply]:
+        """/newsearch with some steps answered at once (Discord's form, by step key)."""
+        replies = await self._new_search("")
+        if isinstance(self.pending, _WizardFlow):
+            return [self.pending.wizard.prefill(typed)]
+        return replies
+
     async def _edit(self, args: str) -> list[Reply]:
         return await self.edit_search(_number(args, "edit"))
 

@@ -57,6 +57,23 @@ class Wizard:
             return extras.prompt(self.ctx, self.position)
         return STEP_BY_KEY[self.position].reply(self.ctx, self.answers)
 
+    def prefill(self, typed: dict[str, str]) -> Reply:
+        """Several steps answered at once (Discord's /newsearch form, by step key); then the
+        first step still open, with what was refused said first."""
+        problems = []
+        for step in STEPS:
+            text = typed.get(step.key, "").strip()
+            if not text:
+                continue
+            try:
+                self.answers.update(step.parse(text, self.ctx))
+            except BadAnswer as exc:
+                problems.append(f"{step.label}: {exc}")
+        missing = [key for key in self._order() if not self._answered(key)]
+        self.position = missing[0] if missing else SUMMARY
+        reply = self.current()
+        return _reask("\n".join(problems), reply) if problems else reply
+
     def answer(self, text: str) -> WizardResult:
         if self.position == SUMMARY:
             return self._answer_summary(text.strip().lower())

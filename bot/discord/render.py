@@ -1,0 +1,274 @@
+"""How the neutral conversation looks in Discord: a Reply or an alert → content, embeds and
+components, within Discord's limits; and the one parser of our custom_ids.
+
+Every custom_id starts with ``mm:`` (our namespace in a shared custom_id space: another bot's
+or a future feature's ids never parse as ours). After it comes either a typed
+``Action.encode()`` (``mm:s:12:p``, ``mm:a:77:s`` for an alert's Save), or, for conversation
+choices that carry no Action yet, ``mm:c:<menu token>:<index>`` (``choice_custom_id``; the
+one place to switch once every choice carries an Action). Ids in a parsed custom_id are only
+claims: the router checks them against the presser's rights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import discord
+from discord.utils import escape_markdown, escape_mentions
+
+from bot.conversation.actions import Act, Action, decode
+from bot.conversation.replies import Bold, Link, Reply, Span
+from core.enums import AlertKind, MatchStatus
+from core.formatting import price_text
+from core.ports import AlertMessage
+
+PREFIX = "mm:"
+CHOICE = "c"
+SELECT_INDEX = "s"
+MODAL_NEWSEARCH = PREFIX + "m:newsearch"
+# Discord's limits (https://discord.com/developers/docs/resources/message).
+CONTENT_LIMIT = 2000
+EMBED_TITLE_LIMIT = 256
+EMBED_DESCRIPTION_LIMIT = 4096
+EMBED_FIELD_VALUE_LIMIT = 1024
+EMBED_FOOTER_LIMIT = 2048
+EMBED_TOTAL_LIMIT = 6000
+EMBEDS_PER_MESSAGE = 10
+CUSTOM_ID_LIMIT = 100
+LABEL_LIMIT = 80
+ROWS = 5
+PER_ROW = 5
+SELECT_OPTIONS = 25
+OPTION_LIMIT = 100
+ELLIPSIS = "…"
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, an ellipsis marking a cut."""
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + ELLIPSIS
+
+
+def escape(text: str) -> str:
+    """Outside text shown as itself: no markdown, no @everyone / role / user pings."""
+    return escape_mentions(escape_markdown(text))
+
+
+def fit(text: str, limit: int) -> str:
+    """Escape then cut, never leaving half an escape (a trailing backslash) behind."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    return cut(escaped, limit).replace("\\" + ELLIPSIS, ELLIPSIS)
+
+
+def _safe_url(url: str) -> str:
+    return url if url.startswith(("https://", "http://")) and len(url) <= 512 else ""
+
+
+def markdown(spans: tuple[Span, ...]) -> str:
+    parts: list[str] = []
+    for span in spans:
+        if isinstance(span, Bold):
+            parts.append(f"**{escape(span.text)}**")
+        elif isinstance(span, Link):
+            label = escape(span.text).replace("]", "\\]")
+            url = _safe_url(span.url)
+            link = f"[{label}](<{url}>)" if url else label
+            parts.append(f"**{link}**" if span.bold else link)
+        else:
+            parts.append(escape(span))
+    return "".join(parts)
+
+
+def reply_text(reply: Reply) -> str:
+    text = markdown(reply.rich) if reply.rich else escape(reply.text)
+    return cut(text, CONTENT_LIMIT) or "\u200b"
+
+
+# --- custom_ids ----------------------------------------------------------------------------
+
+
+def action_custom_id(action: Action) -> str:
+    return PREFIX + action.encode()
+
+
+def choice_custom_id(token: str, index: int) -> str:
+    """A conversation choice without an Action: its index in the open menu ``token``.
+
+    The lead switches this to ``action_custom_id`` once wizard choices carry Actions."""
+    return f"{PREFIX}{CHOICE}:{token}:{index}"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    token: str
+    index: int | None  # None: the multi-select menu (its values are the indexes)
+
+
+def parse_custom_id(custom_id: str | None) -> Action | Choice | None:
+    """What a pressed custom_id stands for; None when it is not ours or is malformed."""
+    data = custom_id or ""
+    if not data.startswith(PREFIX) or len(data) > CUSTOM_ID_LIMIT:
+        return None
+    rest = data[len(PREFIX) :]
+    if rest.startswith(CHOICE + ":"):
+        _, token, index = [*rest.split(":"), "", ""][:3]
+        if not token.isalnum() or len(token) > 16:
+            return None
+        if index == SELECT_INDEX:
+            return Choice(token, None)
+        if index.isascii() and index.isdigit() and len(index) <= 2:
+            return Choice(token, int(index))
+        return None
+    return decode(rest)
+
+
+# --- replies -------------------------------------------------------------------------------
+
+
+def _rows(reply: Reply) -> list[list[int]]:
+    """Button indexes laid out in rows: a button's ``row`` groups it, else five to a row."""
+    rows: list[list[int]] = []
+    by_row: dict[int, list[int]] = {}
+    for index, button in enumerate(reply.buttons):
+        if button.row is not None:
+            if button.row not in by_row:
+                by_row[button.row] = []
+                rows.append(by_row[button.row])
+            by_row[button.row].append(index)
+        elif rows and len(rows[-1]) < PER_ROW and rows[-1] not in by_row.values():
+            rows[-1].append(index)
+        else:
+            rows.append([index])
+    flat: list[list[int]] = []
+    for row in rows:  # a row over five wraps
+        flat += [row[i : i + PER_ROW] for i in range(0, len(row), PER_ROW)]
+    return flat[:ROWS]
+
+
+def components(reply: Reply, token: str) -> list[dict[str, Any]]:
+    """The action rows for ``reply``'s buttons, as Discord's component JSON."""
+    if not reply.buttons:
+        return []
+    if reply.multi_select:
+        options = [
+            {"label": cut(b.label, OPTION_LIMIT) or "?", "value": str(i)}
+            for i, b in enumerate(reply.buttons[:SELECT_OPTIONS])
+        ]
+        select = {
+            "type": 3,
+            "custom_id": choice_custom_id(token, -1).rsplit(":", 1)[0] + ":" + SELECT_INDEX,
+            "options": options,
+            "min_values": 1,
+            "max_values": len(options),
+            "placeholder": "Pick one or more",
+        }
+        return [{"type": 1, "components": [select]}]
+    rows = []
+    for row in _rows(reply):
+        items = []
+        for index in row:
+            button = reply.buttons[index]
+            label = cut(button.label, LABEL_LIMIT) or "?"
+            if button.url and _safe_url(button.url):
+                items.append({"type": 2, "style": 5, "label": label, "url": button.url})
+            elif button.action is not None:
+                custom_id = action_custom_id(button.action)
+                items.append({"type": 2, "style": 2, "label": label, "custom_id": custom_id})
+            else:
+                custom_id = choice_custom_id(token, index)
+                items.append({"type": 2, "style": 1, "label": label, "custom_id": custom_id})
+        if items:
+            rows.append({"type": 1, "components": items})
+    return rows
+
+
+class RawView(discord.ui.View):
+    """A View whose components are given as Discord JSON (what ``components`` builds).
+
+    discord.py sends a View's ``to_components()``; the items here are only rendered, never
+    dispatched: presses reach the DynamicItems registered on the client."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        super().__init__(timeout=None)
+        self._rows = rows
+
+    def to_components(self) -> list[dict[str, Any]]:
+        return self._rows
+
+    def is_dispatchable(self) -> bool:
+        return False  # nothing to store: the client's DynamicItems route every press
+
+    def is_finished(self) -> bool:
+        return True
+
+
+# --- alerts --------------------------------------------------------------------------------
+
+SAVE_LABEL = "⭐ Save"
+HIDE_LABEL = "🙈 Hide"
+
+
+def alert_embed(alert: AlertMessage, now: datetime) -> dict[str, Any]:
+    """Title linked to the listing, price, place, marketplace, relative time, search name
+    in the footer, the image; every outside string escaped and cut to Discord's limits."""
+    listing = alert.listing
+    price = price_text(listing.price, listing.currency)
+    if alert.kind is AlertKind.PRICE_DROP:
+        old = price_text(alert.old_price, listing.currency)
+        head, price_value = "📉 Price drop", f"~~{escape(old)}~~ → **{escape(price)}**"
+    else:
+        head, price_value = "🆕 New match", f"**{escape(price)}**"
+    embed: dict[str, Any] = {
+        "type": "rich",
+        "title": cut(f"{listing.title or '(no title)'}", EMBED_TITLE_LIMIT),
+        "description": cut(head, EMBED_DESCRIPTION_LIMIT),
+        "fields": [
+            {"name": "Price", "value": cut(price_value, EMBED_FIELD_VALUE_LIMIT), "inline": True}
+        ],
+        "footer": {"text": cut(f"🔎 {alert.search_name}", EMBED_FOOTER_LIMIT)},
+        "color": 0x2B8A3E if alert.kind is AlertKind.NEW_LISTING else 0xE8590C,
+    }
+    url = _safe_url(listing.url)
+    if url:
+        embed["url"] = url
+    if listing.location:
+        embed["fields"].append(
+            {"name": "Where", "value": fit(listing.location, 200), "inline": True}
+        )
+    embed["fields"].append(
+        {"name": "Marketplace", "value": fit(listing.marketplace or "?", 100), "inline": True}
+    )
+    posted = listing.posted_at or now
+    embed["fields"].append(
+        {"name": "Listed", "value": f"<t:{int(posted.timestamp())}:R>", "inline": True}
+    )
+    image = _safe_url(listing.image_url or "")
+    if image:
+        embed["image"] = {"url": image}
+    return embed
+
+
+def alert_components(match_id: int, url: str, status: MatchStatus) -> list[dict[str, Any]]:
+    """Open (a link), Save / Unsave, Hide / Unhide; custom_ids carry the match id."""
+    items: list[dict[str, Any]] = []
+    url = _safe_url(url)
+    if url:
+        items.append({"type": 2, "style": 5, "label": "Open ↗", "url": url})
+    if status is MatchStatus.SAVED:
+        keep = ("Saved ✓ · Unsave", Act.UNSAVE)
+    else:
+        keep = (SAVE_LABEL, Act.SAVE)
+    hide = (
+        ("Hidden · Unhide", Act.UNHIDE) if status is MatchStatus.HIDDEN else (HIDE_LABEL, Act.HIDE)
+    )
+    for label, act in (keep, hide):
+        custom_id = action_custom_id(Action(act, match_id))
+        items.append({"type": 2, "style": 2, "label": label, "custom_id": custom_id})
+    return [{"type": 1, "components": items}]
+
+
+def notice_text(text: str) -> str:
+    return cut(escape(text), CONTENT_LIMIT)

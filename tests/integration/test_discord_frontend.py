@@ -1,0 +1,265 @@
+"""The Discord front-end in-process: real discord.py against the fake Discord, the real
+inbox and workers, conversations in the database. DM flows and their refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from bot.bootstrap import BootConfig, bootstrap
+from bot.discord import DiscordConfig, DiscordFrontend
+from core.accounts import identify
+from core.enums import MatchStatus, Platform, SearchStatus, Tier
+from core.models import Listing, Match, Search
+from core.runner import RunnerOptions
+from core.tiers import TierTable
+from tests.fakes.discord_api import (
+    MANAGE_GUILD,
+    MEMBER_PERMISSIONS,
+    TOKEN,
+    FakeDiscord,
+    Interaction,
+    Sent,
+    api_url,
+    running_fake_discord,
+)
+from tests.fakes.marketplace import FakeMarketplace
+
+ANN = FakeDiscord.user(4001, "Ann")
+EVE = FakeDiscord.user(4002, "Eve")
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    prepare: Callable[[FakeDiscord], None] = lambda fake: None,
+    built: list[DiscordFrontend] | None = None,
+) -> AsyncIterator[FakeDiscord]:
+    config = BootConfig(runner=RunnerOptions(idle_sleep_seconds=0.1, share_window_seconds=0))
+    monitor = bootstrap(
+        config,
+        marketplaces={"sandbox": FakeMarketplace("sandbox")},
+        notifiers={},
+        tiers=TierTable.default(),
+    )
+    async with running_fake_discord() as fake:
+        prepare(fake)
+        discord_config = DiscordConfig(token=TOKEN, api_url=api_url(fake), gateway_url=fake.ws_url)
+        frontend = DiscordFrontend(discord_config, monitor.chat)
+        if built is not None:
+            built.append(frontend)
+        task = asyncio.create_task(frontend.run())
+        try:
+            await fake.wait_for(lambda: fake.command_puts and fake.connections, within=20)
+            yield fake
+        finally:
+            frontend.request_stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, 10)
+
+
+async def _said(fake: FakeDiscord, interaction: Interaction, text: str) -> Sent:
+    def find() -> Sent | None:
+        return next((s for s in interaction.followups if text in s.text), None)
+
+    try:
+        found: Sent = await fake.wait_for(find, within=10)
+    except TimeoutError:
+        seen = [s.text for s in interaction.followups]
+        raise AssertionError(f"{text!r} not in {seen}") from None
+    return found
+
+
+async def _command(fake: FakeDiscord, user: dict[str, Any], name: str, expect: str,
+                   **options: Any) -> Sent:  # fmt: skip
+    interaction = await fake.command(user, fake.dm_channel(user), name, options)
+    await fake.answered(interaction, within=3)
+    assert interaction.responses[0]["type"] == 5
+    return await _said(fake, interaction, expect)
+
+
+async def _press(fake: FakeDiscord, user: dict[str, Any], sent: Sent, label: str) -> Interaction:
+    item = sent.button(label)
+    values = [item["_option"]] if "_option" in item else None
+    interaction = await fake.press(user, sent, item["custom_id"], values=values)
+    await fake.answered(interaction, within=3)
+    return interaction
+
+
+async def _new_search(fake: FakeDiscord, user: dict[str, Any]) -> None:
+    channel = fake.dm_channel(user)
+    opened = await fake.answered(await fake.command(user, channel, "newsearch"))
+    assert opened.modal is not None
+    answers = {"name": "Lamps", "keywords": "lamp"}
+    submitted = await fake.submit(user, channel, opened.modal, answers)
+    menu = await _said(fake, submitted, "Which marketplaces?")
+    assert not menu.ephemeral  # a DM: nothing to hide from anyone
+    for label, expect in (("Sandbox", "New or used"), ("Any", "How often"),
+                          ("Every", "Where shall"), ("This chat", "Your search"),
+                          ("Confirm", "is live")):  # fmt: skip
+        pressed = await _press(fake, user, menu, label)
+        menu = await _said(fake, pressed, expect)
+
+
+async def test_searches_screen_pauses_with_buttons_and_refuses_a_stale_menu(db: str) -> None:
+    async with running_bot() as fake:
+        await _new_search(fake, ANN)
+        await _command(fake, ANN, "help", "/newsearch")
+        screen = await _command(fake, ANN, "searches", "Your searches")
+        opened = await _press(fake, ANN, screen, "Lamps")
+        await fake.wait_for(lambda: "Pause" in str(screen.data["components"]), within=10)
+        await _press(fake, ANN, screen, "Pause")
+        await fake.wait_for(lambda: "Paused" in screen.text, within=10)
+        assert (await Search.get()).status is SearchStatus.PAUSED
+        assert opened.responses[0]["type"] == 6
+
+        stale = next(s for s in fake.messages if "Which marketplaces?" in s.text)
+        channel = fake.dm_channel(ANN)
+        opened = await fake.answered(await fake.command(ANN, channel, "newsearch"))
+        again = await fake.submit(ANN, channel, opened.modal or {}, {"name": "B", "keywords": "b"})
+        await _said(fake, again, "Which marketplaces?")  # a new question is open now
+        pressed = await _press(fake, ANN, stale, "Sandbox")
+        await _said(fake, pressed, "This question is closed")
+
+
+async def test_autocomplete_and_search_commands_act_only_on_ones_own(db: str) -> None:
+    async with running_bot() as fake:
+        await _new_search(fake, ANN)
+        search = await Search.get()
+        suggested = await fake.autocomplete(ANN, fake.dm_channel(ANN), "pause", "search", "lam")
+        await fake.answered(suggested, within=3)
+        assert suggested.choices == [{"name": f"#{search.id} Lamps", "value": search.id}]
+        theirs = await fake.autocomplete(EVE, fake.dm_channel(EVE), "pause", "search", "")
+        await fake.answered(theirs, within=3)
+        assert theirs.choices == []
+
+        await _command(fake, EVE, "pause", "You have no ", search=search.id)
+        assert (await Search.get()).status is SearchStatus.ACTIVE
+        await _command(fake, ANN, "pause", "Paused", search=search.id)
+        assert (await Search.get()).status is SearchStatus.PAUSED
+
+
+@pytest.mark.parametrize("command", ["cancel", "stats"])
+async def test_plain_commands_answer(db: str, command: str) -> None:
+    async with running_bot() as fake:
+        expect = {"cancel": "Nothing to cancel", "stats": ""}[command]
+        await _command(fake, ANN, command, expect)
+
+
+async def test_a_manager_role_set_by_an_admin_lets_its_members_manage(db: str) -> None:
+    made: dict[str, str] = {}
+
+    def server(fake: FakeDiscord) -> None:
+        guild = fake.add_guild("Bikes")
+        made["channel"] = guild["channels"][0]["id"]
+        made["role"] = fake.add_role(guild, "Bike mods")
+
+    async with running_bot(server) as fake:
+        channel, role = made["channel"], made["role"]
+
+        async def opens_form(user: dict[str, Any], **who: Any) -> bool:
+            asked = await fake.answered(await fake.command(user, channel, "newsearch", **who))
+            return asked.modal is not None
+
+        assert not await opens_form(EVE, roles=(role,))
+        chose = await fake.command(EVE, channel, "managerrole", {"role": role}, roles=(role,))
+        await _said(fake, chose, "Only members with Manage Server")
+        admin = MEMBER_PERMISSIONS | MANAGE_GUILD
+        chose = await fake.command(ANN, channel, "managerrole", {"role": role}, permissions=admin)
+        said = await _said(fake, chose, "can now manage")
+        assert said.ephemeral
+        assert await opens_form(EVE, roles=(role,))
+        assert not await opens_form(FakeDiscord.user(4003, "Bob"))
+        cleared = await fake.command(ANN, channel, "managerrole", permissions=admin)
+        await _said(fake, cleared, "Cleared")
+        assert not await opens_form(EVE, roles=(role,))
+
+
+async def test_a_multi_choice_question_is_answered_with_a_select(db: str) -> None:
+    account = await identify(Platform.DISCORD, ANN["id"], "Ann")
+    account.tier = Tier.PRO  # more than one marketplace per search: a multi-choice question
+    await account.save(update_fields=["tier"])
+    async with running_bot() as fake:
+        channel = fake.dm_channel(ANN)
+        opened = await fake.answered(await fake.command(ANN, channel, "newsearch"))
+        form = await fake.submit(ANN, channel, opened.modal or {}, {"name": "L", "keywords": "l"})
+        menu = await _said(fake, form, "Which marketplaces?")
+        assert menu.buttons()[0]["type"] == 3
+        picked = await _press(fake, ANN, menu, "Sandbox")
+        await _said(fake, picked, "New or used")
+        assert len(picked.followups) == 1  # answered once, by one handler
+
+
+async def test_each_interaction_is_answered_before_it_waits_for_its_chats_turn(db: str) -> None:
+    built: list[DiscordFrontend] = []
+    async with running_bot(built=built) as fake:
+        chats = built[0].chats
+        handle = chats.handle
+        release, started = asyncio.Event(), asyncio.Event()
+
+        async def slow(claim: Any) -> None:  # the chat's first update takes long
+            if claim.payload["data"].get("name") == "stats":
+                started.set()
+                await release.wait()
+            await handle(claim)
+
+        chats.handle = slow  # type: ignore[method-assign]
+        built[0].workers.handle = slow
+        channel = fake.dm_channel(ANN)
+        first = await fake.command(ANN, channel, "stats")
+        await fake.answered(first, within=3)
+        await asyncio.wait_for(started.wait(), 5)  # stored and being handled
+        second = await fake.command(ANN, channel, "help")
+        await fake.answered(second, within=3)  # acknowledged although the chat is busy
+        await asyncio.sleep(0.5)
+        assert not second.followups  # it waits for its turn: one update per chat at a time
+        release.set()
+        await _said(fake, second, "/newsearch")
+        assert first.followups
+        assert int(first.followups[0].id) < int(second.followups[0].id)
+
+
+async def test_saved_listings_page_in_a_server_channel_for_the_presser_only(db: str) -> None:
+    made: dict[str, str] = {}
+
+    def server(fake: FakeDiscord) -> None:
+        made["channel"] = fake.add_guild("Bikes")["channels"][0]["id"]
+
+    async with running_bot(server) as fake:
+        await _new_search(fake, ANN)
+        search = await Search.get()
+        for n in range(7):
+            listing = await Listing.create(
+                marketplace="sandbox", external_id=str(n), url=f"https://e.test/{n}",
+                title=f"Lamp number {n}", price=Decimal(10 + n),
+                first_seen_at=datetime.now(UTC), last_seen_at=datetime.now(UTC),
+            )  # fmt: skip
+            await Match.create(search=search, listing=listing, status=MatchStatus.SAVED)
+        asked = await fake.command(ANN, made["channel"], "saved")
+        first = await _said(fake, asked, "page 1 of 2")
+        assert first.ephemeral
+        await _press(fake, ANN, first, "Older")
+        await fake.wait_for(lambda: "page 2 of 2" in first.text, within=10)
+        assert "Newer" in str(first.data["components"])
+
+
+async def test_typed_answers_come_with_answer_when_editing_a_step(db: str) -> None:
+    async with running_bot() as fake:
+        channel = fake.dm_channel(ANN)
+        opened = await fake.answered(await fake.command(ANN, channel, "newsearch"))
+        form = await fake.submit(ANN, channel, opened.modal or {}, {"name": "L", "keywords": "l"})
+        menu = await _said(fake, form, "Which marketplaces?")
+        for label, expect in (("Sandbox", "New or used"), ("Any", "How often"),
+                              ("Every", "Where shall"), ("This chat", "Your search"),
+                              ("Edit", "Which part"), ("Name", "What shall we call")):  # fmt: skip
+            menu = await _said(fake, await _press(fake, ANN, menu, label), expect)
+        typed = await fake.command(ANN, channel, "answer", {"text": "Desk lamps"})
+        summary = await _said(fake, typed, "Your search")
+        assert "Desk lamps" in summary.text
+        await _said(fake, await _press(fake, ANN, summary, "Confirm"), "is live")
+        assert (await Search.get()).name == "Desk lamps"
