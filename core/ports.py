@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from core.enums import AlertKind, Channel, Condition, MatchStatus, Platform
+from core.enums import AlertKind, BuyingFormat, Channel, Condition, MatchStatus, Platform
 
 if TYPE_CHECKING:  # annotations only: core.criteria imports this module
     from core.criteria import Criteria
@@ -34,6 +34,26 @@ class ListingData:
     # Ids this same listing was stored under before the marketplace changed its ids (e.g.
     # Craigslist's numeric posting id, now its token): a stored row is re-keyed, not new.
     former_ids: tuple[str, ...] = ()
+    # What resellers decide on (issue 14), where the marketplace says it (docs/marketplaces.md).
+    # ``price`` stays the price to pay now: the Buy It Now price, or an auction's current bid.
+    buying_format: BuyingFormat = BuyingFormat.BUY_IT_NOW
+    current_bid: Decimal | None = None
+    bid_count: int | None = None
+    ends_at: datetime | None = None  # an auction's end
+    postage: Decimal | None = None  # the cheapest delivery cost; None when not given
+    ships: bool = False  # the seller posts it (the cost may still be unknown)
+    collection_only: bool = False
+
+    @property
+    def is_auction(self) -> bool:
+        return self.buying_format is not BuyingFormat.BUY_IT_NOW
+
+    @property
+    def total(self) -> Decimal | None:
+        """Price with postage; the price alone when postage is unknown or not offered."""
+        if self.price is None or self.postage is None:
+            return self.price
+        return self.price + self.postage
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +76,9 @@ class MarketplaceQuery:
     # This marketplace's own fields from ``Criteria.extra`` (e.g. Craigslist's site), as
     # sorted pairs so the query stays hashable and equal queries still coalesce.
     extra: tuple[tuple[str, str], ...] = ()
+    # Sellers whose listings are wanted (issue 14), sorted and lower-cased; empty = anyone.
+    # Sent upstream where the marketplace filters on it (eBay's ``sellers:{a|b}``).
+    sellers: tuple[str, ...] = ()
 
     def option(self, key: str, default: str = "") -> str:
         """The marketplace-specific field ``key`` (``Criteria.extra["<marketplace>.<key>"]``)."""

@@ -18,6 +18,7 @@ from tortoise import Tortoise, connections
 from core.db import migrate, open_database
 
 TABLES = (
+    "blocked_seller",
     "conversation",
     "inbox_update",
     "inbox_chat",

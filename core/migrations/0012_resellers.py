@@ -1,0 +1,42 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from core.enums import ListingState
+from json import dumps, loads
+from tortoise.fields.base import OnDelete
+from tortoise import fields
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0011_frontdoor')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='BlockedSeller',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('account', fields.ForeignKeyField('models.Account', source_field='account_id', db_constraint=True, to_field='id', related_name='blocked_sellers', on_delete=OnDelete.CASCADE)),
+                ('marketplace', fields.CharField(max_length=32)),
+                ('seller', fields.CharField(max_length=256)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'blocked_seller', 'app': 'models', 'unique_together': (('account', 'marketplace', 'seller'),), 'pk_attr': 'id', 'table_description': 'A seller one account never wants to hear about (issue 14). Per account, applied after'},
+            bases=['Model'],
+        ),
+        ops.AddField(
+            model_name='Listing',
+            name='details',
+            field=fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+        ),
+        ops.AddField(
+            model_name='Listing',
+            name='state',
+            field=fields.CharEnumField(default=ListingState.AVAILABLE, description='AVAILABLE: available\nSOLD: sold\nENDED: ended\nGONE: gone', enum_type=ListingState, max_length=16),
+        ),
+        ops.AddField(
+            model_name='Listing',
+            name='state_checked_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+    ]
