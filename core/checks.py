@@ -24,6 +24,7 @@ from core.matching import is_price_drop, matches
 from core.models import Listing, Match, Search
 from core.outbox import ALERT_COLUMNS, AlertIntent, alert_values
 from core.ports import ListingData
+from core.sellers import blocked_among, seller_key
 
 PREVIEW_SIZE = 3
 # The columns a check writes for a new match, with their Postgres types.
@@ -93,9 +94,11 @@ async def record_fetch(
             if row.marketplace in search.marketplaces  # what an adapter labelled otherwise
         ]
         if search.primed_at is None:
-            results[search.id].preview = _newest([c.data for c in matching])
+            shown = await _without_blocked(matching)
+            results[search.id].preview = _newest([c.data for c in shown])
         else:
             candidates.extend(c for c in matching if _worth_a_look(c))
+    candidates = await _without_blocked(candidates)
     if not candidates:  # the usual check: nothing new (SQLite would queue for its one writer)
         return results
     async with in_transaction() as conn:
@@ -105,6 +108,26 @@ async def record_fetch(
         intents += await _price_drops(conn, candidates, existing)
         await _queue(conn, intents, searches, platforms, now, results)
     return results
+
+
+async def _without_blocked(candidates: Sequence[_Candidate]) -> list[_Candidate]:
+    """Drop listings whose seller the search's account blocked (core.sellers). Per account,
+    after the fetch: the searches sharing this fetch that did not block the seller keep it."""
+    shown = [c for c in candidates if c.data.seller]
+    if not shown:
+        return list(candidates)
+    blocked = await blocked_among(
+        {c.search.account_id for c in shown},  # type: ignore[attr-defined]
+        {(c.data.marketplace, c.data.seller) for c in shown},
+    )
+    if not blocked:
+        return list(candidates)
+    return [
+        c
+        for c in candidates
+        if (c.search.account_id, c.data.marketplace, seller_key(c.data.seller))  # type: ignore[attr-defined]
+        not in blocked
+    ]
 
 
 def _worth_a_look(candidate: _Candidate) -> bool:

@@ -8,9 +8,10 @@ from typing import Any
 
 from core.enums import Condition
 from core.errors import InvalidCriteria
-from core.matching import parse_keywords
+from core.matching import parse_keywords, seller_key
 
 MAX_RADIUS_MILES = 500
+MAX_SELLERS = 10  # eBay's sellers filter takes a short list
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +35,21 @@ class Criteria:
     max_age_hours: int | None = None
     # Marketplace-specific fields, keyed "<marketplace>.<field>" (e.g. "craigslist.site").
     extra: dict[str, str] = field(default_factory=dict)
+    # --- resellers (issue 14); docs/resellers.md ---
+    # Followed sellers (casefolded): only their listings match. With sellers, keywords may
+    # be empty ("everything this seller lists").
+    sellers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        followed = tuple(sorted({seller_key(s) for s in self.sellers} - {""}))
+        object.__setattr__(self, "sellers", followed)
         if not self.keywords.strip():
-            raise InvalidCriteria("Keywords cannot be empty: type at least one word.")
-        parse_keywords(self.keywords)  # raises InvalidCriteria when no word is usable
+            if not self.sellers:
+                raise InvalidCriteria("Keywords cannot be empty: type at least one word.")
+        else:
+            parse_keywords(self.keywords)  # raises InvalidCriteria when no word is usable
+        if len(self.sellers) > MAX_SELLERS:
+            raise InvalidCriteria(f"Follow at most {MAX_SELLERS} sellers in one search.")
         for bound in (self.min_price, self.max_price):
             if bound is not None and bound < 0:
                 raise InvalidCriteria("Prices cannot be negative.")
@@ -69,6 +80,7 @@ class Criteria:
                 self.category,
                 self.max_age_hours,
                 tuple(sorted(self.extra.items())),
+                self.sellers,
             )
         )
 
@@ -78,6 +90,7 @@ class Criteria:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["exclude"] = list(self.exclude)
+        data["sellers"] = list(self.sellers)
         data["condition"] = self.condition.value
         for key in ("min_price", "max_price"):
             data[key] = None if data[key] is None else str(data[key])
@@ -98,6 +111,7 @@ class Criteria:
                 category=str(data.get("category") or ""),
                 max_age_hours=data.get("max_age_hours"),
                 extra=dict(data.get("extra") or {}),
+                sellers=tuple(str(s) for s in data.get("sellers") or ()),
             )
         except (KeyError, ValueError, InvalidOperation) as exc:
             raise InvalidCriteria(f"Stored criteria are unreadable: {exc}") from exc

@@ -51,6 +51,12 @@ class FetchKeySpec:
     query: MarketplaceQuery
 
 
+# Marketplaces that filter on sellers upstream (eBay Browse's ``sellers:{a|b}``): followed
+# sellers are part of their fetch key. Elsewhere they are matched locally (core.matching),
+# and the search shares the fetch of its keywords. Blocked sellers never enter a key.
+SELLER_FILTER_UPSTREAM = frozenset({"ebay"})
+
+
 def upstream_query(criteria: Criteria, marketplace: str) -> MarketplaceQuery:
     """The request sent to ``marketplace`` for ``criteria``, normalised so that searches
     asking the same thing in different spelling (case, spaces) send the same request."""
@@ -64,12 +70,16 @@ def upstream_query(criteria: Criteria, marketplace: str) -> MarketplaceQuery:
         max_price=criteria.max_price,
         condition=criteria.condition,
         extra=criteria.extras_for(marketplace),
+        sellers=criteria.sellers if marketplace in SELLER_FILTER_UPSTREAM else (),
     )
 
 
 def query_json(query: MarketplaceQuery) -> dict[str, Any]:
-    """``query`` as canonical JSON values (what ``FetchKey.query`` stores and the digest hashes)."""
-    return {
+    """``query`` as canonical JSON values (what ``FetchKey.query`` stores and the digest hashes).
+
+    ``sellers`` is written only when set, so every key stored before it existed keeps its
+    digest (no FETCH_KEY_VERSION change, no rebuild)."""
+    found: dict[str, Any] = {
         "marketplace": query.marketplace,
         "keywords": query.keywords,
         "location": query.location,
@@ -81,6 +91,9 @@ def query_json(query: MarketplaceQuery) -> dict[str, Any]:
         "limit": query.limit,
         "extra": [list(pair) for pair in query.extra],
     }
+    if query.sellers:
+        found["sellers"] = list(query.sellers)
+    return found
 
 
 def query_from_json(data: dict[str, Any]) -> MarketplaceQuery:
@@ -96,6 +109,7 @@ def query_from_json(data: dict[str, Any]) -> MarketplaceQuery:
         condition=Condition(data["condition"]),
         limit=int(data["limit"]),
         extra=tuple((str(k), str(v)) for k, v in data["extra"]),
+        sellers=tuple(str(s) for s in data.get("sellers") or ()),
     )
 
 

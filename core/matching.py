@@ -49,6 +49,8 @@ __all__ = [
     "normalise",
     "parse_keywords",
     "price_in_range",
+    "seller_key",
+    "seller_ok",
 ]
 
 Phrase = tuple[str, ...]
@@ -192,7 +194,10 @@ def _listing_haystack(listing: ListingData) -> str:
 
 
 def keywords_match(criteria: Criteria, listing: ListingData) -> bool:
-    """Every keyword group occurs in the listing's title + description."""
+    """Every keyword group occurs in the listing's title + description (no keywords: a
+    seller-only search, anything of the followed sellers)."""
+    if not criteria.keywords.strip():
+        return True
     return parse_keywords(criteria.keywords)._satisfied_in(_listing_haystack(listing))
 
 
@@ -249,13 +254,24 @@ def fresh_enough(criteria: Criteria, listing: ListingData, now: datetime) -> boo
     return age <= timedelta(hours=criteria.max_age_hours)
 
 
+def seller_key(seller: str) -> str:
+    """The spelling followed and blocked sellers are compared in (spaces and case folded)."""
+    return " ".join(seller.split()).casefold()
+
+
+def seller_ok(criteria: Criteria, listing: ListingData) -> bool:
+    """Following sellers: the listing must show one of them (no seller shown: no match)."""
+    return not criteria.sellers or seller_key(listing.seller) in criteria.sellers
+
+
 def matches(criteria: Criteria, listing: ListingData, now: datetime) -> bool:
     """Whether ``listing`` satisfies every local rule of ``criteria`` (cheap checks first).
 
     Raises ``InvalidCriteria`` if ``criteria.keywords`` holds no usable word.
     """
     return (
-        price_in_range(criteria, listing)
+        seller_ok(criteria, listing)
+        and price_in_range(criteria, listing)
         and condition_ok(criteria, listing)
         and category_ok(criteria, listing)
         and fresh_enough(criteria, listing, now)

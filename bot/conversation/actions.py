@@ -35,10 +35,14 @@ class Act(Enum):
     UNSAVE = ("a", "u")
     HIDE = ("a", "h")
     UNHIDE = ("a", "n")
+    # --- resellers (issue 14): blocked sellers ---
+    BLOCK_SELLER = ("a", "b")  # an alert's listing: block its seller (the id is the match)
+    BLOCKED = ("k", "l")  # the /blocked list
+    UNBLOCK_SELLER = ("k", "u")  # undo one block (the id is the block)
 
 
 _BY_CODE = {kind.value: kind for kind in Act}
-_PATTERN = re.compile(r"(?P<ns>[astv]):(?P<id>[0-9]{1,16}):(?P<verb>[a-z])")
+_PATTERN = re.compile(r"(?P<ns>[akstv]):(?P<id>[0-9]{1,16}):(?P<verb>[a-z])")
 
 
 @dataclass(frozen=True, slots=True)

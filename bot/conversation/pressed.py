@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.conversation import screens
+from bot.conversation import sellers as blocked_sellers
 from bot.conversation.actions import Act, Action
 from bot.conversation.replies import Reply
 from bot.conversation.session import ChatSession
@@ -37,6 +38,13 @@ async def act(session: ChatSession, action: Action) -> Pressed:
         return Pressed(screens.saved_page(page, session.services.clock()))
     if action.act in _TEMPLATE_ACTS:
         return await _template(session, action)
+    # resellers (issue 14): blocks belong to the presser's own account
+    if action.act is Act.BLOCKED:
+        return Pressed(await blocked_sellers.blocked(session.account))
+    if action.act is Act.UNBLOCK_SELLER:
+        return Pressed(
+            await blocked_sellers.unblock(session.account, action.id), toast="Unblocked."
+        )
     raise ValueError(f"not a screen action: {action}")
 
 

@@ -8,6 +8,7 @@ from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Protocol
 
 from bot.conversation import screens, texts, your_data
+from bot.conversation import sellers as blocked_sellers
 from bot.conversation.answers import BadAnswer
 from bot.conversation.errors import user_text
 from bot.conversation.render import listing_lines
@@ -103,6 +104,10 @@ class ChatSession:
             "verify": self._verify,
             "export": self._export,
             "deleteaccount": self._delete_account,
+            # resellers (issue 14): blocked sellers (bot.conversation.sellers)
+            "block": self._block,
+            "blocked": self._blocked,
+            "unblock": self._unblock,
         }
         # After /deleteaccount: who to start a new account for at the next message.
         self._erased: accounts.Identity | None = None
@@ -304,6 +309,16 @@ class ChatSession:
     async def _unhide(self, args: str) -> list[Reply]:
         match = await matches.unhide(self.account, _number(args, "unhide"))
         return [say(f"👀 #{match.id} is back.")]
+
+    # --- resellers (issue 14): blocked sellers ---
+    async def _block(self, args: str) -> list[Reply]:
+        return [say(await blocked_sellers.block(self.account, _number(args, "block")))]
+
+    async def _blocked(self, _: str) -> list[Reply]:
+        return [await blocked_sellers.blocked(self.account)]
+
+    async def _unblock(self, args: str) -> list[Reply]:
+        return [await blocked_sellers.unblock(self.account, _number(args, "unblock"))]
 
     async def _settings(self, args: str) -> list[Reply]:
         if self.destination.kind != "private":

@@ -44,8 +44,11 @@ def alert_html(alert: AlertMessage, now: datetime, limit: int) -> str:
     return f"{head}\n<b>{title}</b>\n{where}"
 
 
-def alert_keyboard(match_id: int, url: str, status: MatchStatus) -> InlineKeyboardMarkup:
-    """Open (a link), Save / Saved ✓ · Unsave, Hide / Hidden · Unhide."""
+def alert_keyboard(
+    match_id: int, url: str, status: MatchStatus, seller: str = ""
+) -> InlineKeyboardMarkup:
+    """Open (a link), Save / Saved ✓ · Unsave, Hide / Hidden · Unhide, and Block seller when
+    the listing shows a seller (there is nobody to block otherwise)."""
     url = url if url.startswith(("https://", "http://")) else ""
     if status is MatchStatus.SAVED:
         keep = InlineKeyboardButton(
@@ -57,7 +60,12 @@ def alert_keyboard(match_id: int, url: str, status: MatchStatus) -> InlineKeyboa
         hide = InlineKeyboardButton("Hidden · Unhide", callback_data=callbacks.alert(match_id, "n"))
         return InlineKeyboardMarkup([[_open(url)], [hide]] if url else [[hide]])
     hide = InlineKeyboardButton("🙈 Hide", callback_data=callbacks.alert(match_id, "h"))
-    return InlineKeyboardMarkup([[_open(url)], [keep, hide]] if url else [[keep, hide]])
+    row = [keep, hide]
+    if seller:
+        row.append(
+            InlineKeyboardButton("🚫 Block seller", callback_data=callbacks.alert(match_id, "b"))
+        )
+    return InlineKeyboardMarkup([[_open(url)], row] if url else [row])
 
 
 def _open(url: str) -> InlineKeyboardButton:

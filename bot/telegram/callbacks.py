@@ -3,12 +3,13 @@
 Every button carries ``<namespace>:<id>:<action>`` (Telegram allows 64 bytes):
 
 - ``m:<token>:<n|ok>``  the n-th choice of the conversation menu ``token`` (or Done)
-- ``a:<match>:<s|u|h|n>``  an alert's listing: save, unsave, hide, unhide
+- ``a:<match>:<s|u|h|n|b>``  an alert's listing: save, unsave, hide, unhide, block its seller
+- ``k:<block>:<l|u>``  blocked sellers: the list, unblock one
 - ``s:<search>:<l|o|p|r|e|d|y>``  searches: list, open, pause, resume, edit, delete, yes-delete
 - ``v:<page>:p``  a page of saved listings
 - ``t:<n>:<h|c|u>``  templates: categories, category n, use template n
 
-The ``a``, ``s``, ``v`` and ``t`` namespaces are the platform-neutral actions of
+The ``a``, ``k``, ``s``, ``v`` and ``t`` namespaces are the platform-neutral actions of
 bot.conversation.actions (its ``decode`` is their parser, used here); only ``m`` (a
 conversation menu's choice) is Telegram's own.
 
@@ -25,7 +26,7 @@ from bot.conversation import actions
 from core.numbers import parse_int
 
 MAX_BYTES = 64
-_PATTERN = re.compile(r"(?P<ns>[mastv]):(?P<id>[0-9a-f]{1,16}):(?P<action>[a-z0-9]{1,3})")
+_PATTERN = re.compile(r"(?P<ns>[makstv]):(?P<id>[0-9a-f]{1,16}):(?P<action>[a-z0-9]{1,3})")
 
 
 class Namespace(StrEnum):
@@ -34,6 +35,7 @@ class Namespace(StrEnum):
     SEARCH = "s"
     SAVED = "v"
     TEMPLATE = "t"
+    BLOCKED = "k"  # resellers (issue 14)
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,7 +52,7 @@ from bot.telegram.markup import (
     plain_fit,
     reply_html,
 )
-from core import matches, templates
+from core import matches, sellers, templates
 from core.destinations import deactivate_chat
 from core.enums import Platform
 from core.errors import ConversationConflict, MonitorError
@@ -67,6 +67,7 @@ _ALL_COMMANDS = {
     "templates": "Start from a ready-made search",
     "searches": "Your searches: pause, edit, delete",
     "saved": "Listings you saved",
+    "blocked": "Sellers you blocked",
     "settings": "Time zone, quiet hours, email / SMS / webhook",
     "verify": "Confirm an address with its code",
     "stats": "Your numbers",
@@ -376,7 +377,7 @@ class TelegramHandlers:
         match, owner = await state.rights.match_owner(data.number)
         action, toast = _ALERT_ACTIONS[data.action]
         match = await action(owner, match.id)
-        keyboard = alert_keyboard(match.id, match.listing.url, match.status)
+        keyboard = alert_keyboard(match.id, match.listing.url, match.status, match.listing.seller)
         await self._set_markup(chat_id, message_id, keyboard)
         return toast, False
 
@@ -435,4 +436,6 @@ _ALERT_ACTIONS = {
     "u": (_unsave, "Removed from saved."),
     "h": (matches.hide, "🙈 Hidden: no more alerts about this listing."),
     "n": (matches.unhide, "👀 Back: alerts about it will come again."),
+    # resellers (issue 14)
+    "b": (sellers.block_from_match, "🚫 Seller blocked: nothing more from them. /blocked undoes."),
 }

@@ -131,6 +131,13 @@ class FakeEbayApi:
         """The SearchPagedCollection Browse would send for ``params`` over the catalogue."""
         groups = parse_q(params.get("q", ""))
         found = [item for item in self.catalogue or [] if q_matches(groups, item["title"])]
+        sellers = _sellers_filter(params.get("filter", ""))
+        if sellers is not None:  # Browse's sellers:{a|b} (usernames, case-insensitive)
+            found = [
+                item
+                for item in found
+                if str(item.get("seller", {}).get("username", "")).lower() in sellers
+            ]
         found.sort(key=lambda item: str(item.get("itemCreationDate", "")), reverse=True)
         limit = min(int(params.get("limit", "50")), 200)
         offset = int(params.get("offset", "0"))
@@ -147,6 +154,14 @@ class FakeEbayApi:
         if offset + limit < len(found):
             body["next"] = f"{href}?limit={limit}&offset={offset + limit}"
         return body
+
+
+_SELLERS = re.compile(r"sellers:\{([^}]*)\}")
+
+
+def _sellers_filter(filters: str) -> set[str] | None:
+    found = _SELLERS.search(filters)
+    return None if found is None else {s.strip().lower() for s in found[1].split("|")}
 
 
 _Q_PART = re.compile(r"\(([^)]*)\)|([^\s()]+)")
