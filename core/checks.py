@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -54,6 +54,7 @@ class _Candidate:
     search: Search
     listing: Listing
     data: ListingData
+    criteria: Criteria
 
 
 async def record_fetch(
@@ -89,7 +90,7 @@ async def record_fetch(
         if wanted not in matched_by_criteria:
             matched_by_criteria[wanted] = _matching_rows(wanted, rows, data_by_key, now)
         matching = [
-            _Candidate(search, row, data_by_key[(row.marketplace, row.external_id)])
+            _Candidate(search, row, data_by_key[(row.marketplace, row.external_id)], wanted)
             for row in matched_by_criteria[wanted]
             if row.marketplace in search.marketplaces  # what an adapter labelled otherwise
         ]
@@ -135,9 +136,22 @@ def _worth_a_look(candidate: _Candidate) -> bool:
 
     Anything else cannot need an alert, so it costs no database work.
     """
+    return _new_to_search(candidate) or len(candidate.listing.price_history) > 1
+
+
+def _new_to_search(candidate: _Candidate) -> bool:
+    """First seen after the search was primed; or, for a search of auctions ending within N
+    hours, an auction that entered that window after priming (it was not in the preview).
+    A match is made once per (search, listing): such an auction is alerted once."""
     primed_at = candidate.search.primed_at
-    assert primed_at is not None
-    return candidate.listing.first_seen_at > primed_at or len(candidate.listing.price_history) > 1
+    if primed_at is None:
+        return False
+    if candidate.listing.first_seen_at > primed_at:
+        return True
+    window, ends = candidate.criteria.ending_within_hours, candidate.data.ends_at
+    if window is None or ends is None or not candidate.data.is_auction:
+        return False
+    return ends - timedelta(hours=window) > primed_at
 
 
 def _matching_rows(
@@ -220,11 +234,7 @@ async def _create_new_matches(
     now: datetime,
 ) -> list[AlertIntent]:
     fresh = [
-        c
-        for c in candidates
-        if (c.search.id, c.listing.id) not in existing
-        and c.search.primed_at is not None
-        and c.listing.first_seen_at > c.search.primed_at
+        c for c in candidates if (c.search.id, c.listing.id) not in existing and _new_to_search(c)
     ]
     if not fresh:
         return []

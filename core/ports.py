@@ -79,6 +79,9 @@ class MarketplaceQuery:
     # Sellers whose listings are wanted (issue 14), sorted and lower-cased; empty = anyone.
     # Sent upstream where the marketplace filters on it (eBay's ``sellers:{a|b}``).
     sellers: tuple[str, ...] = ()
+    # Auctions ending soonest first, auctions only (a search of auctions ending within N
+    # hours; eBay's ``sort=endingSoonest``): the newest listings are not the ones it wants.
+    ending_soon: bool = False
 
     def option(self, key: str, default: str = "") -> str:
         """The marketplace-specific field ``key`` (``Criteria.extra["<marketplace>.<key>"]``)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from core.delivery import EXTRA_CLICK_TOKEN, EXTRA_UNSUBSCRIBE_TOKEN
 from core.enums import AlertKind
-from core.formatting import price_text
+from core.formatting import auction_text, price_text, price_with_postage
 from core.ports import AlertMessage
 
 PRODUCT = "Marketplace Monitor"
@@ -78,7 +78,7 @@ def _safe_url(url: str | None) -> str | None:
 
 def _price_line(alert: AlertMessage) -> str:
     listing = alert.listing
-    price = price_text(listing.price, listing.currency)
+    price = price_with_postage(listing.price, listing)  # "£210.00 + £4.50 postage"
     if alert.kind is AlertKind.PRICE_DROP and alert.old_price is not None:
         return f"{price} (was {price_text(alert.old_price, listing.currency)})"
     return price
@@ -86,6 +86,10 @@ def _price_line(alert: AlertMessage) -> str:
 
 def _where(alert: AlertMessage) -> str:
     return " · ".join(p for p in (alert.listing.location, alert.listing.marketplace) if p)
+
+
+def _auction(alert: AlertMessage) -> str:
+    return auction_text(alert.listing, None)  # an email is read later: the end as a date
 
 
 def alert_email(alert: AlertMessage, links: Links) -> EmailContent:
@@ -101,6 +105,7 @@ def alert_email(alert: AlertMessage, links: Links) -> EmailContent:
             "",
             listing.title,
             _price_line(alert),
+            *([_auction(alert)] if _auction(alert) else []),
             _where(alert),
             "",
             f"See it: {link}",
@@ -139,6 +144,7 @@ def _alert_html(alert: AlertMessage, lead: str, link: str, unsubscribe: str | No
         f"{photo}"
         f'<h2 style="margin:0 0 8px"><a href="{e(link)}">{e(listing.title)}</a></h2>'
         f'<p style="font-size:20px;margin:0 0 4px"><b>{e(_price_line(alert))}</b></p>'
+        f'<p style="margin:0 0 4px">{e(_auction(alert))}</p>'
         f'<p style="color:#666;margin:0 0 16px">{e(_where(alert))}</p>'
         f'<p><a href="{e(link)}" style="background:#1a73e8;color:#fff;padding:10px 16px;'
         'border-radius:4px;text-decoration:none">See the listing</a></p>'

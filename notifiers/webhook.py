@@ -93,6 +93,14 @@ def alert_payload(alert: AlertMessage, now: datetime) -> dict[str, Any]:
             "condition": listing.condition.value,
             "category": listing.category,
             "posted_at": _iso(listing.posted_at),
+            # resellers (issue 14): null where the marketplace does not give them
+            "postage": _money(listing.postage),
+            "total": _money(listing.total),
+            "collection_only": listing.collection_only,
+            "buying_format": listing.buying_format.value,
+            "current_bid": _money(listing.current_bid),
+            "bid_count": listing.bid_count,
+            "ends_at": _iso(listing.ends_at),
         },
     }
 

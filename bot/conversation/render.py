@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.enums import AlertKind, SearchStatus
-from core.formatting import age_text, listing_lines, price_text
+from core.formatting import age_text, listing_lines, price_text, price_with_postage
 from core.ports import AlertMessage
 from core.tiers import describe_interval
 from core.views import SearchView as Search
@@ -15,7 +15,7 @@ def alert_lines(alert: AlertMessage, now: datetime) -> list[str]:
     listing = alert.listing
     if alert.kind is AlertKind.PRICE_DROP:
         old = price_text(alert.old_price, listing.currency)
-        new = price_text(listing.price, listing.currency)
+        new = price_with_postage(listing.price, listing)
         head = f"📉 Price dropped {old} → {new} · {alert.search_name}"
     else:
         head = f"🆕 New match for {alert.search_name}"

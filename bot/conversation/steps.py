@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from bot.conversation import reseller_steps as resellers
 from bot.conversation.answers import (
     BadAnswer,
     parse_exclude,
-    parse_keyword_answer,
     parse_location,
     parse_name,
     parse_price,
@@ -80,14 +80,15 @@ def _parse_marketplaces(text: str, ctx: WizardContext) -> Answers:
             f"Your {ctx.tier.value} plan allows {ctx.max_marketplaces} marketplace(s) per "
             "search; pick fewer."
         )
-    return {"marketplaces": tuple(picked)}
+    return {"marketplaces": tuple(picked), **resellers.format_unless_auctions(picked)}
 
 
 # keywords and exclusions ------------------------------------------------------------------
 def _ask_keywords(ctx: WizardContext) -> Reply:
     return ask(
         'What are you looking for? Every word must appear; use "quotes" for an exact phrase '
-        'and OR for alternatives, e.g.  ps5 OR xbox "series x"'
+        'and OR for alternatives, e.g.  ps5 OR xbox "series x". Add seller:NAME to follow a '
+        "seller (seller:NAME alone: everything they list)."
     )
 
 
@@ -102,26 +103,29 @@ def _ask_exclude(ctx: WizardContext) -> Reply:
 # price ------------------------------------------------------------------------------------
 def _ask_price(ctx: WizardContext) -> Reply:
     return ask(
-        "What price, in £? A maximum like 150, a range like 100-250, a minimum like 100+, or any.",
+        "What price, in £? A maximum like 150, a range like 100-250, a minimum like 100+, or "
+        "any. Add 'total' (150 total) to cap the price with postage.",
         ("Any price", "any"),
     )
 
 
 def _parse_price(text: str, ctx: WizardContext) -> Answers:
+    text, total = resellers.split_total(text)  # "150 total": the cap is on price + postage
     low, high = parse_price(text)
-    return {"min_price": low, "max_price": high}
+    return {"min_price": low, "max_price": high, "cap_total": total}
 
 
 def _show_price(answers: Answers) -> str:
     low: Decimal | None = answers.get("min_price")
     high: Decimal | None = answers.get("max_price")
+    total = " with postage" if answers.get("cap_total") else ""
     if low is None and high is None:
         return "any"
     if low is None:
-        return f"up to {price_text(high, 'GBP')}"
+        return f"up to {price_text(high, 'GBP')}{total}"
     if high is None:
-        return f"from {price_text(low, 'GBP')}"
-    return f"{price_text(low, 'GBP')} – {price_text(high, 'GBP')}"
+        return f"from {price_text(low, 'GBP')}{total}"
+    return f"{price_text(low, 'GBP')} – {price_text(high, 'GBP')}{total}"
 
 
 # location ---------------------------------------------------------------------------------
@@ -209,8 +213,8 @@ STEPS: tuple[Step, ...] = (
         "keywords",
         "Keywords",
         _ask_keywords,
-        lambda t, c: {"keywords": parse_keyword_answer(t)},
-        lambda a: a["keywords"],
+        lambda t, c: resellers.parse_keywords_and_sellers(t),
+        resellers.show_keywords,
     ),
     Step(
         "exclude",
@@ -220,6 +224,21 @@ STEPS: tuple[Step, ...] = (
         lambda a: ", ".join(a["exclude"]) or "nothing",
     ),
     Step("price", "Price", _ask_price, _parse_price, _show_price),
+    # resellers (issue 14): Buy It Now / auctions, and auctions ending soon (skipped for BIN)
+    Step(
+        "format",
+        "Buying format",
+        resellers.ask_format,
+        resellers.parse_format,
+        resellers.show_format,
+    ),
+    Step(
+        "ending",
+        "Auctions",
+        resellers.ask_ending,
+        resellers.parse_ending,
+        resellers.show_ending,
+    ),
     Step("location", "Where", _ask_location, _parse_location, _show_location),
     Step(
         "condition", "Condition", _ask_condition, _parse_condition, lambda a: a["condition"].value
@@ -237,6 +256,14 @@ STEPS: tuple[Step, ...] = (
         _ask_channels,
         _parse_channels,
         lambda a: ", ".join(c.value for c in a["channels"]),
+    ),
+    # resellers (issue 14): answered by default (left out), so asked only from Edit
+    Step(
+        "reposts",
+        "Reposts",
+        resellers.ask_reposts,
+        resellers.parse_reposts,
+        resellers.show_reposts,
     ),
 )
 STEP_BY_KEY = {step.key: step for step in STEPS}

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.telegram import callbacks
 from bot.telegram.markup import escape, escape_fit, tg_len
 from core.enums import AlertKind, MatchStatus
-from core.formatting import age_text, price_text
+from core.formatting import age_text, auction_text, price_text, price_with_postage
 from core.ports import AlertMessage, ListingData
 
 MIN_TITLE = 40
@@ -20,15 +20,17 @@ def _head(alert: AlertMessage) -> str:
     name = escape(alert.search_name)
     if alert.kind is AlertKind.PRICE_DROP:
         old = escape(price_text(alert.old_price, listing.currency))
-        new = escape(price_text(listing.price, listing.currency))
+        new = escape(price_with_postage(listing.price, listing))
         return f"📉 <b>Price drop</b> · {name}\n<s>{old}</s> → <b>{new}</b>"
-    price = escape(price_text(listing.price, listing.currency))
+    price = escape(price_with_postage(listing.price, listing))
     return f"🆕 <b>New match</b> · {name}\n💷 <b>{price}</b>"
 
 
 def _where(listing: ListingData, now: datetime) -> str:
     parts = (listing.location, listing.marketplace, age_text(listing.posted_at, now))
-    return "📍 " + " · ".join(escape(p) for p in parts if p)
+    where = "📍 " + " · ".join(escape(p) for p in parts if p)
+    auction = auction_text(listing, now)  # resellers (issue 14): bid, bids, end
+    return f"{where}\n🔨 {escape(auction)}" if auction else where
 
 
 def alert_html(alert: AlertMessage, now: datetime, limit: int) -> str:

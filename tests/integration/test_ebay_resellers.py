@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 
 from core.criteria import Criteria
+from core.enums import BuyingFormat
 from core.fetchkeys import upstream_query
 from scrapers.ebay import EbayMarketplace
 from tests.fakes.ebay_api import FakeEbayApi, item
@@ -48,3 +49,17 @@ async def test_a_seller_only_search_sends_no_q(ebay: EbayMarketplace, fake: Fake
     [request] = fake.searches
     assert "q" not in request.query
     assert sorted(x.title for x in found) == ["Lamp", "Oak desk"]
+
+
+async def test_auctions_ending_soon_ask_ebay_for_those_ending_first(
+    ebay: EbayMarketplace, fake: FakeEbayApi
+) -> None:
+    wanted = Criteria(keywords="desk", buying_format=BuyingFormat.AUCTION, ending_within_hours=6)
+    await ebay.search(upstream_query(wanted, "ebay"))
+    # Buy It Now / auctions alone stays local: it does not change the request.
+    await ebay.search(upstream_query(Criteria(keywords="desk"), "ebay"))
+    soon, plain = fake.searches
+    assert soon.query["sort"] == "endingSoonest"
+    assert "buyingOptions:{AUCTION}" in soon.query["filter"]
+    assert plain.query["sort"] == "newlyListed"
+    assert "buyingOptions:{FIXED_PRICE|AUCTION}" in plain.query["filter"]

@@ -337,7 +337,8 @@ async def test_multi_select_marketplaces_toggle_within_the_tier(db: str) -> None
         assert "What are you looking for?" in menu.text
         await bot.reply_to(ANN, "ps5", "Any words")
         await bot.reply_to(ANN, "none", "What price")
-        await bot.reply_to(ANN, "any", "Where?")
+        await bot.reply_to(ANN, "any", "Buy It Now, auctions or both?")  # eBay: asked
+        await bot.reply_to(ANN, "Buy It Now", "Where?")
         await bot.reply_to(ANN, "anywhere", "New or used?")
         menu = await bot.reply_to(ANN, "any", "How often")
         assert menu.button("Every 5 min")
