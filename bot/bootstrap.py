@@ -19,6 +19,7 @@ from core.metrics import Metrics
 from core.ports import Marketplace, Notifier, SearchWatcher
 from core.retention import Retention, RetentionOptions
 from core.runner import Runner, RunnerOptions
+from core.saved_state import SavedStateChecker
 from core.searches import SearchService
 from core.signing import KeyStore
 from core.tiers import TierTable
@@ -82,7 +83,13 @@ def bootstrap(
     """Wire the Monitor over the given ports (real adapters in ``run``, fakes in tests)."""
     metrics = Metrics()
     keys = KeyStore()  # one store: email links, verification codes and web pages agree
-    runner = Runner(marketplaces, options=config.runner, metrics=metrics, clock=clock)
+    runner = Runner(
+        marketplaces,
+        options=config.runner,
+        metrics=metrics,
+        clock=clock,
+        saved_state=SavedStateChecker(marketplaces, clock=clock),  # issue 14
+    )
     retention = Retention(config.retention, clock=clock)
     dispatcher = Dispatcher(
         notifiers,

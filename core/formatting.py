@@ -57,6 +57,24 @@ def price_with_postage(price: Decimal | None, listing: ListingData) -> str:
     return f"{shown} {extra}" if extra.startswith("+") else f"{shown} · {extra}"
 
 
+# What /saved says of a listing that is no longer there (issue 14; core.saved_state).
+STATE_MARKS = {"sold": "🔴 sold", "ended": "⚫ ended", "gone": "⚪ gone"}
+
+
+def saved_note(state: str, price_history: Sequence[Sequence[str]], currency: str) -> str:
+    """'🔴 sold', or '↑ up from £200.00' when the price last rose; '' otherwise."""
+    if state in STATE_MARKS:
+        return STATE_MARKS[state]
+    if len(price_history) >= 2:
+        try:
+            before, now = Decimal(price_history[-2][1]), Decimal(price_history[-1][1])
+        except (ArithmeticError, IndexError, ValueError):
+            return ""
+        if now > before:
+            return f"↑ up from {price_text(before, currency)}"
+    return ""
+
+
 def until_text(moment: datetime, now: datetime) -> str:
     """'in 3 h 20 min (06 May 19:30 UTC)'; 'ended' once past."""
     seconds = int((moment - now).total_seconds())

@@ -8,7 +8,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from core.enums import AlertKind, BuyingFormat, Channel, Condition, MatchStatus, Platform
+from core.enums import (
+    AlertKind,
+    BuyingFormat,
+    Channel,
+    Condition,
+    ListingState,
+    MatchStatus,
+    Platform,
+)
 
 if TYPE_CHECKING:  # annotations only: core.criteria imports this module
     from core.criteria import Criteria
@@ -117,6 +125,17 @@ class Marketplace(Protocol):
     def name(self) -> str: ...
 
     async def search(self, query: MarketplaceQuery) -> list[ListingData]: ...
+
+
+@runtime_checkable
+class ListingChecker(Protocol):
+    """A marketplace that can say what became of listings (issue 14; core.saved_state).
+    Optional: a Marketplace adapter implements it where the marketplace can be asked by id.
+    Raises ``core.errors.MarketplaceError`` subclasses (``QuotaSpent`` stops the pass)."""
+
+    check_batch_size: int  # ids one upstream call answers for
+
+    async def check_listings(self, external_ids: Sequence[str]) -> dict[str, ListingState]: ...
 
 
 class SearchWatcher(Protocol):

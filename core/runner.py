@@ -24,6 +24,7 @@ from core.metrics import Metrics
 from core.models import MarketplaceState, Search
 from core.parse_health import ParseHealth
 from core.ports import ListingData, Marketplace, MarketplaceQuery
+from core.saved_state import SavedStateChecker
 from core.scheduling import SPREAD_SECONDS, Outcomes, claim_due_searches, save_outcomes
 
 logger = logging.getLogger(__name__)
@@ -79,8 +80,11 @@ class Runner:
         options: RunnerOptions | None = None,
         metrics: Metrics | None = None,
         clock: Clock = utcnow,
+        saved_state: SavedStateChecker | None = None,
     ) -> None:
         self.marketplaces = dict(marketplaces)
+        # Saved listings' state (issue 14): its own loop beside the checks, same marketplaces.
+        self.saved_state = saved_state
         self.options = options or RunnerOptions()
         self.metrics = metrics or Metrics()
         self.parse_health = ParseHealth(self.metrics)
@@ -108,6 +112,8 @@ class Runner:
             limit=self.options.max_concurrent_fetches, close_timeout=5.0
         ) as scheduler:
             loops = [self._loop(scheduler) for _ in range(self.options.concurrent_batches)]
+            if self.saved_state is not None:
+                loops.append(self.saved_state.run(self._stopping))
             await asyncio.gather(*loops)
 
     async def _loop(self, scheduler: aiojobs.Scheduler) -> None:

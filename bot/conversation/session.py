@@ -24,6 +24,7 @@ from core.clock import Clock, utcnow
 from core.conversations import ConversationKey, ConversationStore, Loaded
 from core.destinations import verified_channels
 from core.errors import ConversationConflict, MonitorError
+from core.formatting import saved_note
 from core.listings import listing_data
 from core.numbers import parse_id, parse_int
 from core.ports import ListingData
@@ -292,7 +293,10 @@ class ChatSession:
         if not page.total:
             return [say("Nothing saved yet. Use /save N on an alert to keep it here.")]
         now = self.services.clock()
-        blocks = [f"#{m.id} " + "\n   ".join(listing_lines(_listing(m), now)) for m in page.items]
+        blocks = [
+            f"#{m.id} " + "\n   ".join([*listing_lines(_listing(m), now), *_saved_note(m)])
+            for m in page.items
+        ]
         more = f"\n\nPage {page.page} of {page.pages}." if page.pages > 1 else ""
         if page.page < page.pages:
             more += f" /saved {page.page + 1} for more."
@@ -611,6 +615,13 @@ def split_command(text: str) -> tuple[str, str]:
     """'/pause 3' → ('pause', '3'); any whitespace (a newline too) ends the command's name."""
     parts = text[1:].split(None, 1)
     return (parts[0] if parts else ""), (parts[1].strip() if len(parts) > 1 else "")
+
+
+def _saved_note(match: Any) -> list[str]:
+    """Sold / ended / gone, or a price rise (resellers, issue 14)."""
+    listing = match.listing
+    note = saved_note(str(listing.state), listing.price_history, listing.currency)
+    return [note] if note else []
 
 
 def _number(args: str, command: str) -> int:
