@@ -24,6 +24,7 @@ from core.matching import is_price_drop, matches
 from core.models import Listing, Match, Search
 from core.outbox import ALERT_COLUMNS, AlertIntent, alert_values
 from core.ports import ListingData
+from core.reposts import earlier_alerts, repost_key
 from core.sellers import blocked_among, seller_key
 
 PREVIEW_SIZE = 3
@@ -238,19 +239,47 @@ async def _create_new_matches(
     ]
     if not fresh:
         return []
+    # Reposts (issue 14): the same seller and title alerted to this search lately.
+    earlier = await earlier_alerts(
+        conn,
+        [
+            (c.search.id, c.listing.id, repost_key(c.data.marketplace, c.data.seller, c.data.title))
+            for c in fresh
+        ],
+        now,
+    )
+    by_pair = {(c.search.id, c.listing.id): c for c in fresh}
     # A pair another process inserted meanwhile is skipped here: its alert is that process's.
     created = await insert_returning_new(
         conn,
         "match",
         MATCH_COLUMNS,
         [(c.search.id, c.listing.id, MatchStatus.NEW.value, c.data.price, now, now) for c in fresh],
-        returning=("id", "search_id"),
+        returning=("id", "search_id", "listing_id"),
     )
     intents = []
-    for match_id, search_id in created:
+    for match_id, search_id, listing_id in created:
         assert isinstance(match_id, int) and isinstance(search_id, int)
+        assert isinstance(listing_id, int)
         results[search_id].new_matches += 1
-        intents.append(AlertIntent(match_id, search_id, AlertKind.NEW_LISTING))
+        candidate = by_pair[(search_id, listing_id)]
+        repost = earlier.get((search_id, listing_id))
+        if repost is None:
+            intents.append(AlertIntent(match_id, search_id, AlertKind.NEW_LISTING))
+        elif is_price_drop(repost.alerted_price, candidate.data.price):
+            intents.append(
+                AlertIntent(
+                    match_id,
+                    search_id,
+                    AlertKind.PRICE_DROP,
+                    repost.alerted_price,
+                    candidate.data.price,
+                )
+            )
+        elif candidate.criteria.show_reposts:
+            intents.append(AlertIntent(match_id, search_id, AlertKind.REPOST))
+        # else: a repost at the same price or dearer is not news; the match is kept (a
+        # later drop on it alerts as usual) but nothing is queued.
     return intents
 
 

@@ -43,6 +43,7 @@ class MatchStatus(StrEnum):
 class AlertKind(StrEnum):
     NEW_LISTING = "new_listing"
     PRICE_DROP = "price_drop"
+    REPOST = "repost"  # resellers (issue 14): a relist, shown because the search asked
 
 
 class AlertStatus(StrEnum):

@@ -92,9 +92,12 @@ def _auction(alert: AlertMessage) -> str:
     return auction_text(alert.listing, None)  # an email is read later: the end as a date
 
 
+_LEADS = {AlertKind.PRICE_DROP: "Price drop", AlertKind.REPOST: "Repost (listed again)"}
+
+
 def alert_email(alert: AlertMessage, links: Links) -> EmailContent:
     listing = alert.listing
-    lead = "Price drop" if alert.kind is AlertKind.PRICE_DROP else "New match"
+    lead = _LEADS.get(alert.kind, "New match")
     subject = f"{lead}: {_one_line(listing.title)[:120]} — {_price_line(alert)}"
     link = links.listing(alert)
     token = alert.extra.get(EXTRA_UNSUBSCRIBE_TOKEN)
@@ -192,6 +195,8 @@ def alert_sms(alert: AlertMessage, links: Links) -> str:
     head = _one_line(_price_line(alert))
     if alert.kind is AlertKind.PRICE_DROP:
         head = f"Price drop {head}"
+    elif alert.kind is AlertKind.REPOST:
+        head = f"Repost {head}"
     link = links.listing(alert)
     title = _one_line(alert.listing.title)
     text = f"{head} {title} {link}"

@@ -65,6 +65,8 @@ def _money(value: Any) -> str | None:
 
 
 def event_of(alert: AlertMessage) -> str:
+    if alert.kind is AlertKind.REPOST:  # resellers (issue 14)
+        return "alert.repost"
     return "alert.price_drop" if alert.kind is AlertKind.PRICE_DROP else "alert.new_listing"
 
 

@@ -17,6 +17,8 @@ def alert_lines(alert: AlertMessage, now: datetime) -> list[str]:
         old = price_text(alert.old_price, listing.currency)
         new = price_with_postage(listing.price, listing)
         head = f"📉 Price dropped {old} → {new} · {alert.search_name}"
+    elif alert.kind is AlertKind.REPOST:  # resellers (issue 14)
+        head = f"🔁 Repost (listed again) for {alert.search_name}"
     else:
         head = f"🆕 New match for {alert.search_name}"
     return [head, *listing_lines(listing, now)]

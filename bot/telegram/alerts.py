@@ -23,6 +23,8 @@ def _head(alert: AlertMessage) -> str:
         new = escape(price_with_postage(listing.price, listing))
         return f"📉 <b>Price drop</b> · {name}\n<s>{old}</s> → <b>{new}</b>"
     price = escape(price_with_postage(listing.price, listing))
+    if alert.kind is AlertKind.REPOST:  # resellers (issue 14)
+        return f"🔁 <b>Repost</b> (listed again) · {name}\n💷 <b>{price}</b>"
     return f"🆕 <b>New match</b> · {name}\n💷 <b>{price}</b>"
 
 

@@ -1,7 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
-from core.enums import ListingState
+from core.enums import AlertKind, ListingState
 from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
@@ -23,6 +23,11 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'blocked_seller', 'app': 'models', 'unique_together': (('account', 'marketplace', 'seller'),), 'pk_attr': 'id', 'table_description': 'A seller one account never wants to hear about (issue 14). Per account, applied after'},
             bases=['Model'],
+        ),
+        ops.AlterField(
+            model_name='Alert',
+            name='kind',
+            field=fields.CharEnumField(default=AlertKind.NEW_LISTING, description='NEW_LISTING: new_listing\nPRICE_DROP: price_drop\nREPOST: repost', enum_type=AlertKind, max_length=16),
         ),
         ops.AddField(
             model_name='Listing',
