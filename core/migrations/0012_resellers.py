@@ -6,6 +6,23 @@ from json import dumps, loads
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 
+# Altering alert.kind (AlertKind gained REPOST) rebuilds the table on SQLite, and the
+# rebuilt table keeps neither its indexes nor its unique key (as 0005/0006 found): put them
+# back under the names a fresh database has. Postgres alters in place.
+SQLITE_STATEMENTS = (
+    'CREATE UNIQUE INDEX IF NOT EXISTS "uid_alert_match_i_531b56" '
+    'ON "alert" ("match_id", "channel", "event")',
+    'CREATE INDEX IF NOT EXISTS "alert_due_idx" ON "alert" ("status", "route", "next_attempt_at")',
+)
+
+
+async def restore_sqlite_indexes(apps, schema_editor) -> None:
+    if schema_editor.DIALECT != "sqlite":
+        return
+    for statement in SQLITE_STATEMENTS:
+        await schema_editor.client.execute_script(statement)
+
+
 class Migration(migrations.Migration):
     dependencies = [('models', '0011_frontdoor')]
 
@@ -29,6 +46,7 @@ class Migration(migrations.Migration):
             name='kind',
             field=fields.CharEnumField(default=AlertKind.NEW_LISTING, description='NEW_LISTING: new_listing\nPRICE_DROP: price_drop\nREPOST: repost', enum_type=AlertKind, max_length=16),
         ),
+        ops.RunPython(restore_sqlite_indexes, ops.RunPython.noop),
         ops.AddField(
             model_name='Listing',
             name='details',
