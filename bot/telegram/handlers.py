@@ -36,6 +36,7 @@ from telegram.ext import (
 )
 
 from bot.conversation import ChatServices, Reply
+from bot.conversation import sellers as blocked_sellers
 from bot.conversation.actions import decode
 from bot.conversation.errors import UNEXPECTED, user_text
 from bot.conversation.pressed import SAVED_PRIVATE, act, searches_screen
@@ -204,6 +205,8 @@ class TelegramHandlers:
             return menus.saved_page(page, self.services.clock())
         if name == "templates":
             return menus.template_categories(await templates.categories())
+        if name == "blocked":  # resellers (issue 14): a screen with Unblock buttons
+            return menus.render(await blocked_sellers.blocked(state.session.account))
         return None
 
     async def _searches_screen(self, state: ChatState) -> menus.Screen:
