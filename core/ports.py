@@ -133,9 +133,11 @@ class ListingChecker(Protocol):
     Optional: a Marketplace adapter implements it where the marketplace can be asked by id.
     Raises ``core.errors.MarketplaceError`` subclasses (``QuotaSpent`` stops the pass)."""
 
-    check_batch_size: int  # ids one upstream call answers for
+    check_batch_size: int  # listings one upstream call answers for
 
-    async def check_listings(self, external_ids: Sequence[str]) -> dict[str, ListingState]: ...
+    async def check_listings(self, listings: Sequence[tuple[str, str]]) -> dict[str, ListingState]:
+        """(external id, url) pairs → the state of each, by external id."""
+        ...
 
 
 class SearchWatcher(Protocol):

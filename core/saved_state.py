@@ -4,7 +4,7 @@ listings someone saved, and records it on the listing (``Listing.state``); /save
 shows "sold", "ended" or "gone".
 
 It costs upstream calls, so it is modest: a listing is re-checked at most every
-``recheck_seconds``, a pass checks at most ``per_pass`` listings per marketplace, and every
+``recheck_seconds``, a pass makes at most ``calls_per_pass`` calls per marketplace, and every
 call goes through the adapter's own pacing and daily quota (a spent quota ends that
 marketplace's pass; searches are not starved beyond what the pass already took). Listings
 that are no longer available are not checked again.
@@ -35,7 +35,9 @@ logger = logging.getLogger(__name__)
 class SavedStateOptions:
     interval_seconds: float = 600.0  # between passes
     recheck_seconds: float = 6 * 3600.0  # a listing is asked about at most this often
-    per_pass: int = 200  # listings per marketplace per pass (eBay: 10 calls)
+    # Upstream calls per marketplace per pass: eBay answers 20 listings a call, a site
+    # checked page by page (Gumtree) one, so it costs its search pacing only this often.
+    calls_per_pass: int = 10
 
 
 @dataclass(slots=True)
@@ -101,15 +103,15 @@ class SavedStateChecker:
             )
             .distinct()
             .order_by("id")
-            .limit(self.options.per_pass)
-            .values_list("id", "external_id")
+            .limit(self.options.calls_per_pass * max(1, checker.check_batch_size))
+            .values_list("id", "external_id", "url")
         )
         checked = changed = 0
         size = max(1, checker.check_batch_size)
         for start in range(0, len(due), size):
             chunk = due[start : start + size]
             try:
-                states = await checker.check_listings([external_id for _, external_id in chunk])
+                states = await checker.check_listings([(ext, url) for _, ext, url in chunk])
             except QuotaSpent:
                 logger.info("%s: daily quota spent; saved listings wait for tomorrow", name)
                 break
@@ -118,7 +120,7 @@ class SavedStateChecker:
                 break
             checked += len(chunk)
             by_state: dict[ListingState, list[int]] = {}
-            for listing_id, external_id in chunk:
+            for listing_id, external_id, _ in chunk:
                 state = states.get(external_id, ListingState.AVAILABLE)
                 by_state.setdefault(state, []).append(listing_id)
             for state, ids in by_state.items():  # one write per state, not per listing

@@ -103,9 +103,10 @@ class EbayMarketplace:
     # --- saved listings' state (issue 14; core.saved_state) ---
     check_batch_size = MAX_IDS  # ids per getItems call
 
-    async def check_listings(self, external_ids: Sequence[str]) -> dict[str, ListingState]:
+    async def check_listings(self, listings: Sequence[tuple[str, str]]) -> dict[str, ListingState]:
         """What became of these listings: one getItems call per 20 ids, each counted in the
         daily quota and paced like searches (the same limiter)."""
+        external_ids = [external_id for external_id, _ in listings]
         states: dict[str, ListingState] = {}
         for start in range(0, len(external_ids), MAX_IDS):
             chunk = list(external_ids[start : start + MAX_IDS])

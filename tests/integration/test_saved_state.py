@@ -68,7 +68,7 @@ def _live(item_id: str, **extra: object) -> dict[str, object]:
 
 
 async def _checker(
-    fake: FakeEbayApi, clock: FakeClock, quota: int = 5000, per_pass: int = 2000
+    fake: FakeEbayApi, clock: FakeClock, quota: int = 5000, calls: int = 100
 ) -> AsyncIterator[tuple[SavedStateChecker, DailyQuota]]:
     daily = DailyQuota("ebay", quota, clock=clock)
     async with aiohttp.ClientSession() as session, fake.running() as url:
@@ -81,7 +81,7 @@ async def _checker(
             clock=clock,
             quota=daily,
         )
-        options = SavedStateOptions(per_pass=per_pass)
+        options = SavedStateOptions(calls_per_pass=calls)
         yield SavedStateChecker({"ebay": ebay}, options, clock=clock), daily
 
 
@@ -131,3 +131,35 @@ async def test_a_spent_quota_ends_the_pass_without_error(db: str, fake: FakeEbay
         report = await checker.run_once()
         assert len(fake.item_requests) == 2 and report.checked == {"ebay": 40}
         assert await Listing.filter(state_checked_at=None).count() == 60  # next time
+
+
+async def test_gumtree_ad_pages_answering_404_are_gone(db: str) -> None:
+    from scrapers.gumtree import GumtreeMarketplace
+    from tests.fakes.gumtree_site import GumtreeSite, running_gumtree
+
+    clock = FakeClock()
+    site = GumtreeSite(live_ads={"1489912345"})
+    async with running_gumtree(site) as base, aiohttp.ClientSession() as session:
+        gumtree = GumtreeMarketplace(
+            session, base, min_interval_seconds=0, jitter_seconds=0, clock=clock
+        )
+        live, removed = "1489912345", "1489908876"
+        # Stored URLs are on the real host: they are fetched from the configured one.
+        states = await gumtree.check_listings(
+            [
+                (live, f"https://www.gumtree.com/p/mobile-phones/iphone-13/{live}"),
+                (removed, f"https://www.gumtree.com/p/mobile-phones/iphone-13-pro/{removed}"),
+            ]
+        )
+    assert states == {live: ListingState.AVAILABLE, removed: ListingState.GONE}
+    assert site.ad_requests == [live, removed]  # one paced page per listing
+
+
+async def test_a_pass_makes_at_most_its_calls(db: str, fake: FakeEbayApi) -> None:
+    clock = FakeClock()
+    await _saved(100, clock)
+    async for checker, _ in _checker(fake, clock, calls=2):
+        assert (await checker.run_once()).checked == {"ebay": 40}
+        assert len(fake.item_requests) == 2
+        assert (await checker.run_once()).checked == {"ebay": 40}  # the next 40, not the same
+        assert await Listing.filter(state_checked_at=None).count() == 20
