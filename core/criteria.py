@@ -49,6 +49,9 @@ class Criteria:
     # Reposts (a seller's relist of something alerted in the last 14 days) are alerted,
     # marked as reposts, instead of being left out (core.reposts).
     show_reposts: bool = False
+    # Tell the chat once when a listing saved from this search sells, ends or goes
+    # (core.saved_state); off unless asked for.
+    tell_saved_state: bool = False
 
     def __post_init__(self) -> None:
         followed = tuple(sorted({seller_key(s) for s in self.sellers} - {""}))
@@ -97,6 +100,7 @@ class Criteria:
                 self.ending_within_hours,
                 self.cap_total,
                 self.show_reposts,
+                self.tell_saved_state,
             )
         )
 
@@ -133,6 +137,7 @@ class Criteria:
                 ending_within_hours=data.get("ending_within_hours"),
                 cap_total=bool(data.get("cap_total")),
                 show_reposts=bool(data.get("show_reposts")),
+                tell_saved_state=bool(data.get("tell_saved_state")),
             )
         except (KeyError, ValueError, InvalidOperation) as exc:
             raise InvalidCriteria(f"Stored criteria are unreadable: {exc}") from exc

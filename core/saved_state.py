@@ -23,9 +23,11 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q
 
 from core.clock import Clock, utcnow
+from core.criteria import Criteria
 from core.enums import ListingState, MatchStatus
-from core.errors import MarketplaceError, QuotaSpent
-from core.models import Listing
+from core.errors import InvalidCriteria, MarketplaceError, QuotaSpent
+from core.models import Listing, Match
+from core.outbox import queue_notice
 from core.ports import ListingChecker, Marketplace
 
 logger = logging.getLogger(__name__)
@@ -124,9 +126,34 @@ class SavedStateChecker:
                 state = states.get(external_id, ListingState.AVAILABLE)
                 by_state.setdefault(state, []).append(listing_id)
             for state, ids in by_state.items():  # one write per state, not per listing
-                changed += len(ids) if state is not ListingState.AVAILABLE else 0
                 await Listing.filter(id__in=ids).update(state=state, state_checked_at=now)
+                if state is not ListingState.AVAILABLE:
+                    changed += len(ids)
+                    await _tell(ids, state, now)
         return checked, changed
+
+
+_SAID = {
+    ListingState.SOLD: "has sold",
+    ListingState.ENDED: "has ended",
+    ListingState.GONE: "is no longer on the marketplace",
+}
+
+
+async def _tell(listing_ids: list[int], state: ListingState, now: datetime) -> None:
+    """Once per saved match (the notice key), to searches that asked (``tell_saved_state``)."""
+    saved = await Match.filter(listing_id__in=listing_ids, status=MatchStatus.SAVED).select_related(
+        "search__destination", "listing"
+    )
+    for match in saved:
+        try:
+            wanted = Criteria.from_json(match.search.criteria).tell_saved_state
+        except InvalidCriteria:
+            continue
+        if wanted:
+            text = f"⭐ A listing you saved {_SAID[state]}: {match.listing.title} (/saved)"
+            key = f"saved-state:{match.id}:{state.value}"
+            await queue_notice(match.search.destination, key, text, now)
 
 
 __all__ = ["PassReport", "SavedStateChecker", "SavedStateOptions"]

@@ -144,3 +144,26 @@ def parse_reposts(text: str, ctx: object) -> Answers:
 
 def show_reposts(answers: Answers) -> str:
     return "shown, marked" if answers.get("show_reposts") else "left out"
+
+
+# saved listings that sell ---------------------------------------------------------------------
+def ask_saved_state(ctx: object) -> Reply:
+    return ask(
+        "Shall I tell you when a listing you saved from this search sells, ends or disappears? "
+        "(/saved shows it either way.)",
+        ("Tell me", "yes"),
+        ("No", "no"),
+    )
+
+
+def parse_saved_state(text: str, ctx: object) -> Answers:
+    answer = text.strip().lower()
+    if answer in {"yes", "tell me", "y"}:
+        return {"tell_saved_state": True}
+    if answer in {"no", "n"}:
+        return {"tell_saved_state": False}
+    raise BadAnswer("Choose tell me or no.")
+
+
+def show_saved_state(answers: Answers) -> str:
+    return "told when sold or gone" if answers.get("tell_saved_state") else "shown in /saved"

@@ -265,5 +265,12 @@ STEPS: tuple[Step, ...] = (
         resellers.parse_reposts,
         resellers.show_reposts,
     ),
+    Step(
+        "saved_state",
+        "Saved listings",
+        resellers.ask_saved_state,
+        resellers.parse_saved_state,
+        resellers.show_saved_state,
+    ),
 )
 STEP_BY_KEY = {step.key: step for step in STEPS}

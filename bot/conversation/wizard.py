@@ -158,6 +158,7 @@ _KEYS_OF_STEP: dict[str, tuple[str, ...]] = {
     "format": ("buying_format",),
     "ending": ("ending_within_hours",),
     "reposts": (),  # never asked by /newsearch (default: left out); changed from Edit
+    "saved_state": (),  # the same: off unless turned on from Edit
 }
 
 
@@ -188,6 +189,7 @@ def draft_from_answers(answers: Answers) -> SearchDraft:
         buying_format=answers.get("buying_format", BuyingFormat.BUY_IT_NOW),
         ending_within_hours=answers.get("ending_within_hours"),
         show_reposts=answers.get("show_reposts", False),
+        tell_saved_state=answers.get("tell_saved_state", False),
         extra=extras.criteria_extra(base.extra, answers, answers["marketplaces"]),
     )
     return SearchDraft(
@@ -221,4 +223,5 @@ def answers_from_draft(draft: SearchDraft) -> Answers:
         "buying_format": c.buying_format,
         "ending_within_hours": c.ending_within_hours,
         "show_reposts": c.show_reposts,
+        "tell_saved_state": c.tell_saved_state,
     }

@@ -29,14 +29,15 @@ async def fake() -> AsyncIterator[FakeEbayApi]:
     yield FakeEbayApi()
 
 
-async def _saved(count: int, clock: FakeClock) -> list[str]:
+async def _saved(count: int, clock: FakeClock, tell: bool = False) -> list[str]:
     """``count`` eBay listings, each saved by one account; their item ids."""
     account = await identify(Platform.CONSOLE, "reseller")
     account.tier = Tier.BUSINESS
     await account.save()
     where = await destination_for(account, Platform.CONSOLE, "c")
     service = SearchService(TierTable.default(), ("ebay",), clock=clock)
-    draft = SearchDraft("ps5", Criteria(keywords="ps5"), ("ebay",), interval_seconds=3600)
+    criteria = Criteria(keywords="ps5", tell_saved_state=tell)
+    draft = SearchDraft("ps5", criteria, ("ebay",), interval_seconds=3600)
     search = await service.create(account, where, draft)
     ids = [f"v1|{100000 + n}|0" for n in range(count)]
     now = clock()
@@ -163,3 +164,27 @@ async def test_a_pass_makes_at_most_its_calls(db: str, fake: FakeEbayApi) -> Non
         assert len(fake.item_requests) == 2
         assert (await checker.run_once()).checked == {"ebay": 40}  # the next 40, not the same
         assert await Listing.filter(state_checked_at=None).count() == 20
+
+
+async def test_the_chat_is_told_once_only_when_the_search_asked(db: str, fake: FakeEbayApi) -> None:
+    from core.models import Notice, Search
+
+    clock = FakeClock()
+    sold, live = await _saved(2, clock, tell=True)
+    fake.items = {
+        sold: _live(sold, estimatedAvailabilities=[{"estimatedAvailabilityStatus": _SOLD}])
+    }
+    fake.items[live] = _live(live)
+    async for checker, _ in _checker(fake, clock):
+        await checker.run_once()
+        [notice] = await Notice.all()
+        assert "A listing you saved has sold: PS5 0" in notice.text
+        clock.advance(timedelta(hours=7).total_seconds())
+        await checker.run_once()
+        assert await Notice.all().count() == 1  # once
+        # A search that did not ask is not told.
+        await Search.all().update(criteria=Criteria(keywords="ps5").to_json())
+        fake.items.pop(live)
+        clock.advance(timedelta(hours=7).total_seconds())
+        await checker.run_once()
+        assert await Notice.all().count() == 1
