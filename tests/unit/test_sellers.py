@@ -134,3 +134,16 @@ def test_telegram_offers_block_seller_only_when_a_seller_is_shown() -> None:
     assert callbacks.parse("a:5:b") is not None and callbacks.parse("k:3:u") is not None
     unblock = decode("k:3:u")
     assert unblock is not None and unblock.act is Act.UNBLOCK_SELLER and unblock.id == 3
+
+
+async def test_blocks_are_in_the_export_and_go_with_the_account(world: World) -> None:
+    from core.models import BlockedSeller
+    from core.your_data import delete_account, export_account
+
+    await sellers.block_seller(world.account, "ebay", "Spam_Shop")
+    exported = await export_account(world.account.id, world.clock.now)
+    assert [(b["marketplace"], b["seller"]) for b in exported["blocked_sellers"]] == [
+        ("ebay", "spam_shop")
+    ]
+    erased = await delete_account(world.account.id)
+    assert erased.deleted["blocked_sellers"] == 1 and await BlockedSeller.all().count() == 0
