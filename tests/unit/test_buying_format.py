@@ -97,3 +97,16 @@ def test_an_auction_with_no_known_end_is_not_in_any_window(world: World) -> None
     wanted = Criteria(keywords="bike", buying_format=AUCTION, ending_within_hours=4)
     assert not matches(wanted, item, world.clock.now)
     assert matches(Criteria(keywords="bike", buying_format=AUCTION), item, world.clock.now)
+
+
+async def test_a_search_from_a_template_is_buy_it_now(world: World) -> None:
+    from core import templates
+    from core.models import Search
+
+    await templates.seed_templates()
+    [first, *_] = await templates.list_templates(None)
+    search = await templates.create_from_template(
+        world.searches, world.account, world.destination, first.slug, "fake"
+    )
+    stored = Criteria.from_json((await Search.get(id=search.id)).criteria)
+    assert stored.buying_format is BuyingFormat.BUY_IT_NOW
