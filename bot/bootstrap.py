@@ -20,6 +20,7 @@ from core.ports import Marketplace, Notifier, SearchWatcher
 from core.rates import RatesCache, RatesJob, RateSource
 from core.retention import Retention, RetentionOptions
 from core.runner import Runner, RunnerOptions
+from core.saved_state import SavedStateChecker
 from core.searches import SearchService
 from core.signing import KeyStore
 from core.tiers import TierTable
@@ -96,6 +97,7 @@ def bootstrap(
         clock=clock,
         rates_job=rates_job,
         rates=rates_cache,
+        saved_state=SavedStateChecker(marketplaces, clock=clock),  # issue 14
     )
     retention = Retention(config.retention, clock=clock)
     dispatcher = Dispatcher(

@@ -45,7 +45,8 @@ class ConsoleNotifier:
         lines = alert_lines(alert, self.clock())
         n = alert.match_id
         text = "\n".join([f"🔔 [{n}] {lines[0]}", *("    " + line for line in lines[1:])])
-        self.out.write(f"\n{text}\n    /save {n} · /hide {n}\n")
+        block = f" · /block {n}" if alert.listing.seller else ""  # nobody to block otherwise
+        self.out.write(f"\n{text}\n    /save {n} · /hide {n}{block}\n")
         self.out.flush()
         return DeliveryResult(provider_message_id=str(n))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -25,6 +25,8 @@ from core.matching import is_price_drop, matches
 from core.models import Listing, Match, Search
 from core.outbox import ALERT_COLUMNS, AlertIntent, alert_values
 from core.ports import ListingData
+from core.reposts import earlier_alerts, repost_key
+from core.sellers import blocked_among, seller_key
 
 PREVIEW_SIZE = 3
 # The columns a check writes for a new match, with their Postgres types.
@@ -54,6 +56,7 @@ class _Candidate:
     search: Search
     listing: Listing
     data: ListingData
+    criteria: Criteria
 
 
 async def record_fetch(
@@ -91,14 +94,16 @@ async def record_fetch(
         if wanted not in matched_by_criteria:
             matched_by_criteria[wanted] = _matching_rows(wanted, rows, data_by_key, now, rates)
         matching = [
-            _Candidate(search, row, data_by_key[(row.marketplace, row.external_id)])
+            _Candidate(search, row, data_by_key[(row.marketplace, row.external_id)], wanted)
             for row in matched_by_criteria[wanted]
             if row.marketplace in search.marketplaces  # what an adapter labelled otherwise
         ]
         if search.primed_at is None:
-            results[search.id].preview = _newest([c.data for c in matching])
+            shown = await _without_blocked(matching)
+            results[search.id].preview = _newest([c.data for c in shown])
         else:
             candidates.extend(c for c in matching if _worth_a_look(c))
+    candidates = await _without_blocked(candidates)
     if not candidates:  # the usual check: nothing new (SQLite would queue for its one writer)
         return results
     async with in_transaction() as conn:
@@ -110,14 +115,47 @@ async def record_fetch(
     return results
 
 
+async def _without_blocked(candidates: Sequence[_Candidate]) -> list[_Candidate]:
+    """Drop listings whose seller the search's account blocked (core.sellers). Per account,
+    after the fetch: the searches sharing this fetch that did not block the seller keep it."""
+    shown = [c for c in candidates if c.data.seller]
+    if not shown:
+        return list(candidates)
+    blocked = await blocked_among(
+        {c.search.account_id for c in shown},  # type: ignore[attr-defined]
+        {(c.data.marketplace, c.data.seller) for c in shown},
+    )
+    if not blocked:
+        return list(candidates)
+    return [
+        c
+        for c in candidates
+        if (c.search.account_id, c.data.marketplace, seller_key(c.data.seller))  # type: ignore[attr-defined]
+        not in blocked
+    ]
+
+
 def _worth_a_look(candidate: _Candidate) -> bool:
     """New since the search was primed, or a listing whose price has ever changed.
 
     Anything else cannot need an alert, so it costs no database work.
     """
+    return _new_to_search(candidate) or len(candidate.listing.price_history) > 1
+
+
+def _new_to_search(candidate: _Candidate) -> bool:
+    """First seen after the search was primed; or, for a search of auctions ending within N
+    hours, an auction that entered that window after priming (it was not in the preview).
+    A match is made once per (search, listing): such an auction is alerted once."""
     primed_at = candidate.search.primed_at
-    assert primed_at is not None
-    return candidate.listing.first_seen_at > primed_at or len(candidate.listing.price_history) > 1
+    if primed_at is None:
+        return False
+    if candidate.listing.first_seen_at > primed_at:
+        return True
+    window, ends = candidate.criteria.ending_within_hours, candidate.data.ends_at
+    if window is None or ends is None or not candidate.data.is_auction:
+        return False
+    return ends - timedelta(hours=window) > primed_at
 
 
 def _matching_rows(
@@ -205,27 +243,51 @@ async def _create_new_matches(
     now: datetime,
 ) -> list[AlertIntent]:
     fresh = [
-        c
-        for c in candidates
-        if (c.search.id, c.listing.id) not in existing
-        and c.search.primed_at is not None
-        and c.listing.first_seen_at > c.search.primed_at
+        c for c in candidates if (c.search.id, c.listing.id) not in existing and _new_to_search(c)
     ]
     if not fresh:
         return []
+    # Reposts (issue 14): the same seller and title alerted to this search lately.
+    earlier = await earlier_alerts(
+        conn,
+        [
+            (c.search.id, c.listing.id, repost_key(c.data.marketplace, c.data.seller, c.data.title))
+            for c in fresh
+        ],
+        now,
+    )
+    by_pair = {(c.search.id, c.listing.id): c for c in fresh}
     # A pair another process inserted meanwhile is skipped here: its alert is that process's.
     created = await insert_returning_new(
         conn,
         "match",
         MATCH_COLUMNS,
         [(c.search.id, c.listing.id, MatchStatus.NEW.value, c.data.price, now, now) for c in fresh],
-        returning=("id", "search_id"),
+        returning=("id", "search_id", "listing_id"),
     )
     intents = []
-    for match_id, search_id in created:
+    for match_id, search_id, listing_id in created:
         assert isinstance(match_id, int) and isinstance(search_id, int)
+        assert isinstance(listing_id, int)
         results[search_id].new_matches += 1
-        intents.append(AlertIntent(match_id, search_id, AlertKind.NEW_LISTING))
+        candidate = by_pair[(search_id, listing_id)]
+        repost = earlier.get((search_id, listing_id))
+        if repost is None:
+            intents.append(AlertIntent(match_id, search_id, AlertKind.NEW_LISTING))
+        elif is_price_drop(repost.alerted_price, candidate.data.price):
+            intents.append(
+                AlertIntent(
+                    match_id,
+                    search_id,
+                    AlertKind.PRICE_DROP,
+                    repost.alerted_price,
+                    candidate.data.price,
+                )
+            )
+        elif candidate.criteria.show_reposts:
+            intents.append(AlertIntent(match_id, search_id, AlertKind.REPOST))
+        # else: a repost at the same price or dearer is not news; the match is kept (a
+        # later drop on it alerts as usual) but nothing is queued.
     return intents
 
 

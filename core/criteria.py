@@ -6,11 +6,12 @@ from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from core.enums import Condition
+from core.enums import BuyingFormat, Condition
 from core.errors import InvalidCriteria
-from core.matching import parse_keywords
+from core.matching import parse_keywords, seller_key
 
 MAX_RADIUS_MILES = 500
+MAX_SELLERS = 10  # eBay's sellers filter takes a short list
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +35,34 @@ class Criteria:
     max_age_hours: int | None = None
     # Marketplace-specific fields, keyed "<marketplace>.<field>" (e.g. "craigslist.site").
     extra: dict[str, str] = field(default_factory=dict)
+    # --- resellers (issue 14); docs/resellers.md ---
+    # Followed sellers (casefolded): only their listings match. With sellers, keywords may
+    # be empty ("everything this seller lists").
+    sellers: tuple[str, ...] = ()
+    # Buy It Now only, auctions only, or both. The dataclass default is BOTH (what searches
+    # saved before this setting got); the wizard offers BUY_IT_NOW first for new searches.
+    buying_format: BuyingFormat = BuyingFormat.BOTH
+    # Auctions only when they end within this many hours (alerted once, on entering it).
+    ending_within_hours: int | None = None
+    # The price bounds apply to the price with postage (where the marketplace gives it).
+    cap_total: bool = False
+    # Reposts (a seller's relist of something alerted in the last 14 days) are alerted,
+    # marked as reposts, instead of being left out (core.reposts).
+    show_reposts: bool = False
+    # Tell the chat once when a listing saved from this search sells, ends or goes
+    # (core.saved_state); off unless asked for.
+    tell_saved_state: bool = False
 
     def __post_init__(self) -> None:
+        followed = tuple(sorted({seller_key(s) for s in self.sellers} - {""}))
+        object.__setattr__(self, "sellers", followed)
         if not self.keywords.strip():
-            raise InvalidCriteria("Keywords cannot be empty: type at least one word.")
-        parse_keywords(self.keywords)  # raises InvalidCriteria when no word is usable
+            if not self.sellers:
+                raise InvalidCriteria("Keywords cannot be empty: type at least one word.")
+        else:
+            parse_keywords(self.keywords)  # raises InvalidCriteria when no word is usable
+        if len(self.sellers) > MAX_SELLERS:
+            raise InvalidCriteria(f"Follow at most {MAX_SELLERS} sellers in one search.")
         for bound in (self.min_price, self.max_price):
             if bound is not None and bound < 0:
                 raise InvalidCriteria("Prices cannot be negative.")
@@ -50,6 +74,8 @@ class Criteria:
             raise InvalidCriteria("The minimum price is above the maximum price.")
         if self.radius_miles is not None and not 0 < self.radius_miles <= MAX_RADIUS_MILES:
             raise InvalidCriteria(f"Radius must be between 1 and {MAX_RADIUS_MILES} miles.")
+        if self.ending_within_hours is not None and not 0 < self.ending_within_hours <= 24 * 30:
+            raise InvalidCriteria("Auctions ending within: between 1 and 720 hours.")
         if self.max_age_hours is not None and self.max_age_hours <= 0:
             raise InvalidCriteria("Maximum listing age must be a positive number of hours.")
 
@@ -69,6 +95,12 @@ class Criteria:
                 self.category,
                 self.max_age_hours,
                 tuple(sorted(self.extra.items())),
+                self.sellers,
+                self.buying_format,
+                self.ending_within_hours,
+                self.cap_total,
+                self.show_reposts,
+                self.tell_saved_state,
             )
         )
 
@@ -78,7 +110,9 @@ class Criteria:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["exclude"] = list(self.exclude)
+        data["sellers"] = list(self.sellers)
         data["condition"] = self.condition.value
+        data["buying_format"] = self.buying_format.value
         for key in ("min_price", "max_price"):
             data[key] = None if data[key] is None else str(data[key])
         return data
@@ -98,6 +132,12 @@ class Criteria:
                 category=str(data.get("category") or ""),
                 max_age_hours=data.get("max_age_hours"),
                 extra=dict(data.get("extra") or {}),
+                sellers=tuple(str(s) for s in data.get("sellers") or ()),
+                buying_format=BuyingFormat(data.get("buying_format") or BuyingFormat.BOTH),
+                ending_within_hours=data.get("ending_within_hours"),
+                cap_total=bool(data.get("cap_total")),
+                show_reposts=bool(data.get("show_reposts")),
+                tell_saved_state=bool(data.get("tell_saved_state")),
             )
         except (KeyError, ValueError, InvalidOperation) as exc:
             raise InvalidCriteria(f"Stored criteria are unreadable: {exc}") from exc

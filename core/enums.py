@@ -43,6 +43,7 @@ class MatchStatus(StrEnum):
 class AlertKind(StrEnum):
     NEW_LISTING = "new_listing"
     PRICE_DROP = "price_drop"
+    REPOST = "repost"  # resellers (issue 14): a relist, shown because the search asked
 
 
 class AlertStatus(StrEnum):
@@ -72,3 +73,29 @@ class ApiScope(StrEnum):
 
     READ = "read"
     WRITE = "write"
+
+
+# --- resellers (issue 14): buying format and what became of a listing ---
+
+
+class BuyingFormat(StrEnum):
+    """How a listing sells, and which of those a search wants.
+
+    A listing is BUY_IT_NOW (a fixed price: every classified ad), AUCTION (bids only) or BOTH
+    (an auction with a Buy It Now price). A search wants BUY_IT_NOW (the default for new
+    searches), AUCTION or BOTH.
+    """
+
+    BUY_IT_NOW = "buy_it_now"
+    AUCTION = "auction"
+    BOTH = "both"
+
+
+class ListingState(StrEnum):
+    """What the marketplace last said about a listing (``core.saved_state`` re-checks saved
+    ones). ``GONE`` is a listing the marketplace no longer knows (a 404)."""
+
+    AVAILABLE = "available"
+    SOLD = "sold"
+    ENDED = "ended"
+    GONE = "gone"

@@ -33,7 +33,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from core.bulk import insert_ignoring_duplicates
 from core.criteria import Criteria
 from core.currency import outward
-from core.enums import Condition
+from core.enums import BuyingFormat, Condition
 from core.errors import InvalidCriteria
 from core.ports import MarketplaceQuery
 
@@ -50,6 +50,15 @@ class FetchKeySpec:
     marketplace: str
     digest: str
     query: MarketplaceQuery
+
+
+# Marketplaces that filter on sellers upstream (eBay Browse's ``sellers:{a|b}``): followed
+# sellers are part of their fetch key. Elsewhere they are matched locally (core.matching),
+# and the search shares the fetch of its keywords. Blocked sellers never enter a key.
+SELLER_FILTER_UPSTREAM = frozenset({"ebay"})
+# Marketplaces with auctions, asked for those ending soonest by a search of auctions ending
+# within N hours. Buy It Now / auctions alone is applied locally: it never splits a fetch.
+AUCTIONS_UPSTREAM = frozenset({"ebay"})
 
 
 def upstream_query(criteria: Criteria, marketplace: str) -> MarketplaceQuery:
@@ -72,12 +81,21 @@ def upstream_query(criteria: Criteria, marketplace: str) -> MarketplaceQuery:
         currency=criteria.currency.strip().upper(),
         condition=criteria.condition,
         extra=criteria.extras_for(marketplace),
+        sellers=criteria.sellers if marketplace in SELLER_FILTER_UPSTREAM else (),
+        ending_soon=(
+            marketplace in AUCTIONS_UPSTREAM
+            and criteria.buying_format is BuyingFormat.AUCTION
+            and criteria.ending_within_hours is not None
+        ),
     )
 
 
 def query_json(query: MarketplaceQuery) -> dict[str, Any]:
-    """``query`` as canonical JSON values (what ``FetchKey.query`` stores and the digest hashes)."""
-    return {
+    """``query`` as canonical JSON values (what ``FetchKey.query`` stores and the digest hashes).
+
+    ``sellers`` and ``ending_soon`` are written only when set, so every key stored before
+    they existed keeps its digest (no FETCH_KEY_VERSION change, no rebuild)."""
+    found: dict[str, Any] = {
         "marketplace": query.marketplace,
         "keywords": query.keywords,
         "location": query.location,
@@ -90,6 +108,11 @@ def query_json(query: MarketplaceQuery) -> dict[str, Any]:
         "limit": query.limit,
         "extra": [list(pair) for pair in query.extra],
     }
+    if query.sellers:
+        found["sellers"] = list(query.sellers)
+    if query.ending_soon:
+        found["ending_soon"] = True
+    return found
 
 
 def query_from_json(data: dict[str, Any]) -> MarketplaceQuery:
@@ -106,6 +129,8 @@ def query_from_json(data: dict[str, Any]) -> MarketplaceQuery:
         condition=Condition(data["condition"]),
         limit=int(data["limit"]),
         extra=tuple((str(k), str(v)) for k, v in data["extra"]),
+        sellers=tuple(str(s) for s in data.get("sellers") or ()),
+        ending_soon=bool(data.get("ending_soon")),
     )
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from core.enums import Condition
+from core.enums import BuyingFormat, Condition
 from core.models import Listing
 from core.ports import ListingData
 from core.text import cleaner
@@ -32,7 +35,49 @@ def listing_data(row: Listing) -> ListingData:
         condition=_condition(row.condition),
         category=row.category,
         posted_at=row.posted_at,
+        **details_fields(row.details),
     )
+
+
+def details_json(item: ListingData) -> dict[str, Any]:
+    """``Listing.details``: the facts only some marketplaces give, only those given (most
+    listings store ``{}``). Amounts as strings, to keep Decimals exact."""
+    found: dict[str, Any] = {}
+    if item.buying_format is not BuyingFormat.BUY_IT_NOW:
+        found["format"] = item.buying_format.value
+    if item.current_bid is not None:
+        found["bid"] = str(item.current_bid)
+    if item.bid_count is not None:
+        found["bids"] = item.bid_count
+    if item.ends_at is not None:
+        found["ends"] = item.ends_at.isoformat()
+    if item.postage is not None:
+        found["postage"] = str(item.postage)
+    if item.ships:
+        found["ships"] = True
+    if item.collection_only:
+        found["collection"] = True
+    return found
+
+
+def details_fields(details: object) -> dict[str, Any]:
+    """ListingData keyword arguments from a stored ``details``; unreadable parts dropped."""
+    data = details if isinstance(details, dict) else {}
+    fields: dict[str, Any] = {}
+    with contextlib.suppress(ValueError):
+        fields["buying_format"] = BuyingFormat(data.get("format") or BuyingFormat.BUY_IT_NOW)
+    for key, name in (("bid", "current_bid"), ("postage", "postage")):
+        if data.get(key) is not None:
+            with contextlib.suppress(InvalidOperation):
+                fields[name] = Decimal(str(data[key]))
+    if isinstance(data.get("bids"), int):
+        fields["bid_count"] = data["bids"]
+    if isinstance(data.get("ends"), str):
+        with contextlib.suppress(ValueError):
+            fields["ends_at"] = datetime.fromisoformat(data["ends"])
+    fields["ships"] = data.get("ships") is True
+    fields["collection_only"] = data.get("collection") is True
+    return fields
 
 
 # ListingData's text fields, each cleaned as its Listing column stores it.
@@ -89,6 +134,7 @@ def _new_row(item: ListingData, now: datetime) -> Listing:
         first_seen_at=now,
         last_seen_at=now,
         price_history=history,
+        details=details_json(item),
     )
 
 
@@ -152,6 +198,10 @@ async def _record_price_changes(
     now: datetime,
 ) -> None:
     for key, row in rows.items():
+        details = details_json(items[key])
+        if details != row.details:  # a new bid, a changed postage: alerts show the latest
+            row.details = details
+            await row.save(update_fields=["details"])
         new_price = items[key].price
         if new_price is None or row.price == new_price:
             continue

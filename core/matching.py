@@ -31,7 +31,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from core.currency import Rates, compare
-from core.enums import Condition
+from core.enums import BuyingFormat, Condition
 from core.errors import InvalidCriteria
 
 if TYPE_CHECKING:  # annotations only: lets core.criteria import this module without a cycle
@@ -41,8 +41,10 @@ if TYPE_CHECKING:  # annotations only: lets core.criteria import this module wit
 __all__ = [
     "KeywordQuery",
     "category_ok",
+    "compared_price",
     "condition_ok",
     "excluded",
+    "format_ok",
     "fresh_enough",
     "is_price_drop",
     "keywords_match",
@@ -50,6 +52,8 @@ __all__ = [
     "normalise",
     "parse_keywords",
     "price_in_range",
+    "seller_key",
+    "seller_ok",
 ]
 
 Phrase = tuple[str, ...]
@@ -193,7 +197,10 @@ def _listing_haystack(listing: ListingData) -> str:
 
 
 def keywords_match(criteria: Criteria, listing: ListingData) -> bool:
-    """Every keyword group occurs in the listing's title + description."""
+    """Every keyword group occurs in the listing's title + description (no keywords: a
+    seller-only search, anything of the followed sellers)."""
+    if not criteria.keywords.strip():
+        return True
     return parse_keywords(criteria.keywords)._satisfied_in(_listing_haystack(listing))
 
 
@@ -206,16 +213,50 @@ def excluded(criteria: Criteria, listing: ListingData) -> bool:
     return any(needle in haystack for needle in needles)
 
 
+def compared_price(criteria: Criteria, listing: ListingData) -> Decimal | None:
+    """The price the bounds apply to. For a search of auctions, an auction's current bid;
+    otherwise the Buy It Now price, which an auction-only listing does not have (its bid
+    says nothing of what it will sell for: a new £0.99 auction would pass every cap). With
+    ``cap_total``, postage is added where the marketplace gives it."""
+    if criteria.buying_format is BuyingFormat.AUCTION and listing.is_auction:
+        price = listing.current_bid if listing.current_bid is not None else listing.price
+    elif listing.buying_format is BuyingFormat.AUCTION:
+        price = None
+    else:
+        price = listing.price
+    if criteria.cap_total and price is not None and listing.postage is not None:
+        price += listing.postage
+    return price
+
+
+def format_ok(criteria: Criteria, listing: ListingData, now: datetime) -> bool:
+    """Buy It Now only / auctions only / both, and "auctions ending within N hours": an
+    auction then matches only from N hours before its end (unknown end: no match)."""
+    wanted = criteria.buying_format
+    if wanted is BuyingFormat.BUY_IT_NOW and listing.buying_format is BuyingFormat.AUCTION:
+        return False
+    if wanted is BuyingFormat.AUCTION and not listing.is_auction:
+        return False
+    window = criteria.ending_within_hours
+    auction_rules = listing.buying_format is BuyingFormat.AUCTION or wanted is BuyingFormat.AUCTION
+    if window is None or not auction_rules or wanted is BuyingFormat.BUY_IT_NOW:
+        return True
+    if listing.ends_at is None:
+        return False
+    left = _aware(listing.ends_at) - _aware(now)
+    return timedelta(0) < left <= timedelta(hours=window)
+
+
 def price_in_range(criteria: Criteria, listing: ListingData, rates: Rates | None = None) -> bool:
-    """With a price bound set, the listing needs a known price within ``[min_price,
-    max_price]`` (inclusive), compared in the criteria's currency. A price in another
-    currency is compared through ``rates`` exactly (``core.currency.compare``); it passes
-    unconverted when it cannot be compared (no rates ever fetched, or a currency the ECB does
-    not publish): a listing the user might want is not dropped for want of a rate.
+    """With a price bound set, the listing needs a known price (``compared_price``) within
+    ``[min_price, max_price]`` (inclusive), compared in the criteria's currency. A price in
+    another currency is compared through ``rates`` exactly (``core.currency.compare``); it
+    passes unconverted when it cannot be compared (no rates ever fetched, or a currency the
+    ECB does not publish): a listing the user might want is not dropped for want of a rate.
     Without bounds, anything goes."""
     if criteria.min_price is None and criteria.max_price is None:
         return True
-    price = listing.price
+    price = compared_price(criteria, listing)
     if price is None or price.is_nan():
         return False
     for bound, too_far in ((criteria.min_price, -1), (criteria.max_price, 1)):
@@ -258,6 +299,16 @@ def fresh_enough(criteria: Criteria, listing: ListingData, now: datetime) -> boo
     return age <= timedelta(hours=criteria.max_age_hours)
 
 
+def seller_key(seller: str) -> str:
+    """The spelling followed and blocked sellers are compared in (spaces and case folded)."""
+    return " ".join(seller.split()).casefold()
+
+
+def seller_ok(criteria: Criteria, listing: ListingData) -> bool:
+    """Following sellers: the listing must show one of them (no seller shown: no match)."""
+    return not criteria.sellers or seller_key(listing.seller) in criteria.sellers
+
+
 def matches(
     criteria: Criteria, listing: ListingData, now: datetime, rates: Rates | None = None
 ) -> bool:
@@ -267,8 +318,10 @@ def matches(
     Raises ``InvalidCriteria`` if ``criteria.keywords`` holds no usable word.
     """
     return (
-        price_in_range(criteria, listing, rates)
+        seller_ok(criteria, listing)
+        and price_in_range(criteria, listing, rates)
         and condition_ok(criteria, listing)
+        and format_ok(criteria, listing, now)
         and category_ok(criteria, listing)
         and fresh_enough(criteria, listing, now)
         and keywords_match(criteria, listing)

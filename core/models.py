@@ -18,6 +18,7 @@ from core.enums import (
     ApiScope,
     Channel,
     InboxStatus,
+    ListingState,
     MatchStatus,
     Platform,
     SearchStatus,
@@ -199,6 +200,12 @@ class Listing(Model):
     last_seen_at = fields.DatetimeField()
     # [[iso timestamp, "price"], ...] oldest first; prices as strings to keep Decimal exact.
     price_history: list[list[str]] = fields.JSONField(default=list)
+    # Issue 14: buying format, bid, end, postage as the marketplace last gave them (see
+    # core.listings: ListingData's fields of the same names), and what became of the listing
+    # (core.saved_state re-checks saved ones).
+    details: dict[str, Any] = fields.JSONField(default=dict)
+    state = fields.CharEnumField(ListingState, default=ListingState.AVAILABLE, max_length=16)
+    state_checked_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "listing"
@@ -537,3 +544,20 @@ class ManagerRole(Model):
     class Meta:
         table = "manager_role"
         unique_together = (("platform", "scope_id"),)
+
+
+class BlockedSeller(Model):
+    """A seller one account never wants to hear about (issue 14). Per account, applied after
+    the fetch (core.sellers): never part of a fetch key, so it cannot split a shared fetch."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="blocked_sellers", on_delete=fields.CASCADE
+    )
+    marketplace = fields.CharField(max_length=32)
+    seller = fields.CharField(max_length=256)  # as the marketplace shows it, casefolded
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "blocked_seller"
+        unique_together = (("account", "marketplace", "seller"),)

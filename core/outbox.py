@@ -36,7 +36,9 @@ class AlertIntent:
 
     @property
     def event(self) -> str:
-        return "new" if self.kind is AlertKind.NEW_LISTING else f"drop:{self.new_price}"
+        if self.kind in (AlertKind.NEW_LISTING, AlertKind.REPOST):
+            return "new"  # a match's first alert, whichever kind
+        return f"drop:{self.new_price}"
 
 
 def route_for(channel: Channel, platform: str) -> str:

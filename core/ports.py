@@ -9,7 +9,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from core.currency import ConvertedPrice
-from core.enums import AlertKind, Channel, Condition, MatchStatus, Platform
+from core.enums import (
+    AlertKind,
+    BuyingFormat,
+    Channel,
+    Condition,
+    ListingState,
+    MatchStatus,
+    Platform,
+)
 
 if TYPE_CHECKING:  # annotations only: core.criteria imports this module
     from core.criteria import Criteria
@@ -35,6 +43,26 @@ class ListingData:
     # Ids this same listing was stored under before the marketplace changed its ids (e.g.
     # Craigslist's numeric posting id, now its token): a stored row is re-keyed, not new.
     former_ids: tuple[str, ...] = ()
+    # What resellers decide on (issue 14), where the marketplace says it (docs/marketplaces.md).
+    # ``price`` stays the price to pay now: the Buy It Now price, or an auction's current bid.
+    buying_format: BuyingFormat = BuyingFormat.BUY_IT_NOW
+    current_bid: Decimal | None = None
+    bid_count: int | None = None
+    ends_at: datetime | None = None  # an auction's end
+    postage: Decimal | None = None  # the cheapest delivery cost; None when not given
+    ships: bool = False  # the seller posts it (the cost may still be unknown)
+    collection_only: bool = False
+
+    @property
+    def is_auction(self) -> bool:
+        return self.buying_format is not BuyingFormat.BUY_IT_NOW
+
+    @property
+    def total(self) -> Decimal | None:
+        """Price with postage; the price alone when postage is unknown or not offered."""
+        if self.price is None or self.postage is None:
+            return self.price
+        return self.price + self.postage
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +89,12 @@ class MarketplaceQuery:
     # This marketplace's own fields from ``Criteria.extra`` (e.g. Craigslist's site), as
     # sorted pairs so the query stays hashable and equal queries still coalesce.
     extra: tuple[tuple[str, str], ...] = ()
+    # Sellers whose listings are wanted (issue 14), sorted and lower-cased; empty = anyone.
+    # Sent upstream where the marketplace filters on it (eBay's ``sellers:{a|b}``).
+    sellers: tuple[str, ...] = ()
+    # Auctions ending soonest first, auctions only (a search of auctions ending within N
+    # hours; eBay's ``sort=endingSoonest``): the newest listings are not the ones it wants.
+    ending_soon: bool = False
 
     def option(self, key: str, default: str = "") -> str:
         """The marketplace-specific field ``key`` (``Criteria.extra["<marketplace>.<key>"]``)."""
@@ -98,6 +132,19 @@ class Marketplace(Protocol):
     def name(self) -> str: ...
 
     async def search(self, query: MarketplaceQuery) -> list[ListingData]: ...
+
+
+@runtime_checkable
+class ListingChecker(Protocol):
+    """A marketplace that can say what became of listings (issue 14; core.saved_state).
+    Optional: a Marketplace adapter implements it where the marketplace can be asked by id.
+    Raises ``core.errors.MarketplaceError`` subclasses (``QuotaSpent`` stops the pass)."""
+
+    check_batch_size: int  # listings one upstream call answers for
+
+    async def check_listings(self, listings: Sequence[tuple[str, str]]) -> dict[str, ListingState]:
+        """(external id, url) pairs → the state of each, by external id."""
+        ...
 
 
 class SearchWatcher(Protocol):

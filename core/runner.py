@@ -25,6 +25,7 @@ from core.models import MarketplaceState, Search
 from core.parse_health import ParseHealth
 from core.ports import ListingData, Marketplace, MarketplaceQuery
 from core.rates import RatesCache, RatesJob
+from core.saved_state import SavedStateChecker
 from core.scheduling import SPREAD_SECONDS, Outcomes, claim_due_searches, save_outcomes
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class Runner:
         clock: Clock = utcnow,
         rates_job: RatesJob | None = None,
         rates: RatesCache | None = None,
+        saved_state: SavedStateChecker | None = None,
     ) -> None:
         self.marketplaces = dict(marketplaces)
         # Reference rates for prices in another currency (core.currency): the job fetches
@@ -89,6 +91,8 @@ class Runner:
         # (another process's job may have fetched them).
         self.rates_job = rates_job
         self.rates = rates or (rates_job.cache if rates_job else RatesCache())
+        # Saved listings' state (issue 14): its own loop beside the checks, same marketplaces.
+        self.saved_state = saved_state
         self.options = options or RunnerOptions()
         self.metrics = metrics or Metrics()
         self.parse_health = ParseHealth(self.metrics)
@@ -118,6 +122,8 @@ class Runner:
         if self.rates_job is not None:
             await self.rates_job.refresh_before_checks()  # a failure is logged
             jobs.append(self.rates_job.run(first_done=True))
+        if self.saved_state is not None:
+            jobs.append(self.saved_state.run(self._stopping))
         try:
             async with aiojobs.Scheduler(
                 limit=self.options.max_concurrent_fetches, close_timeout=5.0

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from tortoise.expressions import F
 
 from core.criteria import Criteria
-from core.enums import Condition
+from core.enums import BuyingFormat, Condition
 from core.errors import NotFound
 from core.models import Search, Template
 from core.searches import SearchDraft, SearchService
@@ -121,7 +122,7 @@ async def seed_templates() -> None:
                 "name": spec.name,
                 "category": spec.category,
                 "description": spec.description,
-                "criteria": spec.criteria.to_json(),
+                "criteria": _template_json(spec.criteria),
                 "marketplaces": [],
                 "interval_seconds": spec.interval_seconds,
                 "featured": spec.featured,
@@ -149,13 +150,28 @@ async def get_template(slug: str) -> Template:
     return template
 
 
+def _template_json(criteria: Criteria) -> dict[str, Any]:
+    """A built-in template's criteria as stored: without the buying format when it is the
+    dataclass default, so a search made from it gets a new search's (Buy It Now)."""
+    data = criteria.to_json()
+    if criteria.buying_format is BuyingFormat.BOTH:
+        del data["buying_format"]
+    return data
+
+
+def _new_search_criteria(data: dict[str, Any]) -> Criteria:
+    """A template's criteria for a new search: Buy It Now unless the template says otherwise
+    (issue 14: the default for new searches; a stored search without the field keeps both)."""
+    return Criteria.from_json({"buying_format": BuyingFormat.BUY_IT_NOW.value, **data})
+
+
 def draft_from_template(
     template: Template, marketplaces: tuple[str, ...], interval_seconds: int
 ) -> SearchDraft:
     """A draft the user can adjust; marketplaces and interval come from what they may use."""
     return SearchDraft(
         name=template.name,
-        criteria=Criteria.from_json(template.criteria),
+        criteria=_new_search_criteria(template.criteria),
         marketplaces=marketplaces,
         interval_seconds=interval_seconds,
         template_slug=template.slug,

@@ -29,6 +29,7 @@ from core.enums import AlertStatus, Channel, MatchStatus
 from core.models import (
     Account,
     Alert,
+    BlockedSeller,
     ChatIdentity,
     Destination,
     Match,
@@ -197,6 +198,11 @@ async def export_account(account_id: int, now: datetime) -> dict[str, Any]:
         "verification_codes": [
             _code(r) for r in await VerificationCode.filter(account_id=account_id).order_by("id")
         ],
+        # resellers (issue 14): the sellers this account blocked
+        "blocked_sellers": [
+            {"marketplace": r.marketplace, "seller": r.seller, "since": r.created_at.isoformat()}
+            for r in await BlockedSeller.filter(account_id=account_id).order_by("id")
+        ],
     }
 
 
@@ -244,6 +250,7 @@ async def delete_account(account_id: int) -> Erasure:
             "destinations": await Destination.filter(id__in=gone).delete(),
             "verification_codes": await VerificationCode.filter(account_id=account_id).delete(),
             "chat_identities": await ChatIdentity.filter(account_id=account_id).delete(),
+            "blocked_sellers": await BlockedSeller.filter(account_id=account_id).delete(),
             "accounts": await Account.filter(id=account_id).delete(),
         }
     return Erasure(deleted, ())

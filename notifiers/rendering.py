@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from core.delivery import EXTRA_CLICK_TOKEN, EXTRA_UNSUBSCRIBE_TOKEN
 from core.enums import AlertKind
-from core.formatting import converted_text, price_text
+from core.formatting import auction_text, converted_text, price_text, price_with_postage
 from core.ports import AlertMessage
 
 PRODUCT = "Marketplace Monitor"
@@ -78,7 +78,7 @@ def _safe_url(url: str | None) -> str | None:
 
 def _price_line(alert: AlertMessage) -> str:
     listing = alert.listing
-    price = price_text(listing.price, listing.currency)
+    price = price_with_postage(listing.price, listing)  # "£210.00 + £4.50 postage"
     if alert.kind is AlertKind.PRICE_DROP and alert.old_price is not None:
         price = f"{price} (was {price_text(alert.old_price, listing.currency)})"
     converted = converted_text(alert.converted) if listing.price else ""
@@ -89,9 +89,16 @@ def _where(alert: AlertMessage) -> str:
     return " · ".join(p for p in (alert.listing.location, alert.listing.marketplace) if p)
 
 
+def _auction(alert: AlertMessage) -> str:
+    return auction_text(alert.listing, None)  # an email is read later: the end as a date
+
+
+_LEADS = {AlertKind.PRICE_DROP: "Price drop", AlertKind.REPOST: "Repost (listed again)"}
+
+
 def alert_email(alert: AlertMessage, links: Links) -> EmailContent:
     listing = alert.listing
-    lead = "Price drop" if alert.kind is AlertKind.PRICE_DROP else "New match"
+    lead = _LEADS.get(alert.kind, "New match")
     subject = f"{lead}: {_one_line(listing.title)[:120]} — {_price_line(alert)}"
     link = links.listing(alert)
     token = alert.extra.get(EXTRA_UNSUBSCRIBE_TOKEN)
@@ -102,6 +109,7 @@ def alert_email(alert: AlertMessage, links: Links) -> EmailContent:
             "",
             listing.title,
             _price_line(alert),
+            *([_auction(alert)] if _auction(alert) else []),
             _where(alert),
             "",
             f"See it: {link}",
@@ -140,6 +148,7 @@ def _alert_html(alert: AlertMessage, lead: str, link: str, unsubscribe: str | No
         f"{photo}"
         f'<h2 style="margin:0 0 8px"><a href="{e(link)}">{e(listing.title)}</a></h2>'
         f'<p style="font-size:20px;margin:0 0 4px"><b>{e(_price_line(alert))}</b></p>'
+        f'<p style="margin:0 0 4px">{e(_auction(alert))}</p>'
         f'<p style="color:#666;margin:0 0 16px">{e(_where(alert))}</p>'
         f'<p><a href="{e(link)}" style="background:#1a73e8;color:#fff;padding:10px 16px;'
         'border-radius:4px;text-decoration:none">See the listing</a></p>'
@@ -187,6 +196,8 @@ def alert_sms(alert: AlertMessage, links: Links) -> str:
     head = _one_line(_price_line(alert))
     if alert.kind is AlertKind.PRICE_DROP:
         head = f"Price drop {head}"
+    elif alert.kind is AlertKind.REPOST:
+        head = f"Repost {head}"
     link = links.listing(alert)
     title = _one_line(alert.listing.title)
     text = f"{head} {title} {link}"

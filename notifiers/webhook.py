@@ -65,6 +65,8 @@ def _money(value: Any) -> str | None:
 
 
 def event_of(alert: AlertMessage) -> str:
+    if alert.kind is AlertKind.REPOST:  # resellers (issue 14)
+        return "alert.repost"
     return "alert.price_drop" if alert.kind is AlertKind.PRICE_DROP else "alert.new_listing"
 
 
@@ -93,6 +95,14 @@ def alert_payload(alert: AlertMessage, now: datetime) -> dict[str, Any]:
             "condition": listing.condition.value,
             "category": listing.category,
             "posted_at": _iso(listing.posted_at),
+            # resellers (issue 14): null where the marketplace does not give them
+            "postage": _money(listing.postage),
+            "total": _money(listing.total),
+            "collection_only": listing.collection_only,
+            "buying_format": listing.buying_format.value,
+            "current_bid": _money(listing.current_bid),
+            "bid_count": listing.bid_count,
+            "ends_at": _iso(listing.ends_at),
         },
     }
 

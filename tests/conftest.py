@@ -23,6 +23,7 @@ TABLES = (
     "api_token",
     "exchange_rate",
     "manager_role",
+    "blocked_seller",
     "conversation",
     "inbox_update",
     "inbox_chat",

@@ -41,6 +41,11 @@ class Act(Enum):
     UNSAVE = ("a", "u")
     HIDE = ("a", "h")
     UNHIDE = ("a", "n")
+    # --- resellers (issue 14): blocked sellers ---
+    BLOCK_SELLER = ("a", "b")  # an alert's listing: block its seller (the id is the match)
+    BLOCKED = ("k", "l")  # the /blocked list
+    UNBLOCK_SELLER = ("k", "u")  # undo one block (the id is the block)
+
     # --- billing (issue 11: paid plans): namespace "b" -----------------------------------
     PLAN = ("b", "p")  # the /plan screen
     UPGRADE = ("b", "u")  # the plans side by side

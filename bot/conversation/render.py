@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from core.enums import AlertKind, SearchStatus
-from core.formatting import age_text, listing_lines, price_text, range_text
+from core.formatting import age_text, listing_lines, price_text, price_with_postage, range_text
 from core.ports import AlertMessage
 from core.tiers import describe_interval
 from core.views import SearchView as Search
@@ -16,8 +16,10 @@ def alert_lines(alert: AlertMessage, now: datetime) -> list[str]:
     listing = alert.listing
     if alert.kind is AlertKind.PRICE_DROP:
         old = price_text(alert.old_price, listing.currency)
-        new = price_text(listing.price, listing.currency)
+        new = price_with_postage(listing.price, listing)
         head = f"📉 Price dropped {old} → {new} · {alert.search_name}"
+    elif alert.kind is AlertKind.REPOST:  # resellers (issue 14)
+        head = f"🔁 Repost (listed again) for {alert.search_name}"
     else:
         head = f"🆕 New match for {alert.search_name}"
     return [head, *listing_lines(listing, now, alert.converted)]

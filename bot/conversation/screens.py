@@ -13,7 +13,7 @@ from bot.conversation.actions import Act, Action
 from bot.conversation.render import search_line
 from bot.conversation.replies import Bold, Button, Link, Reply, Span, screen
 from core.enums import SearchStatus
-from core.formatting import price_text
+from core.formatting import price_text, saved_note
 from core.matches import Page
 from core.views import SearchView, TemplateView
 
@@ -123,8 +123,10 @@ def saved_page(page: Page, now: datetime) -> Reply:
             p for p in (listing.location, listing.marketplace, match.search.name) if p
         )
         price = price_text(listing.price, listing.currency)
+        # resellers (issue 14): sold / ended / gone, or a price rise
+        note = saved_note(str(listing.state), listing.price_history, listing.currency)
         spans += ["\n\n⭐ ", Link(title, listing.url, bold=True) if safe else Bold(title)]
-        spans.append(f"\n{price} · {clip(where, 300)}")
+        spans.append(f"\n{price} · {clip(where, 300)}" + (f"\n{note}" if note else ""))
     nav = []
     if page.page > 1:
         nav.append(Button("◀ Newer", action=Action(Act.SAVED_PAGE, page.page - 1), row=0))

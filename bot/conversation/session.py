@@ -27,6 +27,7 @@ from core.clock import Clock, utcnow
 from core.conversations import ConversationKey, ConversationStore, Loaded
 from core.destinations import verified_channels
 from core.errors import ConversationConflict, MonitorError
+from core.formatting import saved_note
 from core.listings import listing_data
 from core.numbers import parse_id, parse_int
 from core.ports import ListingData
@@ -325,7 +326,7 @@ class ChatSession:
         return replies
 
     async def _edit(self, args: str) -> list[Reply]:
-        return await self.edit_search(_number(args, "edit"))
+        return await self.edit_search(command_id(args, "edit"))
 
     async def edit_search(self, search_id: int) -> list[Reply]:
         """The wizard on search ``search_id``, at its summary."""
@@ -368,17 +369,17 @@ class ChatSession:
         return screens.searches_list(mine, now, group=False)
 
     async def _pause(self, args: str) -> list[Reply]:
-        search_id = _number(args, "pause")
+        search_id = command_id(args, "pause")
         search = await self.services.searches.pause(await self.acting(search_id), search_id)
         return [say(f"⏸ Paused #{search.id} {search.name}. /resume {search.id} restarts it.")]
 
     async def _resume(self, args: str) -> list[Reply]:
-        search_id = _number(args, "resume")
+        search_id = command_id(args, "resume")
         search = await self.services.searches.resume(await self.acting(search_id), search_id)
         return [say(f"▶ #{search.id} {search.name} is active again.")]
 
     async def _delete(self, args: str) -> list[Reply]:
-        search_id = _number(args, "delete")
+        search_id = command_id(args, "delete")
         search = await self.services.searches.get_owned(await self.acting(search_id), search_id)
         confirm = _ConfirmDelete(self, search.id, search.name)
         self.pending = confirm
@@ -389,22 +390,25 @@ class ChatSession:
         if not page.total:
             return [say("Nothing saved yet. Use /save N on an alert to keep it here.")]
         now = self.services.clock()
-        blocks = [f"#{m.id} " + "\n   ".join(listing_lines(_listing(m), now)) for m in page.items]
+        blocks = [
+            f"#{m.id} " + "\n   ".join([*listing_lines(_listing(m), now), *_saved_note(m)])
+            for m in page.items
+        ]
         more = f"\n\nPage {page.page} of {page.pages}." if page.pages > 1 else ""
         if page.page < page.pages:
             more += f" /saved {page.page + 1} for more."
         return [say("⭐ Saved listings:\n" + "\n".join(blocks) + more)]
 
     async def _save(self, args: str) -> list[Reply]:
-        match = await matches.save(self.account, _number(args, "save"))
+        match = await matches.save(self.account, command_id(args, "save"))
         return [say(f"⭐ Saved #{match.id}. See all with /saved.")]
 
     async def _hide(self, args: str) -> list[Reply]:
-        match = await matches.hide(self.account, _number(args, "hide"))
+        match = await matches.hide(self.account, command_id(args, "hide"))
         return [say(f"🙈 Hidden #{match.id}: no more alerts about it. /unhide {match.id} undoes.")]
 
     async def _unhide(self, args: str) -> list[Reply]:
-        match = await matches.unhide(self.account, _number(args, "unhide"))
+        match = await matches.unhide(self.account, command_id(args, "unhide"))
         return [say(f"👀 #{match.id} is back.")]
 
     async def _settings(self, args: str) -> list[Reply]:
@@ -744,7 +748,14 @@ def split_command(text: str) -> tuple[str, str]:
     return (parts[0] if parts else ""), (parts[1].strip() if len(parts) > 1 else "")
 
 
-def _number(args: str, command: str) -> int:
+def _saved_note(match: Any) -> list[str]:
+    """Sold / ended / gone, or a price rise (resellers, issue 14)."""
+    listing = match.listing
+    note = saved_note(str(listing.state), listing.price_history, listing.currency)
+    return [note] if note else []
+
+
+def command_id(args: str, command: str) -> int:
     """The one id a command takes ('/pause 3', '/pause #3'); anything else gets its usage."""
     number = parse_id(args.removeprefix("#"))
     if number is None:

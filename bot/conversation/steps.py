@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from bot.conversation import reseller_steps as resellers
 from bot.conversation.answers import (
     BadAnswer,
     parse_exclude,
-    parse_keyword_answer,
     parse_location,
     parse_name,
     parse_price,
@@ -102,14 +102,15 @@ def _pick_marketplaces(picked: list[Any], ctx: WizardContext) -> Answers:
             f"Your {ctx.tier.value} plan allows {ctx.max_marketplaces} marketplace(s) per "
             "search; pick fewer."
         )
-    return {"marketplaces": tuple(picked)}
+    return {"marketplaces": tuple(picked), **resellers.format_unless_auctions(picked)}
 
 
 # keywords and exclusions ------------------------------------------------------------------
 def _ask_keywords(ctx: WizardContext) -> Reply:
     return ask(
         'What are you looking for? Every word must appear; use "quotes" for an exact phrase '
-        'and OR for alternatives, e.g.  ps5 OR xbox "series x"'
+        'and OR for alternatives, e.g.  ps5 OR xbox "series x". Add seller:NAME to follow a '
+        "seller (seller:NAME alone: everything they list)."
     )
 
 
@@ -125,20 +126,23 @@ def _ask_exclude(ctx: WizardContext) -> Reply:
 def _ask_price(ctx: WizardContext) -> Reply:
     return ask(
         "What price? A maximum like 150, a range like 100-250, a minimum like 100+, or any. "
-        "(The currency comes after the place.)",
+        "Add 'total' (150 total) to cap the price with postage. (The currency comes after "
+        "the place.)",
         ("Any price", (None, None)),
     )
 
 
 def _parse_price(text: str, ctx: WizardContext) -> Answers:
+    text, total = resellers.split_total(text)  # "150 total": the cap is on price + postage
     low, high = parse_price(text)
-    return {"min_price": low, "max_price": high}
+    return {"min_price": low, "max_price": high, "cap_total": total}
 
 
 def _show_price(answers: Answers) -> str:
     low: Decimal | None = answers.get("min_price")
     high: Decimal | None = answers.get("max_price")
-    return range_text(low, high, answers.get("currency") or "GBP")
+    shown = range_text(low, high, answers.get("currency") or "GBP")
+    return shown + " with postage" if answers.get("cap_total") and shown != "any" else shown
 
 
 # currency (issue 13) ----------------------------------------------------------------------
@@ -289,7 +293,12 @@ def _pick_condition(picked: list[Any], ctx: WizardContext) -> Answers:
 
 def _pick_price(picked: list[Any], ctx: WizardContext) -> Answers:
     low, high = picked[0]
-    return {"min_price": low, "max_price": high}
+    return {"min_price": low, "max_price": high, "cap_total": False}
+
+
+def _typed(parse: Callable[[str, WizardContext], Answers]) -> Callable[..., Answers]:
+    """A pick for a question whose options' values are answers it would accept typed."""
+    return lambda picked, ctx: parse(str(picked[0]), ctx)
 
 
 def _pick_location(picked: list[Any], ctx: WizardContext) -> Answers:
@@ -311,8 +320,8 @@ STEPS: tuple[Step, ...] = (
         "keywords",
         "Keywords",
         _ask_keywords,
-        lambda t, c: {"keywords": parse_keyword_answer(t)},
-        lambda a: a["keywords"],
+        lambda t, c: resellers.parse_keywords_and_sellers(t),
+        resellers.show_keywords,
     ),
     Step(
         "exclude",
@@ -323,6 +332,23 @@ STEPS: tuple[Step, ...] = (
         lambda picked, c: {"exclude": ()},
     ),
     Step("price", "Price", _ask_price, _parse_price, _show_price, _pick_price),
+    # resellers (issue 14): Buy It Now / auctions, and auctions ending soon (skipped for BIN)
+    Step(
+        "format",
+        "Buying format",
+        resellers.ask_format,
+        resellers.parse_format,
+        resellers.show_format,
+        _typed(resellers.parse_format),
+    ),
+    Step(
+        "ending",
+        "Auctions",
+        resellers.ask_ending,
+        resellers.parse_ending,
+        resellers.show_ending,
+        _typed(resellers.parse_ending),
+    ),
     Step("location", "Where", _ask_location, _parse_location, _show_location, _pick_location),
     # After "Where?" and the marketplaces' own questions (the Craigslist site sets the default).
     Step(
@@ -357,6 +383,23 @@ STEPS: tuple[Step, ...] = (
         _parse_channels,
         lambda a: ", ".join(c.value for c in a["channels"]),
         _pick_channels,
+    ),
+    # resellers (issue 14): answered by default (left out), so asked only from Edit
+    Step(
+        "reposts",
+        "Reposts",
+        resellers.ask_reposts,
+        resellers.parse_reposts,
+        resellers.show_reposts,
+        _typed(resellers.parse_reposts),
+    ),
+    Step(
+        "saved_state",
+        "Saved listings",
+        resellers.ask_saved_state,
+        resellers.parse_saved_state,
+        resellers.show_saved_state,
+        _typed(resellers.parse_saved_state),
     ),
 )
 STEP_BY_KEY = {step.key: step for step in STEPS}

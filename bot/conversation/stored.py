@@ -11,9 +11,13 @@ from enum import Enum
 from typing import Any
 
 from core.criteria import Criteria
-from core.enums import Channel, Condition
+from core.enums import BuyingFormat, Channel, Condition
 
-_ENUMS: dict[str, type[Enum]] = {"channel": Channel, "condition": Condition}
+_ENUMS: dict[str, type[Enum]] = {
+    "channel": Channel,
+    "condition": Condition,
+    "buying_format": BuyingFormat,  # resellers (issue 14)
+}
 _TAG = "$"
 
 

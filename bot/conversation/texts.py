@@ -19,6 +19,7 @@ HELP = (
     "/pause N · /resume N · /edit N · /delete N — manage search #N\n"
     "/saved — listings you saved (/saved 2 for page 2)\n"
     "/save N · /hide N · /unhide N — keep or hide the listing of alert #N\n"
+    "/block N — no more listings from the seller of alert #N; /blocked lists and undoes\n"
     "/settings — time zone, quiet hours and alert channels (email, SMS, webhook)\n"
     "/verify CODE — confirm an email address or phone number with the code I sent\n"
     "/stats — your numbers: searches, checks, finds, alerts\n"
@@ -52,4 +53,6 @@ USAGE = {
         "Usage: /token create NAME [read|write] [days], /token list, /token revoke NAME. "
         "A token is read-only unless you add write; days: when it expires (none: never)."
     ),
+    "block": "Usage: /block N — no more listings from the seller of alert #N.",
+    "unblock": "Usage: /unblock N — the number /blocked shows next to the seller.",
 }

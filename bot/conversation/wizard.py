@@ -10,7 +10,7 @@ from bot.conversation.answers import BadAnswer
 from bot.conversation.replies import Reply, ask, with_problem
 from bot.conversation.steps import STEP_BY_KEY, STEPS, Answers, WizardContext
 from core.criteria import Criteria
-from core.enums import Channel
+from core.enums import BuyingFormat, Channel
 from core.errors import InvalidCriteria
 from core.searches import SearchDraft
 
@@ -188,6 +188,11 @@ _KEYS_OF_STEP: dict[str, tuple[str, ...]] = {
     "condition": ("condition",),
     "interval": ("interval_seconds",),
     "channels": ("channels",),
+    # resellers (issue 14)
+    "format": ("buying_format",),
+    "ending": ("ending_within_hours",),
+    "reposts": (),  # never asked by /newsearch (default: left out); changed from Edit
+    "saved_state": (),  # the same: off unless turned on from Edit
 }
 
 
@@ -201,7 +206,9 @@ def _reask(problem: str, prompt: Reply) -> Reply:
 
 def draft_from_answers(answers: Answers) -> SearchDraft:
     # Criteria the wizard does not ask for (a template's category, say) are kept from the base.
-    base: Criteria = answers.get("_base") or Criteria(keywords=answers["keywords"])
+    base: Criteria = answers.get("_base") or Criteria(
+        keywords=answers["keywords"], sellers=answers.get("sellers", ())
+    )
     criteria = base.with_changes(
         keywords=answers["keywords"],
         exclude=answers["exclude"],
@@ -211,6 +218,13 @@ def draft_from_answers(answers: Answers) -> SearchDraft:
         location=answers["location"],
         radius_miles=answers["radius_miles"],
         condition=answers["condition"],
+        # resellers (issue 14): a new search defaults to Buy It Now (the wizard asks)
+        sellers=answers.get("sellers", ()),
+        cap_total=answers.get("cap_total", False),
+        buying_format=answers.get("buying_format", BuyingFormat.BUY_IT_NOW),
+        ending_within_hours=answers.get("ending_within_hours"),
+        show_reposts=answers.get("show_reposts", False),
+        tell_saved_state=answers.get("tell_saved_state", False),
         extra=extras.criteria_extra(base.extra, answers, answers["marketplaces"]),
     )
     return SearchDraft(
@@ -239,4 +253,11 @@ def answers_from_draft(draft: SearchDraft) -> Answers:
         "interval_seconds": draft.interval_seconds,
         "channels": tuple(Channel(ch) for ch in draft.channels),
         "extra": {k: v for k, v in c.extra.items() if "." in k},
+        # resellers (issue 14)
+        "sellers": c.sellers,
+        "cap_total": c.cap_total,
+        "buying_format": c.buying_format,
+        "ending_within_hours": c.ending_within_hours,
+        "show_reposts": c.show_reposts,
+        "tell_saved_state": c.tell_saved_state,
     }

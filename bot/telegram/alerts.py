@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.conversation.actions import Act, Action
 from bot.telegram.markup import escape, escape_fit, tg_len
 from core.enums import AlertKind, MatchStatus
-from core.formatting import age_text, converted_text, price_text
+from core.formatting import age_text, auction_text, converted_text, price_text, price_with_postage
 from core.ports import AlertMessage, ListingData
 
 MIN_TITLE = 40
@@ -20,18 +20,21 @@ def _head(alert: AlertMessage) -> str:
     name = escape(alert.search_name)
     if alert.kind is AlertKind.PRICE_DROP:
         old = escape(price_text(alert.old_price, listing.currency))
-        new = escape(price_text(listing.price, listing.currency))
+        new = escape(price_with_postage(listing.price, listing))
         return f"📉 <b>Price drop</b> · {name}\n<s>{old}</s> → <b>{new}</b>"
-    price = escape(price_text(listing.price, listing.currency))
-    converted = escape(converted_text(alert.converted)) if listing.price else ""
-    return f"🆕 <b>New match</b> · {name}\n💷 <b>{price}</b>" + (
-        f" {converted}" if converted else ""
-    )
+    price = f"<b>{escape(price_with_postage(listing.price, listing))}</b>"
+    if alert.converted is not None and listing.price:  # ≈ the search's currency
+        price += f" {escape(converted_text(alert.converted))}"
+    if alert.kind is AlertKind.REPOST:  # resellers (issue 14)
+        return f"🔁 <b>Repost</b> (listed again) · {name}\n💷 {price}"
+    return f"🆕 <b>New match</b> · {name}\n💷 {price}"
 
 
 def _where(listing: ListingData, now: datetime) -> str:
     parts = (listing.location, listing.marketplace, age_text(listing.posted_at, now))
-    return "📍 " + " · ".join(escape(p) for p in parts if p)
+    where = "📍 " + " · ".join(escape(p) for p in parts if p)
+    auction = auction_text(listing, now)  # resellers (issue 14): bid, bids, end
+    return f"{where}\n🔨 {escape(auction)}" if auction else where
 
 
 def alert_html(alert: AlertMessage, now: datetime, limit: int) -> str:
@@ -47,8 +50,11 @@ def alert_html(alert: AlertMessage, now: datetime, limit: int) -> str:
     return f"{head}\n<b>{title}</b>\n{where}"
 
 
-def alert_keyboard(match_id: int, url: str, status: MatchStatus) -> InlineKeyboardMarkup:
-    """Open (a link), Save / Saved ✓ · Unsave, Hide / Hidden · Unhide."""
+def alert_keyboard(
+    match_id: int, url: str, status: MatchStatus, seller: str = ""
+) -> InlineKeyboardMarkup:
+    """Open (a link), Save / Saved ✓ · Unsave, Hide / Hidden · Unhide, and Block seller when
+    the listing shows a seller (there is nobody to block otherwise)."""
     url = url if url.startswith(("https://", "http://")) else ""
     if status is MatchStatus.SAVED:
         keep = InlineKeyboardButton(
@@ -62,7 +68,11 @@ def alert_keyboard(match_id: int, url: str, status: MatchStatus) -> InlineKeyboa
         )
         return InlineKeyboardMarkup([[_open(url)], [hide]] if url else [[hide]])
     hide = InlineKeyboardButton("🙈 Hide", callback_data=Action(Act.HIDE, match_id).encode())
-    return InlineKeyboardMarkup([[_open(url)], [keep, hide]] if url else [[keep, hide]])
+    row = [keep, hide]
+    if seller:  # resellers (issue 14): only where the marketplace shows a seller
+        block = Action(Act.BLOCK_SELLER, match_id).encode()
+        row.append(InlineKeyboardButton("🚫 Block seller", callback_data=block))
+    return InlineKeyboardMarkup([[_open(url)], row] if url else [row])
 
 
 def _open(url: str) -> InlineKeyboardButton:

@@ -3,7 +3,8 @@
 Every button carries ``<namespace>:<id>:<verb>`` (Telegram allows 64 bytes), and a question's
 option also ``:<ref>``, the question it belongs to:
 
-- ``a:<match>:<s|u|h|n>``  an alert's listing: save, unsave, hide, unhide
+- ``a:<match>:<s|u|h|n|b>``  an alert's listing: save, unsave, hide, unhide, block its seller
+- ``k:<block>:<l|u>``  blocked sellers: the list, unblock one
 - ``s:<search>:<l|o|p|r|e|d|y>``  searches: list, open, pause, resume, edit, delete, yes-delete
 - ``v:<page>:p``  a page of saved listings
 - ``t:<n>:<h|c|u>``  templates: categories, category n, use template n

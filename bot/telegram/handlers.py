@@ -48,7 +48,7 @@ from bot.telegram import menus
 from bot.telegram.alerts import alert_keyboard
 from bot.telegram.chats import Chats, ChatState, Menu
 from bot.telegram.markup import CAPTION_LIMIT, escape, escape_fit, plain_fit
-from core import matches
+from core import matches, sellers
 from core.destinations import deactivate_chat
 from core.enums import Platform
 from core.errors import ConversationConflict, MonitorError
@@ -331,7 +331,7 @@ class TelegramHandlers:
         match, owner = await state.rights.match_owner(action.id)
         change, toast = _ALERT_ACTIONS[action.act]
         match = await change(owner, match.id)
-        keyboard = alert_keyboard(match.id, match.listing.url, match.status)
+        keyboard = alert_keyboard(match.id, match.listing.url, match.status, match.listing.seller)
         await self._set_markup(chat_id, message_id, keyboard)
         return toast, False
 
@@ -380,4 +380,9 @@ _ALERT_ACTIONS = {
     Act.UNSAVE: (_unsave, "Removed from saved."),
     Act.HIDE: (matches.hide, "🙈 Hidden: no more alerts about this listing."),
     Act.UNHIDE: (matches.unhide, "👀 Back: alerts about it will come again."),
+    # resellers (issue 14)
+    Act.BLOCK_SELLER: (
+        sellers.block_from_match,
+        "🚫 Seller blocked: nothing more from them. /blocked undoes.",
+    ),
 }

@@ -29,7 +29,7 @@ from scrapers.common.http import (
     retry_after_seconds,
 )
 from scrapers.common.ratelimit import SiteRateLimiter
-from scrapers.common.text import clean_text, parse_price
+from scrapers.common.text import clean_text, collection_only, parse_price
 from scrapers.common.urls import require_marketplace_url, url_belongs_to
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "browser_headers",
     "check_status",
     "clean_text",
+    "collection_only",
     "fetch",
     "parse_price",
     "request_timeout",

@@ -9,10 +9,20 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["clean_text", "parse_price"]
+__all__ = ["clean_text", "collection_only", "parse_price"]
 
 _NUMBER = re.compile(r"\d[\d,.\s]*")
 _SPACES = re.compile(r"\s+")
+# Classified ads have no delivery field: the seller writes it ("Collection only", "pick up
+# only", "no postage"). "Collection from E8 or can post" is not collection-only.
+_COLLECTION_ONLY = re.compile(
+    r"\b(?:collection|collect|pick[\s-]?up)\s+only\b|\bno\s+(?:postage|delivery)\b", re.I
+)
+
+
+def collection_only(*texts: str) -> bool:
+    """Whether the seller's own words say the item must be collected."""
+    return any(_COLLECTION_ONLY.search(t) for t in texts if t)
 
 
 def clean_text(text: str | None) -> str:

@@ -85,7 +85,7 @@ def mergeable_words(query: MarketplaceQuery) -> tuple[str, ...] | None:
 def filter_key(query: MarketplaceQuery, site: EbaySite) -> FilterKey:
     """Everything sent but ``q`` and ``limit``, and the category label of the listings."""
     params = search_params(query, site)
-    params.pop("q")
+    params.pop("q", None)  # a seller-only search has none
     params.pop("limit")
     return (*sorted(params.items()), ("_category", category_label(query)))
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 
 from core.clock import Clock, utcnow
+from core.enums import ListingState
 from core.errors import Blocked, ParseError
 from core.ports import CallQuota, ListingData, MarketplaceQuery
 from scrapers.common import (
@@ -29,6 +30,7 @@ from scrapers.common import (
 )
 from scrapers.ebay.auth import EbayTokenProvider
 from scrapers.ebay.batching import BatchOptions, SearchBatcher
+from scrapers.ebay.items import MAX_IDS, parse_items
 from scrapers.ebay.parse import PageFacts, page_facts, parse_search
 from scrapers.ebay.pickup import pickup_question
 from scrapers.ebay.query import category_label, search_params
@@ -40,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DAILY_CALL_QUOTA = 5000  # Browse's default for a new keyset
 SEARCH_PATH = "/buy/browse/v1/item_summary/search"
+ITEMS_PATH = "/buy/browse/v1/item/"  # getItems (issue 14: saved listings' state)
 
 
 def quota_reset_zone() -> tzinfo:
@@ -75,6 +78,8 @@ class EbayMarketplace:
         # The wizard asks: local pickup near a postcode, or country-wide results.
         self.questions = (pickup_question(self._site),)
         self._search_url = api_url.rstrip("/") + SEARCH_PATH
+        self._items_url = api_url.rstrip("/") + ITEMS_PATH
+        self._clock = clock
         self._tokens = EbayTokenProvider(
             session, api_url, client_id, client_secret, marketplace=self.name, clock=clock
         )
@@ -102,6 +107,25 @@ class EbayMarketplace:
         listings, _ = await self._request(search_params(query, self._site), category_label(query))
         return listings
 
+    # --- saved listings' state (issue 14; core.saved_state) ---
+    check_batch_size = MAX_IDS  # ids per getItems call
+
+    async def check_listings(self, listings: Sequence[tuple[str, str]]) -> dict[str, ListingState]:
+        """What became of these listings: one getItems call per 20 ids, each counted in the
+        daily quota and paced like searches (the same limiter)."""
+        external_ids = [external_id for external_id, _ in listings]
+        states: dict[str, ListingState] = {}
+        for start in range(0, len(external_ids), MAX_IDS):
+            chunk = list(external_ids[start : start + MAX_IDS])
+            await self.quota.take()
+            result = await self._get_with_token({"item_ids": ",".join(chunk)}, self._items_url)
+            if result.status == 404:  # none of them is known any more
+                states.update(dict.fromkeys(chunk, ListingState.GONE))
+                continue
+            _check(result)
+            states.update(parse_items(result.json("getItems response"), chunk, self._clock()))
+        return states
+
     async def _request(
         self, params: dict[str, str], category: str
     ) -> tuple[list[ListingData], PageFacts]:
@@ -112,15 +136,16 @@ class EbayMarketplace:
         payload = result.json("search response")
         return parse_search(payload, category=category), page_facts(payload)
 
-    async def _get_with_token(self, params: dict[str, str]) -> HttpResult:
+    async def _get_with_token(self, params: dict[str, str], url: str = "") -> HttpResult:
         """The search, with one retry on a fresh token if eBay says ours is no longer valid."""
+        url = url or self._search_url
         token = await self._tokens.token()
-        result = await self._get(params, token)
+        result = await self._get(params, token, url)
         if result.status == 401:
             logger.info("ebay: access token refused (%s); minting a new one", _error_text(result))
             self._tokens.invalidate(token)
             await self.quota.take()  # the retry is a call too
-            result = await self._get(params, await self._tokens.token())
+            result = await self._get(params, await self._tokens.token(), url)
             if result.status == 401:
                 raise Blocked(
                     f"eBay refused a fresh access token ({_error_text(result)}); check that "
@@ -129,14 +154,14 @@ class EbayMarketplace:
                 )
         return result
 
-    async def _get(self, params: dict[str, str], token: str) -> HttpResult:
+    async def _get(self, params: dict[str, str], token: str, url: str) -> HttpResult:
         headers = api_headers(
             Authorization=f"Bearer {token}",
             **{"X-EBAY-C-MARKETPLACE-ID": self._site.marketplace_id},
         )
         return await fetch(
             self._session,
-            self._search_url,
+            url,
             marketplace=self.name,
             deadline=self._timeout,
             params=params,

@@ -9,7 +9,9 @@ matched (``total: 0``). Each ItemSummary may carry: ``itemId`` ("v1|<legacy id>|
 ``_image``), ``itemWebUrl``,
 ``itemLocation`` {city, stateOrProvince, postalCode, country}, ``condition`` + ``conditionId``,
 ``seller`` {username, feedbackPercentage, feedbackScore}, ``itemCreationDate``,
-``buyingOptions``, ``bidCount``, ``itemEndDate``, ``shortDescription``, ``legacyItemId``.
+``buyingOptions``, ``bidCount``, ``itemEndDate``, ``shortDescription``, ``legacyItemId``,
+``shippingOptions`` [{shippingCostType FIXED|CALCULATED, shippingCost {value, currency}}]:
+a CALCULATED cost depends on the buyer's address, so its "0.00" is not a price.
 Only itemId, title and itemWebUrl are required here; everything else is optional.
 """
 
@@ -24,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from core.enums import Condition
+from core.enums import BuyingFormat, Condition
 from core.errors import ParseError
 from core.ports import ListingData
 
@@ -113,7 +115,43 @@ def _listing(item: Any, marketplace: str, category: str) -> ListingData | None:
         condition=_condition(item),
         category=category,
         posted_at=_moment(item.get("itemCreationDate")),
+        buying_format=_format(item),
+        current_bid=_bid(item),
+        bid_count=_count(item.get("bidCount")),
+        ends_at=_moment(item.get("itemEndDate")),
+        postage=_postage(item),
+        ships=bool(item.get("shippingOptions")),
     )
+
+
+def _format(item: Mapping[str, Any]) -> BuyingFormat:
+    options = item.get("buyingOptions") or []
+    if "AUCTION" not in options:
+        return BuyingFormat.BUY_IT_NOW
+    return BuyingFormat.BOTH if "FIXED_PRICE" in options else BuyingFormat.AUCTION
+
+
+def _bid(item: Mapping[str, Any]) -> Decimal | None:
+    found = _amount(item.get("currentBidPrice"))
+    return None if found is None else found[0]
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _postage(item: Mapping[str, Any]) -> Decimal | None:
+    """The cheapest FIXED delivery cost; None when every option is CALCULATED or absent."""
+    options = item.get("shippingOptions")
+    costs = []
+    for option in options if isinstance(options, list) else []:
+        option = _mapping(option)
+        if option.get("shippingCostType") != "FIXED":
+            continue
+        found = _amount(option.get("shippingCost"))
+        if found is not None:
+            costs.append(found[0])
+    return min(costs) if costs else None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -78,7 +78,12 @@ def _filters(query: MarketplaceQuery, site: EbaySite) -> str:
     filters = _price_filter(low, high, site.currency)
     if query.condition is not Condition.ANY:
         filters.append(f"conditions:{{{query.condition.value.upper()}}}")
-    filters.append("buyingOptions:{FIXED_PRICE|AUCTION}")
+    # Auctions ending soonest (issue 14): only auctions; otherwise both, filtered locally.
+    filters.append(
+        "buyingOptions:{AUCTION}" if query.ending_soon else "buyingOptions:{FIXED_PRICE|AUCTION}"
+    )
+    if query.sellers:  # followed sellers (issue 14): Browse filters on their usernames
+        filters.append("sellers:{" + "|".join(query.sellers) + "}")
     filters.append(f"itemLocationCountry:{site.country}")
     filters.extend(pickup_filters(query))
     return ",".join(filters)
@@ -96,11 +101,12 @@ def category_label(query: MarketplaceQuery) -> str:
 
 def search_params(query: MarketplaceQuery, site: EbaySite) -> dict[str, str]:
     params = {
-        "q": ebay_keywords(query.keywords),
         "filter": _filters(query, site),
-        "sort": "newlyListed",
+        "sort": "endingSoonest" if query.ending_soon else "newlyListed",
         "limit": str(max(1, min(query.limit, MAX_LIMIT))),
     }
+    if query.keywords.strip():  # a seller-only search sends no q
+        params = {"q": ebay_keywords(query.keywords), **params}
     wanted = category_id(query.category)
     if wanted:
         params["category_ids"] = wanted

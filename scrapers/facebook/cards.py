@@ -119,6 +119,7 @@ class _Card:
     price_text: str
     place: str
     image_url: str | None
+    ships: bool = False  # the card says "Ships to you": the seller posts (no cost is shown)
 
 
 def _segments(anchor: LexborNode) -> list[str]:
@@ -178,7 +179,8 @@ def _card(anchor: LexborNode, item_id: str, base_url: str) -> _Card:
         price, title, place = _from_aria_label(label) if label else _from_prose(anchor)
     image_url, alt = _image(anchor, base_url)
     url = urljoin(base_url, f"/marketplace/item/{item_id}/")  # without the tracking query
-    return _Card(item_id, url, title or alt, price, place, image_url)
+    ships = any(p.lower() in _NOT_A_PLACE for p in _segments(anchor))
+    return _Card(item_id, url, title or alt, price, place, image_url, ships)
 
 
 def _currency(price_text: str, default: str) -> str:
@@ -196,6 +198,7 @@ def _listing(card: _Card, currency: str) -> ListingData:
         currency=_currency(card.price_text, currency),
         location=card.place,
         image_url=card.image_url,
+        ships=card.ships,
     )
 
 

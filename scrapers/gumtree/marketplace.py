@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
 from core.clock import Clock, utcnow
+from core.enums import ListingState
 from core.errors import InvalidCriteria, Unavailable
 from core.ports import ListingData, MarketplaceQuery
 from scrapers.common import (
@@ -88,6 +89,31 @@ class GumtreeMarketplace:
                 f"the saved Gumtree URL cannot be used: {exc}", marketplace=MARKETPLACE
             ) from exc
         return await self._page(url, None)
+
+    # --- saved listings' state (issue 14; core.saved_state) ---
+    check_batch_size = 1  # one ad page per listing
+
+    async def check_listings(self, listings: Sequence[tuple[str, str]]) -> dict[str, ListingState]:
+        """An ad page answering 404 or 410 is gone; any page is fetched from GUMTREE_URL's
+        host (a stored URL never sends us elsewhere), paced like searches."""
+        states: dict[str, ListingState] = {}
+        base = urlsplit(self._base_url)
+        for external_id, url in listings:
+            path = urlsplit(url).path
+            result = await fetch(
+                self._session,
+                urlunsplit((base.scheme, base.netloc, path, "", "")),
+                marketplace=MARKETPLACE,
+                deadline=self._timeout,
+                headers=browser_headers(referer=f"{self._base_url}/"),
+                limiter=self._limiter,
+            )
+            if result.status in (404, 410):
+                states[external_id] = ListingState.GONE
+                continue
+            check_status(result, "ad page")
+            states[external_id] = ListingState.AVAILABLE
+        return states
 
     async def _page(self, url: str, params: Mapping[str, str] | None) -> list[ListingData]:
         result = await fetch(

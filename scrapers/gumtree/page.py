@@ -32,7 +32,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from core.errors import Blocked, ParseError
 from core.ports import ListingData
 from scrapers.common import clean_text as clean
-from scrapers.common import parse_price
+from scrapers.common import collection_only, parse_price
 from scrapers.gumtree.datalayer import (
     LISTING_ID,
     DataLayer,
@@ -134,6 +134,7 @@ def _listing(tile: _Tile, row: Any, now: datetime) -> ListingData | None:
         # category stays empty: Gumtree's names ("Mobile Phones") are not our category keys, and
         # core's matching would reject a listing whose category differs from the search's.
         posted_at=parse_age(tile.age or str(row.get("age") or ""), now),
+        collection_only=collection_only(title, tile.description),
     )
 
 

@@ -59,6 +59,9 @@ class FakeEbayApi:
     searches: list[web.Request] = field(default_factory=list)
     catalogue: list[dict[str, Any]] | None = None  # answer searches from these items
     token_requests: list[dict[str, str]] = field(default_factory=list)
+    # getItems (issue 14): item id → CoreItem as Browse sends it; absent ids are not found.
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    item_requests: list[web.Request] = field(default_factory=list)
 
     def revoke_tokens(self) -> None:
         """Make eBay forget every token (as when one expires early): next search gets 401."""
@@ -68,7 +71,33 @@ class FakeEbayApi:
         app = web.Application()
         app.router.add_post("/identity/v1/oauth2/token", self._token)
         app.router.add_get("/buy/browse/v1/item_summary/search", self._search)
+        app.router.add_get("/buy/browse/v1/item/", self._get_items)
         return app
+
+    async def _get_items(self, request: web.Request) -> web.Response:
+        """Browse getItems: up to 20 ``item_ids``; the found ones in ``items``, a warning for
+        the others (an ended listing is "not found" once eBay drops it)."""
+        self.item_requests.append(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.valid_tokens or not self.accept_tokens:
+            return _error(401, 1001, "OAuth", "Invalid access token")
+        ids = [i for i in request.query.get("item_ids", "").split(",") if i]
+        if not ids or len(ids) > 20:
+            return _error(400, 11006, "API_BROWSE", "The item_ids must hold 1 to 20 ids.")
+        found = [self.items[i] for i in ids if i in self.items]
+        missing = [i for i in ids if i not in self.items]
+        body: dict[str, Any] = {"total": len(found), "items": found}
+        if missing:
+            body["warnings"] = [
+                {
+                    "errorId": 11001,
+                    "domain": "API_BROWSE",
+                    "category": "REQUEST",
+                    "message": f"The item {i} was not found.",
+                }
+                for i in missing
+            ]
+        return web.json_response(body)
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[str]:
@@ -131,6 +160,13 @@ class FakeEbayApi:
         """The SearchPagedCollection Browse would send for ``params`` over the catalogue."""
         groups = parse_q(params.get("q", ""))
         found = [item for item in self.catalogue or [] if q_matches(groups, item["title"])]
+        sellers = _sellers_filter(params.get("filter", ""))
+        if sellers is not None:  # Browse's sellers:{a|b} (usernames, case-insensitive)
+            found = [
+                item
+                for item in found
+                if str(item.get("seller", {}).get("username", "")).lower() in sellers
+            ]
         found.sort(key=lambda item: str(item.get("itemCreationDate", "")), reverse=True)
         limit = min(int(params.get("limit", "50")), 200)
         offset = int(params.get("offset", "0"))
@@ -147,6 +183,14 @@ class FakeEbayApi:
         if offset + limit < len(found):
             body["next"] = f"{href}?limit={limit}&offset={offset + limit}"
         return body
+
+
+_SELLERS = re.compile(r"sellers:\{([^}]*)\}")
+
+
+def _sellers_filter(filters: str) -> set[str] | None:
+    found = _SELLERS.search(filters)
+    return None if found is None else {s.strip().lower() for s in found[1].split("|")}
 
 
 _Q_PART = re.compile(r"\(([^)]*)\)|([^\s()]+)")

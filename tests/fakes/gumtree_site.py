@@ -40,6 +40,16 @@ class GumtreeSite:
     slow_seconds: float = 1.0
     requests: list[MultiDict[str]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    # Ad pages (issue 14: saved listings' state): ids still listed; others answer 404.
+    live_ads: set[str] = field(default_factory=set)
+    ad_requests: list[str] = field(default_factory=list)
+
+    async def ad(self, request: web.Request) -> web.Response:
+        ad_id = request.match_info["ad_id"]
+        self.ad_requests.append(ad_id)
+        if ad_id not in self.live_ads:
+            return web.Response(status=404, text="<html><title>Page not found</title></html>")
+        return web.Response(text="<html><title>An ad</title></html>", content_type="text/html")
 
     def page(self, name: str) -> str:
         return (FIXTURES / f"{name}.html").read_text(encoding="utf-8")
@@ -75,6 +85,7 @@ class GumtreeSite:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/search", self.search)
+        app.router.add_get("/p/{category}/{slug}/{ad_id}", self.ad)
         app.router.add_get("/{category}", self.search)  # category result pages, e.g. /cars
         return app
 

@@ -337,7 +337,8 @@ async def test_multi_select_marketplaces_toggle_within_the_tier(db: str) -> None
         assert "What are you looking for?" in menu.text
         await bot.reply_to(ANN, "ps5", "Any words")
         await bot.reply_to(ANN, "none", "What price")
-        await bot.reply_to(ANN, "any", "Where?")
+        await bot.reply_to(ANN, "any", "Buy It Now, auctions or both?")  # eBay: asked
+        await bot.reply_to(ANN, "Buy It Now", "Where?")
         await bot.reply_to(ANN, "anywhere", "Which currency")
         await bot.reply_to(ANN, "GBP", "New or used?")
         menu = await bot.reply_to(ANN, "any", "How often")
@@ -609,3 +610,30 @@ async def test_the_start_screen_and_settings_work_by_buttons(db: str) -> None:
         await bot.press(ANN, menu, "Done")
         assert "Settings saved" in menu.text
         assert (await Account.get()).timezone == "America/New_York"
+
+
+async def test_block_seller_button_and_blocked_list(db: str) -> None:
+    """Issue 14: Block seller beside Save and Hide (only when a seller is shown); /blocked
+    lists blocks with an Unblock button; a forged block of someone else's alert is refused."""
+    async with running_bot() as bot:
+        await _wizard(bot, ANN)
+        bot.market.add("s1", "Sony PS5 slim", "199", seller="Spam_Shop")
+        bot.market.add("n1", "Sony PS5 pro", "249")  # no seller shown
+        await bot.check_and_deliver()
+        with_seller = await bot.fake.message_with(ANN["id"], "Sony PS5 slim")
+        without = await bot.fake.message_with(ANN["id"], "Sony PS5 pro")
+        assert with_seller.button("Block seller") and with_seller.button("Save")
+        assert not any("Block" in b["text"] for b in without.buttons())
+        eves = await bot.reply_to(EVE, "/start", "Welcome")
+        match = await Match.get(listing__external_id="s1")
+        forged = await bot.fake.answered(await bot.fake.press(EVE, eves, f"a:{match.id}:b"))
+        assert forged["text"].startswith("You have no ")
+        answer = await bot.press(ANN, with_seller, "Block seller")
+        assert "Seller blocked" in answer["text"]
+        bot.market.add("s2", "Sony PS5 slim relisted", "150", seller="spam_shop")
+        await bot.check_and_deliver()
+        assert not any("relisted" in (s.text or "") for s in bot.fake.sent)
+        listed = await bot.reply_to(ANN, "/blocked", "Blocked sellers")
+        assert "spam_shop (sandbox)" in listed.text
+        await bot.press(ANN, listed, "Unblock spam_shop")
+        assert "unblocked" in listed.text and "No blocked sellers" in listed.text  # in place

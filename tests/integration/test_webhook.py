@@ -66,6 +66,8 @@ async def test_a_webhook_alert_follows_the_documented_schema_and_signature(
     assert set(listing) == {
         "marketplace", "external_id", "url", "title", "description", "price", "old_price",
         "currency", "location", "image_url", "seller", "condition", "category", "posted_at",
+        "postage", "total", "collection_only", "buying_format", "current_bid", "bid_count",
+        "ends_at",
     }  # fmt: skip
     assert headers["Content-Type"] == "application/json"
     assert headers["User-Agent"].startswith("MarketplaceMonitor-Webhook/")

@@ -114,7 +114,9 @@ async def test_search_count_limit_says_which_limit_and_what_the_plan_allows(db: 
 
 async def test_paid_tier_can_pick_more_marketplaces_and_faster_checks(db: str) -> None:
     session = await session_for("bob", Tier.PRO)
-    steps = [*WIZARD[:2], "sandbox,ebay", *WIZARD[3:9], "300", "chat", "confirm"]
+    # eBay has auctions: the buying format is asked after the price (issue 14).
+    steps = [*WIZARD[:2], "sandbox,ebay", *WIZARD[3:6], "bin", *WIZARD[6:9], "300", "chat"]
+    steps.append("confirm")
     await say(session, *steps)
     search = await Search.get()
     assert search.marketplaces == ["sandbox", "ebay"] and search.interval_seconds == 300

@@ -49,6 +49,8 @@ class FakeListing:
     currency: str = "GBP"
     location: str = "Leeds"
     marketplace: str = "sandbox"
+    state: str = "available"  # resellers (issue 14): what /saved marks
+    price_history: list[list[str]] = field(default_factory=list)
 
 
 @dataclass

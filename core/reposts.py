@@ -1,0 +1,89 @@
+"""Reposts are not news (issue 14): a seller deletes a listing and lists it again to bump it,
+and the relist arrives with a new id. A new match whose seller and normalised title equal
+those of a listing alerted to the same search in the last ``WINDOW`` is a repost: it is not
+alerted again unless it is cheaper (then it is a price drop, from the price the user last
+heard), or the search asked to see reposts (then it is alerted, marked as a repost).
+
+Listings without a seller (marketplaces that show none) are never reposts by this rule.
+Matching by photo (a perceptual hash) is not done: photos are not fetched today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from core.matching import normalise, seller_key
+from core.models import Match
+
+WINDOW = timedelta(days=14)
+
+
+def repost_key(marketplace: str, seller: str, title: str) -> tuple[str, str, str] | None:
+    """(marketplace, seller, normalised title), or None when the listing shows no seller."""
+    who = seller_key(seller)
+    words = " ".join(normalise(title))
+    return (marketplace, who, words) if who and words else None
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """The listing a new match reposts: its match and the price the user last heard."""
+
+    match_id: int
+    listing_id: int
+    alerted_price: Decimal | None
+
+
+async def earlier_alerts(
+    conn: BaseDBAsyncClient,
+    fresh: Iterable[tuple[int, int, tuple[str, str, str] | None]],
+    now: datetime,
+) -> dict[tuple[int, int], Earlier]:
+    """For each fresh (search id, listing id, repost key): the same search's match within
+    ``WINDOW`` of another listing with that key. One query for the whole check."""
+    wanted = {(s, key): listing_id for s, listing_id, key in fresh if key is not None}
+    if not wanted:
+        return {}
+    sellers = sorted({key[1] for _, key in wanted})
+    rows = (
+        await Match.filter(
+            search_id__in=sorted({s for s, _ in wanted}),
+            created_at__gte=now - WINDOW,
+            listing__marketplace__in=sorted({key[0] for _, key in wanted}),
+        )
+        .using_db(conn)
+        .values_list(
+            "id",
+            "search_id",
+            "listing_id",
+            "alerted_price",
+            "listing__marketplace",
+            "listing__seller",
+            "listing__title",
+        )
+    )
+    found: dict[tuple[int, int], Earlier] = {}
+    for match_id, search_id, listing_id, price, marketplace, seller, title in rows:
+        if seller_key(str(seller)) not in sellers:
+            continue
+        key = repost_key(str(marketplace), str(seller), str(title))
+        new_listing = wanted.get((search_id, key)) if key is not None else None
+        if new_listing is None or new_listing == listing_id:
+            continue
+        old = None if price is None else Decimal(str(price))
+        previous = found.get((search_id, new_listing))
+        # Several earlier copies: the user last heard the lowest price.
+        lower = old is not None and (
+            previous is None or previous.alerted_price is None or old < previous.alerted_price
+        )
+        if previous is None or lower:
+            found[(search_id, new_listing)] = Earlier(match_id, listing_id, old)
+    return found
+
+
+__all__ = ["WINDOW", "Earlier", "earlier_alerts", "repost_key"]
