@@ -24,6 +24,8 @@ from scrapers.gumtree import GumtreeMarketplace
 
 START = ["/newsearch", "Bikes"]
 MIDDLE = ["road bike", "none", "100-800", "Leeds 10"]
+# eBay has auctions: after the price comes "Buy It Now, auctions or both?" (issue 14).
+EBAY_MIDDLE = [*MIDDLE[:3], "bin", *MIDDLE[3:]]
 TAIL = ["used", str(15 * 60), "chat"]
 
 
@@ -92,7 +94,7 @@ async def test_the_currency_defaults_to_the_first_marketplaces_site(
 
 async def test_ebay_us_defaults_to_dollars(db: str, http: aiohttp.ClientSession) -> None:
     session = await session_with(http, "EBAY_US")
-    reply = await say(session, *START, "ebay", *MIDDLE, "country-wide")
+    reply = await say(session, *START, "ebay", *EBAY_MIDDLE, "country-wide")
     assert first_button(reply[0]) == ("US dollars (USD)", "USD")
 
 
@@ -116,7 +118,7 @@ async def test_ebay_asks_for_pickup_and_re_asks_a_bad_postcode(
     db: str, http: aiohttp.ClientSession
 ) -> None:
     session = await session_with(http)
-    reply = await say(session, *START, "ebay", *MIDDLE)
+    reply = await say(session, *START, "ebay", *EBAY_MIDDLE)
     assert reply[0].text.startswith("eBay: only items you can collect in person?")
     assert first_button(reply[0]) == ("Country-wide", "country-wide")
     reply = await say(session, "Leeds")
@@ -134,7 +136,7 @@ async def test_ebay_asks_for_pickup_and_re_asks_a_bad_postcode(
 
 async def test_country_wide_is_said_plainly(db: str, http: aiohttp.ClientSession) -> None:
     session = await session_with(http)
-    reply = await say(session, *START, "ebay", *MIDDLE, "country-wide", "GBP", *TAIL)
+    reply = await say(session, *START, "ebay", *EBAY_MIDDLE, "country-wide", "GBP", *TAIL)
     assert "eBay local pickup: no, results are from all of eBay UK" in reply[0].text
     await session.handle("confirm")
     assert (await Search.get()).criteria["extra"] == {"ebay.pickup": ""}

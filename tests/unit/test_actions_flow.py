@@ -42,7 +42,7 @@ async def test_the_whole_wizard_by_buttons_from_the_start_screen(db: str) -> Non
     [question] = await _press(session, ticked, "Done ✔")
     assert "What are you looking for?" in question.text
     [question] = await session.handle("ps5")
-    answers = ("None", "Any price", "Anywhere", "Pounds (GBP)", "Used")
+    answers = ("None", "Any price", "Buy It Now", "Anywhere", "Pounds (GBP)", "Used")
     for label in (*answers, "Every 5 min", "This chat only"):
         [question] = await _press(session, question, label)
     assert "Marketplaces: sandbox, ebay" in question.text
