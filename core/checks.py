@@ -26,6 +26,8 @@ from core.outbox import ALERT_COLUMNS, AlertIntent, alert_values
 from core.ports import ListingData
 
 PREVIEW_SIZE = 3
+# (search, listing) pairs looked at per transaction (each writes at most a match and its alerts).
+MAX_CANDIDATES_PER_TRANSACTION = 2000
 # The columns a check writes for a new match, with their Postgres types.
 MATCH_COLUMNS = {
     "search_id": "int",
@@ -98,12 +100,20 @@ async def record_fetch(
             candidates.extend(c for c in matching if _worth_a_look(c))
     if not candidates:  # the usual check: nothing new (SQLite would queue for its one writer)
         return results
-    async with in_transaction() as conn:
-        candidates = await _without_settled(conn, candidates)
-        existing = await _existing_matches(conn, candidates)
-        intents = await _create_new_matches(conn, candidates, existing, results, now)
-        intents += await _price_drops(conn, candidates, existing)
-        await _queue(conn, intents, searches, platforms, now, results)
+    # Bounded transactions: a listing matched by thousands of searches is written in several
+    # commits, so it never holds the database (SQLite's one writer) for the other keys. Each
+    # is idempotent (ON CONFLICT DO NOTHING on the unique keys, and a match that exists is
+    # not new), and the caller moves watermarks and leases only after the last one: a crash
+    # between two loses nothing (the key is checked again) and duplicates nothing.
+    candidates.sort(key=lambda c: (c.search.id, c.listing.id))
+    for start in range(0, len(candidates), MAX_CANDIDATES_PER_TRANSACTION):
+        chunk = candidates[start : start + MAX_CANDIDATES_PER_TRANSACTION]
+        async with in_transaction() as conn:
+            chunk = await _without_settled(conn, chunk)
+            existing = await _existing_matches(conn, chunk)
+            intents = await _create_new_matches(conn, chunk, existing, results, now)
+            intents += await _price_drops(conn, chunk, existing)
+            await _queue(conn, intents, searches, platforms, now, results)
     return results
 
 
