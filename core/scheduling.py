@@ -78,6 +78,17 @@ async def make_due(now: datetime, search_ids: Sequence[int] | None = None) -> in
     return int(await FetchKey.filter(id__in=key_ids).update(next_check_at=now, lease_until=None))
 
 
+async def key_due(search: Search) -> datetime:
+    """When the search's keys are next due (the earliest; a search is checked with them)."""
+    dues = await FetchKey.filter(search_links__search_id=search.id).values_list(
+        "next_check_at", flat=True
+    )
+    found = [d for d in dues if isinstance(d, datetime)]
+    if not found:
+        raise LookupError(f"search {search.id} has no scheduled key")
+    return min(found)
+
+
 async def active_searches(key_ids: Sequence[int]) -> dict[int, list[Search]]:
     """Each key's active searches (with their destinations), loaded for one batch."""
     rows = await SearchFetchKey.filter(
@@ -320,6 +331,7 @@ __all__ = [
     "claim_due_keys",
     "due_after_check",
     "due_lag_by_tier",
+    "key_due",
     "make_due",
     "next_due",
     "oldest_due_lag",
