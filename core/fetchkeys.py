@@ -151,6 +151,29 @@ async def link_search(
     await recompute_keys(conn, sorted({*before, *ids.values()}), now)
 
 
+async def link_many(
+    conn: BaseDBAsyncClient,
+    keys_by_search: dict[int, Sequence[FetchKeySpec]],
+    now: datetime,
+    *,
+    take_schedule: bool = False,
+) -> None:
+    """``link_search`` for many searches at once (bulk loads: imports, benchmarks, tests).
+
+    ``take_schedule``: the keys take their searches' own next check times (searches written
+    with a due time already), rather than being due by the grid from ``now``.
+    """
+    wanted = (k for ks in keys_by_search.values() for k in ks)
+    ids = await _ensure_keys(conn, wanted, now, scheduled=True)
+    # New searches (no links yet): one batched insert, no per-search delete.
+    rows = [(sid, ids[k.digest]) for sid, ks in keys_by_search.items() for k in ks]
+    await insert_ignoring_duplicates(conn, "search_fetch_key", _LINK_COLUMNS, rows)
+    key_ids = sorted(set(ids.values()))
+    for start in range(0, len(key_ids), 5000):  # within every database's bind limit
+        chunk = key_ids[start : start + 5000]
+        await recompute_keys(conn, chunk, now, from_searches=take_schedule)
+
+
 async def _ensure_keys(
     conn: BaseDBAsyncClient, keys: Iterable[FetchKeySpec], now: datetime, scheduled: bool = False
 ) -> dict[str, int]:
@@ -271,6 +294,7 @@ __all__ = [
     "digest",
     "key_for",
     "keys_for",
+    "link_many",
     "link_search",
     "query_from_json",
     "query_json",

@@ -80,10 +80,8 @@ async def make_due(now: datetime, search_ids: Sequence[int] | None = None) -> in
 
 async def key_due(search: Search) -> datetime:
     """When the search's keys are next due (the earliest; a search is checked with them)."""
-    dues = await FetchKey.filter(search_links__search_id=search.id).values_list(
-        "next_check_at", flat=True
-    )
-    found = [d for d in dues if isinstance(d, datetime)]
+    keys = await FetchKey.filter(search_links__search_id=search.id).only("id", "next_check_at")
+    found = [k.next_check_at for k in keys if k.next_check_at is not None]
     if not found:
         raise LookupError(f"search {search.id} has no scheduled key")
     return min(found)
