@@ -59,7 +59,8 @@ class Service:
         await asyncio.sleep(max(0.0, self.last_check + SHARE_WINDOW - time.monotonic()))
         before = self.sql("SELECT sum(checks_count) FROM fetch_key")[0][0] or 0
         self.sql(
-            "UPDATE fetch_key SET next_check_at = '2000-01-01 00:00:00+00:00' WHERE next_check_at IS NOT NULL"
+            "UPDATE fetch_key SET next_check_at = '2000-01-01 00:00:00+00:00'"
+            " WHERE next_check_at IS NOT NULL"
         )
         for _ in range(100):
             if (self.sql("SELECT sum(checks_count) FROM fetch_key")[0][0] or 0) > before:
