@@ -33,16 +33,16 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        _add('interval_seconds', fields.IntField(default=300)),
-        _add('tier', fields.CharField(default='free', max_length=16)),
+        _add('interval_seconds', fields.IntField(default=300, db_default=300)),
+        _add('tier', fields.CharField(default='free', db_default='free', max_length=16)),
         _add('next_check_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
         _add('lease_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
         _add('last_checked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
         _add('last_error', fields.TextField(null=True)),
-        _add('consecutive_failures', fields.IntField(default=0)),
+        _add('consecutive_failures', fields.IntField(default=0, db_default=0)),
         _add('failure_notified_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
-        _add('checks_count', fields.IntField(default=0)),
-        _add('overflows', fields.IntField(default=0)),
+        _add('checks_count', fields.IntField(default=0, db_default=0)),
+        _add('overflows', fields.IntField(default=0, db_default=0)),
         _add('overflow_notified_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
         ops.AddIndex(
             model_name='FetchKey',
