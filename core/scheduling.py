@@ -43,6 +43,11 @@ NOTIFY_AFTER_FAILURES = 3
 NOTIFY_AFTER_OVERFLOWS = 3
 
 
+def _chunks(ids: Sequence[int], size: int = 5000) -> list[Sequence[int]]:
+    """``ids`` in pieces within every database's bind limit."""
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
 def spread_of(search_id: int) -> int:
     return search_id % SPREAD_SECONDS
 
@@ -92,10 +97,10 @@ async def active_searches(key_ids: Sequence[int]) -> dict[int, list[Search]]:
     rows = await SearchFetchKey.filter(
         fetch_key_id__in=list(key_ids), search__status="active"
     ).values_list("fetch_key_id", "search_id")
-    searches = {
-        s.id: s
-        for s in await Search.filter(id__in={sid for _, sid in rows}).select_related("destination")
-    }
+    searches: dict[int, Search] = {}
+    for chunk in _chunks(sorted({sid for _, sid in rows})):
+        for search in await Search.filter(id__in=chunk).select_related("destination"):
+            searches[search.id] = search
     found: dict[int, list[Search]] = defaultdict(list)
     for key_id, search_id in rows:
         if search_id in searches:
@@ -196,7 +201,8 @@ async def save_outcomes(outcomes: Outcomes, rng: random.Random | None = None) ->
         for search_id, count in outcomes.new_matches.items():
             by_count[count].append(search_id)
         for count, ids in by_count.items():
-            await Search.filter(id__in=ids).update(matches_count=F("matches_count") + count)
+            for chunk in _chunks(ids):
+                await Search.filter(id__in=chunk).update(matches_count=F("matches_count") + count)
         for result in outcomes.keys:
             if result.interval is None:  # nobody uses it now: never due until one joins
                 await FetchKey.filter(id=result.key.id, lease_until=outcomes.lease_until).update(
@@ -256,7 +262,8 @@ async def _key_failure(result: KeyResult, outcomes: Outcomes, rng: random.Random
         return
     # Once per key: each of its searches' chats hears of it (an error it must show).
     ids = [s.id for s in result.searches if s.failure_notified_at is None]
-    await Search.filter(id__in=ids).update(failure_notified_at=now, last_error=message)
+    for chunk in _chunks(ids):
+        await Search.filter(id__in=chunk).update(failure_notified_at=now, last_error=message)
     for search in result.searches:
         if search.failure_notified_at is None:
             await queue_notice(
