@@ -21,7 +21,7 @@ from core.checks import CheckResult, record_fetch
 from core.clock import Clock, utcnow
 from core.criteria import Criteria
 from core.errors import MarketplaceError, Unavailable
-from core.fetchkeys import FetchKeySpec, query_from_json
+from core.fetchkeys import FetchKeySpec, key_for, query_from_json
 from core.health import HealthRecorder
 from core.keystate import instant_between
 from core.metrics import Metrics
@@ -235,7 +235,12 @@ class Runner:
         marketplace = self.marketplaces.get(name)
         breaker = self.breakers.get(name)
         now = self.clock()
-        spec = FetchKeySpec(name, key.digest, query_from_json(_json(key.query)))
+        criteria = {s.id: Criteria.from_json(s.criteria) for s in searches}
+        # The request as its searches spell it (the stored JSON is normalised: 100.00 is
+        # stored as 100); equal digests mean the same request either way.
+        spec = key_for(criteria[searches[0].id], name)
+        if spec.digest != key.digest:  # a search edited since the claim: the stored request
+            spec = FetchKeySpec(name, key.digest, query_from_json(_json(key.query)))
         if marketplace is None or breaker is None:
             error = Unavailable(f"the {name} marketplace is not configured here", marketplace=name)
             self._record_error(result, searches, error, None)
@@ -245,7 +250,6 @@ class Runner:
                                 marketplace=name)  # fmt: skip
             self._record_error(result, searches, error, breaker.open_until)
             return
-        criteria = {s.id: Criteria.from_json(s.criteria) for s in searches}
         groups = [searches] if self.options.coalesce else [[s] for s in searches]
         for group in groups:
             try:
