@@ -235,7 +235,7 @@ class Runner:
         marketplace = self.marketplaces.get(name)
         breaker = self.breakers.get(name)
         now = self.clock()
-        criteria = {s.id: Criteria.from_json(s.criteria) for s in searches}
+        criteria = _parsed(searches)
         # The request as its searches spell it (the stored JSON is normalised: 100.00 is
         # stored as 100); equal digests mean the same request either way.
         spec = key_for(criteria[searches[0].id], name)
@@ -430,6 +430,19 @@ class Runner:
             if result.seen_at and (total.seen_at is None or result.seen_at > total.seen_at):
                 total.seen_at = result.seen_at
             self.metrics.matches.inc(result.new_matches)
+
+
+def _parsed(searches: Sequence[Search]) -> dict[int, Criteria]:
+    """Each search's criteria, parsed once per distinct criteria: a popular key's thousands
+    of searches mostly ask the same thing, and parsing each would cost more than matching."""
+    by_text: dict[str, Criteria] = {}
+    found = {}
+    for search in searches:
+        text = json.dumps(search.criteria, sort_keys=True)
+        if text not in by_text:
+            by_text[text] = Criteria.from_json(search.criteria)
+        found[search.id] = by_text[text]
+    return found
 
 
 async def _any_seen(listings: Sequence[ListingData]) -> bool:

@@ -131,5 +131,5 @@ async def test_a_batch_parses_criteria_once_per_search_and_matches_once_per_crit
     )
     monkeypatch.setattr(checks, "matches", lambda c, d, n: matched.append(d) or real_match(c, d, n))
     assert await world.runner.tick() == 1  # one key for the 21 searches
-    assert len(parsed) == 21  # once per search (not once per search per listing or group)
+    assert len(parsed) == 2  # once per distinct criteria (not per search, listing or group)
     assert len(matched) == 2 * 5  # two distinct criteria, five listings each
