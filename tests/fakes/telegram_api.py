@@ -613,10 +613,10 @@ class FakeTelegram:
         if self.per_chat_per_second is not None and len(last_second) >= self.per_chat_per_second:
             self._refuse("chat")
             raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
-        if group and self.per_group_per_minute is not None:
-            if len(recent) >= self.per_group_per_minute:
-                self._refuse("group")
-                raise ApiError(429, "Too Many Requests: retry after 10", retry_after=10)
+        limit = self.per_group_per_minute
+        if group and limit is not None and len(recent) >= limit:
+            self._refuse("group")
+            raise ApiError(429, "Too Many Requests: retry after 10", retry_after=10)
         self._sends[chat_id] = [*recent, now]
         self._bot_sends.append(now)
 
