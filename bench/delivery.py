@@ -119,9 +119,9 @@ async def measure(args: argparse.Namespace) -> dict[str, object]:
             )
             monitor = bootstrap(config, marketplaces={}, notifiers={},
                                 tiers=TierTable.default())  # fmt: skip
-            # Under one send a second per chat, no bursts: the fake is strict where Telegram
+            # One send a second per chat, no bursts: the fake is strict where Telegram
             # lets short bursts through.
-            limits = RateLimits(private_burst=1, per_private_chat_per_second=0.9)
+            limits = RateLimits(private_burst=1)
             telegram = TelegramConfig(token=TOKEN, api_url=fake.url, limits=limits,
                                       poll_timeout_seconds=1)  # fmt: skip
             frontend = TelegramFrontend(telegram, monitor.chat)
