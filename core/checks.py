@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Count
@@ -21,7 +22,7 @@ from core.criteria import Criteria
 from core.enums import AlertKind, MatchStatus
 from core.listings import clean_listing, upsert_listings
 from core.matching import is_price_drop, matches
-from core.models import Listing, Match, Search
+from core.models import Listing, Match
 from core.outbox import ALERT_COLUMNS, AlertIntent, alert_values
 from core.ports import ListingData
 
@@ -39,6 +40,22 @@ MATCH_COLUMNS = {
 }
 
 
+class CheckedSearch(Protocol):
+    """What a check reads of a search (core.scheduling.KeySearch, or a Search record)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def primed_at(self) -> datetime | None: ...
+
+    @property
+    def marketplaces(self) -> list[str]: ...
+
+    @property
+    def channels(self) -> list[str]: ...
+
+
 @dataclass(slots=True)
 class CheckResult:
     """What one check found for one search."""
@@ -52,13 +69,13 @@ class CheckResult:
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
-    search: Search
+    search: CheckedSearch
     listing: Listing
     data: ListingData
 
 
 async def record_fetch(
-    searches: Sequence[Search],
+    searches: Sequence[CheckedSearch],
     criteria: Mapping[int, Criteria],
     fetched: Sequence[ListingData],
     now: datetime,
@@ -257,7 +274,7 @@ async def _price_drops(
 async def _queue(
     conn: BaseDBAsyncClient,
     intents: Sequence[AlertIntent],
-    searches: Sequence[Search],
+    searches: Sequence[CheckedSearch],
     platforms: dict[int, str],
     now: datetime,
     results: dict[int, CheckResult],

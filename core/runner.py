@@ -31,6 +31,7 @@ from core.ports import ListingData, Marketplace, MarketplaceQuery
 from core.scheduling import (
     SPREAD_SECONDS,
     KeyResult,
+    KeySearch,
     Outcomes,
     active_searches,
     claim_due_keys,
@@ -226,7 +227,7 @@ class Runner:
     async def _check_key(
         self,
         key: FetchKey,
-        searches: list[Search],
+        searches: list[KeySearch],
         result: KeyResult,
         outcomes: Outcomes,
         results: dict[int, CheckResult],
@@ -352,7 +353,7 @@ class Runner:
     async def _store(
         self,
         result: KeyResult,
-        searches: list[Search],
+        searches: list[KeySearch],
         criteria: dict[int, Criteria],
         fetched: list[ListingData],
         outcomes: Outcomes,
@@ -404,7 +405,7 @@ class Runner:
     def _record_error(
         self,
         result: KeyResult,
-        searches: list[Search],
+        searches: list[KeySearch],
         exc: MarketplaceError,
         wait_until: datetime | None,
     ) -> None:
@@ -432,7 +433,7 @@ class Runner:
             self.metrics.matches.inc(result.new_matches)
 
 
-def _parsed(searches: Sequence[Search]) -> dict[int, Criteria]:
+def _parsed(searches: Sequence[KeySearch]) -> dict[int, Criteria]:
     """Each search's criteria, parsed once per distinct criteria: a popular key's thousands
     of searches mostly ask the same thing, and parsing each would cost more than matching."""
     by_text: dict[str, Criteria] = {}

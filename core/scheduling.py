@@ -15,16 +15,19 @@ dies mid-check, and every write of a result is fenced by the lease it was claime
 
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from core.backoff import backoff_delay
+from core.enums import Platform
 from core.errors import MarketplaceError, RateLimited
 from core.formatting import preview_text
 from core.keystate import ALIGN_PERIOD_SECONDS, due_after_check, next_due, phase_seconds
@@ -92,16 +95,62 @@ async def key_due(search: Search) -> datetime:
     return min(found)
 
 
-async def active_searches(key_ids: Sequence[int]) -> dict[int, list[Search]]:
-    """Each key's active searches (with their destinations), loaded for one batch."""
+@dataclass(slots=True)
+class Route:
+    """Where a search's notices go (what ``queue_notice`` reads of a destination)."""
+
+    id: int
+    platform: Platform
+
+
+@dataclass(slots=True)
+class KeySearch:
+    """What a key check reads of one of its searches: plain values, not an ORM record (a
+    popular key has tens of thousands of searches, and a record costs ten times more)."""
+
+    id: int
+    name: str
+    criteria: dict[str, Any]
+    marketplaces: list[str]
+    channels: list[str]
+    interval_seconds: int
+    primed_at: datetime | None
+    failure_notified_at: datetime | None
+    destination: Route
+
+
+_KEY_SEARCH_FIELDS = (
+    "id",
+    "name",
+    "criteria",
+    "marketplaces",
+    "channels",
+    "interval_seconds",
+    "primed_at",
+    "failure_notified_at",
+    "destination_id",
+    "destination__platform",
+)
+
+
+def _loaded(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+async def active_searches(key_ids: Sequence[int]) -> dict[int, list[KeySearch]]:
+    """Each key's active searches, loaded for one batch."""
     rows = await SearchFetchKey.filter(
         fetch_key_id__in=list(key_ids), search__status="active"
     ).values_list("fetch_key_id", "search_id")
-    searches: dict[int, Search] = {}
+    searches: dict[int, KeySearch] = {}
     for chunk in _chunks(sorted({sid for _, sid in rows})):
-        for search in await Search.filter(id__in=chunk).select_related("destination"):
-            searches[search.id] = search
-    found: dict[int, list[Search]] = defaultdict(list)
+        for values in await Search.filter(id__in=chunk).values_list(*_KEY_SEARCH_FIELDS):
+            sid, name, criteria, markets, channels, interval, primed, notified, dest, plat = values
+            searches[sid] = KeySearch(
+                sid, name, _loaded(criteria), _loaded(markets), _loaded(channels), interval,
+                primed, notified, Route(dest, Platform(plat)),
+            )  # fmt: skip
+    found: dict[int, list[KeySearch]] = defaultdict(list)
     for key_id, search_id in rows:
         if search_id in searches:
             found[int(key_id)].append(searches[search_id])
@@ -159,7 +208,7 @@ class KeyResult:
     """One key's check: what to record on the key, and which searches got something new."""
 
     key: FetchKey
-    searches: list[Search]  # the key's active searches (all of them, not only those matched)
+    searches: list[KeySearch]  # the key's active searches (all of them, not only those matched)
     error: MarketplaceError | None = None
     wait_until: datetime | None = None  # an open circuit: when the marketplace may be asked
     interval: int | None = None  # the fastest active interval, None: no active search
@@ -174,13 +223,15 @@ class Outcomes:
     lease_until: datetime
     keys: list[KeyResult] = field(default_factory=list)
     new_matches: dict[int, int] = field(default_factory=dict)
-    primed: dict[int, tuple[Search, datetime, Sequence[ListingData]]] = field(default_factory=dict)
+    primed: dict[int, tuple[KeySearch, datetime, Sequence[ListingData]]] = field(
+        default_factory=dict
+    )
 
     def matched(self, search_id: int, count: int) -> None:
         if count:
             self.new_matches[search_id] = self.new_matches.get(search_id, 0) + count
 
-    def prime(self, search: Search, seen_at: datetime, preview: Sequence[ListingData]) -> None:
+    def prime(self, search: KeySearch, seen_at: datetime, preview: Sequence[ListingData]) -> None:
         if search.primed_at is None:
             _, _, shown = self.primed.get(search.id, (search, seen_at, ()))
             self.primed[search.id] = (search, seen_at, [*shown, *preview][:3])
@@ -300,7 +351,7 @@ async def _overflow(result: KeyResult, now: datetime) -> None:
         )
 
 
-async def _prime(search: Search, seen_at: datetime, preview: Sequence[ListingData]) -> None:
+async def _prime(search: KeySearch, seen_at: datetime, preview: Sequence[ListingData]) -> None:
     """Set the watermark, and show the chat what is there already: once per priming (of two
     workers priming the same search, only the one that sets the watermark tells)."""
     if not await Search.filter(id=search.id, primed_at=None).update(
@@ -316,7 +367,7 @@ async def _prime(search: Search, seen_at: datetime, preview: Sequence[ListingDat
     )
 
 
-async def _tell_recovered(search: Search, now: datetime) -> None:
+async def _tell_recovered(search: KeySearch, now: datetime) -> None:
     since = search.failure_notified_at
     assert since is not None
     await Search.filter(id=search.id).update(failure_notified_at=None, last_error=None)
@@ -331,6 +382,7 @@ async def _tell_recovered(search: Search, now: datetime) -> None:
 __all__ = [
     "ALIGN_PERIOD_SECONDS",
     "KeyResult",
+    "KeySearch",
     "Outcomes",
     "active_searches",
     "claim_due_keys",
