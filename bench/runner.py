@@ -1,21 +1,30 @@
 """Benchmark of the monitoring loop at scale (prints figures; not a test).
 
 N active searches (default 100,000) at 5-minute intervals over a Zipf(s=1.1) mix of
-queries, against the sandbox marketplace in its own process with 100 ms latency and new
-listings arriving. Searches start primed (so they alert on what appears from now on) and
-spread over the interval as the scheduler spreads them. It then measures, per database:
+distinct queries (--queries: the sandbox catalogue's queries, times price caps sent
+upstream, so each is its own fetch key), owned by accounts of the four tiers, against the
+sandbox marketplace in its own process with 100 ms latency and new listings arriving at a
+fixed rate (--listings-per-minute). Searches start primed (so they alert on what appears
+from now on); their fetch keys are due over the interval as the scheduler spreads them. It
+then measures, per database and number of runner processes:
 
-  * sustained search-checks/s over a steady window, and the due-queue lag p50/p99
-    (now − next_check_at of the oldest due search, sampled every second);
+  * sustained search-checks/s over a steady window against the demand (searches/interval),
+    and the due lag p50/p99: of every claimed key (claim time − due time), overall and per
+    tier, and of the oldest due key sampled every second;
   * upstream fetches per search-check WITH coalescing, then WITHOUT for a short window of
     the same run, and the ratio;
   * listings fetched → alert rows committed, p50/p99;
-  * CPU seconds and peak RSS of the runner process(es);
-  * on Postgres, optionally 2 runner processes (--processes 2) and whether any search was
-    checked twice within one interval.
+  * CPU seconds and peak RSS of the runner process(es), and CPU seconds of the Postgres
+    server processes over the window (utime + stime from /proc);
+  * searches checked twice within one interval (the searches of keys checked too often).
+
+Each run writes its figures and its per-second timeline as JSON (--json); bench/plot.py
+draws lag and throughput over time per configuration into a PNG and prints the median and
+spread of repeated runs.
 
     .venv/bin/python bench/runner.py --db sqlite --db postgres
     .venv/bin/python bench/runner.py --db postgres --processes 2
+    .venv/bin/python bench/runner.py --db postgres --searches 1000000 --queries 2000
 """
 
 from __future__ import annotations
@@ -34,18 +43,20 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import aiohttp
 import asyncpg
+from tortoise import connections
 
 from core.criteria import Criteria
 from core.db import open_database
 from core.enums import Platform
-from core.fetchkeys import keys_for, schedule_key
+from core.fetchkeys import keys_for, link_many, schedule_key
 from core.metrics import Metrics
-from core.models import Account, Destination, Search
+from core.models import Account, Destination, FetchKey, Search, SearchFetchKey
 from core.runner import Runner, RunnerOptions
-from core.scheduling import next_due, oldest_due_lag, spread_of
+from core.scheduling import next_due, oldest_due_lag
 from scrapers import SandboxMarketplace
 from scrapers.sandbox.catalogue import CATEGORIES
 
@@ -63,7 +74,20 @@ def query_pool() -> list[str]:
     return list(dict.fromkeys(q for q in pool if q))
 
 
-def zipf_sample(pool: list[str], n: int, s: float, rng: random.Random) -> list[str]:
+# Price caps go upstream (they are part of the fetch key): "ps5 under £200" is its own request.
+PRICE_CAPS = (None, 50, 100, 150, 200, 300, 400, 500, 750, 1000, 1500, 2000, 3000)
+
+
+def distinct_queries(count: int) -> list[tuple[str, int | None]]:
+    """``count`` distinct (keywords, price cap) requests; 0: the catalogue's queries."""
+    pool = query_pool()
+    if count <= 0:
+        return [(q, None) for q in pool]
+    combos = [(q, cap) for cap in PRICE_CAPS for q in pool]
+    return combos[:count]
+
+
+def zipf_sample(pool: list, n: int, s: float, rng: random.Random) -> list:
     weights = [1 / (rank**s) for rank in range(1, len(pool) + 1)]
     shuffled = pool[:]
     rng.shuffle(shuffled)
@@ -114,25 +138,48 @@ async def fresh_database(kind: str) -> AsyncIterator[str]:
         await admin.close()
 
 
-async def create_searches(queries: list[str], interval: int) -> None:
-    """Primed searches, due where the scheduler would put them over the coming interval."""
+TIERS = ("free", "starter", "pro", "business")
+
+
+async def create_searches(
+    queries: list[tuple[str, int | None]], interval: int, rng: random.Random
+) -> None:
+    """Primed searches of accounts of every tier; their fetch keys are due where the
+    scheduler puts them over the coming interval."""
     now = datetime.now(UTC)
-    account = await Account.create(tier="business")
-    destination = await Destination.create(
-        platform=Platform.CONSOLE, chat_id="bench", account=account
-    )
+    owners = []
+    for tier in TIERS:
+        account = await Account.create(tier=tier)
+        destination = await Destination.create(
+            platform=Platform.CONSOLE, chat_id=f"bench-{tier}", account=account
+        )
+        owners.append((account.id, destination.id))
+    criteria_of: dict[tuple[str, int | None], Criteria] = {}
     rows = []
-    for number, q in enumerate(queries, 1):  # ids on the fresh database are 1..N in order
-        key = schedule_key(keys_for(Criteria(keywords=q), ["sandbox"]))
+    for q, cap in queries:
+        criteria = criteria_of.get((q, cap))
+        if criteria is None:
+            price = None if cap is None else Decimal(cap)
+            criteria = criteria_of[(q, cap)] = Criteria(keywords=q, max_price=price)
+        key = schedule_key(keys_for(criteria, ["sandbox"]))
+        account_id, destination_id = rng.choice(owners)
         rows.append(
             Search(
-                account_id=account.id, destination_id=destination.id, name=q[:80],
-                criteria={"keywords": q}, marketplaces=["sandbox"], channels=["chat"],
+                account_id=account_id, destination_id=destination_id, name=q[:80],
+                criteria=criteria.to_json(), marketplaces=["sandbox"], channels=["chat"],
                 interval_seconds=interval, fetch_key=key, primed_at=now,
-                next_check_at=next_due(now, interval, key, spread_of(number)),
+                next_check_at=next_due(now, interval, key),
             )
         )  # fmt: skip
-    await Search.bulk_create(rows, batch_size=2000)
+    await Search.bulk_create(rows, batch_size=5000)
+    conn = connections.get("default")
+    spec_of = {c: keys_for(c, ["sandbox"]) for c in criteria_of.values()}
+    by_json = {json.dumps(c.to_json(), sort_keys=True): specs for c, specs in spec_of.items()}
+    links: dict[int, list] = {}
+    for sid, crit in await Search.all().values_list("id", "criteria"):
+        crit = json.loads(crit) if isinstance(crit, str) else crit
+        links[sid] = by_json[json.dumps(crit, sort_keys=True)]
+    await link_many(conn, links, now, take_schedule=True)
 
 
 def runner_options(kind: str, coalesce: bool) -> RunnerOptions:
@@ -153,26 +200,37 @@ async def run_runner(
             {"sandbox": SandboxMarketplace(http, sandbox)},
             options=runner_options(kind, coalesce), metrics=metrics,
         )  # fmt: skip
+        runner.lag_samples = []
         cpu0 = time.process_time()
         task = asyncio.create_task(runner.run())
-        await asyncio.sleep(seconds)
+        timeline = []  # checks done by the end of each second
+        for _ in range(int(seconds)):
+            await asyncio.sleep(1)
+            timeline.append(metrics.checks.labels("sandbox")._value.get())
+        await asyncio.sleep(seconds - int(seconds))
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
         return {
             "checks": metrics.checks.labels("sandbox")._value.get(),
+            "key_checks": metrics.key_checks.labels("sandbox")._value.get(),
             "fetches": metrics.fetches.labels("sandbox")._value.get(),
+            "overflows": metrics.key_overflows.labels("sandbox")._value.get(),
             "latency": metrics.match_latency_samples or [],
+            "lags": runner.lag_samples,
+            "timeline": timeline,
             "cpu": time.process_time() - cpu0,
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
 
 
-async def sample_lag(seconds: float) -> list[float]:
+async def sample_lag(seconds: float, pg: PostgresCpu | None = None) -> list[float]:
     lags = []
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         lags.append(await oldest_due_lag(datetime.now(UTC)))
+        if pg is not None:
+            pg.sample()
         await asyncio.sleep(1)
     return lags
 
@@ -199,65 +257,162 @@ async def workers(args: argparse.Namespace, db_url: str, sandbox: str) -> list[d
 
 
 async def double_checks(interval: int, started: datetime) -> int:
-    """Searches checked more often than their interval allows during the run."""
+    """Searches checked more often than their interval allows during the run: the searches
+    of keys checked too often (a search is checked with its key)."""
     elapsed = (datetime.now(UTC) - started).total_seconds()
     allowed = int(elapsed // interval) + 1
-    return await Search.filter(checks_count__gt=allowed).count()
+    keys = await FetchKey.filter(checks_count__gt=allowed).values_list("id", flat=True)
+    return await SearchFetchKey.filter(fetch_key_id__in=list(keys)).count()
+
+
+class PostgresCpu:
+    """CPU seconds (utime + stime) of the Postgres processes over a window, from /proc.
+
+    Sampled every second: a connection's backend process exits with its connection, taking
+    its counters with it, so each process's last sample is kept.
+    """
+
+    def __init__(self) -> None:
+        self.first = self._read()
+        self.last = dict(self.first)
+
+    def sample(self) -> None:
+        self.last.update(self._read())
+
+    def seconds(self) -> float:
+        return sum(v - self.first.get(pid, 0.0) for pid, v in self.last.items())
+
+    @staticmethod
+    def _read() -> dict[int, float]:
+        tick = os.sysconf("SC_CLK_TCK")
+        found = {}
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]
+            if name.startswith("postgres"):
+                fields = stat[stat.rindex(")") + 2 :].split()
+                found[int(pid)] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        return found
 
 
 async def measure(args: argparse.Namespace, sandbox: str) -> dict[str, object]:
     kind = args.db[0]
     rng = random.Random(args.seed)
-    queries = zipf_sample(query_pool(), args.searches, args.zipf, rng)
+    queries = zipf_sample(distinct_queries(args.queries), args.searches, args.zipf, rng)
     async with fresh_database(kind) as db_url, open_database(db_url):
         t0 = time.perf_counter()
-        await create_searches(queries, args.interval)
+        await create_searches(queries, args.interval, rng)
         setup = time.perf_counter() - t0
         started = datetime.now(UTC)
-        lag_task = asyncio.create_task(sample_lag(args.seconds))
+        pg = PostgresCpu()
+        lag_task = asyncio.create_task(sample_lag(args.seconds, pg))
         results = await workers(args, db_url, sandbox)
         lags = await lag_task
+        pg.sample()
+        pg_cpu = pg.seconds()
         doubled = await double_checks(args.interval, started)
         without = await run_runner(kind, db_url, sandbox, args.baseline_seconds, False)
     return {"setup": setup, "results": results, "lags": lags, "doubled": doubled,
-            "without": without, "distinct": len(set(queries))}  # fmt: skip
+            "without": without, "distinct": len(set(queries)), "pg_cpu": pg_cpu}  # fmt: skip
 
 
-def report(args: argparse.Namespace, m: dict) -> None:
+def figures(args: argparse.Namespace, m: dict) -> dict[str, object]:
+    """The run's figures, as printed and as written to JSON."""
     results, without = m["results"], m["without"]
     checks = sum(r["checks"] for r in results)
     fetches = sum(r["fetches"] for r in results)
     latency = [x for r in results for x in r["latency"]]
+    claimed = [(tier, lag) for r in results for tier, lag in r["lags"]]
     per_check = fetches / max(1, checks)
     per_check_without = without["fetches"] / max(1, without["checks"])
+    timeline = [sum(vals) for vals in zip(*(r["timeline"] for r in results), strict=False)]
+    tiers = {
+        tier: {"p50": pct(lags, 50), "p99": pct(lags, 99), "n": len(lags)}
+        for tier in TIERS
+        if (lags := [lag for t, lag in claimed if t == tier])
+    }
+    return {
+        "config": f"{args.db[0]}-{args.processes}",
+        "db": args.db[0],
+        "processes": args.processes,
+        "searches": args.searches,
+        "distinct_queries": m["distinct"],
+        "interval": args.interval,
+        "window_s": args.seconds,
+        "setup_s": m["setup"],
+        "demand_checks_per_s": args.searches / args.interval,
+        "checks_per_s": checks / args.seconds,
+        "key_checks": sum(r["key_checks"] for r in results),
+        "overflows": sum(r["overflows"] for r in results),
+        "lag_oldest_p50": pct(m["lags"], 50),
+        "lag_oldest_p99": pct(m["lags"], 99),
+        "lag_claimed_p50": pct([lag for _, lag in claimed], 50),
+        "lag_claimed_p99": pct([lag for _, lag in claimed], 99),
+        "lag_by_tier": tiers,
+        "fetches_per_check": per_check,
+        "fetches_per_check_without": per_check_without,
+        "coalescing_ratio": per_check_without / max(per_check, 1e-9),
+        "alert_rows_p50_ms": pct(latency, 50) * 1000,
+        "alert_rows_p99_ms": pct(latency, 99) * 1000,
+        "alert_row_fetches": len(latency),
+        "runner_cpu_s": [r["cpu"] for r in results],
+        "postgres_cpu_s": m["pg_cpu"] if args.db[0] == "postgres" else None,
+        "peak_rss_mb": [r["rss_mb"] for r in results],
+        "searches_checked_twice": m["doubled"],
+        "timeline_checks": timeline,
+        "timeline_lag": m["lags"],
+    }
+
+
+def report(f: dict) -> None:
     print(
-        f"\n== {args.db[0]}, {args.processes} runner process(es): {args.searches:,} searches "
-        f"({m['distinct']} distinct queries, Zipf s={args.zipf}), every {args.interval} s, "
-        f"sandbox latency {args.latency_ms:g} ms; set-up {m['setup']:.1f} s"
+        f"\n== {f['db']}, {f['processes']} runner process(es): {f['searches']:,} searches "
+        f"({f['distinct_queries']} distinct queries), every {f['interval']} s; "
+        f"set-up {f['setup_s']:.1f} s"
     )
     print(
-        f"  sustained search-checks/s  {checks / args.seconds:8.1f}   "
-        f"(needed: {args.searches / args.interval:.1f}; window {args.seconds:g} s)"
+        f"  sustained search-checks/s  {f['checks_per_s']:8.1f}   "
+        f"(demand {f['demand_checks_per_s']:.1f}; window {f['window_s']:g} s; "
+        f"{f['key_checks']:.0f} key checks)"
     )
     print(
-        f"  due-queue lag              p50 {pct(m['lags'], 50):6.2f} s   "
-        f"p99 {pct(m['lags'], 99):6.2f} s"
+        f"  due lag, oldest due key    p50 {f['lag_oldest_p50']:6.2f} s   "
+        f"p99 {f['lag_oldest_p99']:6.2f} s"
     )
     print(
-        f"  upstream fetches per check with coalescing {per_check:.4f}, without "
-        f"{per_check_without:.4f} → {per_check_without / max(per_check, 1e-9):.0f}× fewer"
+        f"  due lag, claimed keys      p50 {f['lag_claimed_p50']:6.2f} s   "
+        f"p99 {f['lag_claimed_p99']:6.2f} s"
+    )
+    for tier, t in f["lag_by_tier"].items():
+        print(f"    {tier:9s} p50 {t['p50']:6.2f} s   p99 {t['p99']:6.2f} s   ({t['n']} keys)")
+    print(
+        f"  upstream fetches per check with coalescing {f['fetches_per_check']:.5f}, without "
+        f"{f['fetches_per_check_without']:.4f} → {f['coalescing_ratio']:.0f}× fewer"
     )
     print(
-        f"  fetched → alert rows ({len(latency)} fetches wrote alerts): "
-        f"p50 {pct(latency, 50) * 1000:.1f} ms   p95 {pct(latency, 95) * 1000:.1f} ms   "
-        f"p99 {pct(latency, 99) * 1000:.1f} ms"
+        f"  fetched → alert rows ({f['alert_row_fetches']} fetches wrote alerts): "
+        f"p50 {f['alert_rows_p50_ms']:.1f} ms   p99 {f['alert_rows_p99_ms']:.1f} ms"
     )
-    for i, r in enumerate(results, 1):
-        print(
-            f"  runner {i}: {r['checks']:.0f} checks, CPU {r['cpu']:.1f} s, "
-            f"peak RSS {r['rss_mb']:.0f} MiB"
-        )
-    print(f"  searches checked more than once per interval: {m['doubled']}")
+    cpu = " + ".join(f"{c:.1f}" for c in f["runner_cpu_s"])
+    rss = " / ".join(f"{r:.0f}" for r in f["peak_rss_mb"])
+    pg = f["postgres_cpu_s"]
+    print(
+        f"  runner CPU {cpu} s; Postgres CPU {'-' if pg is None else f'{pg:.1f}'} s; "
+        f"peak RSS {rss} MiB"
+    )
+    print(f"  overflowed pages: {f['overflows']:.0f}")
+    print(f"  searches checked more than once per interval: {f['searches_checked_twice']}")
+
+
+def write_json(path: str, found: dict) -> None:
+    with open(path, "w") as out:
+        json.dump(found, out)
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -267,7 +422,10 @@ async def main_async(args: argparse.Namespace) -> None:
         return
     with sandbox_process(args.port, args.latency_ms, args.listings_per_minute) as url:
         await wait_ready(url)
-        report(args, await measure(args, url))
+        found = figures(args, await measure(args, url))
+    report(found)
+    if args.json:
+        write_json(args.json, found)
 
 
 async def worker_main(args: argparse.Namespace) -> dict[str, object]:
@@ -297,6 +455,11 @@ def main() -> None:
         help="window without coalescing, for the ratio",
     )
     parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument(
+        "--queries", type=int, default=0,
+        help="distinct requests (0: the sandbox catalogue's, about 180)",
+    )  # fmt: skip
+    parser.add_argument("--json", help="write the figures and timelines here")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--db", action="append", choices=["sqlite", "postgres"])

@@ -30,6 +30,7 @@ from core.criteria import Criteria
 from core.enums import SearchStatus, Tier
 from core.errors import ConfigurationError, NotFound, PaymentError
 from core.fetchkeys import keys_for, link_search, schedule_key
+from core.keystate import recompute_for_searches
 from core.metrics import Metrics
 from core.models import Account, Destination, Search, StripeEvent
 from core.outbox import queue_notice
@@ -234,6 +235,9 @@ class BillingService:
                 update_fields=["status", "paused_reason", "paused_at", "next_check_at"]
             )
             resumed += 1
+        if resumed:
+            async with in_transaction() as conn:
+                await rekey_account(conn, account.id, self.clock())
         return resumed
 
     async def checkout_result(self, session_id: str) -> tuple[Checkout, Tier] | None:
@@ -415,6 +419,7 @@ class BillingService:
         limits = self.tiers.for_tier(new)
         name = new.value.title()
         if TIER_ORDER.index(new) > TIER_ORDER.index(old):
+            await rekey_account(conn, account.id, now)  # its keys' tier: paid keys go first
             searches = (
                 "unlimited searches"
                 if limits.max_searches is None
@@ -512,7 +517,15 @@ async def enforce_limits(
     if slowed:
         every = describe_interval(limits.fastest_interval_seconds)
         changes.append(f"checked every {every} now: {', '.join(slowed)}")
+    await rekey_account(conn, account_id, now)
     return changes
+
+
+async def rekey_account(conn: BaseDBAsyncClient, account_id: int, now: datetime) -> None:
+    """The account's fetch keys recomputed (interval, tier, due time: core.keystate) after its
+    plan changed what its searches may do, or which of them run."""
+    searches = await Search.filter(account_id=account_id).using_db(conn).only("id")
+    await recompute_for_searches(conn, [s.id for s in searches], now)
 
 
 async def set_comp(
@@ -531,6 +544,8 @@ async def set_comp(
         await account.save(using_db=conn)
         if TIER_ORDER.index(account.tier) < TIER_ORDER.index(old):
             await enforce_limits(conn, account.id, tiers, account.tier, moment)
+        elif account.tier != old:
+            await rekey_account(conn, account.id, moment)
     return account
 
 

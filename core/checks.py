@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Count
@@ -22,13 +23,15 @@ from core.currency import Rates
 from core.enums import AlertKind, MatchStatus
 from core.listings import clean_listing, upsert_listings
 from core.matching import is_price_drop, matches
-from core.models import Listing, Match, Search
+from core.models import Listing, Match
 from core.outbox import ALERT_COLUMNS, AlertIntent, alert_values
 from core.ports import ListingData
 from core.reposts import earlier_alerts, repost_key
 from core.sellers import blocked_among, seller_key
 
 PREVIEW_SIZE = 3
+# (search, listing) pairs looked at per transaction (each writes at most a match and its alerts).
+MAX_CANDIDATES_PER_TRANSACTION = 2000
 # The columns a check writes for a new match, with their Postgres types.
 MATCH_COLUMNS = {
     "search_id": "int",
@@ -38,6 +41,22 @@ MATCH_COLUMNS = {
     "created_at": "timestamptz",
     "updated_at": "timestamptz",
 }
+
+
+class CheckedSearch(Protocol):
+    """What a check reads of a search (core.scheduling.KeySearch, or a Search record)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def primed_at(self) -> datetime | None: ...
+
+    @property
+    def marketplaces(self) -> list[str]: ...
+
+    @property
+    def channels(self) -> list[str]: ...
 
 
 @dataclass(slots=True)
@@ -53,14 +72,14 @@ class CheckResult:
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
-    search: Search
+    search: CheckedSearch
     listing: Listing
     data: ListingData
     criteria: Criteria
 
 
 async def record_fetch(
-    searches: Sequence[Search],
+    searches: Sequence[CheckedSearch],
     criteria: Mapping[int, Criteria],
     fetched: Sequence[ListingData],
     now: datetime,
@@ -106,12 +125,20 @@ async def record_fetch(
     candidates = await _without_blocked(candidates)
     if not candidates:  # the usual check: nothing new (SQLite would queue for its one writer)
         return results
-    async with in_transaction() as conn:
-        candidates = await _without_settled(conn, candidates)
-        existing = await _existing_matches(conn, candidates)
-        intents = await _create_new_matches(conn, candidates, existing, results, now)
-        intents += await _price_drops(conn, candidates, existing)
-        await _queue(conn, intents, searches, platforms, now, results)
+    # Bounded transactions: a listing matched by thousands of searches is written in several
+    # commits, so it never holds the database (SQLite's one writer) for the other keys. Each
+    # is idempotent (ON CONFLICT DO NOTHING on the unique keys, and a match that exists is
+    # not new), and the caller moves watermarks and leases only after the last one: a crash
+    # between two loses nothing (the key is checked again) and duplicates nothing.
+    candidates.sort(key=lambda c: (c.search.id, c.listing.id))
+    for start in range(0, len(candidates), MAX_CANDIDATES_PER_TRANSACTION):
+        chunk = candidates[start : start + MAX_CANDIDATES_PER_TRANSACTION]
+        async with in_transaction() as conn:
+            chunk = await _without_settled(conn, chunk)
+            existing = await _existing_matches(conn, chunk)
+            intents = await _create_new_matches(conn, chunk, existing, results, now)
+            intents += await _price_drops(conn, chunk, existing)
+            await _queue(conn, intents, searches, platforms, now, results)
     return results
 
 
@@ -317,7 +344,7 @@ async def _price_drops(
 async def _queue(
     conn: BaseDBAsyncClient,
     intents: Sequence[AlertIntent],
-    searches: Sequence[Search],
+    searches: Sequence[CheckedSearch],
     platforms: dict[int, str],
     now: datetime,
     results: dict[int, CheckResult],

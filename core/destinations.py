@@ -14,9 +14,12 @@ from datetime import datetime
 import phonenumbers
 from phonenumbers import PhoneNumberType
 from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
+from core.clock import utcnow
 from core.enums import Channel, Platform, SearchStatus
 from core.errors import VerificationFailed
+from core.keystate import recompute_for_searches
 from core.models import Account, Destination, Search
 from core.records import account_record
 from core.views import AccountView
@@ -173,9 +176,11 @@ async def deactivate_chat(platform: Platform, chat_id: str, reason: str) -> int:
     if not ids:
         return 0
     await destinations.update(active=False)
-    paused = await Search.filter(destination_id__in=ids, status=SearchStatus.ACTIVE).update(
-        status=SearchStatus.PAUSED
-    )
+    going = Search.filter(destination_id__in=ids, status=SearchStatus.ACTIVE)
+    search_ids: list[int] = [s.id for s in await going.only("id")]
+    paused = await going.update(status=SearchStatus.PAUSED)
+    async with in_transaction() as conn:
+        await recompute_for_searches(conn, search_ids, utcnow())
     logger.warning(
         "%s chat %s is gone (%s): destination inactive, %d searches paused",
         platform.value,

@@ -35,6 +35,7 @@ from core.criteria import Criteria
 from core.currency import outward
 from core.enums import BuyingFormat, Condition
 from core.errors import InvalidCriteria
+from core.keystate import keys_of_searches, recompute_keys
 from core.ports import MarketplaceQuery
 
 logger = logging.getLogger(__name__)
@@ -161,6 +162,15 @@ def schedule_key(keys: Sequence[FetchKeySpec]) -> str:
 
 # Columns of FetchKey and SearchFetchKey, for the raw inserts below.
 _KEY_COLUMNS = ("marketplace", "digest", "version", "query", "created_at")
+# Since 0012 a key also carries its schedule (core.keystate); these are its starting values
+# (recompute_keys sets the real ones). 0010's data step ran before the columns existed.
+_SCHEDULE_COLUMNS = {
+    "interval_seconds": 300,
+    "tier": "free",
+    "consecutive_failures": 0,
+    "checks_count": 0,
+    "overflows": 0,
+}
 _LINK_COLUMNS = ("search_id", "fetch_key_id")
 
 
@@ -169,23 +179,57 @@ async def link_search(
 ) -> None:
     """Make ``keys`` exactly the search's keys: create the ones new to the table, link them,
     unlink the rest. Idempotent; run inside the transaction that writes the search."""
-    ids = await _ensure_keys(conn, keys, now)
+    before = await keys_of_searches(conn, [search_id])
+    ids = await _ensure_keys(conn, keys, now, scheduled=True)
     await _replace_links(conn, {search_id: [ids[k.digest] for k in keys]})
+    # The keys it joined and left: their interval, tier and due time follow their searches.
+    await recompute_keys(conn, sorted({*before, *ids.values()}), now)
+
+
+async def link_many(
+    conn: BaseDBAsyncClient,
+    keys_by_search: dict[int, Sequence[FetchKeySpec]],
+    now: datetime,
+    *,
+    take_schedule: bool = False,
+) -> None:
+    """``link_search`` for many searches at once (bulk loads: imports, benchmarks, tests).
+
+    ``take_schedule``: the keys take their searches' own next check times (searches written
+    with a due time already), rather than being due by the grid from ``now``.
+    """
+    wanted = (k for ks in keys_by_search.values() for k in ks)
+    ids = await _ensure_keys(conn, wanted, now, scheduled=True)
+    # New searches (no links yet): one batched insert, no per-search delete.
+    rows = [(sid, ids[k.digest]) for sid, ks in keys_by_search.items() for k in ks]
+    await insert_ignoring_duplicates(conn, "search_fetch_key", _LINK_COLUMNS, rows)
+    key_ids = sorted(set(ids.values()))
+    for start in range(0, len(key_ids), 5000):  # within every database's bind limit
+        chunk = key_ids[start : start + 5000]
+        await recompute_keys(conn, chunk, now, from_searches=take_schedule)
 
 
 async def _ensure_keys(
-    conn: BaseDBAsyncClient, keys: Iterable[FetchKeySpec], now: datetime
+    conn: BaseDBAsyncClient, keys: Iterable[FetchKeySpec], now: datetime, scheduled: bool = False
 ) -> dict[str, int]:
     """digest → FetchKey id, inserting the keys not stored yet (a repeat is a no-op, so two
     processes adding the same key at once both succeed)."""
     unique = {k.digest: k for k in keys}
     if not unique:
         return {}
+    extra = _SCHEDULE_COLUMNS if scheduled else {}
     rows = [
-        (k.marketplace, k.digest, FETCH_KEY_VERSION, json.dumps(query_json(k.query)), now)
+        (
+            k.marketplace,
+            k.digest,
+            FETCH_KEY_VERSION,
+            json.dumps(query_json(k.query)),
+            now,
+            *extra.values(),
+        )
         for k in unique.values()
     ]
-    await insert_ignoring_duplicates(conn, "fetch_key", _KEY_COLUMNS, rows)
+    await insert_ignoring_duplicates(conn, "fetch_key", (*_KEY_COLUMNS, *extra), rows)
     found: dict[str, int] = {}
     wanted = list(unique)
     for start in range(0, len(wanted), 500):
@@ -223,7 +267,9 @@ async def recompute_all(conn: BaseDBAsyncClient, now: datetime) -> int:
             logger.warning("search %s: no fetch keys (%s)", row["id"], exc)
             continue
         keys_by_search[int(row["id"])] = keys_for(criteria, _json(row["marketplaces"]))
-    ids = await _ensure_keys(conn, (k for ks in keys_by_search.values() for k in ks), now)
+    scheduled = await _has_schedule_columns(conn)
+    wanted = (k for ks in keys_by_search.values() for k in ks)
+    ids = await _ensure_keys(conn, wanted, now, scheduled=scheduled)
     await _replace_links(
         conn, {sid: [ids[k.digest] for k in ks] for sid, ks in keys_by_search.items()}
     )
@@ -242,6 +288,19 @@ async def recompute_all(conn: BaseDBAsyncClient, now: datetime) -> int:
     await conn.execute_query(f'DELETE FROM "search_fetch_key" WHERE {stale}', [FETCH_KEY_VERSION])
     await conn.execute_query(old.replace('SELECT "id" FROM', "DELETE FROM"), [FETCH_KEY_VERSION])
     return len(keys_by_search)
+
+
+async def _has_schedule_columns(conn: BaseDBAsyncClient) -> bool:
+    """Does ``fetch_key`` carry its schedule yet (0012 and later)? A data step of an older
+    migration runs on the table as it was then."""
+    if conn.capabilities.dialect == "postgres":
+        rows = await conn.execute_query_dict(
+            "SELECT column_name AS name FROM information_schema.columns"
+            " WHERE table_name = 'fetch_key'"
+        )
+    else:
+        rows = await conn.execute_query_dict("PRAGMA table_info(fetch_key)")
+    return "interval_seconds" in {str(r["name"]) for r in rows}
 
 
 def _json(value: object) -> Any:
@@ -270,6 +329,7 @@ __all__ = [
     "digest",
     "key_for",
     "keys_for",
+    "link_many",
     "link_search",
     "query_from_json",
     "query_json",

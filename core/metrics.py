@@ -88,6 +88,30 @@ class Metrics:
             registry=self.registry,
         )
 
+        # Issue 15: keys are the scheduled unit; paid tiers must not wait behind free ones.
+        self.key_due_lag = Histogram(
+            "monitor_key_due_lag_seconds",
+            "From a fetch key's due time to its claim, by its best owner's tier",
+            ["tier"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.key_overflows = Counter(
+            "monitor_key_overflows",
+            "Checks whose newest-first page was all new (older new listings may lie beyond)",
+            ["marketplace"],
+            registry=self.registry,
+        )
+        self.overflow_pages = Counter(
+            "monitor_overflow_pages",
+            "Further pages fetched after an overflow",
+            ["marketplace"],
+            registry=self.registry,
+        )
+        self.key_checks = Counter(
+            "monitor_key_checks", "Fetch-key checks done", ["marketplace"], registry=self.registry
+        )
+
     def observe_match_latency(self, seconds: float, alerts_written: int) -> None:
         self.match_latency.observe(seconds)
         if self.match_latency_samples is not None and alerts_written:

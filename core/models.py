@@ -159,9 +159,28 @@ class FetchKey(Model):
     version = fields.IntField()
     query: dict[str, Any] = fields.JSONField()
     created_at = fields.DatetimeField()
+    # The key is the unit of scheduled work (core.scheduling): one due time, lease, backoff
+    # and last result per upstream request, however many searches share it.
+    # The fastest interval of its active searches (on the aligned grid) and the best tier
+    # among their owners (due lag is reported per tier).
+    interval_seconds = fields.IntField(default=300, db_default=300)
+    tier = fields.CharField(max_length=16, default="free", db_default="free")
+    # Null when no active search uses the key: it is never due then.
+    next_check_at = fields.DatetimeField(null=True)
+    lease_until = fields.DatetimeField(null=True)
+    last_checked_at = fields.DatetimeField(null=True)
+    last_error: str | None = fields.TextField(null=True)
+    consecutive_failures = fields.IntField(default=0, db_default=0)
+    # Set when the owners were told it cannot run (once); cleared (and told) on recovery.
+    failure_notified_at = fields.DatetimeField(null=True)
+    checks_count = fields.IntField(default=0, db_default=0)
+    # Checks in a row whose newest-first page was all new (it may have overflowed).
+    overflows = fields.IntField(default=0, db_default=0)
+    overflow_notified_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "fetch_key"
+        indexes = (Index(fields=("next_check_at",), name="fetch_key_due_idx"),)
 
 
 class SearchFetchKey(Model):

@@ -8,18 +8,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from core.currency import Rates, convert
-from core.enums import AlertKind, AlertStatus, Channel
+from core.enums import AlertKind, AlertStatus, Channel, Platform
 from core.listings import listing_data
 from core.models import Alert, Match, Notice
 from core.ports import AlertMessage, AlertTarget, NoticeMessage
-from core.views import DestinationView
 
 logger = logging.getLogger(__name__)
 
@@ -289,7 +288,7 @@ def notice_message(notice: Notice) -> NoticeMessage:
     )
 
 
-async def queue_notice(destination: DestinationView, key: str, text: str, now: datetime) -> None:
+async def queue_notice(destination: NoticeTarget, key: str, text: str, now: datetime) -> None:
     """Queue ``text`` for the chat once per ``key`` (a second call with the key does nothing)."""
     await Notice.bulk_create(
         [
@@ -304,6 +303,16 @@ async def queue_notice(destination: DestinationView, key: str, text: str, now: d
         ],
         ignore_conflicts=True,
     )
+
+
+class NoticeTarget(Protocol):
+    """What a notice needs of its chat: a destination record, or its id and platform."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def platform(self) -> Platform: ...
 
 
 async def outbox_depth() -> int:

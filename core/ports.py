@@ -147,6 +147,16 @@ class ListingChecker(Protocol):
         ...
 
 
+class PagedMarketplace(Marketplace, Protocol):
+    """A marketplace that can read past the newest page (``page`` 1 is ``search``'s answer).
+
+    The runner reads further pages only when a newest-first page was all new since the
+    key's last fetch (it may have overflowed), within the marketplace's pacing and quota.
+    """
+
+    async def search_page(self, query: MarketplaceQuery, page: int) -> list[ListingData]: ...
+
+
 class SearchWatcher(Protocol):
     """Told of every search saved (created, or its criteria changed). The demo's sandbox
     marketplace is one: it lists something the new search matches, so the user sees an alert.

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import aiojobs
+from tortoise.expressions import Q
 
 from core.backoff import poll_pause
 from core.breaker import CircuitBreaker
@@ -18,15 +21,24 @@ from core.checks import CheckResult, record_fetch
 from core.clock import Clock, utcnow
 from core.criteria import Criteria
 from core.errors import MarketplaceError, Unavailable
-from core.fetchkeys import FetchKeySpec, key_for
+from core.fetchkeys import FetchKeySpec, key_for, query_from_json
 from core.health import HealthRecorder
+from core.keystate import instant_between
 from core.metrics import Metrics
-from core.models import MarketplaceState, Search
+from core.models import FetchKey, Listing, MarketplaceState, Search, SearchFetchKey
 from core.parse_health import ParseHealth
 from core.ports import ListingData, Marketplace, MarketplaceQuery
 from core.rates import RatesCache, RatesJob
 from core.saved_state import SavedStateChecker
-from core.scheduling import SPREAD_SECONDS, Outcomes, claim_due_searches, save_outcomes
+from core.scheduling import (
+    SPREAD_SECONDS,
+    KeyResult,
+    KeySearch,
+    Outcomes,
+    active_searches,
+    claim_due_keys,
+    save_outcomes,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,24 +63,10 @@ class RunnerOptions:
     skip_locked: bool = False
 
 
-@dataclass(slots=True)
-class _Group:
-    """The searches of a batch that share one fetch key: one upstream call serves them all."""
-
-    key: FetchKeySpec
-    searches: list[Search]
-    criteria: dict[int, Criteria]  # search id → its criteria, parsed once for the batch
-
-    @property
-    def query(self) -> MarketplaceQuery:
-        return self.key.query
-
-
-@dataclass(slots=True)
-class _Batch:
-    outcomes: Outcomes
-    errors: dict[int, tuple[MarketplaceError, datetime | None]]
-    results: dict[int, CheckResult]
+# An overflowed page: fetch at most this many further pages (each one paced like any call).
+MAX_OVERFLOW_PAGES = 3
+# A page shorter than this cannot have overflowed (the marketplace had no more to give).
+OVERFLOW_MIN_PAGE = 20
 
 
 class Runner:
@@ -108,6 +106,8 @@ class Runner:
         self._fetches_done = 0
         self._breakers_synced_at: datetime | None = None
         self._stopping = asyncio.Event()
+        # (tier, seconds) of every claimed key's due lag, when a benchmark asks for them.
+        self.lag_samples: list[tuple[str, float]] | None = None
         # Fetches by fetch key digest: (when started, the fetch), shared for the share window.
         self._recent: dict[str, tuple[float, asyncio.Future[list[ListingData]]]] = {}
 
@@ -147,112 +147,191 @@ class Runner:
                     await asyncio.wait_for(self._stopping.wait(), pause)
 
     async def tick(self, scheduler: aiojobs.Scheduler | None = None) -> int:
-        """Claim one batch of due searches and check them. Returns how many were claimed."""
+        """Claim one batch of due fetch keys and check them. Returns how many were claimed."""
         now = self.clock()
         self.last_tick_at = now
         await self._sync_breakers(now)
         lease_until = now + timedelta(seconds=self.options.lease_seconds)
-        searches = await claim_due_searches(
+        keys = await claim_due_keys(
             now, limit=self.options.batch_size, lease_until=lease_until,
             skip_locked=self.options.skip_locked,
         )  # fmt: skip
-        if searches:
+        for key in keys:
+            if key.next_check_at is not None:
+                lag = max(0.0, (now - key.next_check_at).total_seconds())
+                self.metrics.key_due_lag.labels(key.tier).observe(lag)
+                if self.lag_samples is not None:
+                    self.lag_samples.append((key.tier, lag))
+        if keys:
             try:
-                await self._check_all(searches, lease_until, scheduler)
+                await self._check_keys(keys, lease_until, scheduler)
             except asyncio.CancelledError:
-                # Stopped mid-check: hand the searches back now rather than when the lease
-                # runs out, so a restart (or another process) checks them at once.
-                ids = [s.id for s in searches]
-                await Search.filter(id__in=ids, lease_until=lease_until).update(lease_until=None)
+                # Stopped mid-check: hand the keys back now rather than when the lease runs
+                # out, so a restart (or another process) checks them at once.
+                ids = [k.id for k in keys]
+                await FetchKey.filter(id__in=ids, lease_until=lease_until).update(lease_until=None)
                 raise
-        return len(searches)
+        return len(keys)
 
     async def prime(self, search: Search) -> list[ListingData]:
         """Record what a new search matches today as seen; return the newest few as a preview.
 
-        The runner's loop does this for every new search (it is due at once); this runs one
-        check of one search now. A preview also goes to the chat as a notice. If it fails the
-        search stays unprimed and its next check primes it instead.
+        The runner's loop does this for every new search (its keys are due at once); this
+        checks its keys now. A key no other process holds is checked as a whole (its due
+        searches ride along, as the loop would have done); one being checked elsewhere is
+        checked for this search only. If it fails the search stays unprimed and its next
+        check primes it instead.
         """
         await search.refresh_from_db()
-        await search.fetch_related("destination")
-        if search.lease_until is None:
-            search.lease_until = self.clock() + timedelta(seconds=self.options.lease_seconds)
-            await search.save(update_fields=["lease_until"])
-        results = await self._check_all([search], search.lease_until, None)
+        now = self.clock()
+        lease_until = now + timedelta(seconds=self.options.lease_seconds)
+        key_ids = await SearchFetchKey.filter(search_id=search.id).values_list(
+            "fetch_key_id", flat=True
+        )
+        claimed: list[FetchKey] = []
+        others: list[FetchKey] = []
+        for key in await FetchKey.filter(id__in=list(key_ids)):
+            free = Q(lease_until=None) | Q(lease_until__lt=now)
+            if await FetchKey.filter(Q(id=key.id), free).update(lease_until=lease_until):
+                claimed.append(key)
+            else:
+                others.append(key)
+        results = await self._check_keys(claimed, lease_until, None)
+        if others:
+            more = await self._check_keys(others, lease_until, None, only={search.id})
+            self._merge(more, results)
         found = results.get(search.id)
         return found.preview if found else []
 
-    async def _check_all(
+    async def _check_keys(
         self,
-        searches: Sequence[Search],
+        keys: Sequence[FetchKey],
         lease_until: datetime,
         scheduler: aiojobs.Scheduler | None,
+        only: set[int] | None = None,
     ) -> dict[int, CheckResult]:
-        batch = _Batch(Outcomes(self.clock(), lease_until), {}, {})
-        runs = [self._check_group(group, batch) for group in self._groups(searches)]
+        """Check ``keys``; ``only``: check just these searches and leave the keys' schedule
+        alone (another process holds them)."""
+        if not keys:
+            return {}
+        now = self.clock()
+        outcomes = Outcomes(now, lease_until)
+        results: dict[int, CheckResult] = {}
+        by_key = await active_searches([k.id for k in keys])
+        runs = []
+        for key in keys:
+            searches = by_key.get(key.id, [])
+            if only is not None:
+                searches = [s for s in searches if s.id in only]
+            interval = min((s.interval_seconds for s in searches), default=None)
+            result = KeyResult(key, searches, interval=interval)
+            if only is None:
+                outcomes.keys.append(result)
+            # A slower search is matched on its own grid's instants only (a subset of the
+            # key's); a search not yet primed is always checked (its first check).
+            due = [
+                s
+                for s in searches
+                if s.primed_at is None
+                or s.interval_seconds == interval
+                or key.consecutive_failures  # a retry: its missed instants are owed
+                or instant_between(key.digest, s.interval_seconds, key.last_checked_at, now)
+            ]
+            if due:
+                runs.append(self._check_key(key, due, result, outcomes, results))
         if scheduler is None:
             await asyncio.gather(*runs)
         else:
             jobs = [await scheduler.spawn(run) for run in runs]
             await asyncio.gather(*(job.wait() for job in jobs))
-        for search in searches:
-            if search.id in batch.errors:
-                error, wait_until = batch.errors[search.id]
-                batch.outcomes.failure(search, error, wait_until)
-            else:
-                found = batch.results.get(search.id)
-                if found is None:
-                    batch.outcomes.success(search, 0, None)
-                else:
-                    batch.outcomes.success(search, found.new_matches, found.seen_at, found.preview)
         async with self._writes:
-            await save_outcomes(batch.outcomes)
-        return batch.results
+            await save_outcomes(outcomes)
+        return results
 
-    def _groups(self, searches: Sequence[Search]) -> list[_Group]:
-        """Group a batch by fetch key; each search's criteria are parsed once, here."""
-        groups: dict[object, _Group] = {}
-        for search in searches:
-            criteria = Criteria.from_json(search.criteria)
-            for name in dict.fromkeys(search.marketplaces):
-                key = key_for(criteria, name)
-                by: object = key.digest if self.options.coalesce else (key.digest, search.id)
-                group = groups.get(by)
-                if group is None:
-                    group = groups[by] = _Group(key, [], {})
-                group.searches.append(search)
-                group.criteria[search.id] = criteria
-        return list(groups.values())
-
-    async def _check_group(self, group: _Group, batch: _Batch) -> None:
-        name = group.query.marketplace
+    async def _check_key(
+        self,
+        key: FetchKey,
+        searches: list[KeySearch],
+        result: KeyResult,
+        outcomes: Outcomes,
+        results: dict[int, CheckResult],
+    ) -> None:
+        name = key.marketplace
         marketplace = self.marketplaces.get(name)
         breaker = self.breakers.get(name)
         now = self.clock()
+        criteria = _parsed(searches)
+        # The request as its searches spell it (the stored JSON is normalised: 100.00 is
+        # stored as 100); equal digests mean the same request either way.
+        spec = key_for(criteria[searches[0].id], name)
+        if spec.digest != key.digest:  # a search edited since the claim: the stored request
+            spec = FetchKeySpec(name, key.digest, query_from_json(_json(key.query)))
         if marketplace is None or breaker is None:
             error = Unavailable(f"the {name} marketplace is not configured here", marketplace=name)
-            self._record_error(group, error, batch, None)
+            self._record_error(result, searches, error, None)
             return
         if not breaker.allow(now):
             error = Unavailable(f"{name} is refusing our requests; checks resume by themselves",
                                 marketplace=name)  # fmt: skip
-            self._record_error(group, error, batch, breaker.open_until)
+            self._record_error(result, searches, error, breaker.open_until)
             return
-        try:
-            fetched = await self._fetch(marketplace, group.key)
-        except MarketplaceError as exc:
-            if breaker.record_failure(exc, now):
-                await self._publish_breaker(breaker)
-            self._record_error(group, exc, batch, breaker.open_until)
-            return
-        except Exception as exc:  # an adapter bug must not stop the other groups
-            logger.exception("fetch of %s failed unexpectedly", group.query)
-            self._record_error(group, Unavailable(f"internal error: {exc}"), batch, None)
-            return
-        if breaker.record_success():
-            await self._publish_breaker(breaker)
-        await self._store(group, fetched, batch)
+        groups = [searches] if self.options.coalesce else [[s] for s in searches]
+        for group in groups:
+            try:
+                fetched = await self._fetch(marketplace, spec)
+                if breaker.record_success():
+                    await self._publish_breaker(breaker)
+                fetched = await self._overflow(marketplace, key, spec, fetched, result)
+            except MarketplaceError as exc:
+                if breaker.record_failure(exc, now):
+                    await self._publish_breaker(breaker)
+                self._record_error(result, searches, exc, breaker.open_until)
+                return
+            except Exception as exc:  # an adapter bug must not stop the other keys
+                logger.exception("fetch of %s failed unexpectedly", spec.query)
+                self._record_error(result, searches, Unavailable(f"internal error: {exc}"), None)
+                return
+            await self._store(result, group, criteria, fetched, outcomes, results)
+        self.metrics.key_checks.labels(name).inc()
+
+    async def _overflow(
+        self,
+        marketplace: Marketplace,
+        key: FetchKey,
+        spec: FetchKeySpec,
+        fetched: list[ListingData],
+        result: KeyResult,
+    ) -> list[ListingData]:
+        """A newest-first page that is all new since the key's last fetch may have overflowed:
+        fetch further pages (each a paced, counted call) until a seen listing appears."""
+        if key.last_checked_at is None or key.checks_count == 0:
+            return fetched  # the first fetch of a key: everything is new by definition
+        if len(fetched) < min(OVERFLOW_MIN_PAGE, spec.query.limit) or await _any_seen(fetched):
+            return fetched
+        name = spec.marketplace
+        result.overflowed = True
+        self.metrics.key_overflows.labels(name).inc()
+        more = getattr(marketplace, "search_page", None)
+        if more is None:
+            return fetched  # one page is all this marketplace gives: counted, and told
+        pages = list(fetched)
+        for page in range(2, 2 + MAX_OVERFLOW_PAGES):
+            self.metrics.overflow_pages.labels(name).inc()
+            found = await self._call_page(more, spec.query, page)
+            pages.extend(found)
+            if not found or await _any_seen(found):
+                break
+        return pages
+
+    async def _call_page(
+        self, more: object, query: MarketplaceQuery, page: int
+    ) -> list[ListingData]:
+        assert callable(more)
+        self.metrics.fetches.labels(query.marketplace).inc()
+        self._fetches_done += 1
+        found = await more(query, page)
+        assert isinstance(found, list)
+        return found
 
     async def _fetch(self, marketplace: Marketplace, key: FetchKeySpec) -> list[ListingData]:
         """One upstream call per fetch key per share window, however many batches ask for it."""
@@ -295,24 +374,38 @@ class Runner:
         for digest in [d for d, (at, _) in self._recent.items() if now - at > window]:
             del self._recent[digest]
 
-    async def _store(self, group: _Group, fetched: list[ListingData], batch: _Batch) -> None:
-        platforms = {s.id: s.destination.platform.value for s in group.searches}
+    async def _store(
+        self,
+        result: KeyResult,
+        searches: list[KeySearch],
+        criteria: dict[int, Criteria],
+        fetched: list[ListingData],
+        outcomes: Outcomes,
+        results: dict[int, CheckResult],
+    ) -> None:
+        platforms = {s.id: s.destination.platform.value for s in searches}
+        name = result.key.marketplace
         try:
             async with self._writes:
                 started = time.perf_counter()
                 rates = await self.rates.get()
                 found = await record_fetch(
-                    group.searches, group.criteria, fetched, self.clock(), platforms, rates
+                    searches, criteria, fetched, self.clock(), platforms, rates
                 )
                 queued = sum(r.alerts_queued for r in found.values())
                 self.metrics.observe_match_latency(time.perf_counter() - started, queued)
-        except Exception as exc:  # a storage problem fails these searches, not the loop
-            logger.exception("storing %s failed", group.query)
-            self._record_error(group, Unavailable(f"internal error: {exc}"), batch, None)
+        except Exception as exc:  # a storage problem fails this key, not the loop
+            logger.exception("storing %s failed", result.key.digest)
+            self._record_error(result, searches, Unavailable(f"internal error: {exc}"), None)
             return
-        self._merge(found, batch.results)
-        self.metrics.checks.labels(group.query.marketplace).inc(len(group.searches))
-        self._checks_done += len(group.searches)
+        by_id = {s.id: s for s in searches}
+        for search_id, check in found.items():
+            outcomes.matched(search_id, check.new_matches)
+            if check.seen_at is not None:
+                outcomes.prime(by_id[search_id], check.seen_at, check.preview)
+        self._merge(found, results)
+        self.metrics.checks.labels(name).inc(len(searches))
+        self._checks_done += len(searches)
         self.metrics.coalescing_ratio.set(self._checks_done / max(1, self._fetches_done))
 
     async def _publish_breaker(self, breaker: CircuitBreaker) -> None:
@@ -338,23 +431,23 @@ class Runner:
 
     def _record_error(
         self,
-        group: _Group,
+        result: KeyResult,
+        searches: list[KeySearch],
         exc: MarketplaceError,
-        batch: _Batch,
         wait_until: datetime | None,
     ) -> None:
-        self.metrics.fetch_errors.labels(group.query.marketplace, type(exc).__name__).inc()
-        ids = [s.id for s in group.searches]
+        self.metrics.fetch_errors.labels(result.key.marketplace, type(exc).__name__).inc()
+        ids = [s.id for s in searches]
         # One line per failed fetch, naming the searches it failed (not one per search).
         logger.warning(
             "%s check failed for search %s%s: %s",
-            group.query.marketplace,
+            result.key.marketplace,
             ", ".join(map(str, ids[:10])),
             f" and {len(ids) - 10} more" if len(ids) > 10 else "",
             exc,
         )
-        for search in group.searches:
-            batch.errors[search.id] = (exc, wait_until)
+        result.error = exc
+        result.wait_until = wait_until
 
     def _merge(self, found: dict[int, CheckResult], results: dict[int, CheckResult]) -> None:
         for search_id, result in found.items():
@@ -365,3 +458,31 @@ class Runner:
             if result.seen_at and (total.seen_at is None or result.seen_at > total.seen_at):
                 total.seen_at = result.seen_at
             self.metrics.matches.inc(result.new_matches)
+
+
+def _parsed(searches: Sequence[KeySearch]) -> dict[int, Criteria]:
+    """Each search's criteria, parsed once per distinct criteria: a popular key's thousands
+    of searches mostly ask the same thing, and parsing each would cost more than matching."""
+    by_text: dict[str, Criteria] = {}
+    found = {}
+    for search in searches:
+        text = json.dumps(search.criteria, sort_keys=True)
+        if text not in by_text:
+            by_text[text] = Criteria.from_json(search.criteria)
+        found[search.id] = by_text[text]
+    return found
+
+
+async def _any_seen(listings: Sequence[ListingData]) -> bool:
+    """Was any of ``listings`` stored before (by any key)? One indexed query."""
+    ids = list({item.external_id for item in listings})[:500]
+    if not ids:
+        return False
+    name = listings[0].marketplace
+    return await Listing.filter(marketplace=name, external_id__in=ids).exists()
+
+
+def _json(value: object) -> dict[str, Any]:
+    loaded = json.loads(value) if isinstance(value, str | bytes) else value
+    assert isinstance(loaded, dict)
+    return loaded

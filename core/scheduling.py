@@ -1,212 +1,307 @@
-"""When searches run: aligned due times, claiming with leases, and recording each outcome.
+"""When fetch keys run: claiming due keys with leases, and recording each key's outcome.
 
-Alignment is what makes coalescing work across time. A search's due times are
-``phase + k·interval`` where the phase comes from its fetch key (``core.fetchkeys``; one of
-its keys, ``Search.fetch_key``, for a search on several marketplaces), so every search with the
-same upstream request is due at the same instants and shares one fetch. Phases are spread
-evenly over the alignment period (so load is flat), and a slower interval's instants are a
-subset of a faster one's (a 30-min search lands on some of the 5-min search's instants
-with the same key: it never rides the faster schedule, yet never costs an extra call).
+The fetch key (``core.fetchkeys``) is the unit of scheduled work (issue 15): it holds the due
+time, lease, backoff, failure count and last result; its searches' rows are written only
+when a search gets something new (a match, a price drop, a preview, an error to show). The
+cost of a check therefore follows the distinct upstream requests, not the searches. Due
+times are aligned (``core.keystate``): a key is due every ``interval`` (its fastest active
+search's) at instants derived from its digest, and a slower search on it is matched on the
+instants of its own grid only.
+
+A claim commits a lease on each key (``FOR UPDATE SKIP LOCKED`` on Postgres), so N runner
+processes never fetch the same key in one window; a lease expires on its own when a worker
+dies mid-check, and every write of a result is fenced by the lease it was claimed with.
 """
 
 from __future__ import annotations
 
-import math
+import json
 import random
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from core.backoff import backoff_delay
-from core.criteria import Criteria
-from core.enums import SearchStatus
+from core.enums import Platform
 from core.errors import MarketplaceError, RateLimited
-from core.fetchkeys import keys_for, schedule_key
 from core.formatting import preview_text
-from core.models import Search
+from core.keystate import ALIGN_PERIOD_SECONDS, due_after_check, next_due, phase_seconds
+from core.models import FetchKey, Search, SearchFetchKey
 from core.outbox import queue_notice
 from core.ports import ListingData
 from core.text import clean_text
 
-ALIGN_PERIOD_SECONDS = 300
-# Searches that share a key are spread over up to this many seconds (at most a tenth of
-# their interval) after the key's instant, so a popular query (thousands of searches) is not one
-# spike. It stays below the runner's share window, so they still ride one fetch.
+# Kept for callers that spread their own work within a key's instant (benchmarks).
 SPREAD_SECONDS = 8
 RETRY_BASE_SECONDS = 30.0
 RETRY_CAP_SECONDS = 3600.0
-# Tell the user after this many failed checks in a row (once), and again when it recovers.
+# Tell the owners after this many failed checks of a key in a row (once), and on recovery.
 NOTIFY_AFTER_FAILURES = 3
+# Tell the owners when a key's page overflowed this many checks in a row (once).
+NOTIFY_AFTER_OVERFLOWS = 3
 
 
-def phase_seconds(key: str, interval: int) -> int:
-    """Where in its interval a search with ``key`` is due (seconds after an aligned boundary)."""
-    spread = int(key[:8] or "0", 16) % ALIGN_PERIOD_SECONDS
-    if interval >= ALIGN_PERIOD_SECONDS and interval % ALIGN_PERIOD_SECONDS == 0:
-        slots = interval // ALIGN_PERIOD_SECONDS
-        return spread + ALIGN_PERIOD_SECONDS * (int(key[8:16] or "0", 16) % slots)
-    return spread % interval
-
-
-def next_due(after: datetime, interval: int, key: str, spread: int = 0) -> datetime:
-    """The first aligned instant strictly after ``after`` (never later than one interval).
-
-    ``spread`` (0 ≤ spread < SPREAD_SECONDS, from the search id) shifts a search within its
-    key's share window.
-    """
-    phase = phase_seconds(key, interval) + spread % max(1, interval // 10)
-    k = math.floor((after.timestamp() - phase) / interval) + 1
-    return datetime.fromtimestamp(phase + k * interval, UTC)
+def _chunks(ids: Sequence[int], size: int = 5000) -> list[Sequence[int]]:
+    """``ids`` in pieces within every database's bind limit."""
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 def spread_of(search_id: int) -> int:
     return search_id % SPREAD_SECONDS
 
 
-def due_after_check(checked_at: datetime, interval: int, key: str, spread: int) -> datetime:
-    """The next due time after a check: the search's own aligned instant about one interval on.
-
-    A check on time is followed by the next instant, exactly one interval later. A check off
-    the grid (the first one, or a late one) takes the instant nearest to one interval later,
-    so two checks are never less than half an interval apart.
-    """
-    due = next_due(checked_at, interval, key, spread)
-    if (due - checked_at).total_seconds() < interval / 2:
-        due += timedelta(seconds=interval)
-    return due
-
-
 def _due(now: datetime) -> Q:
     unleased = Q(lease_until=None) | Q(lease_until__lt=now)
-    return Q(Q(status=SearchStatus.ACTIVE, next_check_at__lte=now), unleased)
+    return Q(Q(next_check_at__lte=now), unleased)
 
 
-async def claim_due_searches(
+async def claim_due_keys(
     now: datetime, *, limit: int, lease_until: datetime, skip_locked: bool
-) -> list[Search]:
-    """Lease up to ``limit`` due searches, oldest due first, same-key searches together.
-
-    The lease makes a claim exclusive across processes (``skip_locked`` on Postgres) and
-    expires on its own when a worker dies mid-check, so the search is checked again.
-    """
+) -> list[FetchKey]:
+    """Lease up to ``limit`` due keys, oldest due first. The lease is committed before any
+    fetch, so another process skips them (``skip_locked``) or finds them leased."""
     async with in_transaction():
-        query = Search.filter(_due(now)).order_by("next_check_at", "fetch_key").limit(limit)
+        query = FetchKey.filter(_due(now)).order_by("next_check_at").limit(limit)
         if skip_locked:
             query = query.select_for_update(skip_locked=True)
         ids = [row.id for row in await query.only("id")]
         if ids:
-            await Search.filter(id__in=ids).update(lease_until=lease_until)
+            await FetchKey.filter(id__in=ids).update(lease_until=lease_until)
     if not ids:
         return []
-    return await Search.filter(id__in=ids).select_related("destination")
+    return list(await FetchKey.filter(id__in=ids).order_by("next_check_at"))
+
+
+async def make_due(now: datetime, search_ids: Sequence[int] | None = None) -> int:
+    """Make the keys of ``search_ids`` (every key in use if None) due at ``now``: a "check now"."""
+    links = SearchFetchKey.all()
+    if search_ids is not None:
+        links = links.filter(search_id__in=list(search_ids))
+    key_ids = list(await links.values_list("fetch_key_id", flat=True))
+    return int(await FetchKey.filter(id__in=key_ids).update(next_check_at=now, lease_until=None))
+
+
+async def key_due(search: Search) -> datetime:
+    """When the search's keys are next due (the earliest; a search is checked with them)."""
+    keys = await FetchKey.filter(search_links__search_id=search.id).only("id", "next_check_at")
+    found = [k.next_check_at for k in keys if k.next_check_at is not None]
+    if not found:
+        raise LookupError(f"search {search.id} has no scheduled key")
+    return min(found)
+
+
+@dataclass(slots=True)
+class Route:
+    """Where a search's notices go (what ``queue_notice`` reads of a destination)."""
+
+    id: int
+    platform: Platform
+
+
+@dataclass(slots=True)
+class KeySearch:
+    """What a key check reads of one of its searches: plain values, not an ORM record (a
+    popular key has tens of thousands of searches, and a record costs ten times more)."""
+
+    id: int
+    name: str
+    criteria: dict[str, Any]
+    marketplaces: list[str]
+    channels: list[str]
+    interval_seconds: int
+    primed_at: datetime | None
+    failure_notified_at: datetime | None
+    destination: Route
+
+
+_KEY_SEARCH_FIELDS = (
+    "id",
+    "name",
+    "criteria",
+    "marketplaces",
+    "channels",
+    "interval_seconds",
+    "primed_at",
+    "failure_notified_at",
+    "destination_id",
+    "destination__platform",
+)
+
+
+def _loaded(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+async def active_searches(key_ids: Sequence[int]) -> dict[int, list[KeySearch]]:
+    """Each key's active searches, loaded for one batch."""
+    rows = await SearchFetchKey.filter(
+        fetch_key_id__in=list(key_ids), search__status="active"
+    ).values_list("fetch_key_id", "search_id")
+    searches: dict[int, KeySearch] = {}
+    for chunk in _chunks(sorted({sid for _, sid in rows})):
+        for values in await Search.filter(id__in=chunk).values_list(*_KEY_SEARCH_FIELDS):
+            sid, name, criteria, markets, channels, interval, primed, notified, dest, plat = values
+            searches[sid] = KeySearch(
+                sid, name, _loaded(criteria), _loaded(markets), _loaded(channels), interval,
+                primed, notified, Route(dest, Platform(plat)),
+            )  # fmt: skip
+    found: dict[int, list[KeySearch]] = defaultdict(list)
+    for key_id, search_id in rows:
+        if search_id in searches:
+            found[int(key_id)].append(searches[search_id])
+    return found
 
 
 async def oldest_due_lag(now: datetime) -> float:
-    """Seconds since the oldest due, unleased search should have been checked (0 if none)."""
-    row = await Search.filter(_due(now)).order_by("next_check_at").first().only("next_check_at")
-    return 0.0 if row is None else max(0.0, (now - row.next_check_at).total_seconds())
+    """Seconds since the oldest due, unleased key should have been checked (0 if none)."""
+    row = await FetchKey.filter(_due(now)).order_by("next_check_at").first().only("next_check_at")
+    if row is None or row.next_check_at is None:
+        return 0.0
+    return max(0.0, (now - row.next_check_at).total_seconds())
+
+
+async def due_lag_by_tier(now: datetime) -> dict[str, float]:
+    """``oldest_due_lag`` per tier (a key counts in its best owner's tier)."""
+    lags: dict[str, float] = {}
+    rows = await FetchKey.filter(_due(now)).values_list("tier", "next_check_at")
+    for tier, due in rows:
+        if due is not None:
+            lags[tier] = max(lags.get(tier, 0.0), (now - due).total_seconds())
+    return lags
+
+
+async def with_key_state(searches: Sequence[Search]) -> list[Search]:
+    """Fill each search's last check and last error from its keys (the key holds them now).
+
+    What /searches shows: the latest check of any of its keys, and the error of a key that
+    is failing. Only the loaded objects change; nothing is saved.
+    """
+    rows = await SearchFetchKey.filter(search_id__in=[s.id for s in searches]).values_list(
+        "search_id",
+        "fetch_key__last_checked_at",
+        "fetch_key__last_error",
+        "fetch_key__consecutive_failures",
+    )
+    by_search: dict[int, list[tuple[datetime | None, str | None, int]]] = defaultdict(list)
+    for search_id, checked, error, failures in rows:
+        by_search[search_id].append((checked, error, failures))
+    for search in searches:
+        keys = by_search.get(search.id)
+        if not keys:
+            continue
+        checked_at = [c for c, _, _ in keys if c is not None]
+        if search.primed_at is not None and checked_at:
+            search.last_checked_at = max(checked_at)
+        errors = [e for _, e, n in keys if n and e]
+        search.last_error = errors[0] if errors else None
+        search.consecutive_failures = max(n for _, _, n in keys)
+    return list(searches)
+
+
+@dataclass(slots=True)
+class KeyResult:
+    """One key's check: what to record on the key, and which searches got something new."""
+
+    key: FetchKey
+    searches: list[KeySearch]  # the key's active searches (all of them, not only those matched)
+    error: MarketplaceError | None = None
+    wait_until: datetime | None = None  # an open circuit: when the marketplace may be asked
+    interval: int | None = None  # the fastest active interval, None: no active search
+    overflowed: bool = False
 
 
 @dataclass(slots=True)
 class Outcomes:
-    """What one batch's checks came to, saved with a few grouped statements."""
+    """What one batch's key checks came to, saved with a few grouped statements."""
 
     now: datetime
     lease_until: datetime
-    succeeded: list[Search] = field(default_factory=list)
-    failed: list[tuple[Search, MarketplaceError, float | None]] = field(default_factory=list)
+    keys: list[KeyResult] = field(default_factory=list)
     new_matches: dict[int, int] = field(default_factory=dict)
-    primed: dict[int, tuple[datetime, Sequence[ListingData]]] = field(default_factory=dict)
+    primed: dict[int, tuple[KeySearch, datetime, Sequence[ListingData]]] = field(
+        default_factory=dict
+    )
 
-    def success(
-        self,
-        search: Search,
-        new_matches: int,
-        seen_at: datetime | None,
-        preview: Sequence[ListingData] = (),
-    ) -> None:
-        """``seen_at``: when this check stored its listings (primes a search not yet primed,
-        whose chat is then shown ``preview``)."""
-        self.succeeded.append(search)
-        if new_matches:
-            self.new_matches[search.id] = new_matches
-        if search.primed_at is None and seen_at is not None:
-            self.primed[search.id] = (seen_at, preview)
+    def matched(self, search_id: int, count: int) -> None:
+        if count:
+            self.new_matches[search_id] = self.new_matches.get(search_id, 0) + count
 
-    def failure(
-        self, search: Search, error: MarketplaceError, wait_until: datetime | None = None
-    ) -> None:
-        """``wait_until``: when the marketplace may be asked again (an open circuit)."""
-        delay = None if wait_until is None else (wait_until - self.now).total_seconds()
-        self.failed.append((search, error, delay))
+    def prime(self, search: KeySearch, seen_at: datetime, preview: Sequence[ListingData]) -> None:
+        if search.primed_at is None:
+            _, _, shown = self.primed.get(search.id, (search, seen_at, ()))
+            self.primed[search.id] = (search, seen_at, [*shown, *preview][:3])
 
 
 async def save_outcomes(outcomes: Outcomes, rng: random.Random | None = None) -> None:
-    """Record the batch: next due times, errors, counters, and notices to the user.
+    """Record the batch: each key's next due time and result; the searches that got something
+    new (primed, matches); notices of failure, recovery and overflow to the owners.
 
-    Every update is fenced by the batch's lease: if a worker took over a search whose lease
+    Every key update is fenced by the batch's lease: if a worker took over a key whose lease
     expired, this (late) result does not overwrite the newer one.
     """
-    await _save_successes(outcomes)
-    for search, error, delay in outcomes.failed:
-        await _save_failure(search, error, delay, outcomes, rng)
-
-
-async def _save_successes(outcomes: Outcomes) -> None:
     now = outcomes.now
-    by_due: dict[datetime, list[int]] = defaultdict(list)
-    for search in outcomes.succeeded:
-        key = search.fetch_key or schedule_key(
-            keys_for(Criteria.from_json(search.criteria), search.marketplaces)
-        )
-        due = due_after_check(now, search.interval_seconds, key, spread_of(search.id))
-        by_due[due].append(search.id)
-    by_count: dict[int, list[int]] = defaultdict(list)  # most batches: every count is 1
-    for search_id, count in outcomes.new_matches.items():
-        by_count[count].append(search_id)
-    # One transaction: on SQLite each statement on its own would be a commit (a disk sync).
-    async with in_transaction():
-        for due, ids in by_due.items():
-            await Search.filter(id__in=ids, lease_until=outcomes.lease_until).update(
-                next_check_at=due,
-                last_checked_at=now,
-                last_error=None,
-                consecutive_failures=0,
-                checks_count=F("checks_count") + 1,
-                lease_until=None,
-            )
-        for search in outcomes.succeeded:
-            if search.id in outcomes.primed:
-                await _prime(search, *outcomes.primed[search.id])
+    async with in_transaction():  # on SQLite each statement alone would be a commit
+        for search, seen_at, preview in outcomes.primed.values():
+            await _prime(search, seen_at, preview)
+        by_count: dict[int, list[int]] = defaultdict(list)
+        for search_id, count in outcomes.new_matches.items():
+            by_count[count].append(search_id)
         for count, ids in by_count.items():
-            await Search.filter(id__in=ids).update(matches_count=F("matches_count") + count)
-        for search in outcomes.succeeded:
-            if search.failure_notified_at is not None:
-                await _tell_recovered(search, now)
+            for chunk in _chunks(ids):
+                await Search.filter(id__in=chunk).update(matches_count=F("matches_count") + count)
+        for result in outcomes.keys:
+            if result.interval is None:  # nobody uses it now: never due until one joins
+                await FetchKey.filter(id=result.key.id, lease_until=outcomes.lease_until).update(
+                    next_check_at=None, lease_until=None
+                )
+            elif result.error is None:
+                await _key_success(result, outcomes)
+            else:
+                await _key_failure(result, outcomes, rng)
+            if result.interval is not None:
+                await _overflow(result, now)
 
 
-async def _save_failure(
-    search: Search,
-    error: MarketplaceError,
-    delay: float | None,
-    outcomes: Outcomes,
-    rng: random.Random | None,
-) -> None:
-    now = outcomes.now
-    failures = search.consecutive_failures + 1
-    if delay is None:
+async def _key_success(result: KeyResult, outcomes: Outcomes) -> None:
+    key, now = result.key, outcomes.now
+    assert result.interval is not None
+    updated = await FetchKey.filter(id=key.id, lease_until=outcomes.lease_until).update(
+        next_check_at=due_after_check(now, result.interval, key.digest),
+        interval_seconds=result.interval,
+        last_checked_at=now,
+        last_error=None,
+        consecutive_failures=0,
+        failure_notified_at=None,
+        checks_count=F("checks_count") + 1,
+        lease_until=None,
+    )
+    if not updated:
+        return
+    for search in result.searches:
+        if search.failure_notified_at is not None:
+            await _tell_recovered(search, now)
+
+
+async def _key_failure(result: KeyResult, outcomes: Outcomes, rng: random.Random | None) -> None:
+    key, error, now = result.key, result.error, outcomes.now
+    assert error is not None
+    failures = key.consecutive_failures + 1
+    if result.wait_until is not None:
+        delay = (result.wait_until - now).total_seconds()
+    else:
         delay = backoff_delay(failures, base=RETRY_BASE_SECONDS, cap=RETRY_CAP_SECONDS, rng=rng)
         if isinstance(error, RateLimited):
             delay = max(delay, error.retry_after)
     # Error texts can quote what a marketplace sent: cleaned like any outside text.
     message = clean_text(f"{type(error).__name__}: {error}", 1000, multiline=True)
-    notify = failures >= NOTIFY_AFTER_FAILURES and search.failure_notified_at is None
-    updated = await Search.filter(id=search.id, lease_until=outcomes.lease_until).update(
-        next_check_at=now + timedelta(seconds=delay),
+    notify = failures >= NOTIFY_AFTER_FAILURES and key.failure_notified_at is None
+    updated = await FetchKey.filter(id=key.id, lease_until=outcomes.lease_until).update(
+        next_check_at=now + timedelta(seconds=max(0.0, delay)),
         last_checked_at=now,
         last_error=message,
         consecutive_failures=failures,
@@ -214,21 +309,56 @@ async def _save_failure(
         lease_until=None,
         **({"failure_notified_at": now} if notify else {}),
     )
-    if updated and notify:
+    if not (updated and notify):
+        return
+    # Once per key: each of its searches' chats hears of it (an error it must show).
+    ids = [s.id for s in result.searches if s.failure_notified_at is None]
+    for chunk in _chunks(ids):
+        await Search.filter(id__in=chunk).update(failure_notified_at=now, last_error=message)
+    for search in result.searches:
+        if search.failure_notified_at is None:
+            await queue_notice(
+                search.destination,
+                f"search:{search.id}:down:{now.isoformat()}",
+                f"⚠ Your search #{search.id} {search.name} can't run right now ({error}). "
+                "I'll keep trying and tell you when it works again.",
+                now,
+            )
+
+
+async def _overflow(result: KeyResult, now: datetime) -> None:
+    """Count checks in a row whose page overflowed; tell the owners once when it persists."""
+    key = result.key
+    if not result.overflowed:
+        if key.overflows:
+            await FetchKey.filter(id=key.id).update(overflows=0)
+        return
+    overflows = key.overflows + 1
+    notify = overflows >= NOTIFY_AFTER_OVERFLOWS and key.overflow_notified_at is None
+    await FetchKey.filter(id=key.id).update(
+        overflows=overflows, **({"overflow_notified_at": now} if notify else {})
+    )
+    if not notify:
+        return
+    for search in result.searches:
         await queue_notice(
             search.destination,
-            f"search:{search.id}:down:{now.isoformat()}",
-            f"⚠ Your search #{search.id} {search.name} can't run right now ({error}). "
-            "I'll keep trying and tell you when it works again.",
+            f"search:{search.id}:overflow:{key.digest}",
+            f"ℹ Your search #{search.id} {search.name} finds more new listings between two "
+            "checks than one page of results holds, so some may be missed. Check it more "
+            "often, or narrow it (a price range, a place, fewer words that match anything).",
             now,
         )
 
 
-async def _prime(search: Search, seen_at: datetime, preview: Sequence[ListingData]) -> None:
+async def _prime(search: KeySearch, seen_at: datetime, preview: Sequence[ListingData]) -> None:
     """Set the watermark, and show the chat what is there already: once per priming (of two
     workers priming the same search, only the one that sets the watermark tells)."""
-    if not await Search.filter(id=search.id, primed_at=None).update(primed_at=seen_at):
+    if not await Search.filter(id=search.id, primed_at=None).update(
+        primed_at=seen_at, last_checked_at=seen_at
+    ):
         return
+    search.primed_at = seen_at
     await queue_notice(
         search.destination,
         f"search:{search.id}:preview:{seen_at.isoformat()}",
@@ -237,10 +367,10 @@ async def _prime(search: Search, seen_at: datetime, preview: Sequence[ListingDat
     )
 
 
-async def _tell_recovered(search: Search, now: datetime) -> None:
+async def _tell_recovered(search: KeySearch, now: datetime) -> None:
     since = search.failure_notified_at
     assert since is not None
-    await Search.filter(id=search.id).update(failure_notified_at=None)
+    await Search.filter(id=search.id).update(failure_notified_at=None, last_error=None)
     await queue_notice(
         search.destination,
         f"search:{search.id}:up:{since.isoformat()}",
@@ -250,10 +380,20 @@ async def _tell_recovered(search: Search, now: datetime) -> None:
 
 
 __all__ = [
+    "ALIGN_PERIOD_SECONDS",
+    "KeyResult",
+    "KeySearch",
     "Outcomes",
-    "claim_due_searches",
+    "active_searches",
+    "claim_due_keys",
+    "due_after_check",
+    "due_lag_by_tier",
+    "key_due",
+    "make_due",
     "next_due",
     "oldest_due_lag",
     "phase_seconds",
     "save_outcomes",
+    "spread_of",
+    "with_key_state",
 ]

@@ -22,9 +22,11 @@ from core.errors import (
     not_available,
 )
 from core.fetchkeys import keys_for, link_search, schedule_key
+from core.keystate import keys_of_searches, recompute_for_searches, recompute_keys
 from core.models import Search, SearchFetchKey
 from core.outbox import queue_notice
 from core.ports import MarketplaceQuestion, SearchWatcher
+from core.scheduling import with_key_state
 from core.text import clean_for, clean_text, limit
 from core.tiers import SLOWEST_INTERVAL_SECONDS, TierTable, describe_interval
 from core.views import AccountView, DestinationView
@@ -157,7 +159,11 @@ class SearchService:
         search.status = SearchStatus.PAUSED
         # The user's own pause: an upgrade never undoes it (core.billing resumes only "plan").
         search.paused_reason = None
-        await search.save(update_fields=["status", "paused_reason", "updated_at"])
+        async with in_transaction() as conn:
+            await search.save(
+                update_fields=["status", "paused_reason", "updated_at"], using_db=conn
+            )
+            await recompute_for_searches(conn, [search.id], self.clock())
         return search
 
     async def resume(self, account: AccountView, search_id: int) -> Search:
@@ -169,21 +175,27 @@ class SearchService:
         search.status = SearchStatus.ACTIVE
         search.next_check_at = self.clock()
         search.consecutive_failures = 0
-        await search.save(
-            update_fields=["status", "next_check_at", "consecutive_failures", "updated_at"]
-        )
+        async with in_transaction() as conn:
+            await search.save(
+                update_fields=["status", "next_check_at", "consecutive_failures", "updated_at"],
+                using_db=conn,
+            )
+            await recompute_for_searches(conn, [search.id], self.clock())
         return search
 
     async def delete(self, account: AccountView, search_id: int) -> None:
         search = await self.get_owned(account, search_id)
         async with in_transaction() as conn:
             # Its links go with it (the key rows stay: other searches, and later statistics).
+            keys = await keys_of_searches(conn, [search.id])
             await SearchFetchKey.filter(search_id=search.id).using_db(conn).delete()
             await search.delete(using_db=conn)
+            await recompute_keys(conn, keys, self.clock())
         logger.info("search %s deleted by account %s", search_id, account.id)
 
     async def list_for(self, account: AccountView) -> list[Search]:
-        return await Search.filter(account_id=account.id).order_by("id")
+        # Last check and error are the keys' (the unit of scheduled work).
+        return await with_key_state(await Search.filter(account_id=account.id).order_by("id"))
 
     async def get_owned(self, account: AccountView, search_id: int) -> Search:
         search = await Search.get_or_none(id=search_id)
@@ -192,6 +204,7 @@ class SearchService:
         if search.account_id != account.id:  # type: ignore[attr-defined]
             logger.warning("account %s asked for search %s of another", account.id, search_id)
             raise not_available("search", search_id, forbidden=True)
+        await with_key_state([search])
         return search
 
     async def ensure_can_add(self, account: AccountView) -> None:
@@ -215,6 +228,9 @@ class SearchService:
                 search.status = SearchStatus.PAUSED
                 await search.save(update_fields=["status", "updated_at"])
                 paused.append(search)
+        if paused:
+            async with in_transaction() as conn:
+                await recompute_for_searches(conn, [s.id for s in paused], self.clock())
         return paused
 
     def _validate(self, account: AccountView, draft: SearchDraft) -> None:
@@ -298,4 +314,4 @@ def draft_of(search: Search) -> SearchDraft:
 
 async def for_destination(destination_id: int) -> list[Search]:
     """The searches posting to one chat (a group's /searches), oldest first."""
-    return list(await Search.filter(destination_id=destination_id).order_by("id"))
+    return await with_key_state(await Search.filter(destination_id=destination_id).order_by("id"))

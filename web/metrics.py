@@ -27,7 +27,7 @@ from prometheus_client import (
 
 from core.clock import Clock
 from core.outbox import oldest_pending, outbox_depth
-from core.scheduling import oldest_due_lag
+from core.scheduling import due_lag_by_tier, oldest_due_lag
 from web.keys import CLOCK, METRICS
 
 DEFAULT_REFRESH_SECONDS = 15.0
@@ -40,6 +40,7 @@ class QueueGauges:
     """How far behind the work queues are, as the database says at scrape time."""
 
     due_lag: Gauge
+    due_lag_by_tier: Gauge
     outbox_depth: Gauge
     outbox_oldest: Gauge
     refreshes: Counter
@@ -50,7 +51,13 @@ class QueueGauges:
         return cls(
             due_lag=Gauge(
                 "monitor_due_queue_lag_seconds",
-                "Seconds the oldest due search has waited to be checked",
+                "Seconds the oldest due fetch key has waited to be checked",
+                registry=registry,
+            ),
+            due_lag_by_tier=Gauge(
+                "monitor_due_queue_lag_by_tier_seconds",
+                "Seconds the oldest due fetch key of each tier (its best owner's) has waited",
+                ["tier"],
                 registry=registry,
             ),
             outbox_depth=Gauge(
@@ -74,13 +81,17 @@ class QueueGauges:
         self.refreshes.inc()
         try:
             due_lag = await oldest_due_lag(now)
+            by_tier = await due_lag_by_tier(now)
             depth: float = await outbox_depth()
             oldest = await oldest_pending(now)
         except Exception as exc:
             # Still serve the in-process counters; NaN says "unknown" rather than a stale value.
             logger.warning("metrics: queue gauges unavailable (%s)", type(exc).__name__)
             due_lag = depth = oldest = math.nan
+            by_tier = {}
         self.due_lag.set(due_lag)
+        for tier in ("free", "starter", "pro", "business"):
+            self.due_lag_by_tier.labels(tier).set(by_tier.get(tier, 0.0))
         self.outbox_depth.set(depth)
         self.outbox_oldest.set(oldest)
 

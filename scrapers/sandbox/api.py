@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -107,6 +107,15 @@ def _limit(value: str | None) -> int:
         raise _bad_request("limit must be a whole number") from exc
 
 
+def _page(value: str | None) -> int:
+    if not value:
+        return 1
+    try:
+        return max(1, int(value))
+    except ValueError as exc:
+        raise _bad_request("page must be a whole number") from exc
+
+
 def _towns(location: str, radius: str) -> frozenset[str] | None:
     """The places a search covers; None (anywhere) for a place we have no map of."""
     town = find_town(location)
@@ -182,11 +191,16 @@ async def search(request: web.Request) -> web.Response:
     if failure is not None:
         return failure
     filters = parse_filters(request.query)
+    # Newest first, ``limit`` a page: page n is what follows the first n-1 pages.
+    page = _page(request.query.get("page"))
+    skip = (page - 1) * filters.limit
+    if page > 1:
+        filters = replace(filters, limit=min(MAX_LIMIT, skip + filters.limit))
     state.now()
     _post_pending(state, request.query)
     result = state.generator.index.search(filters)
     base = base_url(request)
-    items = [item_json(listing, base) for listing in result.items]
+    items = [item_json(listing, base) for listing in result.items[skip:]]
     body = {"items": items, "total": result.total, "total_is_estimate": result.estimated}
     return web.json_response(body)
 

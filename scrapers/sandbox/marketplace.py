@@ -116,7 +116,15 @@ class SandboxMarketplace:
         return "GBP"
 
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
-        payload = await self._get_json("/api/search", search_params(query))
+        return await self.search_page(query, 1)
+
+    async def search_page(self, query: MarketplaceQuery, page: int) -> list[ListingData]:
+        """Page ``page`` (1 = the newest) of the results: the runner reads further pages when
+        the first was all new (core.runner's overflow)."""
+        params = search_params(query)
+        if page > 1:
+            params["page"] = str(page)
+        payload = await self._get_json("/api/search", params)
         try:
             items = payload["items"]
             if not isinstance(items, list):

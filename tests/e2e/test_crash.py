@@ -25,11 +25,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from tortoise import connections
 
 from core.criteria import Criteria
 from core.enums import AlertStatus, Channel, Platform
-from core.fetchkeys import keys_for, schedule_key
-from core.models import Account, Alert, Destination, Search
+from core.fetchkeys import keys_for, link_many, schedule_key
+from core.models import Account, Alert, Destination, FetchKey, Search
 from core.scheduling import next_due
 from scrapers import SandboxConfig, running_sandbox
 from tests.e2e.process import CliProcess
@@ -97,6 +98,10 @@ async def _searches(hook_url: str) -> None:
             fetch_key=key, primed_at=now,
             next_check_at=next_due(now - timedelta(seconds=INTERVAL), INTERVAL, key),
         )  # fmt: skip
+    # Their fetch keys take the searches' due times (the key is what is scheduled).
+    created = await Search.all()
+    keys = {s.id: keys_for(Criteria(keywords=s.name), ["sandbox"]) for s in created}
+    await link_many(connections.get("default"), keys, now, take_schedule=True)
 
 
 def _env(db: str, sandbox: str, tmp_path: Path) -> dict[str, str]:
@@ -197,5 +202,5 @@ async def test_sigterm_drains_within_the_stated_bound(
 
     assert took < DRAIN_SECONDS + 5  # the drain bound, plus closing connections
     assert await _in_flight() == 0  # nothing left claimed-but-unsent
-    leased = await Search.filter(lease_until__gt=datetime.now(UTC)).count()
-    assert leased == 0  # searches are handed back at once, not held until their lease ends
+    leased = await FetchKey.filter(lease_until__gt=datetime.now(UTC)).count()
+    assert leased == 0  # keys are handed back at once, not held until their lease ends

@@ -57,10 +57,13 @@ class Service:
         """Make every search due, and wait until the runner has checked them."""
         # The runner shares a fetch for FETCH_SHARE_SECONDS: wait that out first.
         await asyncio.sleep(max(0.0, self.last_check + SHARE_WINDOW - time.monotonic()))
-        before = self.sql("SELECT sum(checks_count) FROM search")[0][0] or 0
-        self.sql("UPDATE search SET next_check_at = '2000-01-01 00:00:00+00:00'")
+        before = self.sql("SELECT sum(checks_count) FROM fetch_key")[0][0] or 0
+        self.sql(
+            "UPDATE fetch_key SET next_check_at = '2000-01-01 00:00:00+00:00'"
+            " WHERE next_check_at IS NOT NULL"
+        )
         for _ in range(100):
-            if (self.sql("SELECT sum(checks_count) FROM search")[0][0] or 0) > before:
+            if (self.sql("SELECT sum(checks_count) FROM fetch_key")[0][0] or 0) > before:
                 self.last_check = time.monotonic()
                 return
             await asyncio.sleep(0.1)

@@ -44,3 +44,20 @@ class FakeMarketplace:
             replace(i, price=Decimal(price)) if i.external_id == external_id else i
             for i in self.listings
         ]
+
+
+@dataclass
+class PagedFakeMarketplace(FakeMarketplace):
+    """Answers ``page_size`` listings a page, newest first, like a real results page."""
+
+    page_size: int = 20
+    pages: list[int] = field(default_factory=list)
+
+    async def search(self, query: MarketplaceQuery) -> list[ListingData]:
+        return await self.search_page(query, 1)
+
+    async def search_page(self, query: MarketplaceQuery, page: int) -> list[ListingData]:
+        everything = await FakeMarketplace.search(self, query)
+        self.pages.append(page)
+        start = (page - 1) * self.page_size
+        return everything[start : start + self.page_size]

@@ -195,6 +195,13 @@ class FakeTelegram:
         self.pushed: list[tuple[int, str]] = []
         self._next_origin = 0
         self.per_chat_per_second: float | None = None
+        # Telegram's other limits, off unless set: sends a second for the whole bot, and
+        # sends a minute to one group (a negative chat id). flood_refusals counts the 429s.
+        self.per_bot_per_second: float | None = None
+        self.per_group_per_minute: float | None = None
+        self.flood_refusals = 0
+        self.flood_reasons: dict[str, int] = {}
+        self._bot_sends: list[float] = []
         self._sends: dict[int, list[float]] = {}
         self._chats: dict[int, dict[str, Any]] = {}
         self._updates: list[dict[str, Any]] = []
@@ -588,14 +595,34 @@ class FakeTelegram:
         return chat
 
     def _flood_check(self, chat_id: int) -> None:
-        """Telegram-like flood control: at most ``per_chat_per_second`` sends in any second."""
-        if self.per_chat_per_second is None:
-            return
+        """Telegram-like flood control: at most ``per_chat_per_second`` sends to a chat in any
+        second, ``per_group_per_minute`` to a group in any minute, ``per_bot_per_second`` in
+        all."""
         now = time.monotonic()
-        recent = [t for t in self._sends.get(chat_id, []) if now - t < 1.0]
-        if len(recent) >= self.per_chat_per_second:
+        if self.per_bot_per_second is not None:
+            self._bot_sends = [t for t in self._bot_sends if now - t < 1.0]
+            if len(self._bot_sends) >= self.per_bot_per_second:
+                self._refuse("bot")
+                raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+        group = chat_id < 0 and self.per_group_per_minute is not None
+        if self.per_chat_per_second is None and not group:
+            self._bot_sends.append(now)
+            return
+        recent = [t for t in self._sends.get(chat_id, []) if now - t < 60.0]
+        last_second = [t for t in recent if now - t < 1.0]
+        if self.per_chat_per_second is not None and len(last_second) >= self.per_chat_per_second:
+            self._refuse("chat")
             raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+        limit = self.per_group_per_minute
+        if group and limit is not None and len(recent) >= limit:
+            self._refuse("group")
+            raise ApiError(429, "Too Many Requests: retry after 10", retry_after=10)
         self._sends[chat_id] = [*recent, now]
+        self._bot_sends.append(now)
+
+    def _refuse(self, reason: str) -> None:
+        self.flood_refusals += 1
+        self.flood_reasons[reason] = self.flood_reasons.get(reason, 0) + 1
 
     def _visible(self, source: str, params: dict[str, Any], limit: int, too_long: str) -> str:
         text = parse_html(source) if params.get("parse_mode") == "HTML" else source

@@ -24,6 +24,7 @@ from core.errors import (
 from core.models import Alert, Listing, MarketplaceState, Search
 from core.ports import Marketplace, MarketplaceQuery
 from core.runner import Runner
+from core.scheduling import key_due, with_key_state
 from core.searches import SearchDraft, SearchService
 from core.tiers import TierTable
 from scrapers.craigslist import (
@@ -526,7 +527,9 @@ async def test_the_runner_backs_off_for_the_asked_delay(
     clock.advance(91)  # past the next check: at most 1.5 intervals after the first
     await runner.tick()
     await search.refresh_from_db()
-    assert (search.next_check_at - clock.now).total_seconds() >= 1200
+    await with_key_state([search])
+    due = await key_due(search)
+    assert (due - clock.now).total_seconds() >= 1200
     assert search.last_error is not None and "429" in search.last_error
 
 

@@ -19,6 +19,7 @@ from core.errors import Blocked, InvalidCriteria, ParseError, RateLimited, Unava
 from core.health import read_health
 from core.ports import Marketplace, MarketplaceQuery
 from core.runner import Runner
+from core.scheduling import key_due, with_key_state
 from core.searches import SearchDraft, SearchService
 from core.tiers import TierTable
 from scrapers.gumtree import GumtreeMarketplace, parse_search_page
@@ -215,8 +216,10 @@ async def test_runner_records_the_block_and_backs_off(
     clock.advance(91)  # past the next check: at most 1.5 intervals after the first
     await runner.tick()
     await search.refresh_from_db()
+    await with_key_state([search])
+    due = await key_due(search)
     assert search.last_error is not None and "HTTP 429" in search.last_error
-    assert (search.next_check_at - clock.now).total_seconds() >= 120  # the site's Retry-After
+    assert (due - clock.now).total_seconds() >= 120  # the site's Retry-After
     health = await read_health("gumtree")
     assert health.last_success_at is not None
     assert health.last_error is not None and "HTTP 429" in health.last_error

@@ -464,3 +464,16 @@ async def test_index_and_health(session: aiohttp.ClientSession, base: str) -> No
         assert "Sandbox marketplace" in await response.text()
     health = await get_json(session, f"{base}/health")
     assert health == {"status": "ok", "listings": 500}
+
+
+async def test_further_pages_continue_the_newest_first_results(
+    sandbox: SandboxMarketplace,
+) -> None:
+    # The runner reads page 2, 3… after an all-new page (core.runner's overflow).
+    query = MarketplaceQuery(marketplace="sandbox", keywords="", limit=10)
+    first = await sandbox.search_page(query, 1)
+    second = await sandbox.search_page(query, 2)
+    both = await sandbox.search(MarketplaceQuery(marketplace="sandbox", keywords="", limit=20))
+    assert [i.external_id for i in first] == [i.external_id for i in await sandbox.search(query)]
+    assert len(first) == len(second) == 10
+    assert [i.external_id for i in first + second] == [i.external_id for i in both]

@@ -25,6 +25,7 @@ from core.enums import AlertStatus, MatchStatus, SearchStatus, Tier
 from core.errors import ConfigurationError
 from core.models import Account, Alert, Destination, Match, Search
 from core.runner import Runner, RunnerOptions
+from core.scheduling import make_due
 from core.tiers import TierTable
 from tests.fakes.marketplace import FakeMarketplace
 from tests.fakes.telegram_api import (
@@ -87,7 +88,7 @@ class Bot:
 
     async def check_and_deliver(self) -> None:
         """A check of every search now, then delivery of what it queued."""
-        await Search.all().update(next_check_at=self.runner.clock())
+        await make_due(self.runner.clock())
         await self.runner.tick()
         while await self.dispatcher.tick():
             pass
@@ -421,7 +422,7 @@ async def test_a_burst_of_100_alerts_under_429s_loses_none(db: str) -> None:
         too_many = Failure("sendMessage", 429, "Too Many Requests: retry after 1", 3, retry_after=1)
         bot.fake.fail(too_many)
         bot.fake.per_chat_per_second = 60
-        await Search.all().update(next_check_at=bot.runner.clock())
+        await make_due(bot.runner.clock())
         await bot.runner.tick()
         task = asyncio.create_task(bot.dispatcher.run())
         try:

@@ -15,9 +15,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from tortoise import connections
 
+from core.criteria import Criteria
 from core.enums import AlertStatus, Channel, Platform
+from core.fetchkeys import keys_for, link_search
 from core.metrics import Metrics
-from core.models import Account, Alert, Destination, Listing, Match, Search
+from core.models import Account, Alert, Destination, FetchKey, Listing, Match, Search
 from web import HealthProbe, build_web_app, running_web, serve_web
 from web.metrics import DEFAULT_REFRESH_SECONDS
 
@@ -91,7 +93,7 @@ async def make_search(next_check_at: datetime, name: str = "lego") -> Search:
     destination = await Destination.create(
         platform=Platform.TELEGRAM, chat_id=f"chat-{name}", account=account
     )
-    return await Search.create(
+    search = await Search.create(
         account=account,
         destination=destination,
         name=name,
@@ -101,6 +103,11 @@ async def make_search(next_check_at: datetime, name: str = "lego") -> Search:
         interval_seconds=900,
         next_check_at=next_check_at,
     )
+    # Its fetch key is what is scheduled (the due-queue lag is the keys').
+    keys = keys_for(Criteria(keywords=name), ["sandbox"])
+    await link_search(connections.get("default"), search.id, keys, next_check_at)
+    await FetchKey.filter(digest__in=[k.digest for k in keys]).update(next_check_at=next_check_at)
+    return search
 
 
 async def make_alert(search: Search, created_at: datetime, status: AlertStatus) -> Alert:
@@ -208,6 +215,7 @@ async def test_metrics_expose_counters_and_queue_gauges_computed_at_scrape_time(
     assert empty["monitor_outbox_oldest_seconds"] == 0
 
     assert busy["monitor_due_queue_lag_seconds"] == 90
+    assert busy['monitor_due_queue_lag_by_tier_seconds{tier="free"}'] == 90
     assert busy["monitor_outbox_depth"] == 2  # the sent alert is no longer in the outbox
     assert busy["monitor_outbox_oldest_seconds"] == 120
 

@@ -13,6 +13,7 @@ from core.criteria import Criteria
 from core.enums import Platform, Tier
 from core.fetchkeys import FETCH_KEY_VERSION, key_for, query_from_json, recompute_all
 from core.models import FetchKey, Search, SearchFetchKey
+from core.scheduling import make_due
 from core.searches import SearchDraft, SearchService
 from core.tiers import TierTable
 from tests.unit.world import World
@@ -108,8 +109,8 @@ async def test_equal_requests_in_different_spelling_share_one_fetch(world: World
     await world.create("garden   bench", interval=120, exclude=("rotten",))
     world.market.queries.clear()
     world.clock.advance(30)  # past the share window of their first checks
-    await Search.all().update(next_check_at=world.clock(), lease_until=None)
-    assert await world.runner.tick() == 2
+    await make_due(world.clock())
+    assert await world.runner.tick() == 1  # one key claimed for both searches
     assert len(world.market.queries) == 1
 
 
@@ -121,7 +122,7 @@ async def test_a_batch_parses_criteria_once_per_search_and_matches_once_per_crit
     for _ in range(20):
         await world.create("road bike")
     await world.create("road bike", exclude=("carbon",))
-    await Search.all().update(next_check_at=world.clock(), lease_until=None)
+    await make_due(world.clock())
     parsed: list[object] = []
     matched: list[object] = []
     real_parse, real_match = Criteria.from_json, checks.matches
@@ -131,6 +132,6 @@ async def test_a_batch_parses_criteria_once_per_search_and_matches_once_per_crit
     monkeypatch.setattr(
         checks, "matches", lambda c, d, n, r=None: matched.append(d) or real_match(c, d, n, r)
     )
-    assert await world.runner.tick() == 21
-    assert len(parsed) == 21  # once per search (not once per search per listing or group)
+    assert await world.runner.tick() == 1  # one key for the 21 searches
+    assert len(parsed) == 2  # once per distinct criteria (not per search, listing or group)
     assert len(matched) == 2 * 5  # two distinct criteria, five listings each

@@ -10,8 +10,8 @@ from bot.conversation import ChatServices, ChatSession, Reply
 from core.enums import AlertStatus
 from core.errors import Unavailable
 from core.models import Alert, Notice, Search
-from core.scheduling import claim_due_searches
-from tests.unit.world import World
+from core.scheduling import claim_due_keys
+from tests.unit.world import World, key_of
 
 WIZARD = ["/newsearch", "Switches", "fake", "nintendo switch", "none", "any", "anywhere",
           "GBP", "any", "1800", "chat"]  # fmt: skip
@@ -36,10 +36,10 @@ async def test_confirm_answers_without_asking_the_marketplace(world: World) -> N
     assert world.market.queries == []  # the chat's handler made no upstream call
     assert await _previews() == []
     # Due at once and claimable by any runner (no lease held for a creator's own check).
-    claimed = await claim_due_searches(
+    claimed = await claim_due_keys(
         world.clock(), limit=10, lease_until=world.clock(), skip_locked=False
     )
-    assert [s.id for s in claimed] == [search.id]
+    assert [k.id for k in claimed] == [(await key_of(search)).id]
 
 
 async def test_the_runner_checks_it_and_the_preview_reaches_the_chat_once(world: World) -> None:

@@ -11,7 +11,7 @@ from core.errors import RateLimited, Unavailable
 from core.matches import hide
 from core.models import Alert, Listing
 from core.searches import SearchDraft
-from tests.unit.world import World, titles
+from tests.unit.world import World, key_of, refreshed, titles
 
 
 async def test_existing_listings_are_a_preview_not_alerts(world: World) -> None:
@@ -81,8 +81,8 @@ async def test_failing_search_is_recorded_and_others_go_on(world: World) -> None
     world.market.add("s1", "Leather sofa")
     await world.cycle()
     assert titles(world.notifier) == ["Brass lamp"]
-    await bad.refresh_from_db()
-    await good.refresh_from_db()
+    await refreshed(bad)
+    await refreshed(good)
     assert bad.last_error and "boom" in bad.last_error
     assert bad.consecutive_failures == 1
     assert good.last_error is None
@@ -90,7 +90,7 @@ async def test_failing_search_is_recorded_and_others_go_on(world: World) -> None
     world.market.fail_keywords = set()
     await world.cycle(seconds=120)
     assert sorted(titles(world.notifier)) == ["Brass lamp", "Leather sofa"]
-    await bad.refresh_from_db()
+    await refreshed(bad)
     assert bad.last_error is None
 
 
@@ -98,8 +98,9 @@ async def test_rate_limited_search_waits_at_least_the_asked_delay(world: World) 
     search = await world.create("desk")
     world.market.fail_with = RateLimited("slow down", retry_after=900)
     await world.cycle()
-    await search.refresh_from_db()
-    assert (search.next_check_at - world.clock.now).total_seconds() >= 900
+    await refreshed(search)
+    due = (await key_of(search)).next_check_at
+    assert due is not None and (due - world.clock.now).total_seconds() >= 900
 
 
 async def test_provider_failure_keeps_alert_pending_then_delivers(world: World) -> None:
@@ -168,15 +169,15 @@ async def test_crash_during_check_rechecks_after_lease(world: World) -> None:
     search = await world.create("drone")
     world.market.add("d1", "DJI drone")
     world.clock.advance(91)
-    from core.scheduling import claim_due_searches
+    from core.scheduling import claim_due_keys
 
-    claimed = await claim_due_searches(
+    claimed = await claim_due_keys(
         world.clock(),
         limit=10,
         lease_until=world.clock() + timedelta(seconds=300),
         skip_locked=False,
     )
-    assert [s.id for s in claimed] == [search.id]  # then the process died mid-check
+    assert [k.id for k in claimed] == [(await key_of(search)).id]  # then the process died
     world.restart()
     await world.cycle(seconds=1)
     assert world.notifier.sent == []
@@ -188,5 +189,5 @@ async def test_unavailable_marketplace_is_reported(world: World) -> None:
     search = await world.create("tent")
     world.market.fail_with = Unavailable("timed out")
     await world.cycle()
-    await search.refresh_from_db()
+    await refreshed(search)
     assert search.last_error == "Unavailable: timed out"

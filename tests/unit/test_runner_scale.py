@@ -12,16 +12,16 @@ from core import bulk
 from core.enums import AlertStatus
 from core.errors import Blocked, Unavailable
 from core.listings import upsert_listings
-from core.models import Match, Notice, Search
+from core.models import Match, Notice
 from core.runner import Runner, RunnerOptions
-from core.scheduling import NOTIFY_AFTER_FAILURES, SPREAD_SECONDS, claim_due_searches
-from tests.unit.world import World, titles
+from core.scheduling import NOTIFY_AFTER_FAILURES, KeyResult, claim_due_keys, make_due
+from tests.unit.world import World, key_of, refreshed, titles
 
 
 async def _due_now(world: World) -> None:
     # Past the runner's share window: a fresh fetch is needed.
     world.clock.advance(RunnerOptions().share_window_seconds + 1)
-    await Search.all().update(next_check_at=world.clock.now)
+    await make_due(world.clock.now)
 
 
 async def test_searches_with_the_same_request_share_one_fetch(world: World) -> None:
@@ -48,11 +48,12 @@ async def test_without_coalescing_every_search_fetches(world: World) -> None:
 async def test_same_key_searches_stay_due_together(world: World) -> None:
     a = await world.create("lamp", interval=300)
     b = await world.create("lamp", interval=1800)
-    await a.refresh_from_db()
-    await b.refresh_from_db()
-    assert a.fetch_key == b.fetch_key
-    offset = (b.next_check_at - a.next_check_at).total_seconds() % 300
-    assert min(offset, 300 - offset) < SPREAD_SECONDS  # within one share window
+    # One key, one schedule: the fastest search's interval; the slower one rides a subset.
+    key = await key_of(a)
+    assert key.id == (await key_of(b)).id
+    assert key.interval_seconds == 300
+    await world.searches.pause(world.account, a.id)
+    assert (await key_of(b)).interval_seconds == 1800  # recomputed when a search leaves
 
 
 async def test_blocked_site_opens_the_circuit_and_searches_wait(world: World) -> None:
@@ -65,15 +66,16 @@ async def test_blocked_site_opens_the_circuit_and_searches_wait(world: World) ->
     await _due_now(world)
     await world.runner.tick()
     assert len(world.market.queries) == calls  # no request while the circuit is open
-    await search.refresh_from_db()
+    await refreshed(search)
     assert search.last_error and "refusing our requests" in search.last_error
-    assert search.next_check_at >= breaker.open_until
+    due = (await key_of(search)).next_check_at
+    assert due is not None and due >= breaker.open_until
     # After the cooldown one probe goes out; success closes the circuit.
     world.market.fail_with = None
     world.clock.now = breaker.open_until + timedelta(seconds=1)
     await _due_now(world)
     await world.runner.tick()
-    await search.refresh_from_db()
+    await refreshed(search)
     assert search.last_error is None and breaker.allow(world.clock.now)
 
 
@@ -101,11 +103,11 @@ async def test_user_is_told_once_when_a_search_cannot_run_and_once_when_it_recov
 async def test_a_late_worker_does_not_overwrite_a_newer_claim(world: World) -> None:
     search = await world.create("desk")
     await _due_now(world)
-    old = await claim_due_searches(
+    old = await claim_due_keys(
         world.clock(), limit=10, lease_until=world.clock() + timedelta(seconds=5),
         skip_locked=False,
     )  # fmt: skip
-    assert [s.id for s in old] == [search.id]
+    assert [k.id for k in old] == [(await key_of(search)).id]
     # The first worker stalls past its lease (and the share window); another takes over.
     world.clock.advance(RunnerOptions().share_window_seconds + 1)
     world.market.add("d1", "Oak desk")
@@ -114,9 +116,9 @@ async def test_a_late_worker_does_not_overwrite_a_newer_claim(world: World) -> N
     from core.scheduling import Outcomes, save_outcomes
 
     stale = Outcomes(world.clock(), old[0].lease_until)  # type: ignore[arg-type]
-    stale.failure(old[0], Unavailable("late"))
+    stale.keys.append(KeyResult(old[0], [search], error=Unavailable("late"), interval=60))
     await save_outcomes(stale)
-    await search.refresh_from_db()
+    await refreshed(search)
     assert search.last_error is None
     assert titles(world.notifier) == ["Oak desk"]
 
@@ -128,7 +130,7 @@ async def test_a_recent_fetch_serves_the_next_batch_with_the_same_query(world: W
                           options=RunnerOptions(batch_size=1))  # fmt: skip
     await _due_now(world)
     world.market.queries.clear()
-    assert [await world.runner.tick() for _ in range(4)] == [1, 1, 1, 0]
+    assert [await world.runner.tick() for _ in range(2)] == [1, 0]  # one key: one claim
     assert len(world.market.queries) == 1
 
 

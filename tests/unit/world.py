@@ -15,8 +15,9 @@ from core.accounts import destination_for, identify
 from core.criteria import Criteria
 from core.dispatcher import Dispatcher, DispatcherOptions
 from core.enums import Platform, Tier
-from core.models import Account, Destination, Search
+from core.models import Account, Destination, FetchKey, Search, SearchFetchKey
 from core.runner import Runner
+from core.scheduling import with_key_state
 from core.searches import SearchDraft, SearchService
 from core.tiers import TierTable
 from tests.fakes.clock import FakeClock
@@ -100,3 +101,17 @@ async def world(db: str) -> World:
 
 def titles(notifier: RecordingNotifier) -> list[str]:
     return [a.listing.title for a in notifier.sent]
+
+
+async def refreshed(search: Search) -> Search:
+    """``search`` re-read, with its last check and error as /searches shows them (its keys')."""
+    await search.refresh_from_db()
+    await with_key_state([search])
+    return search
+
+
+async def key_of(search: Search) -> FetchKey:
+    """The (first) fetch key of ``search``: where its schedule lives."""
+    link = await SearchFetchKey.filter(search_id=search.id).order_by("id").first()
+    assert link is not None
+    return await FetchKey.get(id=link.fetch_key_id)  # type: ignore[attr-defined]
