@@ -21,7 +21,7 @@ async def test_the_form_answers_its_steps_and_the_wizard_asks_the_rest(db: str) 
              "location": "Leeds 10"}  # fmt: skip
     replies = await session.new_search_with(typed)
     assert replies[0].text.startswith("Which marketplaces?")
-    for answer in ("sandbox", "any", "1800", "chat"):
+    for answer in ("sandbox", "GBP", "any", "1800", "chat"):
         replies = await session.handle(answer)
     summary = replies[0].text
     assert "Road bikes" in summary and "£100.00 – £300.00" in summary and "Leeds" in summary
