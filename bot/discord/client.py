@@ -63,6 +63,10 @@ TEXT_OPTIONS: dict[str, str] = {
     "verify": "The code I sent you",
     "settings": "A section and its answer (email you@example.com); empty: the menu",
 }
+# Registry commands whose answers may hold a secret (a new API token): deferred ephemerally
+# even in a DM, because Discord gives the first followup the defer's visibility, whatever
+# the followup asks for.
+SECRET_COMMANDS = frozenset({"token"})
 # Registry commands left out here: /start is Telegram's entry point (Discord users get
 # /help), and /export answers with a file, which this front-end does not send yet.
 LEFT_OUT = frozenset({"start", "export"})

@@ -22,7 +22,7 @@ from discord import app_commands
 from bot.conversation import ChatServices
 from bot.conversation.errors import UNEXPECTED, user_text
 from bot.discord.chats import DiscordChats, InteractionJob, rights_for
-from bot.discord.client import MonitorClient, NewSearchForm
+from bot.discord.client import SECRET_COMMANDS, MonitorClient, NewSearchForm
 from bot.discord.config import DiscordConfig, point_discord_py
 from bot.discord.notifier import DiscordNotifier
 from bot.discord.render import cut
@@ -150,7 +150,8 @@ class DiscordFrontend:
                 return
             await interaction.response.send_modal(NewSearchForm())  # must be the first answer
             return
-        await interaction.response.defer(ephemeral=shared, thinking=True)
+        secret = name in SECRET_COMMANDS
+        await interaction.response.defer(ephemeral=shared or secret, thinking=True)
         await self._store(interaction, {"kind": "command", "name": name, "args": args})
 
     async def pressed(self, interaction: discord.Interaction, custom_id: str) -> None:

@@ -125,7 +125,7 @@ async def test_searches_screen_pauses_with_buttons_and_refuses_a_stale_menu(db: 
         again = await fake.submit(ANN, channel, opened.modal or {}, {"name": "B", "keywords": "b"})
         await _said(fake, again, "Which marketplaces?")  # a new question is open now
         pressed = await _press(fake, ANN, stale, "Sandbox")
-        await _said(fake, pressed, STALE)
+        assert (await _said(fake, pressed, STALE)).ephemeral  # for the presser only
 
 
 async def test_autocomplete_and_search_commands_act_only_on_ones_own(db: str) -> None:
@@ -150,6 +150,22 @@ async def test_plain_commands_answer(db: str, command: str) -> None:
     async with running_bot() as fake:
         expect = {"cancel": "Nothing to cancel", "stats": ""}[command]
         await _command(fake, ANN, command, expect)
+
+
+async def test_registry_commands_are_slash_commands_and_a_new_token_is_for_its_owner(
+    db: str,
+) -> None:
+    async with running_bot() as fake:
+        listed = {c["name"]: c for c in fake.commands["global"]}
+        assert set(listed) >= {"plan", "upgrade", "token", "verify", "deleteaccount", "answer",
+                               "managerrole", "pause", "searches"}  # fmt: skip
+        assert not set(listed) & {"start", "export", "edit", "save"}
+        assert [o["name"] for o in listed["token"]["options"]] == ["text"]
+        made = await _command(fake, ANN, "token", "Copy it now", text="create laptop")
+        assert made.ephemeral  # even in a DM: only its owner sees the secret
+        mine = await _command(fake, ANN, "token", "laptop", text="list")
+        assert mine.ephemeral
+        await _command(fake, ANN, "plan", "")
 
 
 async def test_a_manager_role_set_by_an_admin_lets_its_members_manage(db: str) -> None:
