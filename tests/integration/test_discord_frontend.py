@@ -110,7 +110,9 @@ async def _new_search(fake: FakeDiscord, user: dict[str, Any]) -> None:
 async def test_searches_screen_pauses_with_buttons_and_refuses_a_stale_menu(db: str) -> None:
     async with running_bot() as fake:
         await _new_search(fake, ANN)
-        await _command(fake, ANN, "help", "/newsearch")
+        helped = await _command(fake, ANN, "help", "/newsearch")
+        form = await fake.press(ANN, helped, helped.button("New search")["custom_id"])
+        assert (await fake.answered(form, within=3)).modal is not None  # as /newsearch
         screen = await _command(fake, ANN, "searches", "Your searches")
         opened = await _press(fake, ANN, screen, "Lamps")
         await fake.wait_for(lambda: "Pause" in str(screen.data["components"]), within=10)
