@@ -227,6 +227,21 @@ class ChatSession:
         except MonitorError as exc:
             return self.stamp([user_text(exc)]), False
 
+    async def choose_all(self, ref: str, indexes: Sequence[int]) -> list[Reply]:
+        """A multi-select question answered in one go (Discord's select menu): the options
+        at ``indexes`` ticked, then Done. Raises ``StaleQuestion`` when ``ref`` is not the
+        open multi-select question or an index is not one of its options."""
+        pending = self.pending
+        if pending is None or not ref or ref != self.question_ref:
+            raise StaleQuestion()
+        question = pending.question()
+        count = len(question.options)
+        if not question.multi_select or not all(0 <= i < count for i in indexes):
+            raise StaleQuestion()
+        self.ticked = sorted(set(indexes))
+        replies, _ = await self.choose(Action(Act.CHOICES_DONE, 0, ref))
+        return replies
+
     def _awaits_code(self, text: str) -> bool:
         """A bare 6-digit code while nothing else asks for a number: a verification code."""
         code = "".join(text.split())

@@ -1,9 +1,10 @@
 """A stored interaction, handled in its channel's turn: the ChatSession and the answers.
 
 Conversations are kept in the database (core.conversations) per (channel, user), so people
-in a server channel don't mix and any process continues them. The open question's choices
-(buttons without an Action) are kept with the conversation under a random token, so only
-the question on screen now can be answered by a press; stale or forged presses are refused.
+in a server channel don't mix and any process continues them. Every press is a typed Action
+(its custom_id, bot/discord/render.py) routed through ``bot.conversation.pressed.act`` as in
+Telegram; a question's buttons name it by reference, so a press on an older menu is refused
+(``StaleQuestion``) and a forged id is only a claim checked against the presser's rights.
 Answers go back as followups through the interaction's webhook (no gateway needed): ephemeral
 in server channels (only the presser sees them), plain in DMs.
 """
@@ -11,7 +12,6 @@ in server channels (only the presser sees them), plain in DMs.
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
@@ -24,8 +24,10 @@ from bot.conversation.errors import UNEXPECTED, user_text
 from bot.conversation.pressed import act, searches_screen
 from bot.conversation.replies import say
 from bot.conversation.screens import saved_page, template_categories
+from bot.conversation.session import StaleQuestion
+from bot.conversation.texts import STALE
 from bot.discord.render import (
-    Choice,
+    SELECT_OPTIONS,
     RawView,
     alert_components,
     components,
@@ -41,6 +43,7 @@ from core.enums import Platform
 from core.errors import ConversationConflict, Forbidden, MonitorError
 from core.inbox import Claim
 from core.manager_roles import manager_role, set_manager_role
+from core.numbers import parse_int
 from core.views import AccountView as Account
 
 logger = logging.getLogger(__name__)
@@ -54,9 +57,7 @@ ALERT_TOASTS = {
     Act.HIDE: "🙈 Hidden: no more alerts about this listing.",
     Act.UNHIDE: "👀 Back: alerts about it will come again.",
 }
-CLOSED = "This question is closed. Send the command again to start over."
 EXPIRED = "This button no longer works."
-MENU = "discord_menu"
 # Typed answers for the form's optional fields left empty.
 FORM_DEFAULTS = {"exclude": "none", "price": "any", "location": "anywhere"}
 
@@ -156,7 +157,8 @@ class DiscordChats:
             await turn.rights.require_manager()
         if kind == "form":
             typed = {k: v or FORM_DEFAULTS.get(k, "") for k, v in data["fields"].items()}
-            await self._show(turn, await turn.session.new_search_with(typed))
+            session = turn.session
+            await self._show(turn, session.stamp(await session.new_search_with(typed)))
         elif kind == "command":
             await self._command(turn, name, str(data.get("args") or ""))
         elif kind == "press":
@@ -191,39 +193,37 @@ class DiscordChats:
         return say(f"Members with <@&{role_id}> can now manage this server's searches.")
 
     async def _press(self, turn: Turn, custom_id: str, values: list[str]) -> None:
-        parsed = parse_custom_id(custom_id)
-        if parsed is None:
+        action = parse_custom_id(custom_id)
+        if action is None:
             logger.warning("refused custom_id %r from user %s", custom_id, turn.job.user_id)
-            await self._say(turn.webhook, turn.job, [say(EXPIRED)])
-        elif isinstance(parsed, Choice):
-            await self._choice(turn, parsed, values)
-        elif parsed.act in ALERT_TOASTS:
-            await self._alert(turn, parsed)
-        elif parsed.act is Act.SAVED_PAGE:  # personal, and ephemeral in a server: any chat
-            page = await matches.list_saved(turn.session.account, parsed.id)
+            await self._say(turn.webhook, turn.job, [say(EXPIRED)], ephemeral=True)
+        elif action.act in ALERT_TOASTS:
+            await self._alert(turn, action)
+        elif action.act is Act.SAVED_PAGE:  # personal, and ephemeral in a server: any chat
+            page = await matches.list_saved(turn.session.account, action.id)
             await self._edit(turn, saved_page(page, self.services.clock()))
+        elif action.act is Act.CHOICES_DONE and values:  # a multi-select question's menu
+            await self._picked(turn, action, values)
         else:
-            pressed = await act(turn.session, parsed)
+            pressed = await act(turn.session, action)
             if pressed.screen is not None:
                 await self._edit(turn, pressed.screen)
             elif pressed.replies:
                 await self._show(turn, pressed.replies)
-            if pressed.toast:
-                await self._say(turn.webhook, turn.job, [say(pressed.toast)])
+            if pressed.toast:  # a stale menu's refusal, a hint: for the presser only
+                await self._say(turn.webhook, turn.job, [say(pressed.toast)], ephemeral=True)
 
-    async def _choice(self, turn: Turn, choice: Choice, values: list[str]) -> None:
-        menu = turn.session.ui.get(MENU)
-        if not menu or menu.get("token") != choice.token:
-            await self._say(turn.webhook, turn.job, [say(CLOSED)])
+    async def _picked(self, turn: Turn, done: Action, values: list[str]) -> None:
+        """The options picked in a multi-select menu (values: their indexes), submitted."""
+        indexes = [parse_int(v, minimum=0, maximum=SELECT_OPTIONS - 1) for v in values]
+        try:
+            if any(i is None for i in indexes):
+                raise StaleQuestion()
+            replies = await turn.session.choose_all(done.ref, [i for i in indexes if i is not None])
+        except StaleQuestion:
+            await self._say(turn.webhook, turn.job, [say(STALE)], ephemeral=True)
             return
-        options: list[str] = list(menu["values"])
-        picked = [choice.index] if choice.index is not None else _indexes(values)
-        if not picked or any(i is None or not 0 <= i < len(options) for i in picked):
-            await self._say(turn.webhook, turn.job, [say(EXPIRED)])
-            return
-        answer = ",".join(options[i] for i in picked if i is not None)
-        turn.session.ui.pop(MENU, None)
-        await self._show(turn, await turn.session.handle(answer))
+        await self._show(turn, replies)
 
     async def _alert(self, turn: Turn, action: Action) -> None:
         """Save / Hide on an alert. Hide changes what the whole channel gets: managers only
@@ -242,27 +242,23 @@ class DiscordChats:
 
     # --- answering ----------------------------------------------------------------------------
     async def _show(self, turn: Turn, replies: list[Reply]) -> None:
-        """Send ``replies``; the last one's choices become the open question (its token)."""
+        """Send ``replies`` as followups (a question's buttons carry its reference)."""
         replies = [r for r in replies if r.text or r.buttons] or [say("OK.")]
-        session = turn.session
-        session.ui.pop(MENU, None)
-        for index, reply in enumerate(replies):
-            token = secrets.token_hex(4)
-            rows = components(reply, token)
-            choices = [b for b in reply.buttons if b.action is None and not b.url]
-            if choices and index == len(replies) - 1:
-                session.ui[MENU] = {"token": token, "values": [b.value for b in reply.buttons]}
+        for reply in replies:
+            # A secret shown once (/token create): ephemeral even in a DM, so only its owner
+            # sees it and it is gone once dismissed (Telegram's front-end deletes it instead).
+            secret = reply.delete_after_seconds is not None
             await turn.webhook.send(
                 reply_text(reply),
-                view=RawView(rows),
-                ephemeral=turn.job.shared,
+                view=RawView(components(reply)),
+                ephemeral=turn.job.shared or secret,
                 allowed_mentions=NO_MENTIONS,
                 wait=True,
             )
 
     async def _edit(self, turn: Turn, reply: Reply) -> None:
         """A screen in place of the pressed one."""
-        rows = components(reply, secrets.token_hex(4))
+        rows = components(reply)
         await _edit_original(turn.webhook, content=reply_text(reply), view=RawView(rows))
 
     async def _say(
@@ -325,7 +321,3 @@ async def rights_for(job: InteractionJob, account: Account) -> DiscordRights:
 async def _edit_original(webhook: discord.Webhook, **changes: Any) -> None:
     # "@original": after a component's deferred update, the message that carried it.
     await webhook.edit_message(cast(int, "@original"), allowed_mentions=NO_MENTIONS, **changes)
-
-
-def _indexes(values: list[str]) -> list[int | None]:
-    return [int(v) if v.isascii() and v.isdigit() and len(v) <= 2 else None for v in values]

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import discord
 from discord import app_commands
 
+from bot.conversation import registry
 from bot.discord.config import DiscordConfig
 from bot.discord.render import MODAL_NEWSEARCH, PREFIX
 
@@ -44,23 +45,42 @@ class Intake(Protocol):
     def ready(self) -> None: ...
 
 
-COMMANDS: dict[str, str] = {
-    "newsearch": "Set up a new search",
-    "templates": "Start from a ready-made search",
-    "searches": "Searches here: pause, edit, delete",
-    "saved": "Listings you saved",
-    "settings": "Time zone, quiet hours, email / SMS / webhook",
-    "stats": "Your numbers",
-    "help": "What I can do",
-    "cancel": "Stop what we're doing",
+# The slash commands come from bot.conversation.registry (every command in some menu), so a
+# feature's command (/plan, /upgrade, /token) is on Discord too; these are Discord's own.
+OWN_COMMANDS: dict[str, str] = {
     "answer": "Answer the question I asked (typed answers)",
     "managerrole": "Servers: let a role manage this server's searches (or clear it)",
 }
+# Registry commands that take a search: a required option, autocompleted.
 SEARCH_COMMANDS: dict[str, str] = {
     "pause": "Pause a search",
     "resume": "Resume a paused search",
     "delete": "Delete a search",
 }
+# Registry commands that take free text after their name: the option's hint.
+TEXT_OPTIONS: dict[str, str] = {
+    "token": "create NAME [read|write] [days], list, or revoke NAME",
+    "verify": "The code I sent you",
+    "settings": "A section and its answer (email you@example.com); empty: the menu",
+}
+# Registry commands whose answers may hold a secret (a new API token): deferred ephemerally
+# even in a DM, because Discord gives the first followup the defer's visibility, whatever
+# the followup asks for.
+SECRET_COMMANDS = frozenset({"token"})
+# Registry commands left out here: /start is Telegram's entry point (Discord users get
+# /help), and /export answers with a file, which this front-end does not send yet.
+LEFT_OUT = frozenset({"start", "export"})
+DESCRIPTION_LIMIT = 100
+
+
+def command_list() -> dict[str, str]:
+    """Every plain slash command (name → description), the registry's then Discord's own."""
+    listed = {
+        spec.name: spec.summary[:DESCRIPTION_LIMIT]
+        for spec in registry.commands()
+        if spec.where and spec.summary and spec.name not in LEFT_OUT
+    }
+    return {**listed, **OWN_COMMANDS}
 
 
 class NewSearchForm(discord.ui.Modal, title="New search"):
@@ -102,13 +122,16 @@ class NewSearchForm(discord.ui.Modal, title="New search"):
 
 # The three templates never match the same custom_id: discord.py dispatches a press to every
 # DynamicItem whose template matches, and a second one would answer the interaction twice.
-SCREEN_TEMPLATE = r"mm:(?:[stv]:[0-9]{1,16}:[a-z]|c:[0-9a-f]{1,16}:[0-9]{1,2})"
-SELECT_TEMPLATE = r"mm:c:(?P<token>[0-9a-f]{1,16}):s"
+# Alerts' ids are kept as they were (old alerts work after a restart); a multi-select
+# question's menu is its Done action; every other id of ours (a stale or forged one too) is a
+# screen press, parsed and checked in bot/discord/chats.py.
 ALERT_TEMPLATE = r"mm:a:(?P<id>[0-9]{1,16}):(?P<verb>[suhn])"
+SELECT_TEMPLATE = r"mm:q:[0-9]{1,19}:d:[0-9a-z]{1,8}"
+SCREEN_TEMPLATE = r"mm:(?!a:[0-9]{1,16}:[suhn]\Z)(?!q:[0-9]{1,19}:d:[0-9a-z]{1,8}\Z).{1,97}"
 
 
 class ScreenButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SCREEN_TEMPLATE):
-    """Screen actions and conversation choices (``mm:s:12:p``, ``mm:c:<token>:<n>``)."""
+    """Screen actions and a question's options (``mm:s:12:p``, ``mm:q:2:c:<ref>``)."""
 
     def __init__(self, custom_id: str) -> None:
         super().__init__(discord.ui.Button(label="·", custom_id=custom_id))
@@ -128,7 +151,7 @@ class ScreenButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SCRE
 
 
 class ScreenSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=SELECT_TEMPLATE):
-    """A multi-choice question (marketplaces): the picked option values are indexes."""
+    """A multi-select question (marketplaces): its Done action; the values are indexes."""
 
     def __init__(self, custom_id: str) -> None:
         select: discord.ui.Select[Any] = discord.ui.Select(
@@ -267,11 +290,13 @@ def commands_hash(commands: list[dict[str, Any]]) -> str:
 
 
 def _install_commands(tree: app_commands.CommandTree[MonitorClient], intake: Intake) -> None:
-    for name, description in COMMANDS.items():
+    for name, description in command_list().items():
         if name == "answer":
             tree.add_command(_answer_command(intake))
         elif name == "managerrole":
             tree.add_command(_role_command(intake))
+        elif name in TEXT_OPTIONS:
+            tree.add_command(_text_command(name, description, TEXT_OPTIONS[name], intake))
         else:
             tree.add_command(_plain_command(name, description, intake))
     for name, description in SEARCH_COMMANDS.items():
@@ -292,7 +317,19 @@ def _answer_command(intake: Intake) -> app_commands.Command[Any, Any, Any]:
     async def run(interaction: discord.Interaction, text: app_commands.Range[str, 1, 500]) -> None:
         await intake.command(interaction, "answer", text)
 
-    return app_commands.Command(name="answer", description=COMMANDS["answer"], callback=run)
+    return app_commands.Command(name="answer", description=OWN_COMMANDS["answer"], callback=run)
+
+
+def _text_command(
+    name: str, description: str, hint: str, intake: Intake
+) -> app_commands.Command[Any, Any, Any]:
+    @app_commands.describe(text=hint[:DESCRIPTION_LIMIT])
+    async def run(
+        interaction: discord.Interaction, text: app_commands.Range[str, 1, 500] | None = None
+    ) -> None:
+        await intake.command(interaction, name, text or "")
+
+    return app_commands.Command(name=name, description=description, callback=run)
 
 
 def _role_command(intake: Intake) -> app_commands.Command[Any, Any, Any]:
@@ -301,7 +338,7 @@ def _role_command(intake: Intake) -> app_commands.Command[Any, Any, Any]:
         await intake.command(interaction, "managerrole", str(role.id) if role else "")
 
     command: app_commands.Command[Any, Any, Any] = app_commands.Command(
-        name="managerrole", description=COMMANDS["managerrole"], callback=run
+        name="managerrole", description=OWN_COMMANDS["managerrole"], callback=run
     )
     command.guild_only = True
     return command

@@ -20,12 +20,13 @@ from aiohttp import web
 from discord import app_commands
 
 from bot.conversation import ChatServices
+from bot.conversation.actions import Act
 from bot.conversation.errors import UNEXPECTED, user_text
 from bot.discord.chats import DiscordChats, InteractionJob, rights_for
-from bot.discord.client import MonitorClient, NewSearchForm
+from bot.discord.client import SECRET_COMMANDS, MonitorClient, NewSearchForm
 from bot.discord.config import DiscordConfig, point_discord_py
 from bot.discord.notifier import DiscordNotifier
-from bot.discord.render import cut
+from bot.discord.render import cut, parse_custom_id
 from bot.inbox_workers import InboxWorkers
 from core import accounts
 from core.access import ADMINS_ONLY
@@ -150,11 +151,16 @@ class DiscordFrontend:
                 return
             await interaction.response.send_modal(NewSearchForm())  # must be the first answer
             return
-        await interaction.response.defer(ephemeral=shared, thinking=True)
+        secret = name in SECRET_COMMANDS
+        await interaction.response.defer(ephemeral=shared or secret, thinking=True)
         await self._store(interaction, {"kind": "command", "name": name, "args": args})
 
     async def pressed(self, interaction: discord.Interaction, custom_id: str) -> None:
         try:
+            action = parse_custom_id(custom_id)
+            if action is not None and action.act is Act.NEW_SEARCH:  # the form, as /newsearch
+                await self._command(interaction, "newsearch", "")
+                return
             await interaction.response.defer()  # acknowledged; the message stays as it is
             data: dict[str, Any] = dict(interaction.data or {})
             values = list(data.get("values") or [])

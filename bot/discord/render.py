@@ -1,32 +1,30 @@
 """How the neutral conversation looks in Discord: a Reply or an alert → content, embeds and
 components, within Discord's limits; and the one parser of our custom_ids.
 
-Every custom_id starts with ``mm:`` (our namespace in a shared custom_id space: another bot's
-or a future feature's ids never parse as ours). After it comes either a typed
-``Action.encode()`` (``mm:s:12:p``, ``mm:a:77:s`` for an alert's Save), or, for conversation
-choices that carry no Action yet, ``mm:c:<menu token>:<index>`` (``choice_custom_id``; the
-one place to switch once every choice carries an Action). Ids in a parsed custom_id are only
-claims: the router checks them against the presser's rights.
+Every custom_id is ``mm:`` (our namespace in a shared custom_id space: another bot's or a
+future feature's ids never parse as ours) followed by the button's typed ``Action.encode()``:
+``mm:s:12:p`` (pause search 12), ``mm:a:77:s`` (an alert's Save), ``mm:q:2:c:1a2b3c4d`` (the
+third option of the open question ``1a2b3c4d``). A multi-select question is one select menu
+whose custom_id is its Done action (``mm:q:0:d:<ref>``) and whose values are the options'
+indexes. Ids in a parsed custom_id are only claims: the router checks them against the
+presser's rights, and ``ChatSession`` refuses a question reference that is not the open one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import discord
 from discord.utils import escape_markdown, escape_mentions
 
-from bot.conversation.actions import Act, Action, decode
+from bot.conversation.actions import QUESTION_ACTS, Act, Action, decode
 from bot.conversation.replies import Bold, Link, Reply, Span
 from core.enums import AlertKind, MatchStatus
 from core.formatting import price_text
 from core.ports import AlertMessage
 
 PREFIX = "mm:"
-CHOICE = "c"
-SELECT_INDEX = "s"
 MODAL_NEWSEARCH = PREFIX + "m:newsearch"
 # Discord's limits (https://discord.com/developers/docs/resources/message).
 CONTENT_LIMIT = 2000
@@ -94,35 +92,12 @@ def action_custom_id(action: Action) -> str:
     return PREFIX + action.encode()
 
 
-def choice_custom_id(token: str, index: int) -> str:
-    """A conversation choice without an Action: its index in the open menu ``token``.
-
-    The lead switches this to ``action_custom_id`` once wizard choices carry Actions."""
-    return f"{PREFIX}{CHOICE}:{token}:{index}"
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    token: str
-    index: int | None  # None: the multi-select menu (its values are the indexes)
-
-
-def parse_custom_id(custom_id: str | None) -> Action | Choice | None:
+def parse_custom_id(custom_id: str | None) -> Action | None:
     """What a pressed custom_id stands for; None when it is not ours or is malformed."""
     data = custom_id or ""
     if not data.startswith(PREFIX) or len(data) > CUSTOM_ID_LIMIT:
         return None
-    rest = data[len(PREFIX) :]
-    if rest.startswith(CHOICE + ":"):
-        _, token, index = [*rest.split(":"), "", ""][:3]
-        if not token.isalnum() or len(token) > 16:
-            return None
-        if index == SELECT_INDEX:
-            return Choice(token, None)
-        if index.isascii() and index.isdigit() and len(index) <= 2:
-            return Choice(token, int(index))
-        return None
-    return decode(rest)
+    return decode(data[len(PREFIX) :])
 
 
 # --- replies -------------------------------------------------------------------------------
@@ -145,27 +120,16 @@ def _rows(reply: Reply) -> list[list[int]]:
     flat: list[list[int]] = []
     for row in rows:  # a row over five wraps
         flat += [row[i : i + PER_ROW] for i in range(0, len(row), PER_ROW)]
+    if len(flat) > ROWS:  # more rows than Discord shows (long options, one a row): pack them
+        every = list(range(len(reply.buttons)))
+        flat = [every[i : i + PER_ROW] for i in range(0, len(every), PER_ROW)]
     return flat[:ROWS]
 
 
-def components(reply: Reply, token: str) -> list[dict[str, Any]]:
+def components(reply: Reply) -> list[dict[str, Any]]:
     """The action rows for ``reply``'s buttons, as Discord's component JSON."""
-    if not reply.buttons:
-        return []
     if reply.multi_select:
-        options = [
-            {"label": cut(b.label, OPTION_LIMIT) or "?", "value": str(i)}
-            for i, b in enumerate(reply.buttons[:SELECT_OPTIONS])
-        ]
-        select = {
-            "type": 3,
-            "custom_id": choice_custom_id(token, -1).rsplit(":", 1)[0] + ":" + SELECT_INDEX,
-            "options": options,
-            "min_values": 1,
-            "max_values": len(options),
-            "placeholder": "Pick one or more",
-        }
-        return [{"type": 1, "components": [select]}]
+        return _select(reply)
     rows = []
     for row in _rows(reply):
         items = []
@@ -175,14 +139,38 @@ def components(reply: Reply, token: str) -> list[dict[str, Any]]:
             if button.url and _safe_url(button.url):
                 items.append({"type": 2, "style": 5, "label": label, "url": button.url})
             elif button.action is not None:
+                # An answer to the question: primary (blurple); a screen's action: grey.
+                style = 1 if button.action.act in QUESTION_ACTS else 2
                 custom_id = action_custom_id(button.action)
-                items.append({"type": 2, "style": 2, "label": label, "custom_id": custom_id})
-            else:
-                custom_id = choice_custom_id(token, index)
-                items.append({"type": 2, "style": 1, "label": label, "custom_id": custom_id})
+                items.append({"type": 2, "style": style, "label": label, "custom_id": custom_id})
         if items:
             rows.append({"type": 1, "components": items})
     return rows
+
+
+def _select(reply: Reply) -> list[dict[str, Any]]:
+    """A multi-select question as one select menu: picking is answering (no Done button).
+    Its custom_id is the question's Done action; each option's value is its index."""
+    done = next(
+        (b.action for b in reply.buttons if b.action and b.action.act is Act.CHOICES_DONE), None
+    )
+    choices = [b for b in reply.buttons if b.action and b.action.act is Act.CHOOSE]
+    if done is None or not choices:
+        return []
+    options = [
+        {"label": cut(b.label, OPTION_LIMIT) or "?", "value": str(b.action.id)}
+        for b in choices[:SELECT_OPTIONS]
+        if b.action is not None
+    ]
+    select = {
+        "type": 3,
+        "custom_id": action_custom_id(done),
+        "options": options,
+        "min_values": 1,
+        "max_values": len(options),
+        "placeholder": "Pick one or more",
+    }
+    return [{"type": 1, "components": [select]}]
 
 
 class RawView(discord.ui.View):

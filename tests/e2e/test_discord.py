@@ -198,7 +198,8 @@ async def _wizard(fake: FakeDiscord, channel_id: str) -> None:
     await fake.answered(submitted, within=3)
     menu = await _reply(fake, submitted, "Which marketplaces?")
     assert menu.ephemeral
-    menu = await _press(fake, ANN, menu, "Sandbox", "New or used?")
+    menu = await _press(fake, ANN, menu, "Sandbox", "Which currency")
+    menu = await _press(fake, ANN, menu, "GBP", "New or used?")
     menu = await _press(fake, ANN, menu, "Any", "How often")
     menu = await _press(fake, ANN, menu, "Every", "Where shall alerts go?")
     menu = await _press(fake, ANN, menu, "This chat only", "Your search")

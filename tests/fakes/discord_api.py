@@ -842,8 +842,13 @@ class FakeDiscord:
         interaction = self._interaction_by_token(request)
         body = await request.json()
         ephemeral = bool((body.get("flags") or 0) & 64)
-        if interaction.original is not None and interaction.original.ephemeral:
-            ephemeral = True  # the first followup of an ephemeral defer stays ephemeral
+        loading = bool(interaction.responses) and interaction.responses[0].get("type") == 5
+        if loading and interaction.original is not None and not interaction.followups:
+            # The first followup fills the "thinking…" message: the defer's flags are kept
+            # and the followup's ignored (a secret sent first after a public defer is public).
+            ephemeral = interaction.original.ephemeral
+        elif interaction.original is not None and interaction.original.ephemeral:
+            ephemeral = True
         sent = self._store(body, interaction, "webhook", ephemeral=ephemeral)
         interaction.followups.append(sent)
         self._touch()

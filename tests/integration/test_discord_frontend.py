@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.bootstrap import BootConfig, bootstrap
+from bot.conversation.texts import STALE
 from bot.discord import DiscordConfig, DiscordFrontend
 from core.accounts import identify
 from core.enums import MatchStatus, Platform, SearchStatus, Tier
@@ -99,9 +100,9 @@ async def _new_search(fake: FakeDiscord, user: dict[str, Any]) -> None:
     submitted = await fake.submit(user, channel, opened.modal, answers)
     menu = await _said(fake, submitted, "Which marketplaces?")
     assert not menu.ephemeral  # a DM: nothing to hide from anyone
-    for label, expect in (("Sandbox", "New or used"), ("Any", "How often"),
-                          ("Every", "Where shall"), ("This chat", "Your search"),
-                          ("Confirm", "is live")):  # fmt: skip
+    for label, expect in (("Sandbox", "Which currency"), ("GBP", "New or used"),
+                          ("Any", "How often"), ("Every", "Where shall"),
+                          ("This chat", "Your search"), ("Confirm", "is live")):  # fmt: skip
         pressed = await _press(fake, user, menu, label)
         menu = await _said(fake, pressed, expect)
 
@@ -109,7 +110,9 @@ async def _new_search(fake: FakeDiscord, user: dict[str, Any]) -> None:
 async def test_searches_screen_pauses_with_buttons_and_refuses_a_stale_menu(db: str) -> None:
     async with running_bot() as fake:
         await _new_search(fake, ANN)
-        await _command(fake, ANN, "help", "/newsearch")
+        helped = await _command(fake, ANN, "help", "/newsearch")
+        form = await fake.press(ANN, helped, helped.button("New search")["custom_id"])
+        assert (await fake.answered(form, within=3)).modal is not None  # as /newsearch
         screen = await _command(fake, ANN, "searches", "Your searches")
         opened = await _press(fake, ANN, screen, "Lamps")
         await fake.wait_for(lambda: "Pause" in str(screen.data["components"]), within=10)
@@ -124,7 +127,7 @@ async def test_searches_screen_pauses_with_buttons_and_refuses_a_stale_menu(db: 
         again = await fake.submit(ANN, channel, opened.modal or {}, {"name": "B", "keywords": "b"})
         await _said(fake, again, "Which marketplaces?")  # a new question is open now
         pressed = await _press(fake, ANN, stale, "Sandbox")
-        await _said(fake, pressed, "This question is closed")
+        assert (await _said(fake, pressed, STALE)).ephemeral  # for the presser only
 
 
 async def test_autocomplete_and_search_commands_act_only_on_ones_own(db: str) -> None:
@@ -149,6 +152,22 @@ async def test_plain_commands_answer(db: str, command: str) -> None:
     async with running_bot() as fake:
         expect = {"cancel": "Nothing to cancel", "stats": ""}[command]
         await _command(fake, ANN, command, expect)
+
+
+async def test_registry_commands_are_slash_commands_and_a_new_token_is_for_its_owner(
+    db: str,
+) -> None:
+    async with running_bot() as fake:
+        listed = {c["name"]: c for c in fake.commands["global"]}
+        assert set(listed) >= {"plan", "upgrade", "token", "verify", "deleteaccount", "answer",
+                               "managerrole", "pause", "searches"}  # fmt: skip
+        assert not set(listed) & {"start", "export", "edit", "save"}
+        assert [o["name"] for o in listed["token"]["options"]] == ["text"]
+        made = await _command(fake, ANN, "token", "Copy it now", text="create laptop")
+        assert made.ephemeral  # even in a DM: only its owner sees the secret
+        mine = await _command(fake, ANN, "token", "laptop", text="list")
+        assert mine.ephemeral
+        await _command(fake, ANN, "plan", "")
 
 
 async def test_a_manager_role_set_by_an_admin_lets_its_members_manage(db: str) -> None:
@@ -189,10 +208,15 @@ async def test_a_multi_choice_question_is_answered_with_a_select(db: str) -> Non
         opened = await fake.answered(await fake.command(ANN, channel, "newsearch"))
         form = await fake.submit(ANN, channel, opened.modal or {}, {"name": "L", "keywords": "l"})
         menu = await _said(fake, form, "Which marketplaces?")
-        assert menu.buttons()[0]["type"] == 3
+        select = menu.buttons()[0]
+        assert select["type"] == 3 and select["custom_id"].startswith("mm:q:0:d:")
+        forged = await fake.press(ANN, menu, select["custom_id"], values=["0", "20"])
+        await _said(fake, forged, STALE)  # not one of its options: nothing is answered
         picked = await _press(fake, ANN, menu, "Sandbox")
-        await _said(fake, picked, "New or used")
+        await _said(fake, picked, "Which currency")
         assert len(picked.followups) == 1  # answered once, by one handler
+        again = await _press(fake, ANN, menu, "Sandbox")  # answered already: closed
+        await _said(fake, again, STALE)
 
 
 async def test_each_interaction_is_answered_before_it_waits_for_its_chats_turn(db: str) -> None:
@@ -254,9 +278,10 @@ async def test_typed_answers_come_with_answer_when_editing_a_step(db: str) -> No
         opened = await fake.answered(await fake.command(ANN, channel, "newsearch"))
         form = await fake.submit(ANN, channel, opened.modal or {}, {"name": "L", "keywords": "l"})
         menu = await _said(fake, form, "Which marketplaces?")
-        for label, expect in (("Sandbox", "New or used"), ("Any", "How often"),
-                              ("Every", "Where shall"), ("This chat", "Your search"),
-                              ("Edit", "Which part"), ("Name", "What shall we call")):  # fmt: skip
+        for label, expect in (("Sandbox", "Which currency"), ("GBP", "New or used"),
+                              ("Any", "How often"), ("Every", "Where shall"),
+                              ("This chat", "Your search"), ("Edit", "Which part"),
+                              ("Name", "What shall we call")):  # fmt: skip
             menu = await _said(fake, await _press(fake, ANN, menu, label), expect)
         typed = await fake.command(ANN, channel, "answer", {"text": "Desk lamps"})
         summary = await _said(fake, typed, "Your search")

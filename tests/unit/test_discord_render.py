@@ -7,15 +7,13 @@ import re
 
 import pytest
 
-from bot.conversation.actions import Act, Action
-from bot.conversation.replies import Bold, Button, Link, Reply, ask, screen
+from bot.conversation.actions import QUESTION_ACTS, Act, Action
+from bot.conversation.replies import Bold, Button, Link, Reply, ask, choice_buttons, screen
 from bot.discord.client import commands_hash
 from bot.discord.render import (
     CONTENT_LIMIT,
-    Choice,
     action_custom_id,
     alert_components,
-    choice_custom_id,
     components,
     fit,
     parse_custom_id,
@@ -25,24 +23,28 @@ from core.enums import MatchStatus
 from tests.fakes.discord_api import ApiError, validate_components, validate_message
 
 
+def _every_action(number: int) -> list[Action]:
+    return [Action(a, number, "zz99abcd" if a in QUESTION_ACTS else "") for a in Act]
+
+
 def test_actions_round_trip_through_custom_ids() -> None:
-    for act in Act:
-        action = Action(act, 2_000_000_000)
+    for action in _every_action(2_000_000_000):
         custom_id = action_custom_id(action)
         assert custom_id.startswith("mm:") and len(custom_id) <= 100
         assert parse_custom_id(custom_id) == action
 
 
-def test_choices_round_trip() -> None:
-    assert parse_custom_id(choice_custom_id("abcd1234", 3)) == Choice("abcd1234", 3)
-    assert parse_custom_id("mm:c:abcd1234:s") == Choice("abcd1234", None)
+def test_alert_custom_ids_stay_as_old_alerts_have_them() -> None:
+    assert action_custom_id(Action(Act.SAVE, 77)) == "mm:a:77:s"
+    assert action_custom_id(Action(Act.HIDE, 77)) == "mm:a:77:h"
 
 
 @pytest.mark.parametrize(
     "forged",
     [
         None, "", "s:1:p", "xx:s:1:p", "mm:", "mm:s:1", "mm:s:-1:p", "mm:s:1:z", "mm:q:1:p",
-        "mm:s:99999999999999999:p", "mm:c::1", "mm:c:abc:100", "mm:c:ab-c:1", "mm:c:abc:x",
+        "mm:s:99999999999999999999:p", "mm:c:abcd1234:1", "mm:c:abcd1234:s", "mm:q:1:c",
+        "mm:q:1:d", "mm:s:1:p:abcd", "mm:q:1:c:ABCD", "mm:q:1:c:abcdefghi",
         "mm:a:1:s " + "x" * 100, "mm:s:1:p\n",
     ],
 )  # fmt: skip
@@ -55,12 +57,15 @@ def _valid(rows: list[dict[str, object]]) -> None:
 
 
 def test_many_buttons_are_laid_out_within_five_rows_of_five() -> None:
-    reply = Reply("Pick", tuple(Button(f"Choice {i} " + "x" * 90, str(i)) for i in range(40)))
-    rows = components(reply, "tok")
+    options = tuple(ask("Pick", *((f"Choice {i} " + "x" * 90, i) for i in range(40))).options)
+    reply = Reply("Pick", choice_buttons(options, "abcd1234", False, frozenset()))
+    rows = components(reply)
     _valid(rows)
     assert len(rows) == 5 and all(len(r["components"]) == 5 for r in rows)  # type: ignore[arg-type]
     labels = [c["label"] for r in rows for c in r["components"]]  # type: ignore[attr-defined]
     assert all(len(label) <= 80 for label in labels)
+    first = rows[0]["components"][0]  # type: ignore[index]
+    assert first["custom_id"] == "mm:q:0:c:abcd1234" and first["style"] == 1
 
 
 def test_rows_group_buttons_and_actions_carry_their_action() -> None:
@@ -71,7 +76,7 @@ def test_rows_group_buttons_and_actions_carry_their_action() -> None:
         Button("Open", url="https://example.com/x"),
         Button("Bad link", url="javascript:alert(1)"),
     ]
-    rows = components(screen(["x"], buttons), "tok")
+    rows = components(screen(["x"], buttons))
     _valid(rows)
     first, second = rows[0]["components"], rows[1]["components"]  # type: ignore[index]
     assert [c["custom_id"] for c in first] == ["mm:s:3:p", "mm:s:3:e"]  # type: ignore[index]
@@ -80,13 +85,17 @@ def test_rows_group_buttons_and_actions_carry_their_action() -> None:
     assert [c["url"] for c in links] == ["https://example.com/x"]
 
 
-def test_a_multi_choice_question_is_one_select() -> None:
-    reply = ask("Which?", *((f"M{i}", f"m{i}") for i in range(30)), multi=True)
-    rows = components(reply, "tok")
+def test_a_multi_choice_question_is_one_select_named_by_its_done_action() -> None:
+    asked = ask("Which?", *((f"M{i}", f"m{i}") for i in range(30)), multi=True)
+    reply = Reply("Which?", choice_buttons(asked.options, "abcd1234", True, frozenset()), True)
+    rows = components(reply)
     _valid(rows)
+    assert len(rows) == 1
     select = rows[0]["components"][0]  # type: ignore[index]
-    assert select["type"] == 3 and select["custom_id"] == "mm:c:tok:s"
-    assert len(select["options"]) == 25
+    assert select["type"] == 3 and select["custom_id"] == "mm:q:0:d:abcd1234"
+    assert parse_custom_id(select["custom_id"]) == Action(Act.CHOICES_DONE, 0, "abcd1234")
+    assert [o["value"] for o in select["options"]] == [str(i) for i in range(25)]
+    assert select["options"][3]["label"] == "M3"
 
 
 def test_alert_buttons_follow_the_match_status() -> None:
@@ -133,8 +142,15 @@ def test_the_commands_hash_ignores_ids_and_sees_changes() -> None:
 def test_every_custom_id_we_make_goes_to_exactly_one_dynamic_item() -> None:
     from bot.discord.client import ALERT_TEMPLATE, SCREEN_TEMPLATE, SELECT_TEMPLATE
 
-    made = [action_custom_id(Action(act, 123456)) for act in Act]
-    made += [choice_custom_id("abcd1234", 7), "mm:c:abcd1234:s"]
+    made = [action_custom_id(a) for n in (0, 123456) for a in _every_action(n)]
+    # An old menu's (the retired mm:c:<token>:<n>) and forged ones are still routed, to be
+    # answered "no longer works" rather than left to fail in the user's client.
+    made += ["mm:c:abcd1234:7", "mm:c:abcd1234:s", "mm:a:1:x", "mm:q:1:d:abcd12345"]
     templates = [re.compile(t) for t in (SCREEN_TEMPLATE, SELECT_TEMPLATE, ALERT_TEMPLATE)]
     for custom_id in made:
         assert sum(bool(t.fullmatch(custom_id)) for t in templates) == 1, custom_id
+    select = re.compile(SELECT_TEMPLATE)
+    assert select.fullmatch(action_custom_id(Action(Act.CHOICES_DONE, 0, "abcd1234")))
+    alert = re.compile(ALERT_TEMPLATE)
+    assert all(alert.fullmatch(f"mm:a:5:{verb}") for verb in "suhn")
+    assert not re.compile(SCREEN_TEMPLATE).fullmatch("other:s:1:p")

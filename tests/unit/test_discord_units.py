@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.conversation.actions import Act
+from bot.conversation.session import StaleQuestion
 from bot.discord.config import DiscordConfig
 from bot.discord.rights import ADMINISTRATOR, MANAGE_GUILD, DiscordRights
 from core.enums import Tier
@@ -21,10 +23,28 @@ async def test_the_form_answers_its_steps_and_the_wizard_asks_the_rest(db: str) 
              "location": "Leeds 10"}  # fmt: skip
     replies = await session.new_search_with(typed)
     assert replies[0].text.startswith("Which marketplaces?")
-    for answer in ("sandbox", "any", "1800", "chat"):
+    for answer in ("sandbox", "GBP", "any", "1800", "chat"):
         replies = await session.handle(answer)
     summary = replies[0].text
     assert "Road bikes" in summary and "£100.00 – £300.00" in summary and "Leeds" in summary
+
+
+async def test_a_select_ticks_its_indexes_and_submits_the_open_question_only(db: str) -> None:
+    session = await session_for("cat", Tier.PRO)
+    typed = {"name": "Lamps", "keywords": "lamp", "exclude": "none", "price": "any",
+             "location": "anywhere"}  # fmt: skip
+    [question] = session.stamp(await session.new_search_with(typed))
+    done = next(b.action for b in question.buttons if b.action and b.action.act is Act.CHOICES_DONE)
+    assert question.multi_select and done.ref == session.question_ref
+    count = len(question.options)
+    for ref, indexes in (("0ld0ld00", [0]), ("", [0]), (done.ref, [count]), (done.ref, [-1])):
+        with pytest.raises(StaleQuestion):
+            await session.choose_all(ref, indexes)
+    assert session.pending is not None and session.question_ref == done.ref  # still open
+    [currency] = await session.choose_all(done.ref, [0, 0])
+    assert currency.text.startswith("Which currency") and session.question_ref != done.ref
+    with pytest.raises(StaleQuestion):  # answered: the menu is closed, and not multi-select
+        await session.choose_all(session.question_ref, [0])
 
 
 async def test_a_refused_form_answer_is_said_and_asked_again(db: str) -> None:
