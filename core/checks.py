@@ -58,6 +58,11 @@ class CheckedSearch(Protocol):
     @property
     def channels(self) -> list[str]: ...
 
+    @property
+    def account_id(self) -> int:
+        """Whose blocked sellers apply (core.sellers)."""
+        ...
+
 
 @dataclass(slots=True)
 class CheckResult:
@@ -149,7 +154,7 @@ async def _without_blocked(candidates: Sequence[_Candidate]) -> list[_Candidate]
     if not shown:
         return list(candidates)
     blocked = await blocked_among(
-        {c.search.account_id for c in shown},  # type: ignore[attr-defined]
+        {c.search.account_id for c in shown},
         {(c.data.marketplace, c.data.seller) for c in shown},
     )
     if not blocked:
@@ -157,8 +162,7 @@ async def _without_blocked(candidates: Sequence[_Candidate]) -> list[_Candidate]
     return [
         c
         for c in candidates
-        if (c.search.account_id, c.data.marketplace, seller_key(c.data.seller))  # type: ignore[attr-defined]
-        not in blocked
+        if (c.search.account_id, c.data.marketplace, seller_key(c.data.seller)) not in blocked
     ]
 
 
