@@ -17,19 +17,13 @@ from typing import Any
 import stripe
 
 from billing.stripe_gateway import API_VERSION, PORTAL_APP, _call, _key
+from core.billing import DISPUTE, HANDLED
 from core.enums import Tier
 from core.tiers import TierTable
 
 PAID = (Tier.STARTER, Tier.PRO, Tier.BUSINESS)
-EVENTS = [
-    "checkout.session.completed",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "invoice.paid",
-    "invoice.payment_failed",
-    "charge.dispute.created",
-]
+# The webhook endpoint is sent what core.billing handles, and disputes (logged for the operator).
+EVENTS = [*sorted(HANDLED), DISPUTE]
 PORTAL_KEY = PORTAL_APP
 
 
