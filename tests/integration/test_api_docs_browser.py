@@ -8,21 +8,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Request, async_playwright
+from playwright.async_api import Browser, Request
 
-from scrapers.facebook import find_chromium
 from tests.integration.api_client import Api, serving_api
+from tests.integration.browser import launched, need_chromium
 from web.api.endpoints import ENDPOINTS
 
 pytestmark = pytest.mark.timeout(90)
 
-CHROMIUM = find_chromium(
-    Path(os.environ["BROWSER_EXECUTABLE"]) if os.environ.get("BROWSER_EXECUTABLE") else None
-)
-if CHROMIUM is None:
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must have Chromium: scripts/install-chromium.sh installs it")
-    pytest.skip("no Chromium here (apt-get install chromium)", allow_module_level=True)
+CHROMIUM = need_chromium()
 
 # Set to a folder to keep the page's screenshot (to look at it).
 SHOT_DIR = os.environ.get("API_DOCS_SCREENSHOT_DIR")
@@ -36,10 +30,8 @@ async def api(db: str) -> AsyncIterator[Api]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM))
+    async with launched(CHROMIUM) as chromium:
         yield chromium
-        await chromium.close()
 
 
 async def test_the_docs_page_lists_every_endpoint(api: Api, browser: Browser) -> None:

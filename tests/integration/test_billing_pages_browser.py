@@ -10,31 +10,23 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, async_playwright
+from playwright.async_api import Browser, ConsoleMessage
 
 from core.enums import Tier
-from scrapers.facebook import find_chromium
 from tests.integration.billing_world import billing_world
+from tests.integration.browser import launched, need_chromium
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.usefixtures("db")]
 
-CHROMIUM = find_chromium(
-    Path(os.environ["BROWSER_EXECUTABLE"]) if os.environ.get("BROWSER_EXECUTABLE") else None
-)
-if CHROMIUM is None:
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must have Chromium: scripts/install-chromium.sh installs it")
-    pytest.skip("no Chromium here (apt-get install chromium)", allow_module_level=True)
+CHROMIUM = need_chromium()
 
 PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM))
+    async with launched(CHROMIUM) as chromium:
         yield chromium
-        await chromium.close()
 
 
 @pytest.fixture

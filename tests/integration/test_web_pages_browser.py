@@ -4,32 +4,24 @@ confirmation (loading it changes nothing; its button does) and the off-site link
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from bot.app import listing_domains
 from bot.settings import Settings
 from core.metrics import Metrics
 from core.models import Account, Alert, Listing
 from core.signing import KeyStore, unsubscribe_token
-from scrapers.facebook import find_chromium
 from tests.fakes.alerts import queue_alerts, verified_account
+from tests.integration.browser import launched, need_chromium
 from web import HealthProbe, build_web_app, running_web
 
 pytestmark = pytest.mark.timeout(90)
 
-CHROMIUM = find_chromium(
-    Path(os.environ["BROWSER_EXECUTABLE"]) if os.environ.get("BROWSER_EXECUTABLE") else None
-)
-if CHROMIUM is None:
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must have Chromium: scripts/install-chromium.sh installs it")
-    pytest.skip("no Chromium here (apt-get install chromium)", allow_module_level=True)
+CHROMIUM = need_chromium()
 
 
 @pytest.fixture
@@ -42,10 +34,8 @@ async def web_url(db: str) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM))
+    async with launched(CHROMIUM) as chromium:
         yield chromium
-        await chromium.close()
 
 
 def _has_red_button(png: bytes) -> bool:
