@@ -71,6 +71,15 @@ def format_unless_auctions(marketplaces: list[str]) -> Answers:
     return {"buying_format": BuyingFormat.BUY_IT_NOW, "ending_within_hours": None}
 
 
+def has_auctions(answers: Answers) -> bool:
+    """Whether a chosen marketplace sells by auction (else the format is not worth a line)."""
+    return not format_unless_auctions(list(answers.get("marketplaces") or ()))
+
+
+def wants_auctions(answers: Answers) -> bool:
+    return has_auctions(answers) and answers.get("buying_format") is not BuyingFormat.BUY_IT_NOW
+
+
 def ask_format(ctx: object) -> Reply:
     return ask(
         "Buy It Now, auctions or both? (Classified ads are Buy It Now; auctions are eBay's.)",

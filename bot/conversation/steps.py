@@ -61,6 +61,8 @@ class Step:
     pick: Callable[[list[Any], WizardContext], Answers] = _no_options
     # A prompt that depends on earlier answers (the currency step's default); else ``prompt``.
     prompt_after: Callable[[WizardContext, Answers], Reply] | None = None
+    # Whether the summary shows this step's line (auction lines only where there are auctions).
+    in_summary: Callable[[Answers], bool] = lambda answers: True
 
     def reply(self, ctx: WizardContext, answers: Answers) -> Reply:
         return self.prompt(ctx) if self.prompt_after is None else self.prompt_after(ctx, answers)
@@ -340,6 +342,7 @@ STEPS: tuple[Step, ...] = (
         resellers.parse_format,
         resellers.show_format,
         _typed(resellers.parse_format),
+        in_summary=resellers.has_auctions,
     ),
     Step(
         "ending",
@@ -348,6 +351,7 @@ STEPS: tuple[Step, ...] = (
         resellers.parse_ending,
         resellers.show_ending,
         _typed(resellers.parse_ending),
+        in_summary=resellers.wants_auctions,
     ),
     Step("location", "Where", _ask_location, _parse_location, _show_location, _pick_location),
     # After "Where?" and the marketplaces' own questions (the Craigslist site sets the default).

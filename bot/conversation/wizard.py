@@ -165,8 +165,9 @@ class Wizard:
             self.answers.pop(name, None)
 
     def _summary(self) -> Reply:
-        lines = [f"{step.label}: {step.show(self.answers)}" for step in STEPS]
-        at = [step.key for step in STEPS].index(extras.AFTER_STEP) + 1
+        shown = [step for step in STEPS if step.in_summary(self.answers)]
+        lines = [f"{step.label}: {step.show(self.answers)}" for step in shown]
+        at = [step.key for step in shown].index(extras.AFTER_STEP) + 1
         lines[at:at] = extras.summary_lines(self.ctx, self.answers)
         title = "Your search" if self.search_id is None else f"Search #{self.search_id}"
         return ask(

@@ -211,3 +211,13 @@ async def _a_match(search: Search, external_id: str = "x") -> Match:
 @pytest.fixture(autouse=True)
 def _accounts_are_fresh(db: str) -> None:
     assert Account is not None
+
+
+async def test_the_summary_has_auction_lines_only_where_there_are_auctions(db: str) -> None:
+    [summary] = await say(await session_for("ann"), *WIZARD)  # the sandbox sells no auctions
+    assert "Buying format" not in summary.text and "Auctions:" not in summary.text
+    pro = await session_for("bob", Tier.PRO)
+    steps = [*WIZARD[:2], "sandbox,ebay", *WIZARD[3:6], "auctions", "24", *WIZARD[6:9], "300"]
+    [summary] = await say(pro, *steps, "chat")
+    assert "Buying format: auctions only" in summary.text
+    assert "Auctions: when ending within 24 h" in summary.text
