@@ -36,7 +36,7 @@ from bot.discord.render import (
     reply_text,
 )
 from bot.discord.rights import DiscordRights
-from core import accounts, matches, searches, templates
+from core import access, accounts, matches, searches, templates
 from core.access import ADMINS_ONLY
 from core.conversations import ConversationKey
 from core.enums import Platform
@@ -58,6 +58,8 @@ ALERT_TOASTS = {
     Act.UNHIDE: "👀 Back: alerts about it will come again.",
 }
 EXPIRED = "This button no longer works."
+PERSONAL_SAVED = "⭐ Saved to your own /saved (only you see it)."
+PERSONAL_UNSAVED = "Removed from your /saved."
 # Typed answers for the form's optional fields left empty.
 FORM_DEFAULTS = {"exclude": "none", "price": "any", "location": "anywhere"}
 
@@ -231,6 +233,19 @@ class DiscordChats:
         hiding = action.act in (Act.HIDE, Act.UNHIDE)
         if turn.rights.is_group and hiding and not turn.rights.is_manager:
             raise Forbidden(ADMINS_ONLY)
+        if turn.rights.is_group and not hiding:
+            # Save is personal in a channel: the presser's own /saved, said only to them;
+            # the channel's message stays as everyone else sees it.
+            shared = await access.shared_alert(turn.rights.actor, action.id)
+            mine = turn.session.account
+            if action.act is Act.UNSAVE:
+                await matches.unsave_personal(mine, shared.listing.id)
+                toast = PERSONAL_UNSAVED
+            else:
+                await matches.save_personal(mine, shared)
+                toast = PERSONAL_SAVED
+            await self._say(turn.webhook, turn.job, [say(toast)], ephemeral=True)
+            return
         match, owner = await turn.rights.match_owner(action.id)
         if action.act is Act.UNSAVE:
             match = await matches.unhide(owner, match.id)
