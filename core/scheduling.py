@@ -117,6 +117,7 @@ class KeySearch:
     primed_at: datetime | None
     failure_notified_at: datetime | None
     destination: Route
+    account_id: int = 0  # the owner: per-account rules after the fetch (blocked sellers)
 
 
 _KEY_SEARCH_FIELDS = (
@@ -130,6 +131,7 @@ _KEY_SEARCH_FIELDS = (
     "failure_notified_at",
     "destination_id",
     "destination__platform",
+    "account_id",
 )
 
 
@@ -145,10 +147,22 @@ async def active_searches(key_ids: Sequence[int]) -> dict[int, list[KeySearch]]:
     searches: dict[int, KeySearch] = {}
     for chunk in _chunks(sorted({sid for _, sid in rows})):
         for values in await Search.filter(id__in=chunk).values_list(*_KEY_SEARCH_FIELDS):
-            sid, name, criteria, markets, channels, interval, primed, notified, dest, plat = values
+            (
+                sid,
+                name,
+                criteria,
+                markets,
+                channels,
+                interval,
+                primed,
+                notified,
+                dest,
+                plat,
+                owner,
+            ) = values
             searches[sid] = KeySearch(
                 sid, name, _loaded(criteria), _loaded(markets), _loaded(channels), interval,
-                primed, notified, Route(dest, Platform(plat)),
+                primed, notified, Route(dest, Platform(plat)), owner,
             )  # fmt: skip
     found: dict[int, list[KeySearch]] = defaultdict(list)
     for key_id, search_id in rows:

@@ -36,6 +36,7 @@ from tests.fakes.marketplace import FakeMarketplace
 
 ANN = FakeDiscord.user(4001, "Ann")
 EVE = FakeDiscord.user(4002, "Eve")
+BOB = FakeDiscord.user(4003, "Bob")
 
 
 @contextlib.asynccontextmanager
@@ -360,3 +361,44 @@ async def test_save_in_a_channel_is_the_pressers_own_and_hide_is_for_managers(db
         forged = await fake.press(EVE, carrier, carrier.button("Save")["custom_id"])
         await _said(fake, forged, "no alert")
         assert (await matches.list_saved(eve)).total == 1
+
+
+async def test_adopt_takes_over_a_departed_creators_channel_searches(db: str) -> None:
+    """Issue 12: Ann set up the channel's search and is still there: nothing to adopt. She
+    leaves the server: Eve (no Manage Server) may not adopt; Bob (Manage Server) does, and the
+    search runs under his account."""
+    made: dict[str, str] = {}
+
+    def server(fake: FakeDiscord) -> None:
+        guild = fake.add_guild("Bikes", owner=ANN)
+        made["guild"], made["channel"] = guild["id"], guild["channels"][0]["id"]
+
+    async with running_bot(server) as fake:
+        await _new_search(fake, ANN)
+        search = await Search.get()
+        channel = await Destination.create(
+            platform=Platform.DISCORD, chat_id=made["channel"], kind="channel",
+            title="alerts", account_id=search.account_id,  # type: ignore[attr-defined]
+        )  # fmt: skip
+        await Search.filter(id=search.id).update(destination_id=channel.id)
+
+        early = await fake.command(
+            BOB, made["channel"], "adopt", permissions=MEMBER_PERMISSIONS | MANAGE_GUILD
+        )
+        await _said(fake, early, "Nothing to adopt")
+        assert (await Search.get()).account_id == search.account_id  # type: ignore[attr-defined]
+
+        fake.departed[made["guild"]] = {ANN["id"]}
+        refused = await fake.command(EVE, made["channel"], "adopt")
+        assert (await _said(fake, refused, "Manage Server")).ephemeral
+        assert (await Search.get()).account_id == search.account_id  # type: ignore[attr-defined]
+
+        adopted = await fake.command(
+            BOB, made["channel"], "adopt", permissions=MEMBER_PERMISSIONS | MANAGE_GUILD
+        )
+        said = await _said(fake, adopted, "took over 1 search")
+        assert "1 running under your plan" in said.text and said.ephemeral
+        bob = await identify(Platform.DISCORD, BOB["id"])
+        now = await Search.get()
+        assert now.account_id == bob.id and now.status is SearchStatus.ACTIVE  # type: ignore[attr-defined]
+        assert now.paused_reason is None
