@@ -296,8 +296,9 @@ class DiscordChats:
             match = await matches.unhide(owner, match.id)
         else:
             match = await ALERT_ACTS[action.act](owner, match.id)
-        rows = alert_components(match.id, match.listing.url, match.status)
-        await _edit_original(turn.webhook, view=RawView(rows))
+        if not turn.job.data.get("burst"):  # a burst's buttons stay: the toast says it
+            rows = alert_components(match.id, match.listing.url, match.status)
+            await _edit_original(turn.webhook, view=RawView(rows))
         await self._say(turn.webhook, turn.job, [say(ALERT_TOASTS[action.act])], ephemeral=True)
 
     # --- answering ----------------------------------------------------------------------------
