@@ -69,10 +69,11 @@ class Service:
 
     async def check_now(self) -> None:
         await asyncio.sleep(max(0.0, self.last_check + SHARE_WINDOW - time.monotonic()))
-        before = self.sql("SELECT sum(checks_count) FROM search")[0][0] or 0
-        self.sql("UPDATE search SET next_check_at = '2000-01-01 00:00:00+00:00'")
+        # Checks are per fetch key since the scale merge (core.scheduling): its counter.
+        before = self.sql("SELECT sum(checks_count) FROM fetch_key")[0][0] or 0
+        self.sql("UPDATE fetch_key SET next_check_at = '2000-01-01 00:00:00+00:00'")
         for _ in range(100):
-            if (self.sql("SELECT sum(checks_count) FROM search")[0][0] or 0) > before:
+            if (self.sql("SELECT sum(checks_count) FROM fetch_key")[0][0] or 0) > before:
                 self.last_check = time.monotonic()
                 return
             await asyncio.sleep(0.1)
