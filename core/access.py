@@ -76,6 +76,17 @@ async def match_owner(actor: Actor, match_id: int, admins: AdminCheck) -> tuple[
     return match, match.search.account
 
 
+async def shared_alert(actor: Actor, match_id: int) -> Match:
+    """An alert posted to ``actor``'s shared chat, for a personal Save (issue 12): anyone who
+    sees the alert may keep it in their own /saved, so no manager check; the alert must still
+    have been posted in this chat, so a forged id names nothing elsewhere."""
+    match = await Match.get_or_none(id=match_id).select_related("search__destination", "listing")
+    if match is None:
+        raise _unavailable(actor, "alert", match_id)
+    _same_chat(actor, match.search, "alert", match_id)
+    return match
+
+
 def _same_chat(actor: Actor, search: Search, what: str, thing_id: int) -> None:
     destination = search.destination
     if destination.platform != actor.platform or destination.chat_id != actor.chat_id:

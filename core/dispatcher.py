@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,7 +29,7 @@ from core.outbox import (
     mark_sent,
     notice_message,
 )
-from core.ports import AlertMessage, ChatNotifier, Notifier
+from core.ports import AlertMessage, BatchNotifier, ChatNotifier, DeliveryResult, Notifier
 from core.rates import RatesCache
 from core.retention import Retention
 from core.signing import KeyStore
@@ -122,11 +123,60 @@ class Dispatcher:
         notices = await claim_due_notices(
             chats, self.clock(), limit=limit, lease_seconds=lease, skip_locked=skip_locked
         )
+        singles: list[Alert] = []
+        # Chat alerts for one destination, for a notifier that sends several in one message.
+        bursts: dict[tuple[str, int], list[Alert]] = defaultdict(list)
+        for alert in alerts:
+            notifier = self.notifiers[alert.route]
+            if isinstance(notifier, BatchNotifier) and alert.channel is Channel.CHAT:
+                destination_id = alert.match.search.destination_id  # type: ignore[attr-defined]
+                bursts[(alert.route, int(destination_id))].append(alert)
+            else:
+                singles.append(alert)
         await asyncio.gather(
-            *(self._deliver(alert) for alert in alerts),
+            *(self._deliver(alert) for alert in singles),
+            *(self._deliver_burst(burst) for burst in bursts.values()),
             *(self._deliver_notice(notice) for notice in notices),
         )
         return len(alerts) + len(notices)
+
+    async def _deliver_burst(self, alerts: list[Alert]) -> None:
+        """One destination's due alerts, ``batch_limit`` to a message, in order. Each alert
+        keeps its own outbox row: marked sent one by one after the message went, or all
+        returned to the outbox (with their own attempts and backoff) when it did not."""
+        notifier = self.notifiers[alerts[0].route]
+        assert isinstance(notifier, BatchNotifier)
+        ready: list[tuple[Alert, AlertMessage]] = []
+        for alert in alerts:
+            message = await self._prepare(alert)
+            if message is not None:
+                ready.append((alert, message))
+        size = max(1, notifier.batch_limit)
+        for start in range(0, len(ready), size):
+            chunk = ready[start : start + size]
+            if len(chunk) == 1:
+                await self._send_one(*chunk[0])
+            else:
+                await self._send_chunk(notifier, chunk)
+
+    async def _send_chunk(
+        self, notifier: BatchNotifier, chunk: list[tuple[Alert, AlertMessage]]
+    ) -> None:
+        failed: DeliveryError | None = None
+        async with self._sends:
+            try:
+                results = await notifier.send_many([m for _, m in chunk])
+            except DeliveryError as exc:
+                failed = exc
+            except Exception as exc:  # an unexpected notifier bug is retried, not lost
+                logger.exception("burst of %s alerts: notifier crashed", len(chunk))
+                failed = DeliveryError(f"internal error: {exc}")
+        if failed is not None:
+            for alert, _ in chunk:
+                await self._failed(alert, failed)
+            return
+        for (alert, _), result in zip(chunk, results, strict=True):
+            await self._sent(alert, result)
 
     async def _deliver_notice(self, notice: Notice) -> None:
         notifier = self.notifiers[notice.route]
@@ -145,8 +195,10 @@ class Dispatcher:
 
     async def _deliver(self, alert: Alert) -> None:
         message = await self._prepare(alert)
-        if message is None:
-            return
+        if message is not None:
+            await self._send_one(alert, message)
+
+    async def _send_one(self, alert: Alert, message: AlertMessage) -> None:
         notifier = self.notifiers[alert.route]
         async with self._sends:
             try:
@@ -158,6 +210,9 @@ class Dispatcher:
                 logger.exception("alert %s: notifier %s crashed", alert.id, alert.route)
                 await self._failed(alert, DeliveryError(f"internal error: {exc}"))
                 return
+        await self._sent(alert, result)
+
+    async def _sent(self, alert: Alert, result: DeliveryResult) -> None:
         now = self.clock()
         if not await mark_sent(alert, now, result.provider_message_id):
             return  # another worker owns the row now: its record stands

@@ -580,3 +580,24 @@ class BlockedSeller(Model):
     class Meta:
         table = "blocked_seller"
         unique_together = (("account", "marketplace", "seller"),)
+
+
+class SavedListing(Model):
+    """A listing one person saved from an alert in a shared chat (issue 12): the alert's match
+    belongs to the chat's search and its owner, so a member's own Save is kept here, per
+    account and listing, and /saved shows it beside the account's own saved matches. Keyed on
+    the listing, not the match, so it outlives the channel's search."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="saved_listings", on_delete=fields.CASCADE
+    )
+    listing: fields.ForeignKeyRelation[Listing] = fields.ForeignKeyField(
+        "models.Listing", related_name="saved_by", on_delete=fields.CASCADE
+    )
+    search_name = fields.CharField(max_length=128, default="")  # the search that found it
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "saved_listing"
+        unique_together = (("account", "listing"),)

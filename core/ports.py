@@ -228,6 +228,20 @@ class Notifier(Protocol):
     async def send(self, alert: AlertMessage) -> DeliveryResult: ...
 
 
+@runtime_checkable
+class BatchNotifier(Notifier, Protocol):
+    """A notifier that delivers several chat alerts for one destination in one message
+    (Discord: up to 10 embeds), so a burst costs one send of the chat's rate limit, not ten.
+    The dispatcher groups due alerts by destination and hands over at most ``batch_limit``.
+    All or nothing: a raised ``DeliveryError`` returns every alert of the batch to the
+    outbox; on success one result per alert, in order."""
+
+    @property
+    def batch_limit(self) -> int: ...
+
+    async def send_many(self, alerts: Sequence[AlertMessage]) -> list[DeliveryResult]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class NoticeMessage:
     """A message about the service itself, to one chat (not about a listing)."""

@@ -32,8 +32,10 @@ from core.models import (
     BlockedSeller,
     ChatIdentity,
     Destination,
+    Listing,
     Match,
     Notice,
+    SavedListing,
     Search,
     VerificationCode,
 )
@@ -127,7 +129,10 @@ def _search(row: Search) -> dict[str, Any]:
 
 
 def _listing(match: Match) -> dict[str, Any]:
-    listing = match.listing
+    return _listing_fields(match.listing)
+
+
+def _listing_fields(listing: Listing) -> dict[str, Any]:
     return {
         "marketplace": listing.marketplace,
         "title": listing.title,
@@ -198,6 +203,17 @@ async def export_account(account_id: int, now: datetime) -> dict[str, Any]:
         "verification_codes": [
             _code(r) for r in await VerificationCode.filter(account_id=account_id).order_by("id")
         ],
+        # issue 12: listings saved from alerts in shared chats
+        "saved_from_shared_chats": [
+            {
+                "listing": _listing_fields(r.listing),
+                "search_name": r.search_name,
+                "saved_at": _time(r.created_at),
+            }
+            for r in await SavedListing.filter(account_id=account_id)
+            .order_by("id")
+            .select_related("listing")
+        ],
         # resellers (issue 14): the sellers this account blocked
         "blocked_sellers": [
             {"marketplace": r.marketplace, "seller": r.seller, "since": r.created_at.isoformat()}
@@ -251,6 +267,7 @@ async def delete_account(account_id: int) -> Erasure:
             "verification_codes": await VerificationCode.filter(account_id=account_id).delete(),
             "chat_identities": await ChatIdentity.filter(account_id=account_id).delete(),
             "blocked_sellers": await BlockedSeller.filter(account_id=account_id).delete(),
+            "saved_listings": await SavedListing.filter(account_id=account_id).delete(),
             "accounts": await Account.filter(id=account_id).delete(),
         }
     return Erasure(deleted, ())

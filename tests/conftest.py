@@ -24,6 +24,7 @@ TABLES = (
     "exchange_rate",
     "manager_role",
     "blocked_seller",
+    "saved_listing",
     "conversation",
     "inbox_update",
     "inbox_chat",

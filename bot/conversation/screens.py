@@ -115,12 +115,12 @@ def saved_page(page: Page, now: datetime) -> Reply:
     if not page.total:
         return screen(["Nothing saved yet. Press ⭐ Save on an alert to keep it here."], [])
     spans: list[Span] = [Bold("Saved listings"), f" (page {page.page} of {page.pages})"]
-    for match in page.items:
-        listing = match.listing
+    for item in page.items:
+        listing = item.listing
         title = clip(listing.title, 300)
         safe = listing.url.startswith(("https://", "http://"))
         where = " · ".join(
-            p for p in (listing.location, listing.marketplace, match.search.name) if p
+            p for p in (listing.location, listing.marketplace, item.search_name) if p
         )
         price = price_text(listing.price, listing.currency)
         # resellers (issue 14): sold / ended / gone, or a price rise

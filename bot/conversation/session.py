@@ -406,7 +406,8 @@ class ChatSession:
             return [say("Nothing saved yet. Use /save N on an alert to keep it here.")]
         now = self.services.clock()
         blocks = [
-            f"#{m.id} " + "\n   ".join([*listing_lines(_listing(m), now), *_saved_note(m)])
+            (f"#{m.match_id} " if m.match_id else "• ")
+            + "\n   ".join([*listing_lines(listing_data(m.listing), now), *_saved_note(m)])
             for m in page.items
         ]
         more = f"\n\nPage {page.page} of {page.pages}." if page.pages > 1 else ""

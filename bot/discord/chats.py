@@ -36,7 +36,7 @@ from bot.discord.render import (
     reply_text,
 )
 from bot.discord.rights import DiscordRights
-from core import accounts, matches, searches, templates
+from core import access, accounts, adoption, matches, searches, templates
 from core.access import ADMINS_ONLY
 from core.conversations import ConversationKey
 from core.enums import Platform
@@ -58,6 +58,8 @@ ALERT_TOASTS = {
     Act.UNHIDE: "👀 Back: alerts about it will come again.",
 }
 EXPIRED = "This button no longer works."
+PERSONAL_SAVED = "⭐ Saved to your own /saved (only you see it)."
+PERSONAL_UNSAVED = "Removed from your /saved."
 # Typed answers for the form's optional fields left empty.
 FORM_DEFAULTS = {"exclude": "none", "price": "any", "location": "anywhere"}
 
@@ -175,6 +177,8 @@ class DiscordChats:
             await self._show(turn, [template_categories(await templates.categories())])
         elif name == "managerrole":
             await self._show(turn, [await self._manager_role(turn, args)])
+        elif name == "adopt":
+            await self._show(turn, [await self._adopt(turn)])
         elif name == "answer":
             await self._show(turn, await session.handle(args))
         else:
@@ -191,6 +195,49 @@ class DiscordChats:
         if not role_id:
             return say("Cleared: only members with Manage Server manage searches here now.")
         return say(f"Members with <@&{role_id}> can now manage this server's searches.")
+
+    async def _adopt(self, turn: Turn) -> Reply:
+        """/adopt: a Manage Server member takes over the channel's searches whose creator is
+        no longer in the server (Discord's member lookup answers 10007 Unknown Member; no
+        privileged intent needed) or whose account is gone. They are paused as orphaned
+        (core.adoption) and resume under the adopter's plan as far as it allows."""
+        job = turn.job
+        if job.guild_id is None:
+            return say(
+                "/adopt is for server channels: send it in the channel whose searches to take over."
+            )
+        if not turn.rights.is_admin_here:
+            raise Forbidden("Only members with Manage Server can adopt this channel's searches.")
+        me = turn.session.account
+        now = self.services.clock()
+        gone: list[int] = []
+        for owner in await adoption.owners_here(Platform.DISCORD, job.channel_id):
+            if owner == me.id:
+                continue
+            user_id = await adoption.platform_user_of(owner, Platform.DISCORD)
+            if user_id is not None and await self._still_member(job.guild_id, user_id):
+                continue
+            gone.append(owner)
+            who = f"<@{user_id}>" if user_id else "a former admin"
+            await adoption.orphan(Platform.DISCORD, job.channel_id, owner, who, now)
+        if not gone:
+            return say("Nothing to adopt: whoever set up these searches is still in the server.")
+        done = await adoption.adopt(
+            self.services.searches, me, Platform.DISCORD, job.channel_id, gone
+        )
+        text = f"✅ You took over {len(done.resumed) + len(done.still_paused)} search(es) here"
+        text += f"; {len(done.resumed)} running under your plan."
+        if done.still_paused:
+            names = ", ".join(s.name for s in done.still_paused)
+            text += f" Still paused (over your plan, or paused before): {names}. See /plan."
+        return say(text)
+
+    async def _still_member(self, guild_id: str, user_id: str) -> bool:
+        try:
+            await self.client.http.get_member(int(guild_id), int(user_id))
+        except discord.NotFound:  # 10007 Unknown Member: they left (or were removed)
+            return False
+        return True
 
     async def _press(self, turn: Turn, custom_id: str, values: list[str]) -> None:
         action = parse_custom_id(custom_id)
@@ -231,13 +278,27 @@ class DiscordChats:
         hiding = action.act in (Act.HIDE, Act.UNHIDE)
         if turn.rights.is_group and hiding and not turn.rights.is_manager:
             raise Forbidden(ADMINS_ONLY)
+        if turn.rights.is_group and not hiding:
+            # Save is personal in a channel: the presser's own /saved, said only to them;
+            # the channel's message stays as everyone else sees it.
+            shared = await access.shared_alert(turn.rights.actor, action.id)
+            mine = turn.session.account
+            if action.act is Act.UNSAVE:
+                await matches.unsave_personal(mine, shared.listing.id)
+                toast = PERSONAL_UNSAVED
+            else:
+                await matches.save_personal(mine, shared)
+                toast = PERSONAL_SAVED
+            await self._say(turn.webhook, turn.job, [say(toast)], ephemeral=True)
+            return
         match, owner = await turn.rights.match_owner(action.id)
         if action.act is Act.UNSAVE:
             match = await matches.unhide(owner, match.id)
         else:
             match = await ALERT_ACTS[action.act](owner, match.id)
-        rows = alert_components(match.id, match.listing.url, match.status)
-        await _edit_original(turn.webhook, view=RawView(rows))
+        if not turn.job.data.get("burst"):  # a burst's buttons stay: the toast says it
+            rows = alert_components(match.id, match.listing.url, match.status)
+            await _edit_original(turn.webhook, view=RawView(rows))
         await self._say(turn.webhook, turn.job, [say(ALERT_TOASTS[action.act])], ephemeral=True)
 
     # --- answering ----------------------------------------------------------------------------

@@ -164,9 +164,11 @@ class DiscordFrontend:
             await interaction.response.defer()  # acknowledged; the message stays as it is
             data: dict[str, Any] = dict(interaction.data or {})
             values = list(data.get("values") or [])
-            await self._store(
-                interaction, {"kind": "press", "custom_id": custom_id, "values": values}
-            )
+            # A burst (several alerts in one message): its buttons are one per alert, so a
+            # press must not redraw them as one alert's (bot/discord/chats.py).
+            embeds = len(interaction.message.embeds) if interaction.message else 0
+            pressed = {"kind": "press", "custom_id": custom_id, "values": values}
+            await self._store(interaction, {**pressed, "burst": embeds > 1})
         except Exception as exc:
             await self.failed(interaction, exc)
 

@@ -7,20 +7,30 @@ alert goes back to the outbox. A chat that is gone or closed to us makes the des
 inactive and pauses its searches; Missing Permissions pauses the one search; the owners are
 told once, in their DMs. Nothing that cannot succeed is retried.
 
-The Notifier port hands over one alert at a time, so each message carries one embed (a
-burst of up to 10 embeds per message would need a batch method on the port).
+A burst for one channel (several alerts due together) goes as one message of up to 10
+embeds (``send_many``, the port's BatchNotifier): a channel takes about 5 messages per 5 s,
+so ten alerts cost one of them. The message is all or nothing: a 429 or any failure
+returns every alert of it to the outbox, and each is delivered exactly once later.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import aiohttp
 import discord
 
-from bot.discord.render import RawView, alert_components, alert_embed, notice_text
+from bot.discord.render import (
+    BURST_LIMIT,
+    RawView,
+    alert_components,
+    alert_embed,
+    burst_components,
+    burst_embed,
+    notice_text,
+)
 from core.chat_failures import owner_of, owners_in_chat, pause_search, tell_owners
 from core.clock import Clock, utcnow
 from core.destinations import deactivate_chat
@@ -52,6 +62,7 @@ PERMISSIONS_TEXT = (
 
 class DiscordNotifier:
     channel = "discord"
+    batch_limit = BURST_LIMIT
 
     def __init__(self, client: discord.Client, ready: asyncio.Event, clock: Clock = utcnow):
         self.client = client
@@ -71,6 +82,27 @@ class DiscordNotifier:
                 silent=alert.silent,
             ),
         )
+
+    async def send_many(self, alerts: Sequence[AlertMessage]) -> list[DeliveryResult]:
+        """Up to 10 alerts for one chat as one message: numbered embeds, numbered buttons."""
+        now = self.clock()
+        embeds = [
+            discord.Embed.from_dict(burst_embed(alert_embed(alert, now), number))
+            for number, alert in enumerate(alerts, start=1)
+        ]
+        rows = burst_components([(a.match_id, a.match_status) for a in alerts])
+        first = alerts[0]
+        result = await self._guarded(
+            first.target.chat_id,
+            first.search_id if len({a.search_id for a in alerts}) == 1 else None,
+            lambda channel: channel.send(
+                embeds=embeds,
+                view=RawView(rows),
+                allowed_mentions=NO_MENTIONS,
+                silent=all(a.silent for a in alerts),
+            ),
+        )
+        return [result for _ in alerts]
 
     async def send_notice(self, notice: NoticeMessage) -> DeliveryResult:
         text = notice_text(notice.text)

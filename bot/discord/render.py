@@ -258,5 +258,39 @@ def alert_components(match_id: int, url: str, status: MatchStatus) -> list[dict[
     return [{"type": 1, "components": items}]
 
 
+# A burst (several alerts in one message, issue 12): Discord allows 10 embeds a message and
+# 6000 characters across them, and 5 rows of 5 buttons. Each embed is cut shorter so ten
+# always fit, and is numbered in its footer; its Save / Hide buttons carry the same number
+# (the title is the link, so no Open button), two alerts to a row.
+BURST_LIMIT = 10
+_BURST_CUTS = {"title": 120, "Where": 80, "Marketplace": 40, "footer": 60}
+
+
+def burst_embed(embed: dict[str, Any], number: int) -> dict[str, Any]:
+    embed = dict(embed)
+    embed["title"] = cut(embed["title"], _BURST_CUTS["title"])
+    embed["fields"] = [
+        {**f, "value": cut(f["value"], _BURST_CUTS[f["name"]])} if f["name"] in _BURST_CUTS else f
+        for f in embed["fields"]
+    ]
+    footer = f"{number} · {embed['footer']['text']}"
+    embed["footer"] = {"text": cut(footer, _BURST_CUTS["footer"])}
+    return embed
+
+
+def burst_components(alerts: list[tuple[int, MatchStatus]]) -> list[dict[str, Any]]:
+    """Numbered Save / Hide buttons for (match id, status) of each embed, in order."""
+    buttons: list[dict[str, Any]] = []
+    for number, (match_id, status) in enumerate(alerts, start=1):
+        keep = (f"✓ Unsave {number}", Act.UNSAVE) if status is MatchStatus.SAVED else (
+            f"⭐ Save {number}", Act.SAVE)  # fmt: skip
+        for label, act in (keep, (f"🙈 Hide {number}", Act.HIDE)):
+            custom_id = action_custom_id(Action(act, match_id))
+            buttons.append({"type": 2, "style": 2, "label": label, "custom_id": custom_id})
+    return [
+        {"type": 1, "components": buttons[start : start + 4]} for start in range(0, len(buttons), 4)
+    ]
+
+
 def notice_text(text: str) -> str:
     return cut(escape(text), CONTENT_LIMIT)

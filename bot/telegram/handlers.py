@@ -48,7 +48,7 @@ from bot.telegram import menus
 from bot.telegram.alerts import alert_keyboard
 from bot.telegram.chats import Chats, ChatState, Menu
 from bot.telegram.markup import CAPTION_LIMIT, escape, escape_fit, plain_fit
-from core import matches, sellers
+from core import access, matches, sellers
 from core.destinations import deactivate_chat
 from core.enums import Platform
 from core.errors import ConversationConflict, MonitorError
@@ -83,6 +83,8 @@ Toast = tuple[str | None, bool]  # the answer to a button press: text, shown as 
 CLOSED: Toast = (STALE, False)
 EXPIRED: Toast = ("This button no longer works.", True)
 PRIVATE_ONLY: Toast = (SAVED_PRIVATE, True)
+PERSONAL_SAVED = "⭐ Saved to your own /saved: send /saved to me in a private chat."
+PERSONAL_UNSAVED = "Removed from your /saved."
 
 
 def command_of(text: str, bot_username: str) -> tuple[str, str] | None:
@@ -328,6 +330,16 @@ class TelegramHandlers:
     async def _alert_press(
         self, state: ChatState, chat_id: int, message_id: int, action: Action
     ) -> Toast:
+        if state.rights.is_group and action.act in (Act.SAVE, Act.UNSAVE):
+            # Save is personal in a group (as in a Discord channel): the presser's own
+            # /saved, told only to them; the group's alert stays as everyone sees it.
+            shared = await access.shared_alert(state.rights.actor, action.id)
+            mine = state.rights.account
+            if action.act is Act.UNSAVE:
+                await matches.unsave_personal(mine, shared.listing.id)
+                return PERSONAL_UNSAVED, False
+            await matches.save_personal(mine, shared)
+            return PERSONAL_SAVED, False
         match, owner = await state.rights.match_owner(action.id)
         change, toast = _ALERT_ACTIONS[action.act]
         match = await change(owner, match.id)

@@ -227,9 +227,9 @@ async def _alert(service: Service, channel_id: str) -> tuple[Sent, dict[str, Any
 
 
 async def _save_and_saved(fake: FakeDiscord, channel_id: str, alert: Sent) -> None:
-    saved = await _press(fake, ANN, alert, "Save", "Saved")
+    saved = await _press(fake, ANN, alert, "Save", "your own /saved")
     assert saved.ephemeral
-    assert alert.button("Unsave")
+    assert alert.button("Save")  # personal (issue 12): the channel's message is unchanged
     listed = await fake.command(ANN, channel_id, "saved")
     page = await _reply(fake, listed, "Carbon road bike")
     assert page.ephemeral
@@ -245,7 +245,7 @@ async def _forged(service: Service, fake: FakeDiscord, alert: Sent) -> None:
     forged = Sent({**alert.data, "id": fake.snowflake(), "channel_id": dm}, "channel")
     press = await fake.press(EVE, forged, f"mm:a:{match_id}:h")
     await _reply(fake, press, "You have no ")
-    assert service.sql("SELECT status FROM match")[0][0] == "saved"
+    assert service.sql("SELECT status FROM match")[0][0] == "new"
     await service.output_has("refused: discord user 3002", within=10)
 
 

@@ -86,6 +86,8 @@ MISSING_ACCESS = (403, 50001, "Missing Access")
 MISSING_PERMISSIONS = (403, 50013, "Missing Permissions")
 CANNOT_DM = (403, 50007, "Cannot send messages to this user")
 UNKNOWN_CHANNEL = (404, 10003, "Unknown Channel")
+UNKNOWN_GUILD = (404, 10004, "Unknown Guild")
+UNKNOWN_MEMBER = (404, 10007, "Unknown Member")
 
 
 def fault(kind: tuple[int, int, str]) -> ApiError:
@@ -338,6 +340,7 @@ class FakeDiscord:
         self.resumes: list[dict[str, Any]] = []
         self.sessions: dict[str, list[dict[str, Any]]] = {}  # session id → events sent
         self.faults: dict[str, list[ApiError]] = {}  # channel id → errors to answer, in order
+        self.departed: dict[str, set[str]] = {}  # guild id → user ids who left the server
         self.deadline = INTERACTION_DEADLINE
         self._changed = asyncio.Event()
 
@@ -745,6 +748,20 @@ class FakeDiscord:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
         return _json({"url": self.ws_url, "shards": 1, "session_start_limit": limit})
 
+    async def get_member(self, request: web.Request) -> web.Response:
+        """GET /guilds/{guild}/members/{user}: needs no privileged intent (unlike listing
+        members); 10007 Unknown Member once the user has left."""
+        self._authorized(request)
+        guild_id, user_id = request.match_info["guild"], request.match_info["user"]
+        if guild_id not in self.guilds:
+            raise ApiError(*UNKNOWN_GUILD)
+        if user_id in self.departed.get(guild_id, set()):
+            raise ApiError(*UNKNOWN_MEMBER)
+        user = self.user(int(user_id), "member")
+        return _json({"user": user, "nick": None, "avatar": None, "roles": [],
+                      "joined_at": datetime.now(UTC).isoformat(), "deaf": False,
+                      "mute": False, "flags": 0, "pending": False})  # fmt: skip
+
     async def get_commands(self, request: web.Request) -> web.Response:
         self._authorized(request)
         scope = request.match_info.get("guild", "global")
@@ -942,6 +959,7 @@ class FakeDiscord:
         r.add_get("/gateway", self.gateway)
         r.add_get("/gateway/", self.gateway)
         r.add_get(f"{api}/users/@me", self.me)
+        r.add_get(f"{api}/guilds/{{guild}}/members/{{user}}", self.get_member)
         r.add_get(f"{api}/gateway/bot", self.gateway_bot)
         r.add_get(f"{api}/oauth2/applications/@me", self.application)
         r.add_get(f"{api}/applications/{{app}}/commands", self.get_commands)

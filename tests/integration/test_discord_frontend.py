@@ -15,9 +15,11 @@ import pytest
 from bot.bootstrap import BootConfig, bootstrap
 from bot.conversation.texts import STALE
 from bot.discord import DiscordConfig, DiscordFrontend
+from bot.discord.render import alert_components
+from core import matches
 from core.accounts import identify
 from core.enums import MatchStatus, Platform, SearchStatus, Tier
-from core.models import Listing, Match, Search
+from core.models import Destination, Listing, Match, Search
 from core.runner import RunnerOptions
 from core.tiers import TierTable
 from tests.fakes.discord_api import (
@@ -34,6 +36,7 @@ from tests.fakes.marketplace import FakeMarketplace
 
 ANN = FakeDiscord.user(4001, "Ann")
 EVE = FakeDiscord.user(4002, "Eve")
+BOB = FakeDiscord.user(4003, "Bob")
 
 
 @contextlib.asynccontextmanager
@@ -288,3 +291,114 @@ async def test_typed_answers_come_with_answer_when_editing_a_step(db: str) -> No
         assert "Desk lamps" in summary.text
         await _said(fake, await _press(fake, ANN, summary, "Confirm"), "is live")
         assert (await Search.get()).name == "Desk lamps"
+
+
+async def test_save_in_a_channel_is_the_pressers_own_and_hide_is_for_managers(db: str) -> None:
+    """Issue 12: Eve (no Manage Server) saves Ann's channel alert to her own /saved; Ann's
+    /saved stays empty and the channel's message is unchanged; Eve's Hide is refused."""
+    made: dict[str, str] = {}
+
+    def server(fake: FakeDiscord) -> None:
+        made["channel"] = fake.add_guild("Bikes", owner=ANN)["channels"][0]["id"]
+
+    async with running_bot(server) as fake:
+        await _new_search(fake, ANN)
+        search = await Search.get().select_related("destination")
+        dm_destination = search.destination.id
+        channel = await Destination.create(
+            platform=Platform.DISCORD, chat_id=made["channel"], kind="guild",
+            title="alerts", account_id=search.account_id,  # type: ignore[attr-defined]
+        )  # fmt: skip
+        search.destination = channel
+        await search.save(update_fields=["destination_id"])
+        listing = await Listing.create(
+            marketplace="sandbox", external_id="x1", url="https://e.test/x1",
+            title="Brass lamp", price=Decimal(12),
+            first_seen_at=datetime.now(UTC), last_seen_at=datetime.now(UTC),
+        )  # fmt: skip
+        match = await Match.create(search=search, listing=listing)
+        body = {
+            "content": "Brass lamp",
+            "components": alert_components(match.id, listing.url, MatchStatus.NEW),
+        }
+        alert = fake._store(body, None, "channel", channel_id=made["channel"])  # as posted
+
+        saved = await fake.press(EVE, alert, alert.button("Save")["custom_id"])
+        said = await _said(fake, saved, "your own /saved")
+        assert said.ephemeral
+        await match.refresh_from_db()
+        assert match.status is MatchStatus.NEW  # the channel's alert is not Eve's to change
+        eve = await identify(Platform.DISCORD, EVE["id"])
+        ann = await identify(Platform.DISCORD, ANN["id"])
+        assert [i.listing.title for i in (await matches.list_saved(eve)).items] == ["Brass lamp"]
+        assert (await matches.list_saved(ann)).total == 0
+
+        mine = await fake.command(EVE, made["channel"], "saved")
+        page = await _said(fake, mine, "Brass lamp")
+        assert page.ephemeral and "Lamps" in page.text  # the search it came from
+
+        hide = await fake.press(EVE, alert, alert.button("Hide")["custom_id"])
+        refused = await _said(fake, hide, "admins")
+        assert refused.ephemeral
+        await match.refresh_from_db()
+        assert match.status is MatchStatus.NEW
+
+        # A forged custom_id naming an alert posted elsewhere (Ann's DM) saves nothing.
+        dm_search = await Search.create(
+            account_id=ann.id, destination_id=dm_destination, name="Mine", criteria={},
+            marketplaces=["sandbox"], channels=["chat"], interval_seconds=600,
+            next_check_at=datetime.now(UTC),
+        )  # fmt: skip
+        other = await Match.create(
+            search=dm_search,
+            listing=await Listing.create(
+                marketplace="sandbox", external_id="x2", url="https://e.test/x2", title="Other",
+                first_seen_at=datetime.now(UTC), last_seen_at=datetime.now(UTC),
+            ),
+        )  # fmt: skip
+        body = {"content": "x", "components": alert_components(other.id, "", MatchStatus.NEW)}
+        carrier = fake._store(body, None, "channel", channel_id=made["channel"])
+        forged = await fake.press(EVE, carrier, carrier.button("Save")["custom_id"])
+        await _said(fake, forged, "no alert")
+        assert (await matches.list_saved(eve)).total == 1
+
+
+async def test_adopt_takes_over_a_departed_creators_channel_searches(db: str) -> None:
+    """Issue 12: Ann set up the channel's search and is still there: nothing to adopt. She
+    leaves the server: Eve (no Manage Server) may not adopt; Bob (Manage Server) does, and the
+    search runs under his account."""
+    made: dict[str, str] = {}
+
+    def server(fake: FakeDiscord) -> None:
+        guild = fake.add_guild("Bikes", owner=ANN)
+        made["guild"], made["channel"] = guild["id"], guild["channels"][0]["id"]
+
+    async with running_bot(server) as fake:
+        await _new_search(fake, ANN)
+        search = await Search.get()
+        channel = await Destination.create(
+            platform=Platform.DISCORD, chat_id=made["channel"], kind="channel",
+            title="alerts", account_id=search.account_id,  # type: ignore[attr-defined]
+        )  # fmt: skip
+        await Search.filter(id=search.id).update(destination_id=channel.id)
+
+        early = await fake.command(
+            BOB, made["channel"], "adopt", permissions=MEMBER_PERMISSIONS | MANAGE_GUILD
+        )
+        await _said(fake, early, "Nothing to adopt")
+        assert (await Search.get()).account_id == search.account_id  # type: ignore[attr-defined]
+
+        fake.departed[made["guild"]] = {ANN["id"]}
+        refused = await fake.command(EVE, made["channel"], "adopt")
+        assert (await _said(fake, refused, "Manage Server")).ephemeral
+        assert (await Search.get()).account_id == search.account_id  # type: ignore[attr-defined]
+
+        adopted = await fake.command(
+            BOB, made["channel"], "adopt", permissions=MEMBER_PERMISSIONS | MANAGE_GUILD
+        )
+        said = await _said(fake, adopted, "took over 1 search")
+        assert "1 running under your plan" in said.text and said.ephemeral
+        bob = await identify(Platform.DISCORD, BOB["id"])
+        now = await Search.get()
+        assert now.account_id == bob.id and now.status is SearchStatus.ACTIVE  # type: ignore[attr-defined]
+        assert now.paused_reason is None

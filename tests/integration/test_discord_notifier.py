@@ -15,10 +15,12 @@ import pytest
 from bot.discord.client import MonitorClient
 from bot.discord.config import DiscordConfig, point_discord_py
 from bot.discord.notifier import DiscordNotifier
-from core.enums import AlertKind, Channel, Platform, SearchStatus
+from core.dispatcher import Dispatcher, DispatcherOptions
+from core.enums import AlertKind, AlertStatus, Channel, Platform, SearchStatus
 from core.errors import DeliveryError
-from core.models import Account, Destination, Notice, Search
+from core.models import Account, Alert, Destination, Notice, Search
 from core.ports import AlertMessage, AlertTarget, ListingData
+from tests.fakes.alerts import queue_alerts
 from tests.fakes.discord_api import (
     CANNOT_DM,
     MISSING_ACCESS,
@@ -166,3 +168,43 @@ async def test_missing_permissions_pauses_the_search_and_tells_its_owner(world: 
     assert (await Destination.get(chat_id=world.channel_id)).active  # the channel stays
     notice = await Notice.get(destination_id=world.owner_dm.id)
     assert f"#{world.search.id}" in notice.text
+
+
+async def test_a_burst_for_one_channel_is_one_message_and_a_429_delivers_each_once(
+    world: World,
+) -> None:
+    """Issue 12: 7 alerts due together for one channel go as one message of 7 embeds; a long
+    429 on that send returns all 7 to the outbox, and each is delivered exactly once later."""
+    destination = await Destination.get(chat_id=world.channel_id)
+    seeded = await queue_alerts(
+        await Account.get(id=destination.account_id),  # type: ignore[attr-defined]
+        destination, ["chat"], count=7,
+    )  # fmt: skip
+    dispatcher = Dispatcher(
+        {"discord": world.notifier}, options=DispatcherOptions(retry_base_seconds=0.01)
+    )
+    world.fake.fail_next(world.channel_id, rate_limited(90))
+    await dispatcher.tick()
+    assert not world.fake.messages
+    rows = await Alert.filter(id__in=seeded.alert_ids)
+    assert {r.status for r in rows} == {AlertStatus.PENDING} and {r.attempts for r in rows} == {1}
+
+    await Alert.filter(id__in=seeded.alert_ids).update(
+        next_attempt_at=datetime(2000, 1, 1, tzinfo=UTC)
+    )
+    await dispatcher.tick()
+    [sent] = world.fake.messages
+    embeds = sent.data["embeds"]
+    assert len(embeds) == 7 and embeds[0]["footer"]["text"].startswith("1 · ")
+    assert [b["label"] for b in sent.buttons()][:4] == [
+        "⭐ Save 1",
+        "🙈 Hide 1",
+        "⭐ Save 2",
+        "🙈 Hide 2",
+    ]
+    assert sent.data["allowed_mentions"] == {"parse": []}
+    rows = await Alert.filter(id__in=seeded.alert_ids)
+    assert {r.status for r in rows} == {AlertStatus.SENT}
+    assert {r.provider_message_id for r in rows} == {f"{world.channel_id}:{sent.id}"}
+    await dispatcher.tick()
+    assert len(world.fake.messages) == 1  # exactly once

@@ -19,11 +19,11 @@ from bot.bootstrap import BootConfig, bootstrap
 from bot.telegram import RateLimits, TelegramConfig, TelegramFrontend
 from bot.telegram.callbacks import parse
 from bot.telegram.markup import escape_fit, tg_len
-from core import templates
+from core import matches, templates
 from core.dispatcher import Dispatcher, DispatcherOptions
 from core.enums import AlertStatus, MatchStatus, SearchStatus, Tier
 from core.errors import ConfigurationError
-from core.models import Account, Alert, Destination, Match, Search
+from core.models import Account, Alert, Destination, Listing, Match, Search
 from core.runner import Runner, RunnerOptions
 from core.scheduling import make_due
 from core.tiers import TierTable
@@ -366,8 +366,20 @@ async def test_group_admins_manage_group_searches_and_alerts_post_there(db: str)
         ann = await Account.get(identities__platform_user_id=str(ANN["id"]))
         assert search.account.id == ann.id
         alert = await _alert_for(bot, ANN, group)
+        # Save is personal in a group (issue 12): Eve's own /saved, not Ann's; the group's
+        # alert is unchanged. Hide changes what the group gets: admins only.
         answer = await bot.press(EVE, alert, "Save")
-        assert "admins" in answer["text"] and (await Match.get()).status is MatchStatus.NEW
+        assert "your own /saved" in answer["text"] and (await Match.get()).status is MatchStatus.NEW
+        assert alert.button("Save")  # the group's message is as it was
+        eve = await Account.get(identities__platform_user_id=str(EVE["id"]))
+        assert [i.listing.title for i in (await matches.list_saved(eve)).items] == [
+            (await Listing.get()).title
+        ]
+        assert (await matches.list_saved(ann)).total == 0
+        hidden = await bot.press(EVE, alert, "Hide")
+        assert "admins" in hidden["text"] and (await Match.get()).status is MatchStatus.NEW
+        saved = await bot.reply_to(EVE, "/saved", "Saved listings")  # in her private chat
+        assert (await Listing.get()).title in saved.text
         menu = await bot.reply_to(EVE, "/searches", "This group's searches", group)
         answer = await bot.press(EVE, menu, f"#{search.id}")
         assert "admins" in answer["text"]
@@ -376,8 +388,8 @@ async def test_group_admins_manage_group_searches_and_alerts_post_there(db: str)
         await bot.press(BOB, menu, f"#{search.id}")
         await bot.press(BOB, menu, "Pause")
         assert (await Search.get()).status is SearchStatus.PAUSED
-        await bot.press(BOB, alert, "Save")
-        assert (await Match.get()).status is MatchStatus.SAVED
+        await bot.press(BOB, alert, "Hide")
+        assert (await Match.get()).status is MatchStatus.HIDDEN
         assert bot.fake.calls_of("getChatMember")
 
 

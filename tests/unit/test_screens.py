@@ -20,8 +20,8 @@ from bot.conversation import screens
 from bot.conversation.actions import MAX_BYTES, QUESTION_ACTS, REF_CHARS, Act, Action, decode
 from bot.conversation.replies import Reply
 from bot.telegram import menus
-from core.enums import MatchStatus, SearchStatus
-from core.matches import Page
+from core.enums import SearchStatus
+from core.matches import Page, SavedItem
 from tests.fakes.telegram_api import CALLBACK_DATA_LIMIT, TEXT_LIMIT, parse_html
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -54,14 +54,6 @@ class FakeListing:
 
 
 @dataclass
-class FakeMatch:
-    id: int
-    listing: FakeListing
-    search: FakeSearch
-    status: MatchStatus = MatchStatus.SAVED
-
-
-@dataclass
 class FakeTemplate:
     id: int
     slug: str
@@ -75,8 +67,8 @@ PS5 = FakeSearch(12, "Cheap <PS5> & co")
 BIKE = FakeSearch(13, "Bike", status=SearchStatus.PAUSED, last_error="site down")
 SAVED = Page(
     [
-        FakeMatch(5, FakeListing("PS5 <boxed>", "https://example.test/a?x=1&y=2"), PS5),  # type: ignore[list-item]
-        FakeMatch(6, FakeListing("Odd link", "javascript:alert(1)"), PS5),  # type: ignore[list-item]
+        SavedItem(FakeListing("PS5 <boxed>", "https://example.test/a?x=1&y=2"), PS5.name, NOW, 5),  # type: ignore[arg-type]
+        SavedItem(FakeListing("Odd link", "javascript:alert(1)"), PS5.name, NOW, 6),  # type: ignore[arg-type]
     ],
     page=2,
     pages=3,

@@ -19,6 +19,7 @@ from core.models import (
     Listing,
     Match,
     Notice,
+    SavedListing,
     Search,
     VerificationCode,
 )
@@ -47,6 +48,12 @@ async def _seed(user: str, clock: FakeClock, **addresses: str) -> Seeded:
     first = await Match.filter(search_id=seeded.search.id).order_by("id").first()
     assert first is not None
     await Match.filter(id=first.id).update(status=MatchStatus.SAVED)
+    # Issue 12: a listing this account saved from an alert in a shared chat.
+    await SavedListing.create(
+        account=account,
+        listing_id=first.listing_id,  # type: ignore[attr-defined]
+        search_name="Deals channel",
+    )
     await VerificationCode.create(
         account=account,
         channel=Channel.SMS,
@@ -69,6 +76,7 @@ async def _rows_of(account_id: int) -> dict[str, list[dict[str, Any]]]:
         "alert": await Alert.filter(match__search__account_id=account_id).values(),
         "code": await VerificationCode.filter(account_id=account_id).values(),
         "notice": await Notice.filter(destination__account_id=account_id).values(),
+        "saved_listing": await SavedListing.filter(account_id=account_id).values(),
     }
 
 
@@ -103,6 +111,8 @@ async def test_export_holds_everything_with_addresses_masked(db: str) -> None:
     assert search["name"] == "ann's search" and search["criteria"] == {"keywords": "ps5"}
     [saved] = data["saved_and_hidden_listings"]
     assert saved["status"] == "saved" and saved["listing"]["price"] == "210.00"
+    [personal] = data["saved_from_shared_chats"]
+    assert personal["search_name"] == "Deals channel" and personal["listing"]["title"]
     assert len(data["alerts_sent"]) == 2
     assert all(a["sent_at"] == clock.now.isoformat() for a in data["alerts_sent"])
     assert {a["channel"] for a in data["alerts_sent"]} <= {"chat", "email"}
