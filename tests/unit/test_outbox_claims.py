@@ -49,7 +49,7 @@ async def test_a_late_transient_failure_does_not_resend_a_sent_alert(db: str) ->
     await _race(clock, slow, fast, COUNT)
 
     assert slow.sent == [] and slow.failures_left == 0  # A tried each once and failed
-    assert sorted(m.alert_id for m in fast.sent) == [a.id for a in await Alert.all()]
+    assert sorted(m.alert_id for m in fast.sent) == [a.id for a in await Alert.all().order_by("id")]
     for row in await Alert.all():
         assert row.status is AlertStatus.SENT and row.attempts == 1
         assert row.last_error is None and row.provider_message_id == str(row.id)
