@@ -132,9 +132,7 @@ async def adopt(
         await Search.filter(id__in=ids).using_db(conn).update(account_id=adopter.id)
         if destination.account_id in from_accounts:  # type: ignore[attr-defined]
             # The chat record goes with its searches (its old holder may be removed).
-            await (
-                Destination.filter(id=destination.id).using_db(conn).update(account_id=adopter.id)
-            )
+            await Destination.filter(id=destination.id).using_db(conn).update(account_id=adopter.id)
         await recompute_for_searches(conn, ids, service.clock())
     for search in await Search.filter(id__in=ids).order_by("id"):
         if search.paused_reason != ORPHAN_PAUSE:  # paused by its owner: stays so
@@ -153,9 +151,22 @@ async def adopt(
     return done
 
 
-async def _owners_with(
-    platform: Platform, chat_id: str, *, active_only: bool
-) -> list[int]:
+async def chats_to_review(platform: Platform) -> list[str]:
+    """The shared chats on ``platform`` where some search runs (whose creators to check)."""
+    rows = await (
+        Destination.filter(
+            platform=platform,
+            active=True,
+            kind__not_in=PRIVATE_KINDS,
+            searches__status=SearchStatus.ACTIVE,
+        )
+        .distinct()
+        .values_list("chat_id", flat=True)
+    )
+    return sorted({str(r) for r in rows})
+
+
+async def _owners_with(platform: Platform, chat_id: str, *, active_only: bool) -> list[int]:
     destination = await _destination(platform, chat_id)
     if destination is None or destination.kind in PRIVATE_KINDS:
         return []
@@ -180,18 +191,20 @@ async def departed(
     return gone
 
 
-def _who(platform: Platform, user_id: str | None) -> str:
-    if user_id is None:
-        return "a former admin"
-    return f"<@{user_id}>" if platform is Platform.DISCORD else "a former admin"
+async def _who(account_id: int, platform: Platform) -> str:
+    """How the chat is told who it was: their name there (never a mention: nobody is
+    pinged), or a neutral phrase when the identity is gone."""
+    identity = await ChatIdentity.get_or_none(account_id=account_id, platform=platform)
+    name = identity.display_name if identity is not None else ""
+    return name or "a former admin"
 
 
 async def review(platform: Platform, chat_id: str, check: ManagerCheck, now: datetime) -> list[int]:
     """Notice departures in a shared chat: the running searches of each owner who no longer
     manages it are paused as orphaned and the chat is told once. Returns the paused ids."""
     paused: list[int] = []
-    for owner, user_id in await departed(platform, chat_id, check, active_only=True):
-        paused += await orphan(platform, chat_id, owner, _who(platform, user_id), now)
+    for owner, _ in await departed(platform, chat_id, check, active_only=True):
+        paused += await orphan(platform, chat_id, owner, await _who(owner, platform), now)
     return paused
 
 
@@ -208,8 +221,8 @@ async def take_over(
     ]
     if not gone:
         return None
-    for owner, user_id in gone:
-        await orphan(platform, chat_id, owner, _who(platform, user_id), now)
+    for owner, _ in gone:
+        await orphan(platform, chat_id, owner, await _who(owner, platform), now)
     done = await adopt(service, adopter, platform, chat_id, [owner for owner, _ in gone])
     await _drop_empty_holders([owner for owner, _ in gone])
     return done
@@ -266,6 +279,7 @@ __all__ = [
     "Adopted",
     "ManagerCheck",
     "adopt",
+    "chats_to_review",
     "departed",
     "orphan",
     "orphan_for_erasure",

@@ -18,7 +18,7 @@ from typing import Any, cast
 import discord
 from discord import app_commands
 
-from bot.conversation import ChatServices, ChatSession, Reply
+from bot.conversation import ChatServices, ChatSession, Reply, adopt
 from bot.conversation.actions import Act, Action
 from bot.conversation.errors import UNEXPECTED, user_text
 from bot.conversation.pressed import act, searches_screen
@@ -26,6 +26,7 @@ from bot.conversation.replies import say
 from bot.conversation.screens import saved_page, template_categories
 from bot.conversation.session import StaleQuestion
 from bot.conversation.texts import STALE
+from bot.discord.members import Departures, DiscordManagers
 from bot.discord.render import (
     SELECT_OPTIONS,
     RawView,
@@ -106,6 +107,7 @@ class DiscordChats:
     def __init__(self, services: ChatServices, client: discord.Client) -> None:
         self.services = services
         self.client = client
+        self.departures = Departures(client, services.clock)
 
     # --- the worker's handler -----------------------------------------------------------------
     async def handle(self, claim: Claim) -> None:
@@ -129,6 +131,8 @@ class DiscordChats:
             await self._say(webhook, job, [say(UNEXPECTED)])
 
     async def _once(self, job: InteractionJob, webhook: discord.Webhook) -> None:
+        if job.guild_id is not None:  # has a creator of this channel's searches left?
+            await self.departures.on_use(job.channel_id, job.guild_id)
         turn = await self._turn(job, webhook)
         for notice in await turn.session.load():
             await self._say(webhook, job, [notice])
@@ -197,47 +201,23 @@ class DiscordChats:
         return say(f"Members with <@&{role_id}> can now manage this server's searches.")
 
     async def _adopt(self, turn: Turn) -> Reply:
-        """/adopt: a Manage Server member takes over the channel's searches whose creator is
-        no longer in the server (Discord's member lookup answers 10007 Unknown Member; no
-        privileged intent needed) or whose account is gone. They are paused as orphaned
-        (core.adoption) and resume under the adopter's plan as far as it allows."""
+        """/adopt: a Manage Server member takes over the channel's searches whose creator no
+        longer manages the server: left it (Discord's member lookup answers 10007 Unknown
+        Member; no privileged intent needed), lost Manage Server, or deleted their account.
+        They are paused as orphaned and resume under the adopter's plan as far as it
+        allows (core.adoption.take_over, as in Telegram groups)."""
         job = turn.job
         if job.guild_id is None:
-            return say(
-                "/adopt is for server channels: send it in the channel whose searches to take over."
-            )
+            return say(adopt.NOT_SHARED)
         if not turn.rights.is_admin_here:
             raise Forbidden("Only members with Manage Server can adopt this channel's searches.")
-        me = turn.session.account
-        now = self.services.clock()
-        gone: list[int] = []
-        for owner in await adoption.owners_here(Platform.DISCORD, job.channel_id):
-            if owner == me.id:
-                continue
-            user_id = await adoption.platform_user_of(owner, Platform.DISCORD)
-            if user_id is not None and await self._still_member(job.guild_id, user_id):
-                continue
-            gone.append(owner)
-            who = f"<@{user_id}>" if user_id else "a former admin"
-            await adoption.orphan(Platform.DISCORD, job.channel_id, owner, who, now)
-        if not gone:
-            return say("Nothing to adopt: whoever set up these searches is still in the server.")
-        done = await adoption.adopt(
-            self.services.searches, me, Platform.DISCORD, job.channel_id, gone
-        )
-        text = f"✅ You took over {len(done.resumed) + len(done.still_paused)} search(es) here"
-        text += f"; {len(done.resumed)} running under your plan."
-        if done.still_paused:
-            names = ", ".join(s.name for s in done.still_paused)
-            text += f" Still paused (over your plan, or paused before): {names}. See /plan."
-        return say(text)
-
-    async def _still_member(self, guild_id: str, user_id: str) -> bool:
-        try:
-            await self.client.http.get_member(int(guild_id), int(user_id))
-        except discord.NotFound:  # 10007 Unknown Member: they left (or were removed)
-            return False
-        return True
+        role = await manager_role(Platform.DISCORD, job.guild_id)
+        check = DiscordManagers(self.client, job.guild_id, role)
+        done = await adoption.take_over(
+            self.services.searches, turn.session.account, Platform.DISCORD, job.channel_id,
+            check, self.services.clock(),
+        )  # fmt: skip
+        return adopt.adopted_reply(done)
 
     async def _press(self, turn: Turn, custom_id: str, values: list[str]) -> None:
         action = parse_custom_id(custom_id)

@@ -77,6 +77,10 @@ class DiscordFrontend:
             await self._login()
             loops.append(asyncio.create_task(self.workers.run(), name="discord workers"))
             loops.append(asyncio.create_task(self._connect(), name="discord gateway"))
+            if self.config.syncs_commands:  # one process makes the round of creators
+                every = self.config.member_check_seconds
+                watch = self.chats.departures.run(every, self._stop_requested)
+                loops.append(asyncio.create_task(watch, name="discord departures"))
             done, _ = await asyncio.wait([*loops, stop], return_when=asyncio.FIRST_COMPLETED)
             for task in done - {stop}:
                 task.result()
@@ -84,8 +88,9 @@ class DiscordFrontend:
             stop.cancel()
             self._ready.clear()
             if loops:
-                loops[1].cancel()
-                await asyncio.gather(loops[1], return_exceptions=True)
+                for loop in loops[1:]:
+                    loop.cancel()
+                await asyncio.gather(*loops[1:], return_exceptions=True)
                 await self.workers.stop(loops[0], self.config.stop_grace_seconds)
             with contextlib.suppress(Exception):
                 await self.client.close()

@@ -192,23 +192,24 @@ async def _refused_to_members(fake: FakeDiscord, channel_id: str) -> None:
     assert "admins" in asked.original.text if asked.original else False
 
 
-async def _wizard(fake: FakeDiscord, channel_id: str) -> None:
+async def _wizard(
+    fake: FakeDiscord, channel_id: str, user: dict[str, Any] = ANN, permissions: int = ADMIN
+) -> None:
     opened = await fake.answered(
-        await fake.command(ANN, channel_id, "newsearch", permissions=ADMIN)
+        await fake.command(user, channel_id, "newsearch", permissions=permissions)
     )
     assert opened.modal is not None and opened.responses[0]["type"] == 9
     answers = {"name": "Road bikes", "keywords": "bike", "price": "100-300", "location": ""}
-    submitted = await fake.submit(ANN, channel_id, opened.modal, answers, permissions=ADMIN)
+    submitted = await fake.submit(user, channel_id, opened.modal, answers, permissions=permissions)
     await fake.answered(submitted, within=3)
     menu = await _reply(fake, submitted, "Which marketplaces?")
     assert menu.ephemeral
-    menu = await _press(fake, ANN, menu, "Sandbox", "Which currency")
-    menu = await _press(fake, ANN, menu, "GBP", "New or used?")
-    menu = await _press(fake, ANN, menu, "Any", "How often")
-    menu = await _press(fake, ANN, menu, "Every", "Where shall alerts go?")
-    menu = await _press(fake, ANN, menu, "This chat only", "Your search")
+    for label, then in (("Sandbox", "Which currency"), ("GBP", "New or used?"),
+                        ("Any", "How often"), ("Every", "Where shall alerts go?"),
+                        ("This chat only", "Your search")):  # fmt: skip
+        menu = await _press(fake, user, menu, label, then, permissions)
     assert "Road bikes" in menu.text and "£100.00 – £300.00" in menu.text
-    await _press(fake, ANN, menu, "Confirm", "is live")
+    await _press(fake, user, menu, "Confirm", "is live", permissions)
 
 
 async def _alert(service: Service, channel_id: str) -> tuple[Sent, dict[str, Any]]:
@@ -288,5 +289,47 @@ async def test_a_429_delivers_once_and_a_deleted_channel_pauses_its_search(
             assert service.sql("SELECT active FROM destination WHERE chat_id = ?", channel_id)[0][
                 0
             ] in (0, False)
+        finally:
+            await service.stop()
+
+
+@pytest.mark.timeout(120)
+async def test_a_creator_who_left_is_noticed_and_another_admin_adopts(
+    tmp_path: Path, sandbox_url: str
+) -> None:
+    """Issue 12: no privileged intent, so no GUILD_MEMBER_REMOVE: the bot's round asks
+    Discord for the creator (GET /guilds/{guild}/members/{user}, 10007 once they left)."""
+    bob = FakeDiscord.user(3003, "Bob")  # a moderator: Manage Server through a role
+    async with running_fake_discord() as fake:
+        guild = fake.add_guild("Bikes", owner=ANN)
+        mods = fake.add_role(guild, "Mods", permissions=MANAGE_GUILD)
+        fake.set_member_roles(guild["id"], bob["id"], [mods])
+        channel_id = guild["channels"][0]["id"]
+        service = Service(fake, sandbox_url, tmp_path / "run.sqlite3", tmp_path)
+        await service.start(DISCORD_MEMBER_CHECK_SECONDS="1")
+        try:
+            await fake.wait_for(lambda: fake.command_puts, within=20)
+            await _wizard(fake, channel_id, bob, fake.permissions_of(guild["id"], bob["id"]))
+            await asyncio.sleep(2.5)  # rounds go by: Bob still manages the server
+            assert service.sql("SELECT status FROM search") == [("active",)]
+
+            fake.leave(guild["id"], bob["id"])
+            notice = await fake.message_with("/adopt", within=15, channel_id=channel_id)
+            assert "Bob" in notice.text and notice.data["allowed_mentions"] == {"parse": []}
+            assert service.sql("SELECT status, paused_reason FROM search") == [
+                ("paused", "orphaned")
+            ]
+            await asyncio.sleep(2.5)  # told once, however many rounds
+            assert len([m for m in fake.messages if "/adopt" in m.text]) == 1
+
+            eve = await fake.command(EVE, channel_id, "adopt")
+            assert (await _reply(fake, eve, "Manage Server")).ephemeral
+            adopted = await fake.command(ANN, channel_id, "adopt", permissions=ADMIN)
+            assert (await _reply(fake, adopted, "You took over 1 search")).ephemeral
+            owner = service.sql(
+                "SELECT i.platform_user_id, s.status FROM search s"
+                " JOIN chat_identity i ON i.account_id = s.account_id"
+            )
+            assert owner == [(ANN["id"], "active")]
         finally:
             await service.stop()

@@ -341,6 +341,7 @@ class FakeDiscord:
         self.sessions: dict[str, list[dict[str, Any]]] = {}  # session id → events sent
         self.faults: dict[str, list[ApiError]] = {}  # channel id → errors to answer, in order
         self.departed: dict[str, set[str]] = {}  # guild id → user ids who left the server
+        self.member_roles: dict[str, dict[str, list[str]]] = {}  # guild → user → role ids
         self.deadline = INTERACTION_DEADLINE
         self._changed = asyncio.Event()
 
@@ -424,11 +425,35 @@ class FakeDiscord:
         self.channels.pop(channel_id, None)
 
     # --- driving the bot ----------------------------------------------------------------------
-    def add_role(self, guild: dict[str, Any], name: str) -> str:
+    def add_role(self, guild: dict[str, Any], name: str, permissions: int | None = None) -> str:
         """A server role (before the bot connects: GUILD_CREATE carries the roles)."""
         role_id = self.snowflake()
-        guild["roles"].append({**guild["roles"][0], "id": role_id, "name": name, "position": 1})
+        role = {**guild["roles"][0], "id": role_id, "name": name, "position": 1}
+        if permissions is not None:
+            role["permissions"] = str(permissions)
+        guild["roles"].append(role)
         return role_id
+
+    def set_member_roles(self, guild_id: str, user_id: str, roles: list[str]) -> None:
+        """A member's roles, as GET /guilds/{guild}/members/{user} answers them."""
+        self.member_roles.setdefault(guild_id, {})[user_id] = list(roles)
+
+    def leave(self, guild_id: str, user_id: str) -> None:
+        """The user leaves the server: their member lookup answers 10007 Unknown Member."""
+        self.departed.setdefault(guild_id, set()).add(user_id)
+        self.member_roles.get(guild_id, {}).pop(user_id, None)
+
+    def permissions_of(self, guild_id: str, user_id: str) -> int:
+        """A member's server-wide permissions from their roles, as Discord computes them
+        (for an interaction's ``member.permissions``)."""
+        guild = self.guilds[guild_id]
+        if str(guild["owner_id"]) == user_id:
+            return (1 << 53) - 1
+        perms = {r["id"]: int(r["permissions"]) for r in guild["roles"]}
+        value = perms[guild_id]
+        for role_id in self.member_roles.get(guild_id, {}).get(user_id, []):
+            value |= perms.get(role_id, 0)
+        return (1 << 53) - 1 if value & ADMINISTRATOR else value
 
     def _base(
         self,
@@ -758,9 +783,28 @@ class FakeDiscord:
         if user_id in self.departed.get(guild_id, set()):
             raise ApiError(*UNKNOWN_MEMBER)
         user = self.user(int(user_id), "member")
-        return _json({"user": user, "nick": None, "avatar": None, "roles": [],
+        roles = self.member_roles.get(guild_id, {}).get(user_id, [])
+        return _json({"user": user, "nick": None, "avatar": None, "roles": list(roles),
                       "joined_at": datetime.now(UTC).isoformat(), "deaf": False,
                       "mute": False, "flags": 0, "pending": False})  # fmt: skip
+
+    async def get_guild(self, request: web.Request) -> web.Response:
+        """GET /guilds/{guild}: the server with its owner and roles (no channels or members:
+        those come over the gateway or their own routes)."""
+        self._authorized(request)
+        guild = self.guilds.get(request.match_info["guild"])
+        if guild is None:
+            raise ApiError(*UNKNOWN_GUILD)
+        gateway_only = ("channels", "threads", "members", "voice_states", "presences",
+                        "joined_at", "large", "member_count", "unavailable")  # fmt: skip
+        return _json({k: v for k, v in guild.items() if k not in gateway_only})
+
+    async def get_channel(self, request: web.Request) -> web.Response:
+        self._authorized(request)
+        channel = self.channels.get(request.match_info["channel"])
+        if channel is None:
+            raise ApiError(*UNKNOWN_CHANNEL)
+        return _json(channel)
 
     async def get_commands(self, request: web.Request) -> web.Response:
         self._authorized(request)
@@ -960,6 +1004,8 @@ class FakeDiscord:
         r.add_get("/gateway/", self.gateway)
         r.add_get(f"{api}/users/@me", self.me)
         r.add_get(f"{api}/guilds/{{guild}}/members/{{user}}", self.get_member)
+        r.add_get(f"{api}/guilds/{{guild}}", self.get_guild)
+        r.add_get(f"{api}/channels/{{channel}}", self.get_channel)
         r.add_get(f"{api}/gateway/bot", self.gateway_bot)
         r.add_get(f"{api}/oauth2/applications/@me", self.application)
         r.add_get(f"{api}/applications/{{app}}/commands", self.get_commands)

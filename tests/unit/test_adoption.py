@@ -65,7 +65,7 @@ class Managers:
 async def test_review_pauses_only_who_left_and_tells_the_chat_once(db: str) -> None:
     clock = FakeClock()
     ann = await identify(Platform.DISCORD, "1")
-    bob = await identify(Platform.DISCORD, "2")
+    bob = await identify(Platform.DISCORD, "2", "Bob")
     cy = await identify(Platform.DISCORD, "3")
     channel = await destination_for(ann, Platform.DISCORD, "900", kind="channel")
     anns = await _search(ann.id, channel.id, "Ann's", clock.now)
@@ -76,10 +76,12 @@ async def test_review_pauses_only_who_left_and_tells_the_chat_once(db: str) -> N
     assert await adoption.review(Platform.DISCORD, "900", managers, clock.now) == [bobs.id]
     assert await adoption.review(Platform.DISCORD, "900", managers, clock.now) == []
     notices = await Notice.filter(destination_id=channel.id)
-    assert len(notices) == 1 and "<@2>" in notices[0].text and "/adopt" in notices[0].text
+    assert len(notices) == 1 and "Bob" in notices[0].text and "/adopt" in notices[0].text
     statuses = {s.id: s.status for s in await Search.all()}
     assert statuses == {
-        anns.id: SearchStatus.ACTIVE, bobs.id: SearchStatus.PAUSED, cys.id: SearchStatus.ACTIVE
+        anns.id: SearchStatus.ACTIVE,
+        bobs.id: SearchStatus.PAUSED,
+        cys.id: SearchStatus.ACTIVE,
     }
     # A private chat is nobody else's to review.
     dm = await destination_for(bob, Platform.DISCORD, "dm-bob")
@@ -95,7 +97,9 @@ async def test_take_over_leaves_managers_searches_alone(db: str) -> None:
     await _search(ann.id, group.id, "Ann's", clock.now)
     service = SearchService(TierTable.default(), ("sandbox",), clock=clock)
     still = Managers({"1", "2"})
-    assert await adoption.take_over(service, bob, Platform.TELEGRAM, "-100", still, clock.now) is None
+    assert (
+        await adoption.take_over(service, bob, Platform.TELEGRAM, "-100", still, clock.now) is None
+    )
     gone = Managers({"2"})
     done = await adoption.take_over(service, bob, Platform.TELEGRAM, "-100", gone, clock.now)
     assert done is not None and [s.name for s in done.resumed] == ["Ann's"]
