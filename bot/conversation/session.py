@@ -22,6 +22,7 @@ from bot.conversation.stored import decode, encode
 from bot.conversation.verification import verify
 from bot.conversation.wizard import Wizard, WizardResult
 from core import accounts, matches, searches, templates
+from core.adoption import ManagerCheck
 from core.billing import BillingService
 from core.clock import Clock, utcnow
 from core.conversations import ConversationKey, ConversationStore, Loaded
@@ -102,6 +103,9 @@ class ChatSession:
         self.search_rights: SearchRights | None = None
         # Raises Forbidden unless this person may manage searches here (a group's admins).
         self.manager_check: Callable[[], Awaitable[None]] | None = None
+        # In a shared chat: the platform's answer to "does this user still manage it?"
+        # (core.adoption's port, for /adopt).
+        self.chat_managers: ManagerCheck | None = None
         # The commands built in here; others come from bot.conversation.registry.
         self._commands: dict[str, Callable[[str], Awaitable[list[Reply]]]] = {
             "start": self._start,

@@ -18,7 +18,7 @@ from typing import Any, cast
 import discord
 from discord import app_commands
 
-from bot.conversation import ChatServices, ChatSession, Reply, adopt
+from bot.conversation import ChatServices, ChatSession, Reply
 from bot.conversation.actions import Act, Action
 from bot.conversation.errors import UNEXPECTED, user_text
 from bot.conversation.pressed import act, searches_screen
@@ -37,7 +37,7 @@ from bot.discord.render import (
     reply_text,
 )
 from bot.discord.rights import DiscordRights
-from core import access, accounts, adoption, matches, searches, templates
+from core import access, accounts, matches, searches, templates
 from core.access import ADMINS_ONLY
 from core.conversations import ConversationKey
 from core.enums import Platform
@@ -153,6 +153,8 @@ class DiscordChats:
         session.key = ConversationKey(Platform.DISCORD, job.channel_id, job.user_id)
         session.search_rights = rights.search_owner
         session.manager_check = rights.require_manager
+        if job.guild_id is not None:  # /adopt asks Discord who still manages the server
+            session.chat_managers = DiscordManagers(self.client, job.guild_id, rights.manager_role)
         return Turn(job, session, rights, webhook)
 
     async def _route(self, turn: Turn) -> None:
@@ -181,8 +183,6 @@ class DiscordChats:
             await self._show(turn, [template_categories(await templates.categories())])
         elif name == "managerrole":
             await self._show(turn, [await self._manager_role(turn, args)])
-        elif name == "adopt":
-            await self._show(turn, [await self._adopt(turn)])
         elif name == "answer":
             await self._show(turn, await session.handle(args))
         else:
@@ -199,25 +199,6 @@ class DiscordChats:
         if not role_id:
             return say("Cleared: only members with Manage Server manage searches here now.")
         return say(f"Members with <@&{role_id}> can now manage this server's searches.")
-
-    async def _adopt(self, turn: Turn) -> Reply:
-        """/adopt: a Manage Server member takes over the channel's searches whose creator no
-        longer manages the server: left it (Discord's member lookup answers 10007 Unknown
-        Member; no privileged intent needed), lost Manage Server, or deleted their account.
-        They are paused as orphaned and resume under the adopter's plan as far as it
-        allows (core.adoption.take_over, as in Telegram groups)."""
-        job = turn.job
-        if job.guild_id is None:
-            return say(adopt.NOT_SHARED)
-        if not turn.rights.is_admin_here:
-            raise Forbidden("Only members with Manage Server can adopt this channel's searches.")
-        role = await manager_role(Platform.DISCORD, job.guild_id)
-        check = DiscordManagers(self.client, job.guild_id, role)
-        done = await adoption.take_over(
-            self.services.searches, turn.session.account, Platform.DISCORD, job.channel_id,
-            check, self.services.clock(),
-        )  # fmt: skip
-        return adopt.adopted_reply(done)
 
     async def _press(self, turn: Turn, custom_id: str, values: list[str]) -> None:
         action = parse_custom_id(custom_id)

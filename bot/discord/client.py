@@ -50,7 +50,6 @@ class Intake(Protocol):
 OWN_COMMANDS: dict[str, str] = {
     "answer": "Answer the question I asked (typed answers)",
     "managerrole": "Servers: let a role manage this server's searches (or clear it)",
-    "adopt": "Servers: take over this channel's searches whose creator left",
 }
 # Registry commands that take a search: a required option, autocompleted.
 SEARCH_COMMANDS: dict[str, str] = {

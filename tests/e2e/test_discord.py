@@ -323,7 +323,7 @@ async def test_a_creator_who_left_is_noticed_and_another_admin_adopts(
             assert len([m for m in fake.messages if "/adopt" in m.text]) == 1
 
             eve = await fake.command(EVE, channel_id, "adopt")
-            assert (await _reply(fake, eve, "Manage Server")).ephemeral
+            assert (await _reply(fake, eve, "admins")).ephemeral
             adopted = await fake.command(ANN, channel_id, "adopt", permissions=ADMIN)
             assert (await _reply(fake, adopted, "You took over 1 search")).ephemeral
             owner = service.sql(
