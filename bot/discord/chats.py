@@ -11,6 +11,7 @@ in server channels (only the presser sees them), plain in DMs.
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
@@ -22,7 +23,7 @@ from bot.conversation import ChatServices, ChatSession, Reply
 from bot.conversation.actions import Act, Action
 from bot.conversation.errors import UNEXPECTED, user_text
 from bot.conversation.pressed import act, searches_screen
-from bot.conversation.replies import say
+from bot.conversation.replies import Document, say
 from bot.conversation.screens import saved_page, template_categories
 from bot.conversation.session import StaleQuestion
 from bot.conversation.texts import STALE
@@ -61,6 +62,8 @@ ALERT_TOASTS = {
 EXPIRED = "This button no longer works."
 PERSONAL_SAVED = "⭐ Saved to your own /saved (only you see it)."
 PERSONAL_UNSAVED = "Removed from your /saved."
+ATTACHMENT_LIMIT = 10 * 2**20  # bytes: Discord's upload limit for a bot in any server or DM
+TOO_BIG = "Your export is over Discord's {mib} MiB file limit; ask the operator for a copy."
 # Typed answers for the form's optional fields left empty.
 FORM_DEFAULTS = {"exclude": "none", "price": "any", "location": "anywhere"}
 
@@ -153,6 +156,8 @@ class DiscordChats:
         session.key = ConversationKey(Platform.DISCORD, job.channel_id, job.user_id)
         session.search_rights = rights.search_owner
         session.manager_check = rights.require_manager
+        # In a server every answer is ephemeral, seen by the asker only: /export may go there.
+        session.answers_private = job.shared
         if job.guild_id is not None:  # /adopt asks Discord who still manages the server
             session.chat_managers = DiscordManagers(self.client, job.guild_id, rights.manager_role)
         return Turn(job, session, rights, webhook)
@@ -270,12 +275,19 @@ class DiscordChats:
             # A secret shown once (/token create): ephemeral even in a DM, so only its owner
             # sees it and it is gone once dismissed (Telegram's front-end deletes it instead).
             secret = reply.delete_after_seconds is not None
+            extra: dict[str, Any] = {}
+            if reply.document is not None:  # /export: the file itself, as an attachment
+                extra["file"] = attachment(reply.document)
+                if extra["file"] is None:
+                    reply = say(TOO_BIG.format(mib=ATTACHMENT_LIMIT // 2**20))
+                    extra = {}
             await turn.webhook.send(
                 reply_text(reply),
                 view=RawView(components(reply)),
                 ephemeral=turn.job.shared or secret,
                 allowed_mentions=NO_MENTIONS,
                 wait=True,
+                **extra,
             )
 
     async def _edit(self, turn: Turn, reply: Reply) -> None:
@@ -338,6 +350,14 @@ async def rights_for(job: InteractionJob, account: Account) -> DiscordRights:
         tuple(job.roles),
         role,
     )
+
+
+def attachment(document: Document) -> discord.File | None:
+    """A reply's file as a Discord attachment; None over the upload limit every server
+    allows (10 MiB), which Discord would refuse (40005 Request entity too large)."""
+    if len(document.content) > ATTACHMENT_LIMIT:
+        return None
+    return discord.File(io.BytesIO(document.content), filename=document.filename)
 
 
 async def _edit_original(webhook: discord.Webhook, **changes: Any) -> None:

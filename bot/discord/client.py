@@ -68,8 +68,8 @@ TEXT_OPTIONS: dict[str, str] = {
 # the followup asks for.
 SECRET_COMMANDS = frozenset({"token"})
 # Registry commands left out here: /start is Telegram's entry point (Discord users get
-# /help), and /export answers with a file, which this front-end does not send yet.
-LEFT_OUT = frozenset({"start", "export"})
+# /help). /export is here: its file comes as an attachment of the (ephemeral) followup.
+LEFT_OUT = frozenset({"start"})
 DESCRIPTION_LIMIT = 100
 
 

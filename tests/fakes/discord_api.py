@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 from tests.fakes.local_server import LocalServer
 
@@ -242,6 +242,40 @@ def _validate_options(options: list[dict[str, Any]] | None, path: list[str]) -> 
                 raise _too_long([*path, str(o), key], 100)
 
 
+ATTACHMENTS_LIMIT = 10
+UPLOAD_LIMIT = 10 * 1024 * 1024  # bytes in all: a bot's limit in any server or DM
+
+
+async def message_body(request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """A message body as Discord takes it: JSON, or multipart/form-data with the JSON in
+    ``payload_json`` and each file as ``files[n]``, described in ``attachments`` by ``id``."""
+    if not request.content_type.startswith("multipart/"):
+        return await request.json(), {}
+    body: dict[str, Any] = {}
+    uploads: dict[str, tuple[str, bytes]] = {}
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            raise invalid(["files"], "BASE_TYPE_BAD", "Nested multipart")
+        content = await part.read()
+        if part.name == "payload_json":
+            body = json.loads(content)
+        elif part.name and part.name.startswith("files["):
+            uploads[part.name[6:-1]] = (part.filename or "", bytes(content))
+    if len(uploads) > ATTACHMENTS_LIMIT:
+        raise _too_long(["attachments"], ATTACHMENTS_LIMIT)
+    if sum(len(c) for _, c in uploads.values()) > UPLOAD_LIMIT:
+        raise ApiError(413, 40005, "Request entity too large")
+    described = {str(a.get("id")): a for a in body.get("attachments") or []}
+    files: dict[str, bytes] = {}
+    for index, (filename, content) in uploads.items():
+        meta = described.get(index)
+        if meta is None:  # Discord ignores an upload no attachment describes
+            continue
+        files[str(meta.get("filename") or filename)] = content
+    return body, files
+
+
 def validate_modal(data: dict[str, Any]) -> None:
     if not data.get("custom_id") or len(data["custom_id"]) > CUSTOM_ID_LIMIT:
         raise _too_long(["data", "custom_id"], CUSTOM_ID_LIMIT)
@@ -271,6 +305,7 @@ class Sent:
     data: dict[str, Any]
     via: str  # "channel" or "webhook" or "callback"
     ephemeral: bool = False
+    files: dict[str, bytes] = field(default_factory=dict)  # attachments: filename → bytes
 
     @property
     def id(self) -> str:
@@ -901,7 +936,7 @@ class FakeDiscord:
 
     async def followup(self, request: web.Request) -> web.Response:
         interaction = self._interaction_by_token(request)
-        body = await request.json()
+        body, files = await message_body(request)
         ephemeral = bool((body.get("flags") or 0) & 64)
         loading = bool(interaction.responses) and interaction.responses[0].get("type") == 5
         if loading and interaction.original is not None and not interaction.followups:
@@ -910,7 +945,7 @@ class FakeDiscord:
             ephemeral = interaction.original.ephemeral
         elif interaction.original is not None and interaction.original.ephemeral:
             ephemeral = True
-        sent = self._store(body, interaction, "webhook", ephemeral=ephemeral)
+        sent = self._store(body, interaction, "webhook", ephemeral=ephemeral, files=files)
         interaction.followups.append(sent)
         self._touch()
         return _json(sent.data)
@@ -937,7 +972,7 @@ class FakeDiscord:
     async def channel_message(self, request: web.Request) -> web.Response:
         self._authorized(request)
         channel_id = request.match_info["channel"]
-        body = await request.json()
+        body, files = await message_body(request)
         pending = self.faults.get(channel_id)
         if pending:
             raise pending.pop(0)
@@ -945,7 +980,7 @@ class FakeDiscord:
         if channel is None:
             raise ApiError(*UNKNOWN_CHANNEL)
         validate_message(body)
-        sent = self._store(body, None, "channel", channel_id=channel_id)
+        sent = self._store(body, None, "channel", channel_id=channel_id, files=files)
         self._touch()
         return _json(sent.data)
 
@@ -965,9 +1000,10 @@ class FakeDiscord:
         ephemeral: bool = False,
         channel_id: str | None = None,
         check: bool = True,
+        files: dict[str, bytes] | None = None,
     ) -> Sent:
         if check:
-            validate_message(body)
+            validate_message({**body, "attachments": list(files or {})})
         if interaction is not None:
             channel_id = interaction.payload.get("channel_id")
         data = {
@@ -982,7 +1018,16 @@ class FakeDiscord:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": [
+                {
+                    "id": self.snowflake(),
+                    "filename": name,
+                    "size": len(content),
+                    "url": f"{self.url}/attachments/{name}",
+                    "content_type": "application/json",
+                }
+                for name, content in (files or {}).items()
+            ],
             "embeds": body.get("embeds") or [],
             "components": body.get("components") or [],
             "pinned": False,
@@ -992,7 +1037,7 @@ class FakeDiscord:
         if interaction is not None:
             data["webhook_id"] = str(APPLICATION_ID)
             data["application_id"] = str(APPLICATION_ID)
-        sent = Sent(data, via, ephemeral)
+        sent = Sent(data, via, ephemeral, dict(files or {}))
         self.messages.append(sent)
         return sent
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -164,7 +165,8 @@ async def test_registry_commands_are_slash_commands_and_a_new_token_is_for_its_o
         listed = {c["name"]: c for c in fake.commands["global"]}
         assert set(listed) >= {"plan", "upgrade", "token", "verify", "deleteaccount", "answer",
                                "managerrole", "pause", "searches"}  # fmt: skip
-        assert not set(listed) & {"start", "export", "edit", "save"}
+        assert not set(listed) & {"start", "edit", "save"}
+        assert "export" in listed
         assert [o["name"] for o in listed["token"]["options"]] == ["text"]
         made = await _command(fake, ANN, "token", "Copy it now", text="create laptop")
         assert made.ephemeral  # even in a DM: only its owner sees the secret
@@ -390,7 +392,7 @@ async def test_adopt_takes_over_a_departed_creators_channel_searches(db: str) ->
 
         fake.departed[made["guild"]] = {ANN["id"]}
         refused = await fake.command(EVE, made["channel"], "adopt")
-        assert (await _said(fake, refused, "Manage Server")).ephemeral
+        assert (await _said(fake, refused, "admins")).ephemeral
         assert (await Search.get()).account_id == search.account_id  # type: ignore[attr-defined]
 
         adopted = await fake.command(
@@ -402,3 +404,23 @@ async def test_adopt_takes_over_a_departed_creators_channel_searches(db: str) ->
         now = await Search.get()
         assert now.account_id == bob.id and now.status is SearchStatus.ACTIVE  # type: ignore[attr-defined]
         assert now.paused_reason is None
+
+
+async def test_export_comes_as_a_file_in_dms_and_ephemerally_in_a_server(db: str) -> None:
+    made: dict[str, str] = {}
+
+    def server(fake: FakeDiscord) -> None:
+        made["channel"] = fake.add_guild("Bikes")["channels"][0]["id"]
+
+    async with running_bot(server) as fake:
+        await _new_search(fake, ANN)
+        sent = await _command(fake, ANN, "export", "Everything I hold")
+        [(name, content)] = sent.files.items()
+        assert name.endswith(".json") and sent.data["attachments"][0]["filename"] == name
+        data = json.loads(content)
+        assert [s["name"] for s in data["searches"]] == ["Lamps"]
+        assert data["chat_identities"][0]["user_id"] == ANN["id"]
+
+        asked = await fake.command(ANN, made["channel"], "export")
+        there = await _said(fake, asked, "Everything I hold")
+        assert there.ephemeral and there.files  # only Ann sees it
