@@ -32,6 +32,7 @@ from bot.discord.render import (
     SELECT_OPTIONS,
     RawView,
     alert_components,
+    burst_components,
     components,
     cut,
     parse_custom_id,
@@ -262,9 +263,14 @@ class DiscordChats:
             match = await matches.unhide(owner, match.id)
         else:
             match = await ALERT_ACTS[action.act](owner, match.id)
-        if not turn.job.data.get("burst"):  # a burst's buttons stay: the toast says it
+        raw = turn.job.data.get("burst")  # a list of match ids (older jobs: a bool)
+        burst = [int(i) for i in raw] if isinstance(raw, list) else []
+        if burst:  # several alerts in one message: all their buttons, this one's new state
+            statuses = [(i, await matches.status_of(i)) for i in burst]
+            rows = burst_components(statuses)
+        else:
             rows = alert_components(match.id, match.listing.url, match.status)
-            await _edit_original(turn.webhook, view=RawView(rows))
+        await _edit_original(turn.webhook, view=RawView(rows))
         await self._say(turn.webhook, turn.job, [say(ALERT_TOASTS[action.act])], ephemeral=True)
 
     # --- answering ----------------------------------------------------------------------------

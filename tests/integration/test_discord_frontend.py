@@ -16,7 +16,7 @@ import pytest
 from bot.bootstrap import BootConfig, bootstrap
 from bot.conversation.texts import STALE
 from bot.discord import DiscordConfig, DiscordFrontend
-from bot.discord.render import alert_components
+from bot.discord.render import alert_components, burst_components
 from core import matches
 from core.accounts import identify
 from core.enums import MatchStatus, Platform, SearchStatus, Tier
@@ -424,3 +424,45 @@ async def test_export_comes_as_a_file_in_dms_and_ephemerally_in_a_server(db: str
         asked = await fake.command(ANN, made["channel"], "export")
         there = await _said(fake, asked, "Everything I hold")
         assert there.ephemeral and there.files  # only Ann sees it
+
+
+async def test_a_bursts_buttons_act_on_their_own_listing_and_are_redrawn(db: str) -> None:
+    """Issue 12: three alerts in one message (a burst): Save 2 saves the second listing
+    only, and the message's buttons are drawn again with it as Unsave 2; Hide 3 then Unhide 3
+    likewise. Each button's custom_id names its own match (persistent)."""
+    async with running_bot() as fake:
+        await _new_search(fake, ANN)
+        search = await Search.get()
+        now = datetime.now(UTC)
+        found = [
+            await Match.create(
+                search=search,
+                listing=await Listing.create(
+                    marketplace="sandbox", external_id=f"b{n}", url=f"https://e.test/b{n}",
+                    title=f"Lamp {n}", price=Decimal("10"), first_seen_at=now, last_seen_at=now,
+                ),
+            )
+            for n in (1, 2, 3)
+        ]  # fmt: skip
+        body = {
+            "embeds": [{"title": f"Lamp {n}"} for n in (1, 2, 3)],
+            "components": burst_components([(m.id, MatchStatus.NEW) for m in found]),
+        }
+        burst = fake._store(body, None, "channel", channel_id=fake.dm_channel(ANN))
+        assert burst.button("Save 2")["custom_id"] == f"mm:a:{found[1].id}:s"
+
+        await _press(fake, ANN, burst, "Save 2")
+        await fake.wait_for(lambda: "Unsave 2" in str(burst.data["components"]), within=10)
+        statuses = [(await Match.get(id=m.id)).status for m in found]
+        assert statuses == [MatchStatus.NEW, MatchStatus.SAVED, MatchStatus.NEW]
+        labels = [b["label"] for b in burst.buttons()]
+        assert labels == ["⭐ Save 1", "🙈 Hide 1", "✓ Unsave 2", "🙈 Hide 2",
+                          "⭐ Save 3", "🙈 Hide 3"]  # fmt: skip
+
+        await _press(fake, ANN, burst, "Hide 3")
+        await fake.wait_for(lambda: "Unhide 3" in str(burst.data["components"]), within=10)
+        assert (await Match.get(id=found[2].id)).status is MatchStatus.HIDDEN
+        await _press(fake, ANN, burst, "Unhide 3")
+        await fake.wait_for(lambda: "🙈 Hide 3" in str(burst.data["components"]), within=10)
+        assert (await Match.get(id=found[2].id)).status is MatchStatus.NEW
+        assert "Unsave 2" in str(burst.data["components"])  # the others kept their state
