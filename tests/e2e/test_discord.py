@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import aiohttp
 import pytest
 
 from scrapers import SandboxConfig, running_sandbox
-from tests.e2e.process import CliProcess, free_port
+from tests.e2e.process import CliProcess, check_now, free_port, sqlite_rows
 from tests.fakes.discord_api import (
     MANAGE_GUILD,
     MEMBER_PERMISSIONS,
@@ -36,7 +35,6 @@ from tests.fakes.discord_api import (
 
 pytestmark = pytest.mark.slow
 
-SHARE_WINDOW = 1.5
 ANN = FakeDiscord.user(3001, "Ann")  # manages the server
 EVE = FakeDiscord.user(3002, "Eve")  # a member
 ADMIN = MEMBER_PERMISSIONS | MANAGE_GUILD
@@ -64,23 +62,11 @@ class Service:
         raise AssertionError(f"{text!r} not in the output:\n{self.output}")
 
     def sql(self, statement: str, *args: Any) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.database) as conn:
-            return conn.execute(statement, args).fetchall()
+        return sqlite_rows(self.database, statement, *args)
 
     async def check_now(self) -> None:
-        await asyncio.sleep(max(0.0, self.last_check + SHARE_WINDOW - time.monotonic()))
-        # The fetch key is the unit of scheduled work: make its keys due, count their checks.
-        before = self.sql("SELECT sum(checks_count) FROM fetch_key")[0][0] or 0
-        self.sql(
-            "UPDATE fetch_key SET next_check_at = '2000-01-01 00:00:00+00:00'"
-            " WHERE next_check_at IS NOT NULL"
-        )
-        for _ in range(100):
-            if (self.sql("SELECT sum(checks_count) FROM fetch_key")[0][0] or 0) > before:
-                self.last_check = time.monotonic()
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError("the runner did not check the search")
+        """Make every search due, and wait until the runner has checked them."""
+        self.last_check = await check_now(self.database, self.last_check)
 
     async def start(self, **extra: str) -> None:
         env = {
