@@ -135,9 +135,10 @@ class DiscordChats:
             await self._say(webhook, job, [say(UNEXPECTED)])
 
     async def _once(self, job: InteractionJob, webhook: discord.Webhook) -> None:
-        if job.guild_id is not None:  # has a creator of this channel's searches left?
-            await self.departures.on_use(job.channel_id, job.guild_id)
         turn = await self._turn(job, webhook)
+        if job.guild_id is not None:  # has a creator of this channel's searches left?
+            manager = job.user_id if turn.rights.is_manager else None
+            await self.departures.on_use(job.channel_id, job.guild_id, manager)
         for notice in await turn.session.load():
             await self._say(webhook, job, [notice])
         await self._route(turn)
@@ -160,7 +161,10 @@ class DiscordChats:
         # In a server every answer is ephemeral, seen by the asker only: /export may go there.
         session.answers_private = job.shared
         if job.guild_id is not None:  # /adopt asks Discord who still manages the server
-            session.chat_managers = DiscordManagers(self.client, job.guild_id, rights.manager_role)
+            managers = frozenset({job.user_id}) if rights.is_manager else frozenset()
+            session.chat_managers = DiscordManagers(
+                self.client, job.guild_id, rights.manager_role, managers
+            )
         return Turn(job, session, rights, webhook)
 
     async def _route(self, turn: Turn) -> None:

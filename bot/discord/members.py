@@ -39,14 +39,21 @@ MANAGE_GUILD = 1 << 5
 CHAT_EVERY_SECONDS = 60.0  # an interaction reviews its channel at most this often
 
 
-def guild_permissions(guild: dict[str, Any], member: dict[str, Any]) -> int:
-    """The member's server-wide permissions (Discord's "base permissions")."""
+def guild_permissions(guild: dict[str, Any], member: dict[str, Any]) -> int | None:
+    """The member's server-wide permissions (Discord's "base permissions"); None when the
+    server's answer lacks what they are computed from (its roles, @everyone among them)."""
     user_id = str((member.get("user") or {}).get("id") or "")
     everything = (1 << 53) - 1
     if user_id and user_id == str(guild.get("owner_id")):
         return everything
-    roles = {str(r["id"]): int(r.get("permissions") or 0) for r in guild.get("roles") or []}
-    permissions = roles.get(str(guild["id"]), 0)  # @everyone's id is the server's
+    try:
+        roles = {str(r["id"]): int(r.get("permissions") or 0) for r in guild.get("roles") or []}
+    except (KeyError, TypeError, ValueError):
+        return None
+    everyone = roles.get(str(guild.get("id")))  # @everyone's id is the server's
+    if everyone is None:
+        return None
+    permissions = everyone
     for role_id in member.get("roles") or []:
         permissions |= roles.get(str(role_id), 0)
     return everything if permissions & ADMINISTRATOR else permissions
@@ -55,13 +62,24 @@ def guild_permissions(guild: dict[str, Any], member: dict[str, Any]) -> int:
 class DiscordManagers:
     """core.adoption's ManagerCheck for one server, through Discord's REST API."""
 
-    def __init__(self, client: discord.Client, guild_id: str, role: str | None) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        guild_id: str,
+        role: str | None,
+        managers: frozenset[str] = frozenset(),
+    ) -> None:
         self.client = client
         self.guild_id = guild_id
         self.role = role
+        # Users an interaction just showed managing (Discord computed their permissions at
+        # that moment): believed without asking again.
+        self.managers = managers
         self._guild: dict[str, Any] | None = None
 
     async def still_manages(self, platform_user_id: str) -> bool | None:
+        if platform_user_id in self.managers:
+            return True
         http = self.client.http
         try:
             member: dict[str, Any] = dict(
@@ -78,9 +96,12 @@ class DiscordManagers:
             # 403 Missing Access, a rate limit, an outage: unsure, so nothing is decided.
             logger.info("discord member %s of %s: %s", platform_user_id, self.guild_id, exc)
             return None
-        if guild_permissions(self._guild, member) & MANAGE_GUILD:
+        if self.role is not None and self.role in [str(r) for r in member.get("roles") or []]:
             return True
-        return self.role is not None and self.role in [str(r) for r in member.get("roles") or []]
+        permissions = guild_permissions(self._guild, member)
+        if permissions is None:  # an answer without the server's roles: not deciding
+            return None
+        return bool(permissions & MANAGE_GUILD)
 
 
 class Departures:
@@ -92,22 +113,23 @@ class Departures:
         self._guild_of: dict[str, str] = {}  # channel id → server id (never changes)
         self._reviewed: dict[str, float] = {}  # channel id → when (monotonic), this process
 
-    async def on_use(self, channel_id: str, guild_id: str) -> None:
-        """Someone used the bot in this channel: review it, at most once a minute."""
+    async def on_use(self, channel_id: str, guild_id: str, manager: str | None = None) -> None:
+        """Someone used the bot in this channel: review it, at most once a minute.
+        ``manager``: the user, when the interaction showed them managing the server."""
         last = self._reviewed.get(channel_id)
         if last is not None and time.monotonic() - last < CHAT_EVERY_SECONDS:
             return
         self._guild_of[channel_id] = guild_id
-        await self.review(channel_id)
+        await self.review(channel_id, frozenset({manager} if manager else ()))
 
-    async def review(self, channel_id: str) -> list[int]:
+    async def review(self, channel_id: str, managers: frozenset[str] = frozenset()) -> list[int]:
         self._reviewed[channel_id] = time.monotonic()
         try:
             guild_id = await self._guild(channel_id)
             if guild_id is None:
                 return []
             role = await manager_role(Platform.DISCORD, guild_id)
-            check = DiscordManagers(self.client, guild_id, role)
+            check = DiscordManagers(self.client, guild_id, role, managers)
             return await adoption.review(Platform.DISCORD, channel_id, check, self.clock())
         except Exception:  # a review must never break the interaction or the loop
             logger.exception("discord: reviewing channel %s failed", channel_id)

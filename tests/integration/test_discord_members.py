@@ -111,3 +111,15 @@ async def test_departures_pause_who_left_or_lost_manage_server(world: World) -> 
     assert len(texts) == 2 and "Mo" in texts[0] and "Hal" in texts[1]
     assert all("/adopt" in t for t in texts)
     assert ("GET", f"/api/v10/channels/{world.channel_id}") in world.fake.calls
+
+
+async def test_an_answer_without_the_servers_roles_decides_nothing(world: World) -> None:
+    """A Discord that answers the server without its roles (@everyone missing): the
+    permissions cannot be computed, so nobody is taken for gone; one the interaction just
+    showed managing is believed."""
+    world.guild["roles"] = [r for r in world.guild["roles"] if r["id"] != world.guild_id]
+    check = DiscordManagers(world.client, world.guild_id, None, frozenset({HELPER}))
+    assert await check.still_manages(MEMBER) is None
+    assert await check.still_manages(HELPER) is True
+    world.fake.leave(world.guild_id, MEMBER)
+    assert await check.still_manages(MEMBER) is False  # 10007 is clear whatever the roles
