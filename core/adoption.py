@@ -228,15 +228,18 @@ async def take_over(
     return done
 
 
-async def orphan_for_erasure(conn: BaseDBAsyncClient, account_id: int, now: datetime) -> int:
+async def orphan_for_erasure(
+    conn: BaseDBAsyncClient, account_id: int, now: datetime
+) -> tuple[int, int | None]:
     """Before ``account_id`` is deleted: its searches in shared chats move to a new holder
     account (nothing personal on it), paused as orphaned, and each chat is told once.
-    Call inside the deletion's transaction. Returns how many searches were kept so."""
+    Call inside the deletion's transaction. Returns how many searches were kept so, and the
+    holder's id (None: nothing to keep)."""
     shared = await Destination.filter(
         searches__account_id=account_id, kind__not_in=PRIVATE_KINDS
     ).distinct()
     if not shared:
-        return 0
+        return 0, None
     holder = await Account.create()
     ids: list[int] = []
     for destination in shared:
@@ -253,7 +256,7 @@ async def orphan_for_erasure(conn: BaseDBAsyncClient, account_id: int, now: date
     await Search.filter(id__in=ids).update(account_id=holder.id)
     await recompute_for_searches(conn, ids, now)
     logger.info("searches %s kept for /adopt (their creator deleted their account)", ids)
-    return len(ids)
+    return len(ids), holder.id
 
 
 async def _drop_empty_holders(account_ids: list[int]) -> None:

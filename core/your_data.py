@@ -237,8 +237,11 @@ class Erasure:
     kept: tuple[str, ...]
 
 
-async def _shared_destinations(account_id: int, ids: Iterable[int]) -> dict[int, int]:
-    """Destination id -> another account whose searches post there (it keeps the chat)."""
+async def _shared_destinations(
+    account_id: int, ids: Iterable[int], holder: int | None
+) -> dict[int, int]:
+    """Destination id -> another account whose searches post there (it keeps the chat): a
+    member's own account first, the holder of searches kept for /adopt only if none."""
     rows = await (
         Search.filter(destination_id__in=list(ids))
         .exclude(account_id=account_id)
@@ -247,7 +250,9 @@ async def _shared_destinations(account_id: int, ids: Iterable[int]) -> dict[int,
     )
     shared: dict[int, int] = {}
     for destination_id, other in rows:
-        shared.setdefault(int(destination_id), int(other))
+        current = shared.get(int(destination_id))
+        if current is None or (current == holder and int(other) != holder):
+            shared[int(destination_id)] = int(other)
     return shared
 
 
@@ -259,10 +264,10 @@ async def delete_account(account_id: int, now: datetime | None = None) -> Erasur
     they are kept, paused, for another admin to /adopt (core.adoption), and the chat is told.
     """
     async with in_transaction() as conn:
-        kept = await adoption.orphan_for_erasure(conn, account_id, now or utcnow())
+        kept, holder = await adoption.orphan_for_erasure(conn, account_id, now or utcnow())
         own = await Destination.filter(account_id=account_id).values_list("id", flat=True)
         own_ids = [int(d) for d in own]  # type: ignore[call-overload]
-        shared = await _shared_destinations(account_id, own_ids)
+        shared = await _shared_destinations(account_id, own_ids, holder)
         for destination_id, other in shared.items():
             await Destination.filter(id=destination_id).update(account_id=other)
         gone = [d for d in own_ids if d not in shared]
