@@ -300,6 +300,7 @@ def build_chat_frontends(
             guild_id=settings.discord_guild_id,
             shard_count=settings.discord_shard_count,
             shard_ids=settings.discord_shards,
+            member_check_seconds=settings.discord_member_check_seconds,
             inbox=InboxOptions(
                 max_pending=settings.inbox_max_pending,
                 max_pending_per_chat=settings.inbox_max_pending_per_chat,

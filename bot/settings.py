@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # Discord's recommended count, every shard here.
     discord_shard_count: int | None = Field(default=None, ge=1)
     discord_shard_ids: str | None = None
+    # How often the process that registers the commands asks Discord whether the creators
+    # of channel searches still manage their servers (issue 12: no privileged intent).
+    discord_member_check_seconds: float = Field(default=600.0, ge=1.0)
 
     ebay_client_id: str | None = None
     ebay_client_secret: SecretStr | None = None

@@ -8,6 +8,9 @@ It costs upstream calls, so it is modest: a listing is re-checked at most every
 call goes through the adapter's own pacing and daily quota (a spent quota ends that
 marketplace's pass; searches are not starved beyond what the pass already took). Listings
 that are no longer available are not checked again.
+
+Personal saves from alerts in shared chats (``saved_listing``) are checked too: /saved shows
+their state the same way. Only a search that asked (``tell_saved_state``) has its chat told.
 """
 
 from __future__ import annotations
@@ -20,13 +23,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from core.clock import Clock, utcnow
 from core.criteria import Criteria
 from core.enums import ListingState, MatchStatus
 from core.errors import InvalidCriteria, MarketplaceError, QuotaSpent
-from core.models import Listing, Match
+from core.models import Listing, Match, SavedListing
 from core.outbox import queue_notice
 from core.ports import ListingChecker, Marketplace
 
@@ -96,14 +99,17 @@ class SavedStateChecker:
     async def _check(self, name: str, checker: ListingChecker) -> tuple[int, int]:
         now = self.clock()
         stale = now - timedelta(seconds=self.options.recheck_seconds)
+        # Saved either way: a match saved in a private chat, or a personal save from an alert
+        # in a shared chat (saved_listing, issue 12; the channel's match stays "new").
+        saved_matches = Subquery(Match.filter(status=MatchStatus.SAVED).values("listing_id"))
+        saved_personally = Subquery(SavedListing.all().values("listing_id"))
         due = (
             await Listing.filter(
                 Q(state_checked_at=None) | Q(state_checked_at__lt=stale),
+                Q(id__in=saved_matches) | Q(id__in=saved_personally),
                 marketplace=name,
                 state=ListingState.AVAILABLE,
-                matches__status=MatchStatus.SAVED,
             )
-            .distinct()
             .order_by("id")
             .limit(self.options.calls_per_pass * max(1, checker.check_batch_size))
             .values_list("id", "external_id", "url")

@@ -9,7 +9,9 @@ Erasure deletes the account and everything that hangs off it. What is kept: noth
 to the account. Our log of Stripe event ids (``StripeEvent``) is not linked to accounts and
 holds no personal data; it stays so that a redelivered payment event is never applied twice.
 A group chat the account first added stays as a destination of the other members whose
-searches post there (it is theirs as much as the account's); it moves to one of them.
+searches post there (it is theirs as much as the account's); it moves to one of them. The
+searches the account set up in shared chats are the chat's: they are kept, paused and moved
+to an account with nothing personal on it, until an admin there runs /adopt (core.adoption).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from typing import Any
 from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
-from core import api_tokens
+from core import adoption, api_tokens
+from core.clock import utcnow
 from core.destinations import mask
 from core.enums import AlertStatus, Channel, MatchStatus
 from core.models import (
@@ -42,6 +45,10 @@ from core.models import (
 
 FORMAT_VERSION = 1
 KEPT_NOTHING = "Nothing about you is kept."
+KEPT_FOR_ADOPTION = (
+    "{n} search(es) you set up in shared chats stay there, paused and no longer linked to "
+    "you, until an admin there takes them over with /adopt"
+)
 
 
 def _time(value: datetime | None) -> str | None:
@@ -230,8 +237,11 @@ class Erasure:
     kept: tuple[str, ...]
 
 
-async def _shared_destinations(account_id: int, ids: Iterable[int]) -> dict[int, int]:
-    """Destination id -> another account whose searches post there (it keeps the chat)."""
+async def _shared_destinations(
+    account_id: int, ids: Iterable[int], holder: int | None
+) -> dict[int, int]:
+    """Destination id -> another account whose searches post there (it keeps the chat): a
+    member's own account first, the holder of searches kept for /adopt only if none."""
     rows = await (
         Search.filter(destination_id__in=list(ids))
         .exclude(account_id=account_id)
@@ -240,17 +250,24 @@ async def _shared_destinations(account_id: int, ids: Iterable[int]) -> dict[int,
     )
     shared: dict[int, int] = {}
     for destination_id, other in rows:
-        shared.setdefault(int(destination_id), int(other))
+        current = shared.get(int(destination_id))
+        if current is None or (current == holder and int(other) != holder):
+            shared[int(destination_id)] = int(other)
     return shared
 
 
-async def delete_account(account_id: int) -> Erasure:
+async def delete_account(account_id: int, now: datetime | None = None) -> Erasure:
     """Delete the account, its identities, searches (with their matches and alerts),
-    destinations (with their notices), verification codes: one transaction."""
-    async with in_transaction():
+    destinations (with their notices), verification codes: one transaction.
+
+    Searches it set up in shared chats (a Discord channel, a Telegram group) are the chat's:
+    they are kept, paused, for another admin to /adopt (core.adoption), and the chat is told.
+    """
+    async with in_transaction() as conn:
+        kept, holder = await adoption.orphan_for_erasure(conn, account_id, now or utcnow())
         own = await Destination.filter(account_id=account_id).values_list("id", flat=True)
         own_ids = [int(d) for d in own]  # type: ignore[call-overload]
-        shared = await _shared_destinations(account_id, own_ids)
+        shared = await _shared_destinations(account_id, own_ids, holder)
         for destination_id, other in shared.items():
             await Destination.filter(id=destination_id).update(account_id=other)
         gone = [d for d in own_ids if d not in shared]
@@ -270,4 +287,4 @@ async def delete_account(account_id: int) -> Erasure:
             "saved_listings": await SavedListing.filter(account_id=account_id).delete(),
             "accounts": await Account.filter(id=account_id).delete(),
         }
-    return Erasure(deleted, ())
+    return Erasure(deleted, (KEPT_FOR_ADOPTION.format(n=kept),) if kept else ())

@@ -22,6 +22,7 @@ from bot.conversation.stored import decode, encode
 from bot.conversation.verification import verify
 from bot.conversation.wizard import Wizard, WizardResult
 from core import accounts, matches, searches, templates
+from core.adoption import ManagerCheck
 from core.billing import BillingService
 from core.clock import Clock, utcnow
 from core.conversations import ConversationKey, ConversationStore, Loaded
@@ -102,6 +103,12 @@ class ChatSession:
         self.search_rights: SearchRights | None = None
         # Raises Forbidden unless this person may manage searches here (a group's admins).
         self.manager_check: Callable[[], Awaitable[None]] | None = None
+        # In a shared chat: the platform's answer to "does this user still manage it?"
+        # (core.adoption's port, for /adopt).
+        self.chat_managers: ManagerCheck | None = None
+        # Answers here are seen by the asker only (Discord's ephemeral replies in a server):
+        # personal files may be sent here as in a private chat.
+        self.answers_private = False
         # The commands built in here; others come from bot.conversation.registry.
         self._commands: dict[str, Callable[[str], Awaitable[list[Reply]]]] = {
             "start": self._start,
@@ -447,7 +454,9 @@ class ChatSession:
         return [await stats_screen(self.account, self.services.clock())]
 
     async def _export(self, _: str) -> list[Reply]:
-        refused = your_data.private_only(self.destination, "/export")
+        refused = (
+            None if self.answers_private else your_data.private_only(self.destination, "/export")
+        )
         return [refused or await your_data.export_reply(self.account, self.services.clock)]
 
     async def _delete_account(self, _: str) -> list[Reply]:

@@ -91,7 +91,10 @@ class ConfirmErase:
         erasure = await your_data.delete_account(self.account.id)
         logger.info("account %s deleted at its owner's request", self.account.id)
         await self.done()
-        return [say(ERASED.format(summary=_summary(erasure.deleted)))]
+        text = ERASED.format(summary=_summary(erasure.deleted))
+        for kept in erasure.kept:  # searches of shared chats, kept for /adopt there
+            text += f"\n{kept}."
+        return [say(text)]
 
 
 def _summary(deleted: dict[str, int]) -> str:

@@ -11,6 +11,7 @@ in server channels (only the presser sees them), plain in DMs.
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
@@ -22,21 +23,23 @@ from bot.conversation import ChatServices, ChatSession, Reply
 from bot.conversation.actions import Act, Action
 from bot.conversation.errors import UNEXPECTED, user_text
 from bot.conversation.pressed import act, searches_screen
-from bot.conversation.replies import say
+from bot.conversation.replies import Document, say
 from bot.conversation.screens import saved_page, template_categories
 from bot.conversation.session import StaleQuestion
 from bot.conversation.texts import STALE
+from bot.discord.members import Departures, DiscordManagers
 from bot.discord.render import (
     SELECT_OPTIONS,
     RawView,
     alert_components,
+    burst_components,
     components,
     cut,
     parse_custom_id,
     reply_text,
 )
 from bot.discord.rights import DiscordRights
-from core import access, accounts, adoption, matches, searches, templates
+from core import access, accounts, matches, searches, templates
 from core.access import ADMINS_ONLY
 from core.conversations import ConversationKey
 from core.enums import Platform
@@ -60,6 +63,8 @@ ALERT_TOASTS = {
 EXPIRED = "This button no longer works."
 PERSONAL_SAVED = "⭐ Saved to your own /saved (only you see it)."
 PERSONAL_UNSAVED = "Removed from your /saved."
+ATTACHMENT_LIMIT = 10 * 2**20  # bytes: Discord's upload limit for a bot in any server or DM
+TOO_BIG = "Your export is over Discord's {mib} MiB file limit; ask the operator for a copy."
 # Typed answers for the form's optional fields left empty.
 FORM_DEFAULTS = {"exclude": "none", "price": "any", "location": "anywhere"}
 
@@ -106,6 +111,7 @@ class DiscordChats:
     def __init__(self, services: ChatServices, client: discord.Client) -> None:
         self.services = services
         self.client = client
+        self.departures = Departures(client, services.clock)
 
     # --- the worker's handler -----------------------------------------------------------------
     async def handle(self, claim: Claim) -> None:
@@ -130,6 +136,9 @@ class DiscordChats:
 
     async def _once(self, job: InteractionJob, webhook: discord.Webhook) -> None:
         turn = await self._turn(job, webhook)
+        if job.guild_id is not None:  # has a creator of this channel's searches left?
+            manager = job.user_id if turn.rights.is_manager else None
+            await self.departures.on_use(job.channel_id, job.guild_id, manager)
         for notice in await turn.session.load():
             await self._say(webhook, job, [notice])
         await self._route(turn)
@@ -149,6 +158,13 @@ class DiscordChats:
         session.key = ConversationKey(Platform.DISCORD, job.channel_id, job.user_id)
         session.search_rights = rights.search_owner
         session.manager_check = rights.require_manager
+        # In a server every answer is ephemeral, seen by the asker only: /export may go there.
+        session.answers_private = job.shared
+        if job.guild_id is not None:  # /adopt asks Discord who still manages the server
+            managers = frozenset({job.user_id}) if rights.is_manager else frozenset()
+            session.chat_managers = DiscordManagers(
+                self.client, job.guild_id, rights.manager_role, managers
+            )
         return Turn(job, session, rights, webhook)
 
     async def _route(self, turn: Turn) -> None:
@@ -177,8 +193,6 @@ class DiscordChats:
             await self._show(turn, [template_categories(await templates.categories())])
         elif name == "managerrole":
             await self._show(turn, [await self._manager_role(turn, args)])
-        elif name == "adopt":
-            await self._show(turn, [await self._adopt(turn)])
         elif name == "answer":
             await self._show(turn, await session.handle(args))
         else:
@@ -195,49 +209,6 @@ class DiscordChats:
         if not role_id:
             return say("Cleared: only members with Manage Server manage searches here now.")
         return say(f"Members with <@&{role_id}> can now manage this server's searches.")
-
-    async def _adopt(self, turn: Turn) -> Reply:
-        """/adopt: a Manage Server member takes over the channel's searches whose creator is
-        no longer in the server (Discord's member lookup answers 10007 Unknown Member; no
-        privileged intent needed) or whose account is gone. They are paused as orphaned
-        (core.adoption) and resume under the adopter's plan as far as it allows."""
-        job = turn.job
-        if job.guild_id is None:
-            return say(
-                "/adopt is for server channels: send it in the channel whose searches to take over."
-            )
-        if not turn.rights.is_admin_here:
-            raise Forbidden("Only members with Manage Server can adopt this channel's searches.")
-        me = turn.session.account
-        now = self.services.clock()
-        gone: list[int] = []
-        for owner in await adoption.owners_here(Platform.DISCORD, job.channel_id):
-            if owner == me.id:
-                continue
-            user_id = await adoption.platform_user_of(owner, Platform.DISCORD)
-            if user_id is not None and await self._still_member(job.guild_id, user_id):
-                continue
-            gone.append(owner)
-            who = f"<@{user_id}>" if user_id else "a former admin"
-            await adoption.orphan(Platform.DISCORD, job.channel_id, owner, who, now)
-        if not gone:
-            return say("Nothing to adopt: whoever set up these searches is still in the server.")
-        done = await adoption.adopt(
-            self.services.searches, me, Platform.DISCORD, job.channel_id, gone
-        )
-        text = f"✅ You took over {len(done.resumed) + len(done.still_paused)} search(es) here"
-        text += f"; {len(done.resumed)} running under your plan."
-        if done.still_paused:
-            names = ", ".join(s.name for s in done.still_paused)
-            text += f" Still paused (over your plan, or paused before): {names}. See /plan."
-        return say(text)
-
-    async def _still_member(self, guild_id: str, user_id: str) -> bool:
-        try:
-            await self.client.http.get_member(int(guild_id), int(user_id))
-        except discord.NotFound:  # 10007 Unknown Member: they left (or were removed)
-            return False
-        return True
 
     async def _press(self, turn: Turn, custom_id: str, values: list[str]) -> None:
         action = parse_custom_id(custom_id)
@@ -296,9 +267,14 @@ class DiscordChats:
             match = await matches.unhide(owner, match.id)
         else:
             match = await ALERT_ACTS[action.act](owner, match.id)
-        if not turn.job.data.get("burst"):  # a burst's buttons stay: the toast says it
+        raw = turn.job.data.get("burst")  # a list of match ids (older jobs: a bool)
+        burst = [int(i) for i in raw] if isinstance(raw, list) else []
+        if burst:  # several alerts in one message: all their buttons, this one's new state
+            statuses = [(i, await matches.status_of(i)) for i in burst]
+            rows = burst_components(statuses)
+        else:
             rows = alert_components(match.id, match.listing.url, match.status)
-            await _edit_original(turn.webhook, view=RawView(rows))
+        await _edit_original(turn.webhook, view=RawView(rows))
         await self._say(turn.webhook, turn.job, [say(ALERT_TOASTS[action.act])], ephemeral=True)
 
     # --- answering ----------------------------------------------------------------------------
@@ -309,12 +285,19 @@ class DiscordChats:
             # A secret shown once (/token create): ephemeral even in a DM, so only its owner
             # sees it and it is gone once dismissed (Telegram's front-end deletes it instead).
             secret = reply.delete_after_seconds is not None
+            extra: dict[str, Any] = {}
+            if reply.document is not None:  # /export: the file itself, as an attachment
+                extra["file"] = attachment(reply.document)
+                if extra["file"] is None:
+                    reply = say(TOO_BIG.format(mib=ATTACHMENT_LIMIT // 2**20))
+                    extra = {}
             await turn.webhook.send(
                 reply_text(reply),
                 view=RawView(components(reply)),
                 ephemeral=turn.job.shared or secret,
                 allowed_mentions=NO_MENTIONS,
                 wait=True,
+                **extra,
             )
 
     async def _edit(self, turn: Turn, reply: Reply) -> None:
@@ -377,6 +360,14 @@ async def rights_for(job: InteractionJob, account: Account) -> DiscordRights:
         tuple(job.roles),
         role,
     )
+
+
+def attachment(document: Document) -> discord.File | None:
+    """A reply's file as a Discord attachment; None over the upload limit every server
+    allows (10 MiB), which Discord would refuse (40005 Request entity too large)."""
+    if len(document.content) > ATTACHMENT_LIMIT:
+        return None
+    return discord.File(io.BytesIO(document.content), filename=document.filename)
 
 
 async def _edit_original(webhook: discord.Webhook, **changes: Any) -> None:

@@ -13,14 +13,14 @@ import hashlib
 import json
 import logging
 import re
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import discord
 from discord import app_commands
 
 from bot.conversation import registry
 from bot.discord.config import DiscordConfig
-from bot.discord.render import MODAL_NEWSEARCH, PREFIX
+from bot.discord.render import MODAL_NEWSEARCH
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,6 @@ class Intake(Protocol):
 OWN_COMMANDS: dict[str, str] = {
     "answer": "Answer the question I asked (typed answers)",
     "managerrole": "Servers: let a role manage this server's searches (or clear it)",
-    "adopt": "Servers: take over this channel's searches whose creator left",
 }
 # Registry commands that take a search: a required option, autocompleted.
 SEARCH_COMMANDS: dict[str, str] = {
@@ -69,8 +68,8 @@ TEXT_OPTIONS: dict[str, str] = {
 # the followup asks for.
 SECRET_COMMANDS = frozenset({"token"})
 # Registry commands left out here: /start is Telegram's entry point (Discord users get
-# /help), and /export answers with a file, which this front-end does not send yet.
-LEFT_OUT = frozenset({"start", "export"})
+# /help). /export is here: its file comes as an attachment of the (ephemeral) followup.
+LEFT_OUT = frozenset({"start"})
 DESCRIPTION_LIMIT = 100
 
 
@@ -131,11 +130,14 @@ SELECT_TEMPLATE = r"mm:q:[0-9]{1,19}:d:[0-9a-z]{1,8}"
 SCREEN_TEMPLATE = r"mm:(?!a:[0-9]{1,16}:[suhn]\Z)(?!q:[0-9]{1,19}:d:[0-9a-z]{1,8}\Z).{1,97}"
 
 
-class ScreenButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SCREEN_TEMPLATE):
-    """Screen actions and a question's options (``mm:s:12:p``, ``mm:q:2:c:<ref>``)."""
+class _Routed:
+    """What every DynamicItem of ours does: it is rebuilt from its whole custom_id (nothing
+    held in memory, so presses work after a restart and in any process), and a press hands
+    that id to the intake, which parses and checks it (bot/discord/render.py)."""
+
+    full_id: str
 
     def __init__(self, custom_id: str) -> None:
-        super().__init__(discord.ui.Button(label="·", custom_id=custom_id))
         self.full_id = custom_id
 
     @classmethod
@@ -144,56 +146,43 @@ class ScreenButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SCRE
         interaction: discord.Interaction,
         item: discord.ui.Item[Any],
         match: re.Match[str],
-    ) -> ScreenButton:
+    ) -> Self:
         return cls(match.group(0))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         await _intake(interaction).pressed(interaction, self.full_id)
 
 
-class ScreenSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=SELECT_TEMPLATE):
+class ScreenButton(
+    _Routed, discord.ui.DynamicItem[discord.ui.Button[Any]], template=SCREEN_TEMPLATE
+):
+    """Screen actions and a question's options (``mm:s:12:p``, ``mm:q:2:c:<ref>``)."""
+
+    def __init__(self, custom_id: str) -> None:
+        discord.ui.DynamicItem.__init__(self, discord.ui.Button(label="·", custom_id=custom_id))
+        _Routed.__init__(self, custom_id)
+
+
+class ScreenSelect(
+    _Routed, discord.ui.DynamicItem[discord.ui.Select[Any]], template=SELECT_TEMPLATE
+):
     """A multi-select question (marketplaces): its Done action; the values are indexes."""
 
     def __init__(self, custom_id: str) -> None:
         select: discord.ui.Select[Any] = discord.ui.Select(
             custom_id=custom_id, options=[discord.SelectOption(label="·")]
         )
-        super().__init__(select)
-        self.full_id = custom_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-    ) -> ScreenSelect:
-        return cls(match.group(0))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await _intake(interaction).pressed(interaction, self.full_id)
+        discord.ui.DynamicItem.__init__(self, select)
+        _Routed.__init__(self, custom_id)
 
 
-class AlertButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ALERT_TEMPLATE):
+class AlertButton(_Routed, discord.ui.DynamicItem[discord.ui.Button[Any]], template=ALERT_TEMPLATE):
     """Save / Unsave / Hide / Unhide on an alert; the match id is in the custom_id, so an
     alert posted before a restart (or by another process) still works."""
 
-    def __init__(self, match_id: int, verb: str) -> None:
-        custom_id = f"{PREFIX}a:{match_id}:{verb}"
-        super().__init__(discord.ui.Button(label="·", custom_id=custom_id))
-        self.full_id = custom_id
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-    ) -> AlertButton:
-        return cls(int(match["id"]), match["verb"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        await _intake(interaction).pressed(interaction, self.full_id)
+    def __init__(self, custom_id: str) -> None:
+        discord.ui.DynamicItem.__init__(self, discord.ui.Button(label="·", custom_id=custom_id))
+        _Routed.__init__(self, custom_id)
 
 
 def _intake(interaction: discord.Interaction) -> Intake:

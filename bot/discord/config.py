@@ -27,6 +27,8 @@ class DiscordConfig:
     # discord.py waits out a 429 itself up to this long (its minimum is 30 s); a longer
     # wait raises, and the alert goes back to the outbox instead of holding its lease.
     max_ratelimit_seconds: float = 30.0
+    # The round over channel searches' creators (bot/discord/members.py).
+    member_check_seconds: float = 600.0
     start_retries: int = 8
     stop_grace_seconds: float = 3.0
 

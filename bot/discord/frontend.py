@@ -26,7 +26,7 @@ from bot.discord.chats import DiscordChats, InteractionJob, rights_for
 from bot.discord.client import SECRET_COMMANDS, MonitorClient, NewSearchForm
 from bot.discord.config import DiscordConfig, point_discord_py
 from bot.discord.notifier import DiscordNotifier
-from bot.discord.render import cut, parse_custom_id
+from bot.discord.render import burst_matches, cut, parse_custom_id
 from bot.inbox_workers import InboxWorkers
 from core import accounts
 from core.access import ADMINS_ONLY
@@ -77,6 +77,10 @@ class DiscordFrontend:
             await self._login()
             loops.append(asyncio.create_task(self.workers.run(), name="discord workers"))
             loops.append(asyncio.create_task(self._connect(), name="discord gateway"))
+            if self.config.syncs_commands:  # one process makes the round of creators
+                every = self.config.member_check_seconds
+                watch = self.chats.departures.run(every, self._stop_requested)
+                loops.append(asyncio.create_task(watch, name="discord departures"))
             done, _ = await asyncio.wait([*loops, stop], return_when=asyncio.FIRST_COMPLETED)
             for task in done - {stop}:
                 task.result()
@@ -84,8 +88,9 @@ class DiscordFrontend:
             stop.cancel()
             self._ready.clear()
             if loops:
-                loops[1].cancel()
-                await asyncio.gather(loops[1], return_exceptions=True)
+                for loop in loops[1:]:
+                    loop.cancel()
+                await asyncio.gather(*loops[1:], return_exceptions=True)
                 await self.workers.stop(loops[0], self.config.stop_grace_seconds)
             with contextlib.suppress(Exception):
                 await self.client.close()
@@ -164,11 +169,11 @@ class DiscordFrontend:
             await interaction.response.defer()  # acknowledged; the message stays as it is
             data: dict[str, Any] = dict(interaction.data or {})
             values = list(data.get("values") or [])
-            # A burst (several alerts in one message): its buttons are one per alert, so a
-            # press must not redraw them as one alert's (bot/discord/chats.py).
-            embeds = len(interaction.message.embeds) if interaction.message else 0
+            # A burst (several alerts in one message): its buttons are numbered, one pair per
+            # alert, so a press redraws them all (bot/discord/chats.py): their match ids, in
+            # order, are read from the message pressed.
             pressed = {"kind": "press", "custom_id": custom_id, "values": values}
-            await self._store(interaction, {**pressed, "burst": embeds > 1})
+            await self._store(interaction, {**pressed, "burst": _burst(interaction)})
         except Exception as exc:
             await self.failed(interaction, exc)
 
@@ -218,6 +223,21 @@ class DiscordFrontend:
                 await interaction.followup.send(cut(text, 2000), ephemeral=True)
             else:
                 await interaction.response.send_message(cut(text, 2000), ephemeral=True)
+
+
+def _burst(interaction: discord.Interaction) -> list[int]:
+    """The match ids of a pressed burst message's buttons ([] for anything else)."""
+    message = interaction.message
+    if message is None or len(message.embeds) < 2:
+        return []
+    ids = [
+        str(child.custom_id)
+        for row in message.components
+        if isinstance(row, discord.ActionRow)
+        for child in row.children
+        if isinstance(child, discord.Button) and child.custom_id
+    ]
+    return burst_matches(ids)
 
 
 def _job(interaction: discord.Interaction, extra: dict[str, Any]) -> InteractionJob:

@@ -279,17 +279,43 @@ def burst_embed(embed: dict[str, Any], number: int) -> dict[str, Any]:
 
 
 def burst_components(alerts: list[tuple[int, MatchStatus]]) -> list[dict[str, Any]]:
-    """Numbered Save / Hide buttons for (match id, status) of each embed, in order."""
+    """Numbered Save / Hide buttons for (match id, status) of each embed, in order.
+
+    Each id is the alert's own persistent custom_id (``mm:a:<match>:<verb>``, routed by the
+    client's AlertButton after a restart too), so every embed's buttons act on its listing.
+    A match twice in one burst (a new-listing and a price-drop alert due together) keeps the
+    buttons of its first number: Discord refuses a message whose custom_ids repeat (50035
+    COMPONENT_CUSTOM_ID_DUPLICATED), which would fail every alert of the burst."""
     buttons: list[dict[str, Any]] = []
+    seen: set[int] = set()
     for number, (match_id, status) in enumerate(alerts, start=1):
-        keep = (f"✓ Unsave {number}", Act.UNSAVE) if status is MatchStatus.SAVED else (
-            f"⭐ Save {number}", Act.SAVE)  # fmt: skip
-        for label, act in (keep, (f"🙈 Hide {number}", Act.HIDE)):
+        if match_id in seen:
+            continue
+        seen.add(match_id)
+        saved = status is MatchStatus.SAVED
+        keep = (f"✓ Unsave {number}", Act.UNSAVE) if saved else (f"⭐ Save {number}", Act.SAVE)
+        hidden = status is MatchStatus.HIDDEN
+        hide = (f"👀 Unhide {number}", Act.UNHIDE) if hidden else (f"🙈 Hide {number}", Act.HIDE)
+        for label, act in (keep, hide):
             custom_id = action_custom_id(Action(act, match_id))
             buttons.append({"type": 2, "style": 2, "label": label, "custom_id": custom_id})
     return [
         {"type": 1, "components": buttons[start : start + 4]} for start in range(0, len(buttons), 4)
     ]
+
+
+BURST_ACTS = frozenset({Act.SAVE, Act.UNSAVE, Act.HIDE, Act.UNHIDE})
+
+
+def burst_matches(custom_ids: list[str]) -> list[int]:
+    """The match ids of a burst message's buttons, in embed order (read back from the
+    message pressed, so the buttons can be drawn again with one alert's new state)."""
+    found: list[int] = []
+    for custom_id in custom_ids:
+        action = parse_custom_id(custom_id)
+        if action is not None and action.act in BURST_ACTS and action.id not in found:
+            found.append(action.id)
+    return found[:BURST_LIMIT]
 
 
 def notice_text(text: str) -> str:

@@ -18,7 +18,7 @@ from telegram import Bot, Chat, User
 
 from bot.conversation import ChatServices, ChatSession
 from bot.telegram.markup import escape
-from bot.telegram.rights import ChatRights
+from bot.telegram.rights import ChatRights, TelegramManagers
 from core import accounts
 from core.conversations import ConversationKey
 from core.enums import Platform
@@ -123,6 +123,8 @@ class Chats:
         # the group's, on behalf of each search's owner. Refusals are logged there.
         session.search_rights = rights.search_owner
         session.manager_check = rights.require_manager
+        if rights.is_group:  # /adopt asks Telegram who still administers the group
+            session.chat_managers = TelegramManagers(self.bot, chat.id)
         return ChatState(session, rights)
 
     def _forget_oldest(self) -> None:

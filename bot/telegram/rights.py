@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 ADMIN_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
 
-__all__ = ["ADMINS_ONLY", "ADMIN_STATUSES", "ChatRights"]
+__all__ = ["ADMINS_ONLY", "ADMIN_STATUSES", "ChatRights", "TelegramManagers"]
 
 
 @dataclass(slots=True)
@@ -63,3 +63,20 @@ class ChatRights:
 
     async def match_owner(self, match_id: int) -> tuple[MatchView, AccountView]:
         return await access.match_owner(self.actor, match_id, self)
+
+
+@dataclass(slots=True)
+class TelegramManagers:
+    """core.adoption's ManagerCheck for one group: is a search's creator still its admin?
+    getChatMember says "left" or "kicked" once they are gone, "member" once demoted."""
+
+    bot: Bot
+    chat_id: int
+
+    async def still_manages(self, platform_user_id: str) -> bool | None:
+        try:
+            member = await self.bot.get_chat_member(self.chat_id, int(platform_user_id))
+        except (TelegramError, ValueError) as exc:  # unsure: nothing is decided on it
+            logger.info("getChatMember %s/%s: %s", self.chat_id, platform_user_id, exc)
+            return None
+        return member.status in ADMIN_STATUSES

@@ -5,14 +5,46 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sqlite3
 import sys
+import time
 from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+# The runner shares one fetch for FETCH_SHARE_SECONDS (the tests set 1): a check asked for
+# sooner after the last would be served from it; this is that, plus a margin.
+SHARE_WINDOW = 1.5
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def sqlite_rows(database: Path, statement: str, *args: Any) -> list[tuple[Any, ...]]:
+    """One statement on the service's SQLite file (read or write), its rows."""
+    with sqlite3.connect(database) as conn:
+        return conn.execute(statement, args).fetchall()
+
+
+async def check_now(database: Path, last_check: float) -> float:
+    """Make every fetch key due and wait until the runner has checked one (the fetch key is
+    the unit of scheduled work); returns when, for the next call's ``last_check``."""
+    await asyncio.sleep(max(0.0, last_check + SHARE_WINDOW - time.monotonic()))
+    count = "SELECT sum(checks_count) FROM fetch_key"
+    before = sqlite_rows(database, count)[0][0] or 0
+    sqlite_rows(
+        database,
+        "UPDATE fetch_key SET next_check_at = '2000-01-01 00:00:00+00:00'"
+        " WHERE next_check_at IS NOT NULL",
+    )
+    for _ in range(100):
+        if (sqlite_rows(database, count)[0][0] or 0) > before:
+            return time.monotonic()
+        await asyncio.sleep(0.1)
+    raise AssertionError("the runner did not check the search")
 
 
 class CliProcess:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import aiohttp
 import pytest
 
 from scrapers import SandboxConfig, running_sandbox
-from tests.e2e.process import CliProcess, free_port
+from tests.e2e.process import CliProcess, check_now, free_port, sqlite_rows
 from tests.fakes.discord_api import (
     MANAGE_GUILD,
     MEMBER_PERMISSIONS,
@@ -36,7 +35,6 @@ from tests.fakes.discord_api import (
 
 pytestmark = pytest.mark.slow
 
-SHARE_WINDOW = 1.5
 ANN = FakeDiscord.user(3001, "Ann")  # manages the server
 EVE = FakeDiscord.user(3002, "Eve")  # a member
 ADMIN = MEMBER_PERMISSIONS | MANAGE_GUILD
@@ -64,23 +62,11 @@ class Service:
         raise AssertionError(f"{text!r} not in the output:\n{self.output}")
 
     def sql(self, statement: str, *args: Any) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.database) as conn:
-            return conn.execute(statement, args).fetchall()
+        return sqlite_rows(self.database, statement, *args)
 
     async def check_now(self) -> None:
-        await asyncio.sleep(max(0.0, self.last_check + SHARE_WINDOW - time.monotonic()))
-        # The fetch key is the unit of scheduled work: make its keys due, count their checks.
-        before = self.sql("SELECT sum(checks_count) FROM fetch_key")[0][0] or 0
-        self.sql(
-            "UPDATE fetch_key SET next_check_at = '2000-01-01 00:00:00+00:00'"
-            " WHERE next_check_at IS NOT NULL"
-        )
-        for _ in range(100):
-            if (self.sql("SELECT sum(checks_count) FROM fetch_key")[0][0] or 0) > before:
-                self.last_check = time.monotonic()
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError("the runner did not check the search")
+        """Make every search due, and wait until the runner has checked them."""
+        self.last_check = await check_now(self.database, self.last_check)
 
     async def start(self, **extra: str) -> None:
         env = {
@@ -192,23 +178,24 @@ async def _refused_to_members(fake: FakeDiscord, channel_id: str) -> None:
     assert "admins" in asked.original.text if asked.original else False
 
 
-async def _wizard(fake: FakeDiscord, channel_id: str) -> None:
+async def _wizard(
+    fake: FakeDiscord, channel_id: str, user: dict[str, Any] = ANN, permissions: int = ADMIN
+) -> None:
     opened = await fake.answered(
-        await fake.command(ANN, channel_id, "newsearch", permissions=ADMIN)
+        await fake.command(user, channel_id, "newsearch", permissions=permissions)
     )
     assert opened.modal is not None and opened.responses[0]["type"] == 9
     answers = {"name": "Road bikes", "keywords": "bike", "price": "100-300", "location": ""}
-    submitted = await fake.submit(ANN, channel_id, opened.modal, answers, permissions=ADMIN)
+    submitted = await fake.submit(user, channel_id, opened.modal, answers, permissions=permissions)
     await fake.answered(submitted, within=3)
     menu = await _reply(fake, submitted, "Which marketplaces?")
     assert menu.ephemeral
-    menu = await _press(fake, ANN, menu, "Sandbox", "Which currency")
-    menu = await _press(fake, ANN, menu, "GBP", "New or used?")
-    menu = await _press(fake, ANN, menu, "Any", "How often")
-    menu = await _press(fake, ANN, menu, "Every", "Where shall alerts go?")
-    menu = await _press(fake, ANN, menu, "This chat only", "Your search")
+    for label, then in (("Sandbox", "Which currency"), ("GBP", "New or used?"),
+                        ("Any", "How often"), ("Every", "Where shall alerts go?"),
+                        ("This chat only", "Your search")):  # fmt: skip
+        menu = await _press(fake, user, menu, label, then, permissions)
     assert "Road bikes" in menu.text and "£100.00 – £300.00" in menu.text
-    await _press(fake, ANN, menu, "Confirm", "is live")
+    await _press(fake, user, menu, "Confirm", "is live", permissions)
 
 
 async def _alert(service: Service, channel_id: str) -> tuple[Sent, dict[str, Any]]:
@@ -288,5 +275,47 @@ async def test_a_429_delivers_once_and_a_deleted_channel_pauses_its_search(
             assert service.sql("SELECT active FROM destination WHERE chat_id = ?", channel_id)[0][
                 0
             ] in (0, False)
+        finally:
+            await service.stop()
+
+
+@pytest.mark.timeout(120)
+async def test_a_creator_who_left_is_noticed_and_another_admin_adopts(
+    tmp_path: Path, sandbox_url: str
+) -> None:
+    """Issue 12: no privileged intent, so no GUILD_MEMBER_REMOVE: the bot's round asks
+    Discord for the creator (GET /guilds/{guild}/members/{user}, 10007 once they left)."""
+    bob = FakeDiscord.user(3003, "Bob")  # a moderator: Manage Server through a role
+    async with running_fake_discord() as fake:
+        guild = fake.add_guild("Bikes", owner=ANN)
+        mods = fake.add_role(guild, "Mods", permissions=MANAGE_GUILD)
+        fake.set_member_roles(guild["id"], bob["id"], [mods])
+        channel_id = guild["channels"][0]["id"]
+        service = Service(fake, sandbox_url, tmp_path / "run.sqlite3", tmp_path)
+        await service.start(DISCORD_MEMBER_CHECK_SECONDS="1")
+        try:
+            await fake.wait_for(lambda: fake.command_puts, within=20)
+            await _wizard(fake, channel_id, bob, fake.permissions_of(guild["id"], bob["id"]))
+            await asyncio.sleep(2.5)  # rounds go by: Bob still manages the server
+            assert service.sql("SELECT status FROM search") == [("active",)]
+
+            fake.leave(guild["id"], bob["id"])
+            notice = await fake.message_with("/adopt", within=15, channel_id=channel_id)
+            assert "Bob" in notice.text and notice.data["allowed_mentions"] == {"parse": []}
+            assert service.sql("SELECT status, paused_reason FROM search") == [
+                ("paused", "orphaned")
+            ]
+            await asyncio.sleep(2.5)  # told once, however many rounds
+            assert len([m for m in fake.messages if "/adopt" in m.text]) == 1
+
+            eve = await fake.command(EVE, channel_id, "adopt")
+            assert (await _reply(fake, eve, "admins")).ephemeral
+            adopted = await fake.command(ANN, channel_id, "adopt", permissions=ADMIN)
+            assert (await _reply(fake, adopted, "You took over 1 search")).ephemeral
+            owner = service.sql(
+                "SELECT i.platform_user_id, s.status FROM search s"
+                " JOIN chat_identity i ON i.account_id = s.account_id"
+            )
+            assert owner == [(ANN["id"], "active")]
         finally:
             await service.stop()

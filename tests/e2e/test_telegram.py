@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -21,12 +20,11 @@ import aiohttp
 import pytest
 
 from scrapers import SandboxConfig, running_sandbox
-from tests.e2e.process import CliProcess, free_port
+from tests.e2e.process import CliProcess, check_now, free_port, sqlite_rows
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, Sent, running_fake_telegram
 
 pytestmark = pytest.mark.slow
 
-SHARE_WINDOW = 1.5  # FETCH_SHARE_SECONDS below, plus a margin
 ANN = FakeTelegram.user(2001, "Ann", "ann")
 EVE = FakeTelegram.user(2002, "Eve", "eve")
 
@@ -50,24 +48,11 @@ class Service:
         raise AssertionError(f"{text!r} not in the output")
 
     def sql(self, statement: str, *args: Any) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.database) as conn:
-            return conn.execute(statement, args).fetchall()
+        return sqlite_rows(self.database, statement, *args)
 
     async def check_now(self) -> None:
         """Make every search due, and wait until the runner has checked them."""
-        # The runner shares a fetch for FETCH_SHARE_SECONDS: wait that out first.
-        await asyncio.sleep(max(0.0, self.last_check + SHARE_WINDOW - time.monotonic()))
-        before = self.sql("SELECT sum(checks_count) FROM fetch_key")[0][0] or 0
-        self.sql(
-            "UPDATE fetch_key SET next_check_at = '2000-01-01 00:00:00+00:00'"
-            " WHERE next_check_at IS NOT NULL"
-        )
-        for _ in range(100):
-            if (self.sql("SELECT sum(checks_count) FROM fetch_key")[0][0] or 0) > before:
-                self.last_check = time.monotonic()
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError("the runner did not check the search")
+        self.last_check = await check_now(self.database, self.last_check)
 
     async def reply_to(self, user: dict[str, Any], text: str, expect: str) -> Sent:
         await self.fake.send_text(user, text)

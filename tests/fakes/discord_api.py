@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 from tests.fakes.local_server import LocalServer
 
@@ -242,6 +242,40 @@ def _validate_options(options: list[dict[str, Any]] | None, path: list[str]) -> 
                 raise _too_long([*path, str(o), key], 100)
 
 
+ATTACHMENTS_LIMIT = 10
+UPLOAD_LIMIT = 10 * 1024 * 1024  # bytes in all: a bot's limit in any server or DM
+
+
+async def message_body(request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """A message body as Discord takes it: JSON, or multipart/form-data with the JSON in
+    ``payload_json`` and each file as ``files[n]``, described in ``attachments`` by ``id``."""
+    if not request.content_type.startswith("multipart/"):
+        return await request.json(), {}
+    body: dict[str, Any] = {}
+    uploads: dict[str, tuple[str, bytes]] = {}
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            raise invalid(["files"], "BASE_TYPE_BAD", "Nested multipart")
+        content = await part.read()
+        if part.name == "payload_json":
+            body = json.loads(content)
+        elif part.name and part.name.startswith("files["):
+            uploads[part.name[6:-1]] = (part.filename or "", bytes(content))
+    if len(uploads) > ATTACHMENTS_LIMIT:
+        raise _too_long(["attachments"], ATTACHMENTS_LIMIT)
+    if sum(len(c) for _, c in uploads.values()) > UPLOAD_LIMIT:
+        raise ApiError(413, 40005, "Request entity too large")
+    described = {str(a.get("id")): a for a in body.get("attachments") or []}
+    files: dict[str, bytes] = {}
+    for index, (filename, content) in uploads.items():
+        meta = described.get(index)
+        if meta is None:  # Discord ignores an upload no attachment describes
+            continue
+        files[str(meta.get("filename") or filename)] = content
+    return body, files
+
+
 def validate_modal(data: dict[str, Any]) -> None:
     if not data.get("custom_id") or len(data["custom_id"]) > CUSTOM_ID_LIMIT:
         raise _too_long(["data", "custom_id"], CUSTOM_ID_LIMIT)
@@ -271,6 +305,7 @@ class Sent:
     data: dict[str, Any]
     via: str  # "channel" or "webhook" or "callback"
     ephemeral: bool = False
+    files: dict[str, bytes] = field(default_factory=dict)  # attachments: filename → bytes
 
     @property
     def id(self) -> str:
@@ -341,6 +376,7 @@ class FakeDiscord:
         self.sessions: dict[str, list[dict[str, Any]]] = {}  # session id → events sent
         self.faults: dict[str, list[ApiError]] = {}  # channel id → errors to answer, in order
         self.departed: dict[str, set[str]] = {}  # guild id → user ids who left the server
+        self.member_roles: dict[str, dict[str, list[str]]] = {}  # guild → user → role ids
         self.deadline = INTERACTION_DEADLINE
         self._changed = asyncio.Event()
 
@@ -424,11 +460,35 @@ class FakeDiscord:
         self.channels.pop(channel_id, None)
 
     # --- driving the bot ----------------------------------------------------------------------
-    def add_role(self, guild: dict[str, Any], name: str) -> str:
+    def add_role(self, guild: dict[str, Any], name: str, permissions: int | None = None) -> str:
         """A server role (before the bot connects: GUILD_CREATE carries the roles)."""
         role_id = self.snowflake()
-        guild["roles"].append({**guild["roles"][0], "id": role_id, "name": name, "position": 1})
+        role = {**guild["roles"][0], "id": role_id, "name": name, "position": 1}
+        if permissions is not None:
+            role["permissions"] = str(permissions)
+        guild["roles"].append(role)
         return role_id
+
+    def set_member_roles(self, guild_id: str, user_id: str, roles: list[str]) -> None:
+        """A member's roles, as GET /guilds/{guild}/members/{user} answers them."""
+        self.member_roles.setdefault(guild_id, {})[user_id] = list(roles)
+
+    def leave(self, guild_id: str, user_id: str) -> None:
+        """The user leaves the server: their member lookup answers 10007 Unknown Member."""
+        self.departed.setdefault(guild_id, set()).add(user_id)
+        self.member_roles.get(guild_id, {}).pop(user_id, None)
+
+    def permissions_of(self, guild_id: str, user_id: str) -> int:
+        """A member's server-wide permissions from their roles, as Discord computes them
+        (for an interaction's ``member.permissions``)."""
+        guild = self.guilds[guild_id]
+        if str(guild["owner_id"]) == user_id:
+            return (1 << 53) - 1
+        perms = {r["id"]: int(r["permissions"]) for r in guild["roles"]}
+        value = perms[guild_id]
+        for role_id in self.member_roles.get(guild_id, {}).get(user_id, []):
+            value |= perms.get(role_id, 0)
+        return (1 << 53) - 1 if value & ADMINISTRATOR else value
 
     def _base(
         self,
@@ -758,9 +818,28 @@ class FakeDiscord:
         if user_id in self.departed.get(guild_id, set()):
             raise ApiError(*UNKNOWN_MEMBER)
         user = self.user(int(user_id), "member")
-        return _json({"user": user, "nick": None, "avatar": None, "roles": [],
+        roles = self.member_roles.get(guild_id, {}).get(user_id, [])
+        return _json({"user": user, "nick": None, "avatar": None, "roles": list(roles),
                       "joined_at": datetime.now(UTC).isoformat(), "deaf": False,
                       "mute": False, "flags": 0, "pending": False})  # fmt: skip
+
+    async def get_guild(self, request: web.Request) -> web.Response:
+        """GET /guilds/{guild}: the server with its owner and roles (no channels or members:
+        those come over the gateway or their own routes)."""
+        self._authorized(request)
+        guild = self.guilds.get(request.match_info["guild"])
+        if guild is None:
+            raise ApiError(*UNKNOWN_GUILD)
+        gateway_only = ("channels", "threads", "members", "voice_states", "presences",
+                        "joined_at", "large", "member_count", "unavailable")  # fmt: skip
+        return _json({k: v for k, v in guild.items() if k not in gateway_only})
+
+    async def get_channel(self, request: web.Request) -> web.Response:
+        self._authorized(request)
+        channel = self.channels.get(request.match_info["channel"])
+        if channel is None:
+            raise ApiError(*UNKNOWN_CHANNEL)
+        return _json(channel)
 
     async def get_commands(self, request: web.Request) -> web.Response:
         self._authorized(request)
@@ -857,7 +936,7 @@ class FakeDiscord:
 
     async def followup(self, request: web.Request) -> web.Response:
         interaction = self._interaction_by_token(request)
-        body = await request.json()
+        body, files = await message_body(request)
         ephemeral = bool((body.get("flags") or 0) & 64)
         loading = bool(interaction.responses) and interaction.responses[0].get("type") == 5
         if loading and interaction.original is not None and not interaction.followups:
@@ -866,7 +945,7 @@ class FakeDiscord:
             ephemeral = interaction.original.ephemeral
         elif interaction.original is not None and interaction.original.ephemeral:
             ephemeral = True
-        sent = self._store(body, interaction, "webhook", ephemeral=ephemeral)
+        sent = self._store(body, interaction, "webhook", ephemeral=ephemeral, files=files)
         interaction.followups.append(sent)
         self._touch()
         return _json(sent.data)
@@ -893,7 +972,7 @@ class FakeDiscord:
     async def channel_message(self, request: web.Request) -> web.Response:
         self._authorized(request)
         channel_id = request.match_info["channel"]
-        body = await request.json()
+        body, files = await message_body(request)
         pending = self.faults.get(channel_id)
         if pending:
             raise pending.pop(0)
@@ -901,7 +980,7 @@ class FakeDiscord:
         if channel is None:
             raise ApiError(*UNKNOWN_CHANNEL)
         validate_message(body)
-        sent = self._store(body, None, "channel", channel_id=channel_id)
+        sent = self._store(body, None, "channel", channel_id=channel_id, files=files)
         self._touch()
         return _json(sent.data)
 
@@ -921,9 +1000,10 @@ class FakeDiscord:
         ephemeral: bool = False,
         channel_id: str | None = None,
         check: bool = True,
+        files: dict[str, bytes] | None = None,
     ) -> Sent:
         if check:
-            validate_message(body)
+            validate_message({**body, "attachments": list(files or {})})
         if interaction is not None:
             channel_id = interaction.payload.get("channel_id")
         data = {
@@ -938,7 +1018,16 @@ class FakeDiscord:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": [
+                {
+                    "id": self.snowflake(),
+                    "filename": name,
+                    "size": len(content),
+                    "url": f"{self.url}/attachments/{name}",
+                    "content_type": "application/json",
+                }
+                for name, content in (files or {}).items()
+            ],
             "embeds": body.get("embeds") or [],
             "components": body.get("components") or [],
             "pinned": False,
@@ -948,7 +1037,7 @@ class FakeDiscord:
         if interaction is not None:
             data["webhook_id"] = str(APPLICATION_ID)
             data["application_id"] = str(APPLICATION_ID)
-        sent = Sent(data, via, ephemeral)
+        sent = Sent(data, via, ephemeral, dict(files or {}))
         self.messages.append(sent)
         return sent
 
@@ -960,6 +1049,8 @@ class FakeDiscord:
         r.add_get("/gateway/", self.gateway)
         r.add_get(f"{api}/users/@me", self.me)
         r.add_get(f"{api}/guilds/{{guild}}/members/{{user}}", self.get_member)
+        r.add_get(f"{api}/guilds/{{guild}}", self.get_guild)
+        r.add_get(f"{api}/channels/{{channel}}", self.get_channel)
         r.add_get(f"{api}/gateway/bot", self.gateway_bot)
         r.add_get(f"{api}/oauth2/applications/@me", self.application)
         r.add_get(f"{api}/applications/{{app}}/commands", self.get_commands)

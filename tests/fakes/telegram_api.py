@@ -179,6 +179,7 @@ class FakeTelegram:
         # The command menu per scope type ("default", "all_private_chats", ...), as set.
         self.commands_by_scope: dict[str, list[dict[str, Any]]] = {}
         self.admins: dict[int, set[int]] = {}
+        self.left: dict[int, set[int]] = {}  # group → users who left it
         self.creators: dict[int, int] = {}
         self.blocked: set[int] = set()
         self.bad_photo_urls: set[str] = set()
@@ -232,6 +233,11 @@ class FakeTelegram:
         self._chats[chat_id] = chat
         self.admins[chat_id] = set(admins)
         return chat
+
+    def leave(self, chat_id: int, user_id: int) -> None:
+        """``user_id`` leaves the group: getChatMember then answers status "left"."""
+        self.admins.get(chat_id, set()).discard(user_id)
+        self.left.setdefault(chat_id, set()).add(user_id)
 
     async def send_text(
         self, user: dict[str, Any], text: str, chat: dict[str, Any] | None = None
@@ -471,6 +477,8 @@ class FakeTelegram:
         user = self.user(user_id, f"User {user_id}")
         if chat["type"] == "private":
             status = "member"
+        elif user_id in self.left.get(chat["id"], set()):
+            return {"status": "left", "user": user}
         elif self.creators.get(chat["id"]) == user_id:
             return {"status": "creator", "user": user, "is_anonymous": False}
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,7 +16,7 @@ import pytest
 from bot.bootstrap import BootConfig, bootstrap
 from bot.conversation.texts import STALE
 from bot.discord import DiscordConfig, DiscordFrontend
-from bot.discord.render import alert_components
+from bot.discord.render import alert_components, burst_components
 from core import matches
 from core.accounts import identify
 from core.enums import MatchStatus, Platform, SearchStatus, Tier
@@ -164,7 +165,8 @@ async def test_registry_commands_are_slash_commands_and_a_new_token_is_for_its_o
         listed = {c["name"]: c for c in fake.commands["global"]}
         assert set(listed) >= {"plan", "upgrade", "token", "verify", "deleteaccount", "answer",
                                "managerrole", "pause", "searches"}  # fmt: skip
-        assert not set(listed) & {"start", "export", "edit", "save"}
+        assert not set(listed) & {"start", "edit", "save"}
+        assert "export" in listed
         assert [o["name"] for o in listed["token"]["options"]] == ["text"]
         made = await _command(fake, ANN, "token", "Copy it now", text="create laptop")
         assert made.ephemeral  # even in a DM: only its owner sees the secret
@@ -390,7 +392,7 @@ async def test_adopt_takes_over_a_departed_creators_channel_searches(db: str) ->
 
         fake.departed[made["guild"]] = {ANN["id"]}
         refused = await fake.command(EVE, made["channel"], "adopt")
-        assert (await _said(fake, refused, "Manage Server")).ephemeral
+        assert (await _said(fake, refused, "admins")).ephemeral
         assert (await Search.get()).account_id == search.account_id  # type: ignore[attr-defined]
 
         adopted = await fake.command(
@@ -402,3 +404,65 @@ async def test_adopt_takes_over_a_departed_creators_channel_searches(db: str) ->
         now = await Search.get()
         assert now.account_id == bob.id and now.status is SearchStatus.ACTIVE  # type: ignore[attr-defined]
         assert now.paused_reason is None
+
+
+async def test_export_comes_as_a_file_in_dms_and_ephemerally_in_a_server(db: str) -> None:
+    made: dict[str, str] = {}
+
+    def server(fake: FakeDiscord) -> None:
+        made["channel"] = fake.add_guild("Bikes")["channels"][0]["id"]
+
+    async with running_bot(server) as fake:
+        await _new_search(fake, ANN)
+        sent = await _command(fake, ANN, "export", "Everything I hold")
+        [(name, content)] = sent.files.items()
+        assert name.endswith(".json") and sent.data["attachments"][0]["filename"] == name
+        data = json.loads(content)
+        assert [s["name"] for s in data["searches"]] == ["Lamps"]
+        assert data["chat_identities"][0]["user_id"] == ANN["id"]
+
+        asked = await fake.command(ANN, made["channel"], "export")
+        there = await _said(fake, asked, "Everything I hold")
+        assert there.ephemeral and there.files  # only Ann sees it
+
+
+async def test_a_bursts_buttons_act_on_their_own_listing_and_are_redrawn(db: str) -> None:
+    """Issue 12: three alerts in one message (a burst): Save 2 saves the second listing
+    only, and the message's buttons are drawn again with it as Unsave 2; Hide 3 then Unhide 3
+    likewise. Each button's custom_id names its own match (persistent)."""
+    async with running_bot() as fake:
+        await _new_search(fake, ANN)
+        search = await Search.get()
+        now = datetime.now(UTC)
+        found = [
+            await Match.create(
+                search=search,
+                listing=await Listing.create(
+                    marketplace="sandbox", external_id=f"b{n}", url=f"https://e.test/b{n}",
+                    title=f"Lamp {n}", price=Decimal("10"), first_seen_at=now, last_seen_at=now,
+                ),
+            )
+            for n in (1, 2, 3)
+        ]  # fmt: skip
+        body = {
+            "embeds": [{"title": f"Lamp {n}"} for n in (1, 2, 3)],
+            "components": burst_components([(m.id, MatchStatus.NEW) for m in found]),
+        }
+        burst = fake._store(body, None, "channel", channel_id=fake.dm_channel(ANN))
+        assert burst.button("Save 2")["custom_id"] == f"mm:a:{found[1].id}:s"
+
+        await _press(fake, ANN, burst, "Save 2")
+        await fake.wait_for(lambda: "Unsave 2" in str(burst.data["components"]), within=10)
+        statuses = [(await Match.get(id=m.id)).status for m in found]
+        assert statuses == [MatchStatus.NEW, MatchStatus.SAVED, MatchStatus.NEW]
+        labels = [b["label"] for b in burst.buttons()]
+        assert labels == ["⭐ Save 1", "🙈 Hide 1", "✓ Unsave 2", "🙈 Hide 2",
+                          "⭐ Save 3", "🙈 Hide 3"]  # fmt: skip
+
+        await _press(fake, ANN, burst, "Hide 3")
+        await fake.wait_for(lambda: "Unhide 3" in str(burst.data["components"]), within=10)
+        assert (await Match.get(id=found[2].id)).status is MatchStatus.HIDDEN
+        await _press(fake, ANN, burst, "Unhide 3")
+        await fake.wait_for(lambda: "🙈 Hide 3" in str(burst.data["components"]), within=10)
+        assert (await Match.get(id=found[2].id)).status is MatchStatus.NEW
+        assert "Unsave 2" in str(burst.data["components"])  # the others kept their state

@@ -188,3 +188,22 @@ async def test_the_chat_is_told_once_only_when_the_search_asked(db: str, fake: F
         clock.advance(timedelta(hours=7).total_seconds())
         await checker.run_once()
         assert await Notice.all().count() == 1
+
+
+async def test_personal_saves_from_shared_chats_are_checked_too(db: str, fake: FakeEbayApi) -> None:
+    """Issue 12: a member's own Save on a channel's alert (saved_listing; the channel's
+    match stays "new") is re-checked like any saved listing and shows as sold in /saved."""
+    clock = FakeClock()
+    sold, live = await _saved(2, clock)
+    await Match.all().update(status=MatchStatus.NEW)  # the channel's alerts, nobody's saved
+    member = await identify(Platform.DISCORD, "3002", "Eve")
+    for match in await Match.all().select_related("listing", "search"):
+        await matches.save_personal(member, match)
+    fake.items = {
+        sold: _live(sold, estimatedAvailabilities=[{"estimatedAvailabilityStatus": _SOLD}]),
+        live: _live(live),
+    }
+    async for checker, _ in _checker(fake, clock):
+        assert (await checker.run_once()).checked == {"ebay": 2}
+    text = saved_page(await matches.list_saved(member, 1, per_page=10), clock()).text
+    assert "🔴 sold" in text

@@ -142,7 +142,7 @@ async def test_start_welcomes_and_the_command_menu_is_set(db: str) -> None:
         }  # fmt: skip
         # Groups see only what works there; only admins may start or change searches.
         admins = bot.fake.command_names("all_chat_administrators")
-        assert admins == {"newsearch", "templates", "searches", "help", "cancel"}
+        assert admins == {"newsearch", "templates", "searches", "help", "cancel", "adopt"}
         assert bot.fake.command_names("all_group_chats") == {"searches", "help"}
         assert "default" not in bot.fake.commands_by_scope
         polls = await bot.fake.wait_for(lambda: bot.fake.calls_of("getUpdates"))

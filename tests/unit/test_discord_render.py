@@ -154,3 +154,17 @@ def test_every_custom_id_we_make_goes_to_exactly_one_dynamic_item() -> None:
     alert = re.compile(ALERT_TEMPLATE)
     assert all(alert.fullmatch(f"mm:a:5:{verb}") for verb in "suhn")
     assert not re.compile(SCREEN_TEMPLATE).fullmatch("other:s:1:p")
+
+
+def test_a_burst_naming_a_match_twice_is_still_a_message_discord_takes() -> None:
+    """A new-listing and a price-drop alert of one match due together: its buttons once
+    (Discord refuses repeated custom_ids, 50035, which would fail the whole burst)."""
+    from bot.discord.render import burst_components, burst_matches
+    from core.enums import MatchStatus
+    from tests.fakes.discord_api import validate_components
+
+    rows = burst_components([(7, MatchStatus.NEW), (8, MatchStatus.SAVED), (7, MatchStatus.NEW)])
+    validate_components(rows)
+    ids = [b["custom_id"] for row in rows for b in row["components"]]
+    assert ids == ["mm:a:7:s", "mm:a:7:h", "mm:a:8:u", "mm:a:8:h"]
+    assert burst_matches([*ids, "mm:s:3:p", "other"]) == [7, 8]

@@ -22,7 +22,7 @@ from bot.conversation.replies import Reply
 from bot.telegram import menus
 from core.enums import SearchStatus
 from core.matches import Page, SavedItem
-from tests.fakes.telegram_api import CALLBACK_DATA_LIMIT, TEXT_LIMIT, parse_html
+from tests.unit.screen_checks import assert_same_screen
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -96,24 +96,7 @@ SCREENS: dict[str, Reply] = {
 
 @pytest.mark.parametrize("name", SCREENS)
 def test_console_and_telegram_show_the_same_screen(name: str) -> None:
-    reply = SCREENS[name]
-    shown = menus.render(reply)
-    visible = parse_html(shown.html)  # raises, as Telegram would, on invalid HTML
-    assert visible == reply.text and len(shown.html) <= TEXT_LIMIT
-    console = console_render(reply)
-    assert console.startswith(reply.text)
-    tg_buttons = [
-        b for row in (shown.keyboard.inline_keyboard if shown.keyboard else ()) for b in row
-    ]
-    assert [b.text for b in tg_buttons] == [b.label for b in reply.buttons]
-    for index, (button, tg) in enumerate(zip(reply.buttons, tg_buttons, strict=True), 1):
-        assert f"[{index}] {button.label}" in console
-        if button.action is not None:
-            data = tg.callback_data
-            assert isinstance(data, str) and len(data.encode()) <= CALLBACK_DATA_LIMIT
-            assert decode(data) == button.action
-        else:
-            assert tg.url == button.url
+    assert_same_screen(SCREENS[name])
 
 
 def test_a_search_card_snapshot_per_platform() -> None:

@@ -158,11 +158,18 @@ async def test_deletion_removes_every_row_of_the_account_and_nothing_of_another(
     [done] = await session.handle("yes")
 
     assert "Your account is deleted" in done.text and "Kept: nothing about you" in done.text
+    assert "1 search(es) you set up in shared chats stay there" in done.text
     assert all(rows == [] for rows in (await _rows_of(ann.account.id)).values())
+    # Ann's group search is the group's: kept, paused for /adopt, on nobody's account.
+    kept = await Search.get(destination_id=group.id, name="group search", status="paused")
+    assert kept.account_id not in (ann.account.id, bob.account.id)  # type: ignore[attr-defined]
     bob_after = await _rows_of(bob.account.id)
     group_row = next(d for d in bob_after["destination"] if d["id"] == group.id)
     assert group_row["account_id"] == bob.account.id  # the group stays, now bob's
     bob_after["destination"].remove(group_row)
+    told = [n for n in bob_after["notice"] if "/adopt" in n["text"]]
+    assert len(told) == 1  # the group is told once, in the group
+    bob_after["notice"].remove(told[0])
     assert bob_after == bob_before
     # Listings are shared data: none of them is deleted with the account.
     assert await Listing.all().count() == listings_before
