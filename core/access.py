@@ -20,6 +20,16 @@ from core.models import Account, Match, Search
 logger = logging.getLogger(__name__)
 
 ADMINS_ONLY = "Only this group's admins can manage its searches."
+# Discord has no "group admins": Manage Server, or the role named with /managerrole, decides.
+DISCORD_MANAGERS_ONLY = (
+    "Only server admins (Manage Server) and this server's manager role can manage"
+    " this channel's searches."
+)
+
+
+def managers_only(platform: Platform) -> str:
+    """The refusal for a shared chat, in the words of the platform it is said on."""
+    return DISCORD_MANAGERS_ONLY if platform is Platform.DISCORD else ADMINS_ONLY
 
 
 class AdminCheck(Protocol):
@@ -43,7 +53,7 @@ async def require_manager(actor: Actor, admins: AdminCheck) -> None:
     """Raises Forbidden unless ``actor`` may manage searches in their chat."""
     if actor.shared and not await admins.is_admin(actor.chat_id, actor.user_id):
         logger.info("user %s is not an admin of chat %s", actor.user_id, actor.chat_id)
-        raise Forbidden(ADMINS_ONLY)
+        raise Forbidden(managers_only(actor.platform))
 
 
 async def search_owner(actor: Actor, search_id: int, admins: AdminCheck) -> Account:

@@ -40,7 +40,7 @@ from bot.discord.render import (
 )
 from bot.discord.rights import DiscordRights
 from core import access, accounts, matches, searches, templates
-from core.access import ADMINS_ONLY
+from core.access import DISCORD_MANAGERS_ONLY
 from core.conversations import ConversationKey
 from core.enums import Platform
 from core.errors import ConversationConflict, Forbidden, MonitorError
@@ -248,7 +248,7 @@ class DiscordChats:
         (core.access checks the presser may act on this match, in this channel)."""
         hiding = action.act in (Act.HIDE, Act.UNHIDE)
         if turn.rights.is_group and hiding and not turn.rights.is_manager:
-            raise Forbidden(ADMINS_ONLY)
+            raise Forbidden(DISCORD_MANAGERS_ONLY)
         if turn.rights.is_group and not hiding:
             # Save is personal in a channel: the presser's own /saved, said only to them;
             # the channel's message stays as everyone else sees it.

@@ -29,7 +29,7 @@ from bot.discord.notifier import DiscordNotifier
 from bot.discord.render import burst_matches, cut, parse_custom_id
 from bot.inbox_workers import InboxWorkers
 from core import accounts
-from core.access import ADMINS_ONLY
+from core.access import DISCORD_MANAGERS_ONLY
 from core.enums import Platform
 from core.errors import ConfigurationError
 from core.inbox import Inbox, IncomingUpdate
@@ -152,7 +152,7 @@ class DiscordFrontend:
         shared = interaction.guild_id is not None
         if name == "newsearch":
             if shared and not await self._manager(interaction):
-                await interaction.response.send_message(ADMINS_ONLY, ephemeral=True)
+                await interaction.response.send_message(DISCORD_MANAGERS_ONLY, ephemeral=True)
                 return
             await interaction.response.send_modal(NewSearchForm())  # must be the first answer
             return

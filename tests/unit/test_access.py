@@ -74,3 +74,12 @@ async def test_in_a_group_admins_act_for_the_owner_and_others_are_refused(db: st
         await access.search_owner(
             _actor("2", bob, "-1002", True), search.id, Admins(("-1002", "2"))
         )
+
+
+async def test_the_refusal_in_a_discord_channel_speaks_of_manage_server(db: str) -> None:
+    # Discord has no "group admins": the words name what grants the right there.
+    ann = await identify(Platform.DISCORD, "1")
+    actor = access.Actor(Platform.DISCORD, "555", "1", ann.id, True)
+    with pytest.raises(Forbidden, match="Manage Server") as refused:
+        await access.require_manager(actor, Admins())
+    assert "group" not in str(refused.value)
