@@ -27,7 +27,7 @@ from core.keystate import instant_between
 from core.metrics import Metrics
 from core.models import FetchKey, Listing, MarketplaceState, Search, SearchFetchKey
 from core.parse_health import ParseHealth
-from core.ports import ListingData, Marketplace, MarketplaceQuery
+from core.ports import BackgroundMarketplace, ListingData, Marketplace, MarketplaceQuery
 from core.rates import RatesCache, RatesJob
 from core.saved_state import SavedStateChecker
 from core.scheduling import (
@@ -124,6 +124,9 @@ class Runner:
             jobs.append(self.rates_job.run(first_done=True))
         if self.saved_state is not None:
             jobs.append(self.saved_state.run(self._stopping))
+        for marketplace in self.marketplaces.values():  # eBay's category feeds (issue 18)
+            if isinstance(marketplace, BackgroundMarketplace):
+                jobs.append(marketplace.run_background(self._stopping))
         try:
             async with aiojobs.Scheduler(
                 limit=self.options.max_concurrent_fetches, close_timeout=5.0

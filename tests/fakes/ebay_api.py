@@ -13,6 +13,9 @@ case-insensitively. Results are sorted newest first (``itemCreationDate``, as
 ``sort=newlyListed``), cut to ``limit`` from ``offset``, with ``total`` (every match) and
 ``next`` when more remain; ``itemSummaries`` is left out when nothing matched. ``filter`` and
 ``category_ids`` are not applied.
+
+With ``model`` set (a ``CategoryCatalogue``, issue 18), search answers from that catalogue
+instead, which does apply ``category_ids`` and the filters (scrapers/ebay/rules.py).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.ebay_catalogue import CategoryCatalogue
 from tests.fakes.local_server import serving
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ebay"
@@ -62,6 +66,7 @@ class FakeEbayApi:
     # getItems (issue 14): item id → CoreItem as Browse sends it; absent ids are not found.
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     item_requests: list[web.Request] = field(default_factory=list)
+    model: CategoryCatalogue | None = None  # a catalogue with categories (issue 18)
 
     def revoke_tokens(self) -> None:
         """Make eBay forget every token (as when one expires early): next search gets 401."""
@@ -152,6 +157,8 @@ class FakeEbayApi:
             return _error(self.search_status, 12000, "API_BROWSE", "There was a problem.")
         if self.search_body is not None:
             return web.Response(body=self.search_body, content_type="application/json")
+        if self.model is not None:
+            return web.json_response(self.model.answer(dict(request.query)))
         if self.catalogue is not None:
             return web.json_response(self.answer(dict(request.query)))
         return web.json_response(self.payload)
