@@ -16,6 +16,8 @@ that each read is about one full page; a quiet one as seldom as its queries allo
 read costs ``ceil(new per read / page_size)`` pages. A category becomes a feed when that is
 cheaper than polling the queries that only it keeps off polling (greedy, removing the feed
 that costs most more than polling its queries, until every remaining one pays for itself).
+A parent category is read instead of its children where that is cheaper (a quiet branch's
+many leaves in one page); a query is served when each of its leaves is in some feed.
 
 When the calls needed exceed ``budget`` (calls a day), the tiers slow down slowest plan
 first (``TIER_ORDER``): each tier's intervals are stretched by one factor, found by bisection,
@@ -124,19 +126,36 @@ def _poll_cost(query: QueryDemand, stretch: Mapping[str, float], options: PlanOp
     return DAY_SECONDS / _stretched(query.interval, query.tier, stretch) * options.poll_call_share
 
 
+def _cover(leaf: str, feeds: set[str], parents: Mapping[str, str]) -> str | None:
+    """The feed that holds ``leaf``'s listings: the leaf's own, or an ancestor's."""
+    node: str | None = leaf
+    seen: set[str] = set()
+    while node is not None and node not in seen:
+        if node in feeds:
+            return node
+        seen.add(node)
+        node = parents.get(node)
+    return None
+
+
 def _members(
-    queries: Iterable[QueryDemand], feeds: set[str]
-) -> tuple[dict[str, list[QueryDemand]], list[QueryDemand]]:
-    """Queries served (every category of theirs a feed), by feed; and those polled."""
+    queries: Iterable[QueryDemand], feeds: set[str], parents: Mapping[str, str]
+) -> tuple[dict[str, list[QueryDemand]], list[QueryDemand], dict[str, tuple[str, ...]]]:
+    """Queries served (each category of theirs in a feed, its own or an ancestor's), by
+    feed; those polled; and the feeds each served query is read from."""
     by_feed: dict[str, list[QueryDemand]] = {}
     polled: list[QueryDemand] = []
+    served: dict[str, tuple[str, ...]] = {}
     for query in queries:
-        if query.categories and set(query.categories) <= feeds:
-            for category in query.categories:
-                by_feed.setdefault(category, []).append(query)
-        else:
+        covers = [_cover(c, feeds, parents) for c in query.categories]
+        if not query.categories or None in covers:
             polled.append(query)
-    return by_feed, polled
+            continue
+        mine = tuple(sorted({c for c in covers if c is not None}))
+        served[query.key] = mine
+        for feed in mine:
+            by_feed.setdefault(feed, []).append(query)
+    return by_feed, polled, served
 
 
 def _cost(
@@ -145,13 +164,12 @@ def _cost(
     rates: Mapping[str, float],
     stretch: Mapping[str, float],
     options: PlanOptions,
+    parents: Mapping[str, str],
 ) -> Plan:
-    by_feed, polled = _members(queries, feeds)
-    found = Plan(stretch=dict(stretch), budget=options.budget)
+    by_feed, polled, served = _members(queries, feeds, parents)
+    found = Plan(stretch=dict(stretch), budget=options.budget, served=served)
     for category, members in sorted(by_feed.items()):
         found.feeds[category] = _feed_cost(category, members, rates, stretch, options)
-        for query in members:
-            found.served[query.key] = query.categories
     for query in polled:
         found.poll_interval[query.key] = _stretched(query.interval, query.tier, stretch)
         found.poll_calls += _poll_cost(query, stretch, options)
@@ -161,28 +179,67 @@ def _cost(
     return found
 
 
+def _ancestors(category: str, parents: Mapping[str, str]) -> list[str]:
+    found: list[str] = []
+    node = parents.get(category)
+    while node is not None and node not in found:
+        found.append(node)
+        node = parents.get(node)
+    return found
+
+
+def _merge_up(
+    queries: Sequence[QueryDemand],
+    feeds: set[str],
+    rates: Mapping[str, float],
+    stretch: Mapping[str, float],
+    options: PlanOptions,
+    parents: Mapping[str, str],
+) -> set[str]:
+    """Read a parent category instead of its children's feeds where that costs less: a
+    quiet branch's many leaves in one page (only parents whose rate was measured)."""
+    for _ in range(3):  # a level of the tree per round
+        ancestors = sorted({a for c in feeds for a in _ancestors(c, parents) if a in rates})
+        changed = False
+        for ancestor in ancestors:
+            below = {c for c in feeds if ancestor in _ancestors(c, parents)}
+            if not below:
+                continue
+            now = _cost(queries, feeds, rates, stretch, options, parents).feed_calls
+            merged = (feeds - below) | {ancestor}
+            if _cost(queries, merged, rates, stretch, options, parents).feed_calls < now:
+                feeds, changed = merged, True
+        if not changed:
+            break
+    return feeds
+
+
 def _choose_feeds(
     queries: Sequence[QueryDemand],
     rates: Mapping[str, float],
     stretch: Mapping[str, float],
     options: PlanOptions,
+    parents: Mapping[str, str],
 ) -> set[str]:
-    """Every candidate category, then drop the feed that costs most more than polling the
-    queries only it serves would, while one does (a query served by several feeds is
-    polled as soon as one of them goes)."""
-    feeds = {c for q in queries for c in q.categories}
+    """Every candidate leaf, merged up where a parent is cheaper; then drop the feed that
+    costs most more than polling the queries it serves would, while one does (a query
+    served by several feeds is polled as soon as one of them goes)."""
+    feeds = _merge_up(
+        queries, {c for q in queries for c in q.categories}, rates, stretch, options, parents
+    )
     while feeds:
-        by_feed, _ = _members(queries, feeds)
+        by_feed, _, _ = _members(queries, feeds, parents)
         worst, loss = "", 0.0
         for category in sorted(feeds):
             members = by_feed.get(category, [])
+            if not members:
+                worst = category
+                break
             cost = _feed_cost(category, members, rates, stretch, options).calls_per_day
             polled = sum(_poll_cost(q, stretch, options) for q in members)
             refresh = len(members) * DAY_SECONDS / options.refresh_seconds
-            if not members or cost + refresh - polled > loss:
-                worst, loss = category, max(loss, cost + refresh - polled)
-                if not members:
-                    break
+            if cost + refresh - polled > loss:
+                worst, loss = category, cost + refresh - polled
         if not worst:
             break
         feeds.discard(worst)
@@ -193,30 +250,35 @@ def plan(
     queries: Sequence[QueryDemand],
     rates: Mapping[str, float],
     options: PlanOptions | None = None,
+    parents: Mapping[str, str] | None = None,
 ) -> Plan:
     """The cheapest split of ``queries`` between feeds and polls (``rates``: new listings
-    a day per category), slowed tier by tier, slowest plan first, until it fits the budget."""
+    a day per category; ``parents``: category → parent category, where known), slowed
+    tier by tier, slowest plan first, until it fits the budget."""
     options = options or PlanOptions()
+    tree = parents or {}
     stretch: dict[str, float] = {}
-    feeds = _choose_feeds(queries, rates, stretch, options)
-    found = _cost(queries, feeds, rates, stretch, options)
+    feeds = _choose_feeds(queries, rates, stretch, options, tree)
+    found = _cost(queries, feeds, rates, stretch, options, tree)
     for tier in TIER_ORDER:
         if found.fits:
             break
         if not any(q.tier == tier for q in queries):
             continue
-        low, high = 1.0, max(SLOWEST_SECONDS / min(q.interval for q in queries), 1.0)
-        at_slowest = _cost(queries, feeds, rates, {**stretch, tier: high}, options)
+        high = max(SLOWEST_SECONDS / min(q.interval for q in queries), 1.0)
+        at_slowest = _cost(queries, feeds, rates, {**stretch, tier: high}, options, tree)
         if not at_slowest.fits:  # this tier at its slowest is not enough: the next slows too
             stretch[tier] = high
             found = at_slowest
             continue
+        low = 1.0
         for _ in range(40):
             middle = (low + high) / 2
-            if _cost(queries, feeds, rates, {**stretch, tier: middle}, options).fits:
+            trial = _cost(queries, feeds, rates, {**stretch, tier: middle}, options, tree)
+            if trial.fits:
                 high = middle
             else:
                 low = middle
         stretch[tier] = high
-        found = _cost(queries, feeds, rates, stretch, options)
+        found = _cost(queries, feeds, rates, stretch, options, tree)
     return found

@@ -33,7 +33,8 @@ import logging
 from collections import OrderedDict, defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from core.clock import Clock, utcnow
@@ -43,7 +44,7 @@ from core.feedplan import Plan, PlanOptions, QueryDemand, plan
 from core.metrics import Metrics
 from core.ports import CategoryStats, FeedHost, KeyDemand, ListingData, MarketplaceQuery
 from scrapers.ebay.parse import categories_by_item, parse_search
-from scrapers.ebay.query import MAX_LIMIT, search_params
+from scrapers.ebay.query import MAX_LIMIT, ebay_keywords, search_params
 from scrapers.ebay.rules import BrowseRequest, title_words
 from scrapers.ebay.sites import EbaySite
 
@@ -57,12 +58,40 @@ __all__ = [
     "feed_params",
     "feedable",
     "signature",
+    "suggestion_paths",
 ]
 
 logger = logging.getLogger(__name__)
 
 # One counted Browse call with these parameters → the raw search answer.
 RawFetch = Callable[[dict[str, str]], Awaitable[Mapping[str, Any]]]
+# Taxonomy get_category_suggestions for a q → its raw answer (not a Browse call).
+Suggest = Callable[[str], Awaitable[Mapping[str, Any]]]
+
+# eBay's category tree per marketplace (Taxonomy getDefaultCategoryTreeId's answers).
+CATEGORY_TREES = {"EBAY_US": "0", "EBAY_GB": "3", "EBAY_IE": "205", "EBAY_DE": "77",
+                  "EBAY_AU": "15", "EBAY_CA": "2", "EBAY_FR": "71", "EBAY_IT": "101",
+                  "EBAY_ES": "186"}  # fmt: skip
+
+
+def suggestion_paths(payload: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """Taxonomy ``categorySuggestions`` as category paths, leaf first then ancestors."""
+    paths = []
+    suggestions = payload.get("categorySuggestions")
+    for found in suggestions if isinstance(suggestions, list) else []:
+        if not isinstance(found, Mapping) or not isinstance(found.get("category"), Mapping):
+            continue
+        leaf = found["category"].get("categoryId")
+        ancestors = found.get("categoryTreeNodeAncestors")
+        ids = (
+            [a.get("categoryId") for a in ancestors if isinstance(a, Mapping)]
+            if isinstance(ancestors, list)
+            else []
+        )
+        path = [str(c) for c in [leaf, *ids] if isinstance(c, str | int)]
+        if path:
+            paths.append(tuple(path))
+    return paths
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +99,7 @@ class FeedOptions:
     share: float = 0.9  # a query's weight that must lie in its feed categories
     max_categories: int = 3  # feeds one query may be served by
     max_pages: int = 5  # pages one read may take before it counts a gap
+    max_probes: int = 200  # categories measured (one page each) per plan
     tick_seconds: float = 5.0
     replan_seconds: float = 600.0
     refresh_seconds: float = 3 * 86_400.0  # each served query polled by itself this often
@@ -150,6 +180,9 @@ class FeedState:
 
     category: str
     params: dict[str, str]
+    # Listings from this moment on are owed to its queries: a new feed's first read pages
+    # back to it, so a query moving from polling to a feed loses nothing in between.
+    start: datetime | None = None
     interval: float = 300.0
     seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
     last_read: datetime | None = None
@@ -188,22 +221,19 @@ class FeedReader:
         self.options = options or FeedOptions()
 
     async def read(self, feed: FeedState, now: datetime) -> list[FeedItem]:
-        """The listings new since the last read, newest first. A first read takes one page
-        (everything before it is the past, as a new search's priming)."""
-        first = feed.last_read is None
+        """The listings new since the last read (the first read: since ``feed.start``, or
+        none), newest first, paging until one seen before (or older than the start)."""
         found: list[FeedItem] = []
         limit = int(feed.params.get("limit", MAX_LIMIT))
-        met_seen = False
         for page in range(self.options.max_pages):
             params = {**feed.params, "offset": str(page * limit)} if page else dict(feed.params)
             payload = await self._fetch(params)
             feed.calls += 1
             items = _items(payload)
-            fresh = [i for i in items if i.listing.external_id not in feed.seen]
-            met_seen = len(fresh) < len(items)
+            fresh = [i for i in items if _new(feed, i)]
             known = {i.listing.external_id for i in found}
             found.extend(i for i in fresh if i.listing.external_id not in known)
-            if first or met_seen or not payload.get("next"):
+            if len(fresh) < len(items) or not payload.get("next"):
                 break
         else:
             feed.gaps += 1
@@ -212,23 +242,35 @@ class FeedReader:
                 "not read (read it more often)", feed.category, self.options.max_pages,
                 feed.last_read,
             )  # fmt: skip
-        self._measure(feed, found, now, first)
+        self._measure(feed, found, now)
         feed.remember((i.listing.external_id for i in reversed(found)), self.options.memory)
         feed.last_read = now
         feed.reads += 1
-        feed.new += 0 if first else len(found)
-        return [] if first else found
+        feed.new += len(found)
+        return found
 
-    def _measure(self, feed: FeedState, found: list[FeedItem], now: datetime, first: bool) -> None:
-        if first:
-            feed.rate = _page_rate(found)
-            return
-        assert feed.last_read is not None
+    async def probe(self, category: str, params: dict[str, str]) -> float | None:
+        """One page of a category: its rate of new listings a day (from creation times)."""
+        items = _items(await self._fetch(params))
+        return _page_rate(items)
+
+    def _measure(self, feed: FeedState, found: list[FeedItem], now: datetime) -> None:
+        if feed.last_read is None:
+            return  # the first read's span is not "since the last read"
         elapsed = (now - feed.last_read).total_seconds()
         if elapsed <= 0:
             return
         measured = len(found) * 86_400.0 / elapsed
         feed.rate = measured if feed.rate is None else 0.7 * feed.rate + 0.3 * measured
+
+
+def _new(feed: FeedState, item: FeedItem) -> bool:
+    if item.listing.external_id in feed.seen:
+        return False
+    if feed.last_read is not None:
+        return True
+    posted = item.listing.posted_at
+    return feed.start is not None and posted is not None and posted >= feed.start
 
 
 def _items(payload: Mapping[str, Any]) -> list[FeedItem]:
@@ -283,8 +325,10 @@ class FeedService:
         clock: Clock = utcnow,
         metrics: Metrics | None = None,
         marketplace: str = "ebay",
+        suggest: Suggest | None = None,
     ) -> None:
         self.site = site
+        self._suggest = suggest
         self.host = host
         self.options = options or FeedOptions()
         self.reader = FeedReader(fetch, self.options)
@@ -301,6 +345,9 @@ class FeedService:
         self._planned_at: datetime | None = None
         self._polled_at: dict[str, datetime] = {}
         self._poll_interval: dict[str, tuple[float, float, str]] = {}  # sig → planned, owed, tier
+        self.parents: dict[str, str] = {}  # category → parent, from the answers' paths
+        self.rates: dict[str, float] = {}  # category → new listings a day, measured
+        self.probes = 0  # calls spent measuring categories' rates
 
     # --- the adapter's hooks ---
 
@@ -317,9 +364,25 @@ class FeedService:
         """Note each item's categories from any search answer (learn reads them back)."""
         for item_id, path in categories_by_item(payload).items():
             self._item_categories[item_id] = path
+            self._learn_tree(path)
             self._item_categories.move_to_end(item_id)
         while len(self._item_categories) > 50_000:
             self._item_categories.popitem(last=False)
+
+    async def _suggested(self, query: MarketplaceQuery) -> list[str]:
+        assert self._suggest is not None
+        try:
+            paths = suggestion_paths(await self._suggest(ebay_keywords(query.keywords)))
+        except MarketplaceError as exc:
+            logger.info("ebay: no category suggestions for %r: %s", query.keywords, exc)
+            return []
+        for path in paths:
+            self._learn_tree(path)
+        return [path[0] for path in paths]
+
+    def _learn_tree(self, path: Sequence[str]) -> None:
+        for child, parent in pairwise(path):
+            self.parents[child] = parent
 
     def check_pace(self, query: MarketplaceQuery) -> None:
         """A polled query slowed by the plan (its tier over budget): ``QuotaSpent`` until
@@ -347,6 +410,8 @@ class FeedService:
         if not feedable(query):
             return
         leaves = [p[0] for x in listings if (p := self._item_categories.get(x.external_id))]
+        if not leaves and self._suggest is not None and sig not in self._stats:
+            leaves = await self._suggested(query)  # nothing listed yet: eBay's suggestion
         if not leaves:
             return
         old = self._stats.get(sig)
@@ -421,17 +486,45 @@ class FeedService:
         demand = await self.host.demand(self.marketplace)
         self._stats = await self.host.categories(self.marketplace)
         queries, by_sig = self._demand(demand)
-        rates = {c: f.rate for c, f in self.feeds.items() if f.rate is not None}
+        for category, feed in self.feeds.items():
+            if feed.rate is not None:
+                self.rates[category] = feed.rate
+        await self._probe(queries)
         options = PlanOptions(
             budget=self.daily_calls * self.options.budget_share,
             useful_page=self.options.useful_page,
             poll_call_share=self.options.poll_call_share,
             refresh_seconds=self.options.refresh_seconds,
         )
-        found = plan(queries, {c: rates.get(c, _UNKNOWN_RATE) for c in _all(queries)}, options)
-        self._apply(found, by_sig, queries)
+        found = plan(queries, self.rates, options, self.parents)
+        self._apply(found, by_sig, queries, now)
         self.plan = found
         self._publish(found, queries)
+        return found
+
+    async def _probe(self, queries: Sequence[QueryDemand]) -> None:
+        """Measure the rate of every candidate category (and its ancestors) not yet known:
+        one page each, at most ``max_probes`` a plan (the rest at the next)."""
+        wanted: list[str] = []
+        for category in sorted({c for q in queries for c in q.categories}):
+            for node in [category, *self._ancestors(category)]:
+                if node not in self.rates and node not in wanted:
+                    wanted.append(node)
+        for category in wanted[: self.options.max_probes]:
+            try:
+                rate = await self.reader.probe(category, feed_params(category, [], self.site))
+            except MarketplaceError as exc:
+                logger.info("ebay: category %s not measured: %s", category, exc)
+                return
+            self.probes += 1
+            self.rates[category] = rate if rate is not None else 0.0
+
+    def _ancestors(self, category: str) -> list[str]:
+        found: list[str] = []
+        node = self.parents.get(category)
+        while node is not None and node not in found:
+            found.append(node)
+            node = self.parents.get(node)
         return found
 
     def _demand(
@@ -455,7 +548,11 @@ class FeedService:
         return queries, by_sig
 
     def _apply(
-        self, found: Plan, by_sig: Mapping[str, list[KeyDemand]], queries: Sequence[QueryDemand]
+        self,
+        found: Plan,
+        by_sig: Mapping[str, list[KeyDemand]],
+        queries: Sequence[QueryDemand],
+        now: datetime,
     ) -> None:
         old = self.served
         self.served = {}
@@ -476,8 +573,9 @@ class FeedService:
         for category, cost in found.feeds.items():
             params = feed_params(category, members[category], self.site)
             feed = self.feeds.get(category)
-            if feed is None or feed.params != params:
-                feed = FeedState(category, params)  # new filters: a new watermark
+            if feed is None or feed.params != params:  # new filters: a new watermark
+                owed = max((q.interval for q in queries if q.key in found.served), default=0)
+                feed = FeedState(category, params, start=now - timedelta(seconds=owed))
             feed.interval = cost.interval
             feeds[category] = feed
         self.feeds = feeds
@@ -544,13 +642,8 @@ def freshness(found: Plan, queries: Sequence[QueryDemand]) -> dict[str, float]:
     return worst
 
 
-_UNKNOWN_RATE = 0.0  # a feed never read: planned at its queries' pace until measured
 _TIERS = ("free", "starter", "pro", "business")
 
 
 def _tier_rank(tier: str) -> int:
     return _TIERS.index(tier) if tier in _TIERS else 0
-
-
-def _all(queries: Sequence[QueryDemand]) -> set[str]:
-    return {c for q in queries for c in q.categories}

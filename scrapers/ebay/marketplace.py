@@ -32,7 +32,7 @@ from scrapers.common import (
 )
 from scrapers.ebay.auth import EbayTokenProvider
 from scrapers.ebay.batching import BatchOptions, SearchBatcher
-from scrapers.ebay.feeds import FeedOptions, FeedService
+from scrapers.ebay.feeds import CATEGORY_TREES, FeedOptions, FeedService
 from scrapers.ebay.items import MAX_IDS, parse_items
 from scrapers.ebay.parse import PageFacts, page_facts, parse_search
 from scrapers.ebay.pickup import pickup_question
@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_DAILY_CALL_QUOTA = 5000  # Browse's default for a new keyset
 SEARCH_PATH = "/buy/browse/v1/item_summary/search"
 ITEMS_PATH = "/buy/browse/v1/item/"  # getItems (issue 14: saved listings' state)
+SUGGEST_PATH = "/commerce/taxonomy/v1/category_tree/{tree}/get_category_suggestions"
 
 
 def quota_reset_zone() -> tzinfo:
@@ -86,6 +87,8 @@ class EbayMarketplace:
         self.questions = (pickup_question(self._site),)
         self._search_url = api_url.rstrip("/") + SEARCH_PATH
         self._items_url = api_url.rstrip("/") + ITEMS_PATH
+        tree = CATEGORY_TREES.get(self._site.marketplace_id)
+        self._suggest_url = api_url.rstrip("/") + SUGGEST_PATH.format(tree=tree) if tree else ""
         self._clock = clock
         self._tokens = EbayTokenProvider(
             session, api_url, client_id, client_secret, marketplace=self.name, clock=clock
@@ -115,6 +118,7 @@ class EbayMarketplace:
                 clock=clock,
                 metrics=metrics,
                 marketplace=self.name,
+                suggest=self._suggest if self._suggest_url else None,
             )
             if feeds is not None
             else None
@@ -180,6 +184,18 @@ class EbayMarketplace:
             raise ParseError("eBay's search response is not a JSON object", marketplace=self.name)
         if self.feeds is not None:
             self.feeds.remember_categories(payload)
+        return payload
+
+    async def _suggest(self, q: str) -> Mapping[str, object]:
+        """Taxonomy get_category_suggestions (same app token; Taxonomy's own call limit,
+        not Browse's, so not counted in the quota)."""
+        result = await self._get_with_token({"q": q}, self._suggest_url)
+        _check(result)
+        payload = result.json("category suggestions")
+        if not isinstance(payload, Mapping):
+            raise ParseError(
+                "eBay's category suggestions are not a JSON object", marketplace=self.name
+            )
         return payload
 
     async def _get_with_token(self, params: dict[str, str], url: str = "") -> HttpResult:

@@ -67,6 +67,7 @@ class FakeEbayApi:
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     item_requests: list[web.Request] = field(default_factory=list)
     model: CategoryCatalogue | None = None  # a catalogue with categories (issue 18)
+    suggest_requests: list[web.Request] = field(default_factory=list)
 
     def revoke_tokens(self) -> None:
         """Make eBay forget every token (as when one expires early): next search gets 401."""
@@ -77,6 +78,9 @@ class FakeEbayApi:
         app.router.add_post("/identity/v1/oauth2/token", self._token)
         app.router.add_get("/buy/browse/v1/item_summary/search", self._search)
         app.router.add_get("/buy/browse/v1/item/", self._get_items)
+        app.router.add_get(
+            "/commerce/taxonomy/v1/category_tree/{tree}/get_category_suggestions", self._suggest
+        )
         return app
 
     async def _get_items(self, request: web.Request) -> web.Response:
@@ -103,6 +107,18 @@ class FakeEbayApi:
                 for i in missing
             ]
         return web.json_response(body)
+
+    async def _suggest(self, request: web.Request) -> web.Response:
+        """Taxonomy get_category_suggestions, from ``model``'s vocabulary (issue 18)."""
+        self.suggest_requests.append(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.valid_tokens or not self.accept_tokens:
+            return _error(401, 1001, "OAuth", "Invalid access token")
+        if self.model is None or request.match_info["tree"] != "3":
+            return _error(
+                404, 62004, "API_TAXONOMY", "The specified category tree ID was not found."
+            )
+        return web.json_response(self.model.suggest(request.query.get("q", "")))
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from core.ports import ListingData
 from scrapers.ebay.parse import parse_search
-from scrapers.ebay.rules import BrowseRequest, title_words
+from scrapers.ebay.rules import BrowseRequest, parse_q, title_words
 
 HREF = "https://api.ebay.com/buy/browse/v1/item_summary/search"
 
@@ -35,6 +35,10 @@ class CategoryCatalogue:
     _by_category: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     _by_word: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     requests: int = 0
+    # The category model: the words a leaf's titles are made of (category suggestions).
+    vocabulary: dict[str, frozenset[str]] = field(default_factory=dict)
+    common_words: frozenset[str] = frozenset()  # words any title may hold
+    suggestion_requests: int = 0
 
     def path(self, leaf: str) -> tuple[str, ...]:
         found = [leaf]
@@ -99,3 +103,33 @@ class CategoryCatalogue:
         if offset + limit < len(found):
             body["next"] = f"{HREF}?limit={limit}&offset={offset + limit}"
         return body
+
+    def suggest(self, q: str) -> dict[str, Any]:
+        """Taxonomy get_category_suggestions: the leaves whose titles can hold every word
+        of ``q`` (by the category model's vocabulary), as eBay shapes the answer."""
+        self.suggestion_requests += 1
+        words = set().union(*(alt for group in parse_q(q) for alt in group))
+        suggestions = []
+        for leaf, vocabulary in sorted(self.vocabulary.items()):
+            if words and words <= vocabulary | self.common_words:
+                ancestors = self.path(leaf)[1:]
+                suggestions.append(
+                    {
+                        "category": {
+                            "categoryId": leaf,
+                            "categoryName": self.names.get(leaf, leaf),
+                        },
+                        "categoryTreeNodeAncestors": [
+                            {
+                                "categoryId": a,
+                                "categoryName": self.names.get(a, a),
+                                "categoryTreeNodeLevel": len(ancestors) - n,
+                            }
+                            for n, a in enumerate(ancestors)
+                        ],
+                        "categoryTreeNodeLevel": len(ancestors) + 1,
+                        "relevancy": "HIGH",
+                    }
+                )
+        return {"categorySuggestions": suggestions, "categoryTreeId": "3",
+                "categoryTreeVersion": "129"}  # fmt: skip
