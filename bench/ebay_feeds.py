@@ -315,7 +315,9 @@ class Bench:
         delays: list[float] = []
         found_plan = service.plan
         assert found_plan is not None
-        by_id = {catalogue.listings[i].external_id: i for i in range(live_from, len(catalogue.items))}
+        by_id = {
+            catalogue.listings[i].external_id: i for i in range(live_from, len(catalogue.items))
+        }
         for criteria, query in queries:
             sig = signature(query, SITE)
             params = {**search_params(query, SITE), "limit": "200"}

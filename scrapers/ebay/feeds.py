@@ -224,12 +224,14 @@ class FeedReader:
         """The listings new since the last read (the first read: since ``feed.start``, or
         none), newest first, paging until one seen before (or older than the start)."""
         found: list[FeedItem] = []
+        read: list[str] = []  # every id on the pages: the past is seen too
         limit = int(feed.params.get("limit", MAX_LIMIT))
         for page in range(self.options.max_pages):
             params = {**feed.params, "offset": str(page * limit)} if page else dict(feed.params)
             payload = await self._fetch(params)
             feed.calls += 1
             items = _items(payload)
+            read.extend(i.listing.external_id for i in items)
             fresh = [i for i in items if _new(feed, i)]
             known = {i.listing.external_id for i in found}
             found.extend(i for i in fresh if i.listing.external_id not in known)
@@ -243,7 +245,7 @@ class FeedReader:
                 feed.last_read,
             )  # fmt: skip
         self._measure(feed, found, now)
-        feed.remember((i.listing.external_id for i in reversed(found)), self.options.memory)
+        feed.remember(reversed(read), self.options.memory)
         feed.last_read = now
         feed.reads += 1
         feed.new += len(found)
