@@ -20,7 +20,7 @@ from core.breaker import CircuitBreaker
 from core.checks import CheckResult, record_fetch
 from core.clock import Clock, utcnow
 from core.criteria import Criteria
-from core.errors import MarketplaceError, Unavailable
+from core.errors import MarketplaceError, Slowed, Unavailable
 from core.fetchkeys import FetchKeySpec, key_for, query_from_json
 from core.health import HealthRecorder
 from core.keystate import instant_between
@@ -285,6 +285,9 @@ class Runner:
                 if breaker.record_success():
                     await self._publish_breaker(breaker)
                 fetched = await self._overflow(marketplace, key, spec, fetched, result)
+            except Slowed as exc:  # the planner's pace, not a failure (issue 18)
+                result.slowed = exc
+                return
             except MarketplaceError as exc:
                 if breaker.record_failure(exc, now):
                     await self._publish_breaker(breaker)

@@ -39,7 +39,7 @@ from typing import Any
 
 from core.clock import Clock, utcnow
 from core.enums import Condition
-from core.errors import MarketplaceError, QuotaSpent
+from core.errors import MarketplaceError, Slowed
 from core.feedplan import Plan, PlanOptions, QueryDemand, plan
 from core.metrics import Metrics
 from core.ports import CategoryStats, FeedHost, KeyDemand, ListingData, MarketplaceQuery
@@ -387,8 +387,8 @@ class FeedService:
             self.parents[child] = parent
 
     def check_pace(self, query: MarketplaceQuery) -> None:
-        """A polled query slowed by the plan (its tier over budget): ``QuotaSpent`` until
-        its planned interval has passed, saying so (the check's error on /searches)."""
+        """A polled query slowed by the plan (its tier over budget): ``Slowed`` until its
+        planned interval has passed, saying so (shown on /searches; not a failure)."""
         sig = signature(query, self.site)
         planned = self._poll_interval.get(sig)
         last = self._polled_at.get(sig)
@@ -396,7 +396,7 @@ class FeedService:
             return
         wait = planned[0] - (self.clock() - last).total_seconds()
         if wait > 1:
-            raise QuotaSpent(
+            raise Slowed(
                 f"eBay's {self.daily_calls} daily calls do not reach every search: searches "
                 f"on the {planned[2]} plan are checked every {planned[0] / 60:.0f} min for now "
                 f"instead of {planned[1] / 60:.0f}",

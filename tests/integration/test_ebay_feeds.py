@@ -18,10 +18,11 @@ from core.criteria import Criteria
 from core.enums import Condition, Platform, Tier
 from core.feeds import DatabaseFeedHost
 from core.matching import matches
-from core.models import Match, QueryCategory
+from core.models import FetchKey, Match, QueryCategory, Search
 from core.ports import KeyDemand, MarketplaceQuery
 from core.quota import DailyQuota
 from core.runner import Runner
+from core.scheduling import with_key_state
 from core.searches import SearchDraft, SearchService
 from core.tiers import TierTable
 from scrapers.ebay import EbayMarketplace
@@ -237,3 +238,37 @@ async def test_the_runner_alerts_from_a_feed_without_a_call_per_search(
     assert found["iphone 15"] == ["iPhone 15 scratched"]
     assert found["samsung s22"] == []
     assert found["pixel 7"] == ["Pixel 7 mint"]
+
+
+async def test_over_budget_free_searches_slow_down_and_say_so(
+    db: str, session: aiohttp.ClientSession, api_url: str, fake: FakeEbayApi
+) -> None:
+    assert fake.model is not None
+    clock = FakeClock()
+    history(Listings(fake.model, clock))
+    # 50 calls a day (45 planned) for two free searches owed a check every 30 min (96).
+    ebay = make_ebay(session, api_url, clock, feeds=DatabaseFeedHost(clock), daily_calls=50)
+    assert ebay.feeds is not None
+    account = await identify(Platform.CONSOLE, "slowed")
+    destination = await destination_for(account, Platform.CONSOLE, "console")
+    service = SearchService(TierTable.default(), {"ebay": ebay}, clock=clock)
+    runner = Runner({"ebay": ebay}, clock=clock)
+    created = []
+    for keywords in ("ps5", "samsung s22"):
+        draft = SearchDraft(keywords, Criteria(keywords=keywords), ("ebay",), 1800)
+        created.append(await service.create(account, destination, draft))
+    assert await runner.tick() == 2
+    found = await ebay.feeds.replan()
+    assert found.slowed("free") == pytest.approx(96 / 45, rel=0.01)
+    calls = len(fake.searches)
+    clock.advance(2700)  # due on their 30-minute grid
+    assert await runner.tick() == 2
+    assert len(fake.searches) == calls  # not yet: the plan gives them about 64 min
+    keys = await FetchKey.filter().values_list("last_error", "consecutive_failures")
+    assert all(e.startswith("Slowed: ") and "free plan" in e and n == 0 for e, n in keys)
+    assert runner.breakers["ebay"].allow(clock())  # not the marketplace failing
+    shown = await with_key_state(await Search.filter(id__in=[s.id for s in created]))
+    assert all(s.last_error and "checked every 64 min" in s.last_error for s in shown)
+    clock.advance(3900 - 2700)
+    assert await runner.tick() == 2
+    assert len(fake.searches) == calls + 2  # at the planned pace
