@@ -1,9 +1,8 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from tortoise import fields
 import functools
 from json import dumps, loads
-
+from tortoise import fields
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0018_saved_listing')]
@@ -20,7 +19,7 @@ class Migration(migrations.Migration):
                 ('counts', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('refreshed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'query_category', 'app': 'models', 'unique_together': (('marketplace', 'signature'),), 'pk_attr': 'id', 'table_description': "Where one distinct query's listings fall (issue 18)"},
+            options={'table': 'query_category', 'app': 'models', 'unique_together': (('marketplace', 'signature'),), 'pk_attr': 'id', 'table_description': "Where one distinct query's listings fall (issue 18): leaf category id → weight of"},
             bases=['Model'],
         ),
     ]
