@@ -10,8 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from prometheus_client import generate_latest
 
 from core.enums import BuyingFormat, Condition
+from core.metrics import Metrics
 from core.ports import KeyDemand, ListingData, MarketplaceQuery
 from scrapers.ebay.feeds import (
     FeedOptions,
@@ -172,7 +174,10 @@ async def test_new_listings_go_to_the_queries_whose_request_returns_them() -> No
     host = MemoryFeedHost(keys=[KeyDemand("d13", iphone13, 300, "pro"),
                                 KeyDemand("d14", iphone14, 300, "free")])  # fmt: skip
     clock = [T0]
-    service = FeedService(SITE, fetch, host, daily_calls=5000, clock=lambda: clock[0])
+    metrics = Metrics()
+    service = FeedService(
+        SITE, fetch, host, daily_calls=5000, clock=lambda: clock[0], metrics=metrics
+    )
     for sig in (signature(iphone13, SITE), signature(iphone14, SITE)):
         await host.save_categories("ebay", sig, {"9355": 1.0}, T0)
     # One busy query alone would be polled: make the feed worth it with many more.
@@ -195,3 +200,11 @@ async def test_new_listings_go_to_the_queries_whose_request_returns_them() -> No
     assert [x.external_id for x in service.answer(iphone13)] == [
         "v1|52|0", "v1|3|0", "v1|2|0", "v1|1|0",
     ]  # fmt: skip
+    page = generate_latest(metrics.registry).decode()
+    assert 'monitor_feed_queries{feed="9355",marketplace="ebay"} 22.0' in page
+    assert 'monitor_feed_calls_total{feed="9355",marketplace="ebay"} 2.0' in page
+    assert 'monitor_feed_new_listings_total{feed="9355",marketplace="ebay"} 6.0' in page
+    assert 'monitor_plan_calls_per_day{marketplace="ebay",part="budget"} 4500.0' in page
+    # A listing a second (the probe's page): read every 150 s, a useful page each time.
+    assert 'monitor_plan_freshness_seconds{marketplace="ebay",tier="pro"} 150.0' in page
+    assert 'monitor_plan_slowdown{marketplace="ebay",tier="free"} 1.0' in page
