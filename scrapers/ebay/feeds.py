@@ -426,7 +426,13 @@ class FeedService:
             counts[leaf] += fresh / len(leaves)
         kept = {c: round(w, 4) for c, w in counts.items() if w >= self.options.min_weight}
         self._stats[sig] = CategoryStats(kept, now)
-        await self.host.save_categories(self.marketplace, sig, kept, now)
+        # Stored when its categories changed, or hourly: not a write on every check.
+        if (
+            old is None
+            or set(kept) != set(old.counts)
+            or ((now - old.refreshed_at).total_seconds() >= 3600)
+        ):
+            await self.host.save_categories(self.marketplace, sig, kept, now)
 
     # --- the loop ---
 
