@@ -231,8 +231,9 @@ class Bench:
         )
         options = FeedOptions(keep_per_query=10**9, refresh_seconds=args.refresh_days * 86_400)
         self.now = 0.0
+        # An unbounded budget: the calls needed at 5-minute freshness, nobody slowed.
         service = FeedService(
-            SITE, fetch, host, daily_calls=args.quota, options=options, clock=self.clock,
+            SITE, fetch, host, daily_calls=10**12, options=options, clock=self.clock,
             suggest=suggest,
         )  # fmt: skip
         for _, query in queries:  # each query's first check: its own request
@@ -384,7 +385,7 @@ def largest(bench: Bench, service_rates: dict[str, float], parents: dict[str, st
     """Planner estimates for growing N (categories from the category model): calls a day."""
     catalogue = catalogue_for(bench.model)
     rows = []
-    for n in (1_000, 2_000, 5_000, 10_000, 20_000, 50_000):
+    for n in (1_000, 2_000, 3_000, 4_000, 5_000, 6_000, 8_000, 10_000, 20_000):
         queries = draw_queries(bench.model, n, bench.args.zipf, random.Random(n))
         demand = []
         for _, query in queries:
@@ -428,8 +429,10 @@ def report(results: list[Result], quota: int) -> None:
             f"{max(r.delays, default=0):>5.0f}s "
             f"{r.priming:>6}+{r.probes} probes ({r.suggestions} taxonomy, {r.seconds:.0f}s run)"
         )
-    within = [r.n for r in results if r.feeds <= quota]
-    print(f"\nlargest simulated N within {quota} calls/day: {max(within, default=0)}")
+    within = [r.n for r in results if r.feeds <= quota and max(r.delays, default=0) <= 330]
+    print(f"\nlargest simulated N kept within 5 minutes on {quota} calls/day: "
+          f"{max(within, default=0)} (feeds column ≤ {quota}, every alert within 5 min + "
+          "the 30-s simulation tick)")  # fmt: skip
 
 
 async def main() -> None:
@@ -466,7 +469,10 @@ async def main() -> None:
     print(f"\nplanner estimate for more queries (5-minute freshness; the planner spends "
           f"90 % of the quota, {args.quota * 0.9:.0f})")  # fmt: skip
     for n, calls, polled in largest(bench, rates, parents, args.quota, args.refresh_days):
-        verdict = "fits" if calls <= args.quota * 0.9 else "over"
+        verdict = (
+            "fits the planner's 90 %" if calls <= args.quota * 0.9
+            else "fits the quota" if calls <= args.quota else "over"
+        )  # fmt: skip
         print(f"{n:>8} queries: {calls:>7.0f} calls/day needed ({polled} polled) {verdict}")
 
 
