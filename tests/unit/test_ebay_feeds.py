@@ -25,10 +25,11 @@ from scrapers.ebay.feeds import (
     feedable,
     signature,
 )
+from scrapers.ebay.parse import categories_by_item
 from scrapers.ebay.query import search_params
 from scrapers.ebay.rules import BrowseRequest
 from scrapers.ebay.sites import site_for
-from tests.fakes.ebay_api import item
+from tests.fakes.ebay_api import fixture, item
 from tests.fakes.ebay_catalogue import CategoryCatalogue
 from tests.fakes.feed_host import MemoryFeedHost
 
@@ -208,3 +209,12 @@ async def test_new_listings_go_to_the_queries_whose_request_returns_them() -> No
     # A listing a second (the probe's page): read every 150 s, a useful page each time.
     assert 'monitor_plan_freshness_seconds{marketplace="ebay",tier="pro"} 150.0' in page
     assert 'monitor_plan_slowdown{marketplace="ebay",tier="free"} 1.0' in page
+
+
+def test_an_items_categories_come_from_a_real_search_answer() -> None:
+    """tests/fixtures/ebay/search_ps5.json is a captured Browse answer (SOURCES.md)."""
+    payload = fixture("search_ps5.json")
+    found = categories_by_item(payload)
+    assert found and all(path[0] for path in found.values())
+    first = payload["itemSummaries"][0]
+    assert found[first["itemId"]] == ("139971", "1249")  # leaf, then its parent
