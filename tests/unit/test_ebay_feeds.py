@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from prometheus_client import generate_latest
 
 from core.enums import BuyingFormat, Condition
@@ -24,6 +26,7 @@ from scrapers.ebay.feeds import (
     feed_params,
     feedable,
     signature,
+    suggestion_paths,
 )
 from scrapers.ebay.parse import categories_by_item
 from scrapers.ebay.query import search_params
@@ -218,3 +221,34 @@ def test_an_items_categories_come_from_a_real_search_answer() -> None:
     assert found and all(path[0] for path in found.values())
     first = payload["itemSummaries"][0]
     assert found[first["itemId"]] == ("139971", "1249")  # leaf, then its parent
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),  # fmt: skip
+    max_leaves=6,
+)
+KEYS = st.sampled_from(["itemSummaries", "itemId", "leafCategoryIds", "categories",
+                        "categoryId", "categorySuggestions", "category",
+                        "categoryTreeNodeAncestors"])  # fmt: skip
+SHAPED = st.recursive(
+    JSON,
+    lambda inner: st.dictionaries(KEYS, inner, max_size=4) | st.lists(inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])  # a loaded CI machine
+@given(payload=st.dictionaries(KEYS, SHAPED, max_size=3))
+def test_category_parsing_takes_any_json(payload: dict[str, Any]) -> None:
+    """Answers from outside: whatever their shape, ids come out as tuples of strings."""
+    for path in [*categories_by_item(payload).values(), *suggestion_paths(payload)]:
+        assert path and all(isinstance(c, str) for c in path)
+
+
+@given(q=st.text(max_size=40), filters=st.text(max_size=60), category=st.text(max_size=6))
+def test_a_request_is_read_from_any_parameters(q: str, filters: str, category: str) -> None:
+    request = BrowseRequest.of({"q": q, "filter": filters, "category_ids": category})
+    request.returns(listing("Apple iPhone 13"), ["9355"])
