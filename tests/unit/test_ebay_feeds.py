@@ -227,7 +227,7 @@ JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
     lambda inner: (
         st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
-    ),  # fmt: skip
+    ),
     max_leaves=6,
 )
 KEYS = st.sampled_from(["itemSummaries", "itemId", "leafCategoryIds", "categories",
