@@ -52,7 +52,7 @@ class PlanOptions:
     page_size: int = 200  # Browse's largest page
     useful_page: float = 150.0  # a busy feed is read when about this many are new
     poll_call_share: float = 1.0  # calls per polled check (OR-batching makes it smaller)
-    refresh_seconds: float = 3 * DAY_SECONDS  # each feed-served query's own poll, now and then
+    refresh_seconds: float = 7 * DAY_SECONDS  # each feed-served query's own poll, weekly
 
 
 @dataclass(frozen=True, slots=True)

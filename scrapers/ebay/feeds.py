@@ -102,7 +102,7 @@ class FeedOptions:
     max_probes: int = 200  # categories measured (one page each) per plan
     tick_seconds: float = 5.0
     replan_seconds: float = 600.0
-    refresh_seconds: float = 3 * 86_400.0  # each served query polled by itself this often
+    refresh_seconds: float = 7 * 86_400.0  # each served query polled by itself this often
     keep_per_query: int = MAX_LIMIT  # newest listings a served query's answer holds
     memory: int = 20_000  # listing ids a feed remembers as seen
     budget_share: float = 0.9  # of the daily quota: the rest for priming, getItems, retries
