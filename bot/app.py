@@ -38,6 +38,7 @@ from core.db import is_sqlite, open_database, sqlite_single_process
 from core.dispatcher import DispatcherOptions
 from core.enums import Channel, Platform, Tier
 from core.errors import ComponentFailed, ConfigurationError, PaymentError
+from core.feeds import DatabaseFeedHost
 from core.inbox import InboxOptions
 from core.ports import Marketplace, Notifier
 from core.quota import DailyQuota
@@ -163,6 +164,9 @@ def _add_keyed(
             api_url=str(settings.ebay_api_url),
             marketplace_id=settings.ebay_marketplace_id,
             quota=DailyQuota("ebay", settings.ebay_daily_call_quota, reset_tz=quota_reset_zone()),
+            # Category feeds (issue 18): many distinct queries on one key's daily calls.
+            feeds=DatabaseFeedHost() if settings.ebay_feeds else None,
+            daily_calls=settings.ebay_daily_call_quota,
         )
 
 
@@ -463,6 +467,9 @@ async def run_service(settings: Settings, roles: Sequence[str] = ROLES) -> None:
             watchers=[m for m in marketplaces.values() if isinstance(m, SandboxMarketplace)],
             rates=EcbRates(http, str(settings.ecb_rates_url)),
         )
+        for marketplace in marketplaces.values():  # the feeds' figures on /metrics
+            if isinstance(marketplace, EbayMarketplace) and marketplace.feeds is not None:
+                marketplace.feeds.metrics = monitor.metrics
         billing = await build_billing(settings, stack, monitor.chat.searches.tiers, monitor)
         if billing is not None:
             monitor.chat = replace(monitor.chat, billing=billing)

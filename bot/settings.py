@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     ebay_api_url: AnyHttpUrl = AnyHttpUrl("https://api.ebay.com")
     ebay_marketplace_id: str = "EBAY_GB"
     ebay_daily_call_quota: int = Field(default=5000, ge=1)  # Browse calls a day (eBay's default)
+    # Serve queries concentrated in a few categories from category feeds (issue 18).
+    ebay_feeds: bool = False
 
     facebook_url: AnyHttpUrl = AnyHttpUrl("https://www.facebook.com")
     facebook_state_file: Path | None = None

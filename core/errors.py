@@ -103,6 +103,16 @@ class QuotaSpent(RateLimited):
     """Our own daily call budget for the site is used up for now (not the site failing)."""
 
 
+class Slowed(MarketplaceError):
+    """Not a failure: the quota planner (issue 18) gives this check's plan fewer calls for
+    now; the check waits ``retry_after`` seconds, and /searches says why. It neither opens
+    the circuit nor counts as a failed check."""
+
+    def __init__(self, message: str, *, retry_after: float, marketplace: str = "") -> None:
+        super().__init__(message, marketplace=marketplace)
+        self.retry_after = retry_after
+
+
 class ParseError(MarketplaceError):
     """The page or payload no longer has the shape we parse."""
 

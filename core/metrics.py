@@ -112,6 +112,62 @@ class Metrics:
             "monitor_key_checks", "Fetch-key checks done", ["marketplace"], registry=self.registry
         )
 
+        # Issue 18: eBay's category feeds and the quota planner (docs/marketplaces.md).
+        self.feed_calls = Counter(
+            "monitor_feed_calls",
+            "Upstream calls (pages) spent reading a category feed",
+            ["marketplace", "feed"],
+            registry=self.registry,
+        )
+        self.feed_new_listings = Counter(
+            "monitor_feed_new_listings",
+            "Listings a category feed read for the first time",
+            ["marketplace", "feed"],
+            registry=self.registry,
+        )
+        self.feed_overflows = Counter(
+            "monitor_feed_overflows",
+            "Feed reads that hit the page bound before a listing seen before (a gap)",
+            ["marketplace", "feed"],
+            registry=self.registry,
+        )
+        self.feed_queries = Gauge(
+            "monitor_feed_queries",
+            "Distinct queries a category feed serves (matched locally)",
+            ["marketplace", "feed"],
+            registry=self.registry,
+        )
+        self.feed_interval = Gauge(
+            "monitor_feed_interval_seconds",
+            "Planned seconds between reads of a category feed",
+            ["marketplace", "feed"],
+            registry=self.registry,
+        )
+        self.plan_calls = Gauge(
+            "monitor_plan_calls_per_day",
+            "The quota planner's calls a day: feeds, polls, refresh, and the budget",
+            ["marketplace", "part"],
+            registry=self.registry,
+        )
+        self.plan_queries = Gauge(
+            "monitor_plan_queries",
+            "Distinct queries by how they are served (feed or poll)",
+            ["marketplace", "path"],
+            registry=self.registry,
+        )
+        self.plan_freshness = Gauge(
+            "monitor_plan_freshness_seconds",
+            "Planned worst seconds between checks of a tier's queries (feed or poll)",
+            ["marketplace", "tier"],
+            registry=self.registry,
+        )
+        self.plan_slowdown = Gauge(
+            "monitor_plan_slowdown",
+            "Factor a tier's intervals are stretched by to fit the daily calls (1: on plan)",
+            ["marketplace", "tier"],
+            registry=self.registry,
+        )
+
     def observe_match_latency(self, seconds: float, alerts_written: int) -> None:
         self.match_latency.observe(seconds)
         if self.match_latency_samples is not None and alerts_written:

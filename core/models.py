@@ -601,3 +601,19 @@ class SavedListing(Model):
     class Meta:
         table = "saved_listing"
         unique_together = (("account", "listing"),)
+
+
+class QueryCategory(Model):
+    """Where one distinct query's listings fall (issue 18): leaf category id → weight of
+    its recent matches (older samples decay), so a marketplace can serve the query from
+    category feeds. ``signature`` names the query as the marketplace sends it."""
+
+    id = fields.IntField(primary_key=True)
+    marketplace = fields.CharField(max_length=32)
+    signature = fields.CharField(max_length=255)
+    counts: dict[str, Any] = fields.JSONField()
+    refreshed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "query_category"
+        unique_together = (("marketplace", "signature"),)

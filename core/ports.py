@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -175,6 +176,52 @@ class CallQuota(Protocol):
     """
 
     async def take(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class KeyDemand:
+    """One fetch key in use (issue 18): what it asks, how often and for whom at best."""
+
+    digest: str
+    query: MarketplaceQuery
+    interval_seconds: int
+    tier: str
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryStats:
+    """Where a query's recent matches fell: leaf category id → weight, and when last seen."""
+
+    counts: dict[str, float]
+    refreshed_at: datetime
+
+
+class FeedHost(Protocol):
+    """What a marketplace that reads category feeds needs from core (``core.feeds``)."""
+
+    async def demand(self, marketplace: str) -> list[KeyDemand]:
+        """Every fetch key of ``marketplace`` with an active search."""
+        ...
+
+    async def wake(self, marketplace: str, digests: Sequence[str]) -> int:
+        """Make these keys due now (a feed found them something new)."""
+        ...
+
+    async def categories(self, marketplace: str) -> dict[str, CategoryStats]:
+        """Every stored query's categories, by signature."""
+        ...
+
+    async def save_categories(
+        self, marketplace: str, signature: str, counts: dict[str, float], at: datetime
+    ) -> None: ...
+
+
+@runtime_checkable
+class BackgroundMarketplace(Marketplace, Protocol):
+    """A marketplace with work of its own beside the checks (eBay's category feeds): the
+    runner runs ``run_background`` until ``stop`` is set."""
+
+    async def run_background(self, stop: asyncio.Event) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

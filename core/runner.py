@@ -20,14 +20,14 @@ from core.breaker import CircuitBreaker
 from core.checks import CheckResult, record_fetch
 from core.clock import Clock, utcnow
 from core.criteria import Criteria
-from core.errors import MarketplaceError, Unavailable
+from core.errors import MarketplaceError, Slowed, Unavailable
 from core.fetchkeys import FetchKeySpec, key_for, query_from_json
 from core.health import HealthRecorder
 from core.keystate import instant_between
 from core.metrics import Metrics
 from core.models import FetchKey, Listing, MarketplaceState, Search, SearchFetchKey
 from core.parse_health import ParseHealth
-from core.ports import ListingData, Marketplace, MarketplaceQuery
+from core.ports import BackgroundMarketplace, ListingData, Marketplace, MarketplaceQuery
 from core.rates import RatesCache, RatesJob
 from core.saved_state import SavedStateChecker
 from core.scheduling import (
@@ -124,6 +124,9 @@ class Runner:
             jobs.append(self.rates_job.run(first_done=True))
         if self.saved_state is not None:
             jobs.append(self.saved_state.run(self._stopping))
+        for marketplace in self.marketplaces.values():  # eBay's category feeds (issue 18)
+            if isinstance(marketplace, BackgroundMarketplace):
+                jobs.append(marketplace.run_background(self._stopping))
         try:
             async with aiojobs.Scheduler(
                 limit=self.options.max_concurrent_fetches, close_timeout=5.0
@@ -282,6 +285,9 @@ class Runner:
                 if breaker.record_success():
                     await self._publish_breaker(breaker)
                 fetched = await self._overflow(marketplace, key, spec, fetched, result)
+            except Slowed as exc:  # the planner's pace, not a failure (issue 18)
+                result.slowed = exc
+                return
             except MarketplaceError as exc:
                 if breaker.record_failure(exc, now):
                     await self._publish_breaker(breaker)

@@ -28,7 +28,7 @@ from tortoise.transactions import in_transaction
 
 from core.backoff import backoff_delay
 from core.enums import Platform
-from core.errors import MarketplaceError, RateLimited
+from core.errors import MarketplaceError, RateLimited, Slowed
 from core.formatting import preview_text
 from core.keystate import ALIGN_PERIOD_SECONDS, due_after_check, next_due, phase_seconds
 from core.models import FetchKey, Search, SearchFetchKey
@@ -44,6 +44,8 @@ RETRY_CAP_SECONDS = 3600.0
 NOTIFY_AFTER_FAILURES = 3
 # Tell the owners when a key's page overflowed this many checks in a row (once).
 NOTIFY_AFTER_OVERFLOWS = 3
+# A key's last_error that is the planner's slowdown, not a failure (shown on /searches).
+SLOWED_PREFIX = "Slowed: "
 
 
 def _chunks(ids: Sequence[int], size: int = 5000) -> list[Sequence[int]]:
@@ -200,7 +202,7 @@ async def with_key_state(searches: Sequence[Search]) -> list[Search]:
         checked_at = [c for c, _, _ in keys if c is not None]
         if search.primed_at is not None and checked_at:
             search.last_checked_at = max(checked_at)
-        errors = [e for _, e, n in keys if n and e]
+        errors = [e for _, e, n in keys if e and (n or e.startswith(SLOWED_PREFIX))]
         search.last_error = errors[0] if errors else None
         search.consecutive_failures = max(n for _, _, n in keys)
     return list(searches)
@@ -216,6 +218,7 @@ class KeyResult:
     wait_until: datetime | None = None  # an open circuit: when the marketplace may be asked
     interval: int | None = None  # the fastest active interval, None: no active search
     overflowed: bool = False
+    slowed: Slowed | None = None  # the quota planner deferred this check (issue 18)
 
 
 @dataclass(slots=True)
@@ -262,6 +265,8 @@ async def save_outcomes(outcomes: Outcomes, rng: random.Random | None = None) ->
                 await FetchKey.filter(id=result.key.id, lease_until=outcomes.lease_until).update(
                     next_check_at=None, lease_until=None
                 )
+            elif result.slowed is not None:
+                await _key_slowed(result, outcomes)
             elif result.error is None:
                 await _key_success(result, outcomes)
             else:
@@ -288,6 +293,18 @@ async def _key_success(result: KeyResult, outcomes: Outcomes) -> None:
     for search in result.searches:
         if search.failure_notified_at is not None:
             await _tell_recovered(search, now)
+
+
+async def _key_slowed(result: KeyResult, outcomes: Outcomes) -> None:
+    """Due again when the planner's pace allows; the reason is kept for /searches (a
+    ``SLOWED_PREFIX`` error, shown without a failure counted)."""
+    assert result.slowed is not None
+    delay = max(1.0, result.slowed.retry_after)
+    await FetchKey.filter(id=result.key.id, lease_until=outcomes.lease_until).update(
+        next_check_at=outcomes.now + timedelta(seconds=delay),
+        last_error=clean_text(f"{SLOWED_PREFIX}{result.slowed}", 1000, multiline=True),
+        lease_until=None,
+    )
 
 
 async def _key_failure(result: KeyResult, outcomes: Outcomes, rng: random.Random | None) -> None:

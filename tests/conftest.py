@@ -25,6 +25,7 @@ TABLES = (
     "manager_role",
     "blocked_seller",
     "saved_listing",
+    "query_category",
     "conversation",
     "inbox_update",
     "inbox_chat",

@@ -8,6 +8,7 @@ token is cached until it expires and minted again when eBay answers 401.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -19,7 +20,8 @@ import aiohttp
 from core.clock import Clock, utcnow
 from core.enums import ListingState
 from core.errors import Blocked, ParseError
-from core.ports import CallQuota, ListingData, MarketplaceQuery
+from core.metrics import Metrics
+from core.ports import CallQuota, FeedHost, ListingData, MarketplaceQuery
 from scrapers.common import (
     HttpResult,
     SiteRateLimiter,
@@ -30,6 +32,7 @@ from scrapers.common import (
 )
 from scrapers.ebay.auth import EbayTokenProvider
 from scrapers.ebay.batching import BatchOptions, SearchBatcher
+from scrapers.ebay.feeds import CATEGORY_TREES, FeedOptions, FeedService
 from scrapers.ebay.items import MAX_IDS, parse_items
 from scrapers.ebay.parse import PageFacts, page_facts, parse_search
 from scrapers.ebay.pickup import pickup_question
@@ -43,6 +46,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_DAILY_CALL_QUOTA = 5000  # Browse's default for a new keyset
 SEARCH_PATH = "/buy/browse/v1/item_summary/search"
 ITEMS_PATH = "/buy/browse/v1/item/"  # getItems (issue 14: saved listings' state)
+SUGGEST_PATH = "/commerce/taxonomy/v1/category_tree/{tree}/get_category_suggestions"
 
 
 def quota_reset_zone() -> tzinfo:
@@ -72,6 +76,10 @@ class EbayMarketplace:
         clock: Clock = utcnow,
         batching: bool = True,
         batch_window_seconds: float = 0.04,
+        feeds: FeedHost | None = None,
+        feed_options: FeedOptions | None = None,
+        daily_calls: int = 5000,
+        metrics: Metrics | None = None,
     ) -> None:
         self._session = session
         self._site = site_for(marketplace_id)  # ConfigurationError on an unknown id
@@ -79,6 +87,8 @@ class EbayMarketplace:
         self.questions = (pickup_question(self._site),)
         self._search_url = api_url.rstrip("/") + SEARCH_PATH
         self._items_url = api_url.rstrip("/") + ITEMS_PATH
+        tree = CATEGORY_TREES.get(self._site.marketplace_id)
+        self._suggest_url = api_url.rstrip("/") + SUGGEST_PATH.format(tree=tree) if tree else ""
         self._clock = clock
         self._tokens = EbayTokenProvider(
             session, api_url, client_id, client_secret, marketplace=self.name, clock=clock
@@ -96,16 +106,47 @@ class EbayMarketplace:
             if batching
             else None
         )
+        # Category feeds (issue 18): queries concentrated in a few categories are answered
+        # from those categories' newest listings instead of a call each.
+        self.feeds = (
+            FeedService(
+                self._site,
+                self._raw,
+                feeds,
+                daily_calls=daily_calls,
+                options=feed_options,
+                clock=clock,
+                metrics=metrics,
+                marketplace=self.name,
+                suggest=self._suggest if self._suggest_url else None,
+            )
+            if feeds is not None
+            else None
+        )
 
     def default_currency(self, extra: Mapping[str, str]) -> str:
         """The site's currency (EBAY_MARKETPLACE_ID): the wizard's default."""
         return self._site.currency
 
     async def search(self, query: MarketplaceQuery) -> list[ListingData]:
+        feeds = self.feeds
+        if feeds is not None and feeds.serves(query):
+            return feeds.answer(query)  # no call: the feeds read it (issue 18)
+        if feeds is not None:
+            feeds.check_pace(query)  # QuotaSpent when the plan slowed this query's tier
         if self.batcher is not None:
-            return await self.batcher.search(query)
-        listings, _ = await self._request(search_params(query, self._site), category_label(query))
+            listings = await self.batcher.search(query)
+        else:
+            params = search_params(query, self._site)
+            listings, _ = await self._request(params, category_label(query))
+        if feeds is not None:
+            await feeds.learn(query, listings)
         return listings
+
+    async def run_background(self, stop: asyncio.Event) -> None:
+        """Read the category feeds until ``stop`` (the runner runs this beside its checks)."""
+        if self.feeds is not None:
+            await self.feeds.run(stop)
 
     # --- saved listings' state (issue 14; core.saved_state) ---
     check_batch_size = MAX_IDS  # ids per getItems call
@@ -130,11 +171,32 @@ class EbayMarketplace:
         self, params: dict[str, str], category: str
     ) -> tuple[list[ListingData], PageFacts]:
         """One search call (however many searches it serves), counted once in the quota."""
+        payload = await self._raw(params)
+        return parse_search(payload, category=category), page_facts(payload)
+
+    async def _raw(self, params: dict[str, str]) -> Mapping[str, object]:
+        """One counted search call → eBay's answer as JSON (its items' categories noted)."""
         await self.quota.take()
         result = await self._get_with_token(params)
         _check(result)
         payload = result.json("search response")
-        return parse_search(payload, category=category), page_facts(payload)
+        if not isinstance(payload, Mapping):
+            raise ParseError("eBay's search response is not a JSON object", marketplace=self.name)
+        if self.feeds is not None:
+            self.feeds.remember_categories(payload)
+        return payload
+
+    async def _suggest(self, q: str) -> Mapping[str, object]:
+        """Taxonomy get_category_suggestions (same app token; Taxonomy's own call limit,
+        not Browse's, so not counted in the quota)."""
+        result = await self._get_with_token({"q": q}, self._suggest_url)
+        _check(result)
+        payload = result.json("category suggestions")
+        if not isinstance(payload, Mapping):
+            raise ParseError(
+                "eBay's category suggestions are not a JSON object", marketplace=self.name
+            )
+        return payload
 
     async def _get_with_token(self, params: dict[str, str], url: str = "") -> HttpResult:
         """The search, with one retry on a fresh token if eBay says ours is no longer valid."""

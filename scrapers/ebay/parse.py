@@ -30,7 +30,7 @@ from core.enums import BuyingFormat, Condition
 from core.errors import ParseError
 from core.ports import ListingData
 
-__all__ = ["PageFacts", "page_facts", "parse_search"]
+__all__ = ["PageFacts", "categories_by_item", "page_facts", "parse_search"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,24 @@ def page_facts(payload: Mapping[str, Any]) -> PageFacts:
     )
 
 
+def categories_by_item(payload: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Each item's categories, leaf first then its ancestors (``leafCategoryIds`` and
+    ``categories`` [{categoryId, categoryName}], as search answers carry them): what a
+    category feed is chosen by (issue 18). Items without them are left out."""
+    found: dict[str, tuple[str, ...]] = {}
+    items = payload.get("itemSummaries") or []
+    for item in items if isinstance(items, list) else []:
+        item = _mapping(item)
+        path = [str(c) for c in _list(item.get("leafCategoryIds")) if isinstance(c, str | int)]
+        for category in _list(item.get("categories")):
+            category_id = _mapping(category).get("categoryId")
+            if isinstance(category_id, str | int) and str(category_id) not in path:
+                path.append(str(category_id))
+        if path and isinstance(item.get("itemId"), str):
+            found[item["itemId"]] = tuple(path)
+    return found
+
+
 def _listing(item: Any, marketplace: str, category: str) -> ListingData | None:
     if not isinstance(item, Mapping):
         return None
@@ -152,6 +170,10 @@ def _postage(item: Mapping[str, Any]) -> Decimal | None:
         if found is not None:
             costs.append(found[0])
     return min(costs) if costs else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

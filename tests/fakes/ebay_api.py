@@ -13,6 +13,9 @@ case-insensitively. Results are sorted newest first (``itemCreationDate``, as
 ``sort=newlyListed``), cut to ``limit`` from ``offset``, with ``total`` (every match) and
 ``next`` when more remain; ``itemSummaries`` is left out when nothing matched. ``filter`` and
 ``category_ids`` are not applied.
+
+With ``model`` set (a ``CategoryCatalogue``, issue 18), search answers from that catalogue
+instead, which does apply ``category_ids`` and the filters (scrapers/ebay/rules.py).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.ebay_catalogue import CategoryCatalogue
 from tests.fakes.local_server import serving
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ebay"
@@ -62,6 +66,8 @@ class FakeEbayApi:
     # getItems (issue 14): item id → CoreItem as Browse sends it; absent ids are not found.
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     item_requests: list[web.Request] = field(default_factory=list)
+    model: CategoryCatalogue | None = None  # a catalogue with categories (issue 18)
+    suggest_requests: list[web.Request] = field(default_factory=list)
 
     def revoke_tokens(self) -> None:
         """Make eBay forget every token (as when one expires early): next search gets 401."""
@@ -72,6 +78,9 @@ class FakeEbayApi:
         app.router.add_post("/identity/v1/oauth2/token", self._token)
         app.router.add_get("/buy/browse/v1/item_summary/search", self._search)
         app.router.add_get("/buy/browse/v1/item/", self._get_items)
+        app.router.add_get(
+            "/commerce/taxonomy/v1/category_tree/{tree}/get_category_suggestions", self._suggest
+        )
         return app
 
     async def _get_items(self, request: web.Request) -> web.Response:
@@ -98,6 +107,18 @@ class FakeEbayApi:
                 for i in missing
             ]
         return web.json_response(body)
+
+    async def _suggest(self, request: web.Request) -> web.Response:
+        """Taxonomy get_category_suggestions, from ``model``'s vocabulary (issue 18)."""
+        self.suggest_requests.append(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.valid_tokens or not self.accept_tokens:
+            return _error(401, 1001, "OAuth", "Invalid access token")
+        if self.model is None or request.match_info["tree"] != "3":
+            return _error(
+                404, 62004, "API_TAXONOMY", "The specified category tree ID was not found."
+            )
+        return web.json_response(self.model.suggest(request.query.get("q", "")))
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[str]:
@@ -152,6 +173,8 @@ class FakeEbayApi:
             return _error(self.search_status, 12000, "API_BROWSE", "There was a problem.")
         if self.search_body is not None:
             return web.Response(body=self.search_body, content_type="application/json")
+        if self.model is not None:
+            return web.json_response(self.model.answer(dict(request.query)))
         if self.catalogue is not None:
             return web.json_response(self.answer(dict(request.query)))
         return web.json_response(self.payload)
