@@ -11,14 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from bot.conversation import Button, ChatSession, Reply, alert_lines
 from bot.conversation.actions import Act, Action
 from bot.conversation.errors import UNEXPECTED, user_text
 from bot.conversation.pressed import act
+from bot.conversation.replies import Document
 from core.clock import Clock, utcnow
 from core.conversations import ConversationKey
 from core.enums import Platform
@@ -56,6 +59,15 @@ class ConsoleNotifier:
         return DeliveryResult(provider_message_id=f"notice-{notice.notice_id}")
 
 
+def save_image(image: Document) -> Path:
+    """A chart the console cannot show, written where the user can open it."""
+    folder = Path(tempfile.gettempdir()) / "marketplace-monitor-charts"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / image.filename
+    path.write_bytes(image.content)
+    return path
+
+
 def choices(reply: Reply) -> list[Button]:
     """The buttons the console numbers: all but a multi-select question's Done (typing
     several numbers, comma-separated, picks them and submits at once)."""
@@ -67,6 +79,8 @@ def render(reply: Reply) -> str:
     if reply.document is not None:
         content = reply.document.content.decode("utf-8", errors="replace")
         return f"{reply.text}\n--- {reply.document.filename} ---\n{content}\n--- end ---"
+    if reply.image is not None:  # /prices (issue 16): the figures, and where the chart is
+        return f"{reply.text}\n(chart: {save_image(reply.image)})"
     shown = choices(reply)
     if not shown:
         return reply.text

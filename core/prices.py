@@ -28,7 +28,6 @@ from core.criteria import Criteria
 from core.currency import Rates, convert
 from core.enums import Platform
 from core.errors import not_available
-from core.matches import get_owned_match
 from core.matching import matches, normalise, seller_key
 from core.models import Alert, Match, PriceFeedback, PriceItem, PriceSample, Search
 from core.outbox import AlertIntent, queue_notice
@@ -363,9 +362,21 @@ async def not_a_deal(account: AccountView, match: Match) -> bool:
     return created
 
 
-async def not_a_deal_owned(account: AccountView, match_id: int) -> bool:
-    """The button in the owner's own chat: the match must be theirs."""
-    return await not_a_deal(account, await get_owned_match(account, match_id))
+async def not_a_deal_pressed(
+    account: AccountView, match_id: int, platform: Platform, chat_id: str
+) -> bool:
+    """The button, pressed in chat ``chat_id``: the presser may judge an alert they can see,
+    one posted in this chat (a group's member) or one of their own searches'."""
+    match = await Match.get_or_none(id=match_id).select_related("search__destination")
+    if match is None:
+        raise not_available("alert", match_id)
+    destination = match.search.destination
+    here = destination.platform == platform and destination.chat_id == chat_id
+    mine = match.search.account_id == account.id  # type: ignore[attr-defined]
+    if not (here or mine):
+        logger.warning("account %s pressed Not a deal on match %s elsewhere", account.id, match_id)
+        raise not_available("alert", match_id, forbidden=True)
+    return await not_a_deal(account, match)
 
 
 async def feedback_counts() -> dict[str, int]:
@@ -394,6 +405,7 @@ __all__ = [
     "feedback_counts",
     "judge_intents",
     "not_a_deal",
+    "not_a_deal_pressed",
     "record_samples",
     "sample_rows",
     "tell_thin",

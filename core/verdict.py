@@ -113,13 +113,25 @@ def _padded(text: str) -> str:
     return f" {' '.join(normalise(text))} "
 
 
+# "iPhone 13 with case", "MacBook Air + charger": the accessory comes with the item.
+_COMES_WITH = frozenset({"with", "and", "inc", "incl", "including", "plus", "w", "includes"})
+
+
 def accessory_word(title: str, words: Iterable[str]) -> str | None:
-    """The first accessory word or phrase found in ``title`` (whole words), else None."""
-    haystack = _padded(title)
+    """The first accessory word or phrase found in ``title`` (whole words), else None. A
+    word right after "with", "and", "including"… is something the item comes with."""
+    tokens = normalise(title)
+    haystack = f" {' '.join(tokens)} "
     for word in words:
         needle = _padded(word)
-        if needle.strip() and needle in haystack:
-            return word
+        if not needle.strip():
+            continue
+        at = haystack.find(needle)
+        while at >= 0:
+            before = haystack[:at].split()
+            if not before or before[-1] not in _COMES_WITH:
+                return word
+            at = haystack.find(needle, at + 1)
     return None
 
 

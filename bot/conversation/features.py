@@ -8,4 +8,10 @@ sees the same commands and buttons without naming them. Add yours to the import 
 from __future__ import annotations
 
 # /plan and /upgrade (paid plans); /block, /blocked, /unblock (sellers); /token (the API)
-from bot.conversation import plan, sellers, tokens  # noqa: F401
+# /prices and the Not a deal button (issue 16: is it a deal?)
+from bot.conversation import (  # noqa: F401
+    plan,
+    prices,
+    sellers,
+    tokens,
+)

@@ -11,6 +11,7 @@ in server channels (only the presser sees them), plain in DMs.
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
@@ -36,7 +37,7 @@ from bot.discord.render import (
     reply_text,
 )
 from bot.discord.rights import DiscordRights
-from core import access, accounts, adoption, matches, searches, templates
+from core import access, accounts, adoption, matches, prices, searches, templates
 from core.access import ADMINS_ONLY
 from core.conversations import ConversationKey
 from core.enums import Platform
@@ -297,7 +298,8 @@ class DiscordChats:
         else:
             match = await ALERT_ACTS[action.act](owner, match.id)
         if not turn.job.data.get("burst"):  # a burst's buttons stay: the toast says it
-            rows = alert_components(match.id, match.listing.url, match.status)
+            verdict = await prices.verdict_of(match.id) is not None
+            rows = alert_components(match.id, match.listing.url, match.status, verdict)
             await _edit_original(turn.webhook, view=RawView(rows))
         await self._say(turn.webhook, turn.job, [say(ALERT_TOASTS[action.act])], ephemeral=True)
 
@@ -309,6 +311,15 @@ class DiscordChats:
             # A secret shown once (/token create): ephemeral even in a DM, so only its owner
             # sees it and it is gone once dismissed (Telegram's front-end deletes it instead).
             secret = reply.delete_after_seconds is not None
+            if reply.image is not None:  # /prices (issue 16): the chart as an attachment
+                await turn.webhook.send(
+                    reply_text(reply),
+                    file=discord.File(io.BytesIO(reply.image.content), reply.image.filename),
+                    ephemeral=turn.job.shared,
+                    allowed_mentions=NO_MENTIONS,
+                    wait=True,
+                )
+                continue
             await turn.webhook.send(
                 reply_text(reply),
                 view=RawView(components(reply)),
