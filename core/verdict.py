@@ -41,6 +41,10 @@ MAX_SPREAD = 0.6  # IQR over the median: wider than this, the query mixes differ
 ABOUT_PERCENT = 10  # within ±10 % of the median is "about the usual price"
 GROSS_FACTOR = 4.0  # a price 4x off the median is another thing (a case, a job lot)
 TUKEY = 1.5
+# A listing priced under 30 % (or over 3x) of the usual price is more likely a part, a
+# swap, a "wanted" ad or a typo than a deal on the item: it gets no verdict.
+IMPLAUSIBLE_LOW = Decimal("0.3")
+IMPLAUSIBLE_HIGH = Decimal("3")
 
 # Words in a title that say the listing is not the item itself, or not a working one. The
 # search's own accessory words (templates carry theirs) are added to these.
@@ -238,6 +242,8 @@ def judge(price: Decimal, found: Estimate | None, currency: str) -> PriceVerdict
     """The verdict on ``price`` (in the estimate's currency), or None when the estimate is
     too thin or too wide to say anything."""
     if found is None or not found.enough or price <= 0:
+        return None
+    if not IMPLAUSIBLE_LOW * found.usual <= price <= IMPLAUSIBLE_HIGH * found.usual:
         return None
     ratio = (price - found.usual) / found.usual * 100
     percent = int(ratio.to_integral_value(rounding=ROUND_HALF_UP))
