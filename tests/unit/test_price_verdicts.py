@@ -5,11 +5,18 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
+import pytest
+
+from bot.conversation import ChatSession
+from bot.conversation.actions import Act, Action
+from bot.conversation.pressed import act
+from core.accounts import destination_for, identify
 from core.criteria import Criteria
-from core.enums import BuyingFormat
-from core.models import Alert, Notice, PriceSample
+from core.enums import BuyingFormat, Platform
+from core.errors import Forbidden, NotFound
+from core.models import Alert, Notice, PriceFeedback, PriceSample
 from core.ports import ListingData
-from core.prices import SAMPLE_CAP, sample_rows
+from core.prices import SAMPLE_CAP, feedback_counts, sample_rows, verdict_counts
 from core.verdict import (
     MIN_LISTINGS,
     VerdictKind,
@@ -183,3 +190,45 @@ async def test_deals_only_skips_an_ordinary_listing(world: World) -> None:
     assert await Notice.filter(key=f"deals-thin:{search.id}").count() == 1
     stored = await Alert.filter(verdict_kind="under").count()
     assert stored == 1
+
+
+# --- in chat: /prices and Not a deal -----------------------------------------------------------
+async def test_prices_command_sends_a_chart_with_the_figures(world: World) -> None:
+    search = await world.create("road bike")
+    await _seed(world, 30, 400, 30)
+    await world.cycle()
+    session = ChatSession(world.monitor.chat, world.account, world.destination)
+    [by_number] = await session.handle(f"/prices {search.id}")
+    [by_words] = await session.handle("/prices Road  Bike")
+    for reply in (by_number, by_words):
+        assert reply.image is not None and reply.image.content.startswith(b"\x89PNG")
+        assert "Asking prices for" in reply.text and "comparable listings" in reply.text
+        assert "Last alert: £" in reply.text
+    [unknown] = await session.handle("/prices unicycle")
+    assert unknown.image is None and "no comparable asking prices" in unknown.text
+    [help_text] = await session.handle("/prices")
+    assert "/prices 12" in help_text.text
+
+
+async def test_not_a_deal_is_recorded_once_for_who_may_see_the_alert(world: World) -> None:
+    await world.create("road bike")
+    await _seed(world, 40, 400, 30)
+    await world.cycle()
+    world.notifier.sent.clear()
+    world.market.add("bargain", "Road bike bargain", price="250", seller="lucky")
+    await world.cycle()
+    [alert] = world.notifier.sent
+    session = ChatSession(world.monitor.chat, world.account, world.destination)
+    pressed = await act(session, Action(Act.NOT_A_DEAL, alert.match_id))
+    assert pressed.toast is not None and "Noted" in pressed.toast
+    again = await act(session, Action(Act.NOT_A_DEAL, alert.match_id))
+    assert again.toast is not None and "already" in again.toast
+    assert await feedback_counts() == {"under": 1}
+    assert (await verdict_counts())["under"] >= 1  # the seeded batch was judged too
+    # someone else, in another chat: the alert is not theirs to judge
+    other = await identify(Platform.CONSOLE, "stranger")
+    elsewhere = await destination_for(other, Platform.CONSOLE, "stranger-chat")
+    stranger = ChatSession(world.monitor.chat, other, elsewhere)
+    with pytest.raises((NotFound, Forbidden)):  # worded the same either way
+        await act(stranger, Action(Act.NOT_A_DEAL, alert.match_id))
+    assert await PriceFeedback.all().count() == 1
