@@ -100,7 +100,7 @@ def sample_rows(
         words = accessory_words(wanted)
         for listing_id, data in listings:
             item = item_for(wanted, data.marketplace)
-            if item is None or not_comparable(data, words) is not None:
+            if item is None or not_comparable(data, words, wanted.keywords) is not None:
                 continue
             if not matches(relaxed, data, now, rates):
                 continue
@@ -247,7 +247,7 @@ async def _verdict(
         cache[item.digest] = await samples(item.digest, now, conn)
     found = estimate_without(cache[item.digest], one.listing_id)
     known = found is not None and found.enough
-    if not_comparable(one.data, accessory_words(one.criteria)) is not None:
+    if not_comparable(one.data, accessory_words(one.criteria), one.criteria.keywords):
         return None, known
     price = in_currency(one.data, item.currency, rates)
     return (None if price is None else judge(price, found, item.currency)), known

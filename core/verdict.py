@@ -139,18 +139,34 @@ def accessory_word(title: str, words: Iterable[str]) -> str | None:
     return None
 
 
+# Words that make another model of the same name: "iphone 13" matches "iPhone 13 Pro Max",
+# which sells for half as much again. A title with one the keywords do not have is another
+# model: it neither counts towards this item's usual price nor gets a verdict.
+VARIANT_WORDS = frozenset({"pro", "max", "mini", "plus", "ultra", "lite", "xl"})
+
+
 def accessory_words(criteria: Criteria) -> tuple[str, ...]:
     return (*DEFAULT_ACCESSORY_WORDS, *criteria.accessory_words)
 
 
-def not_comparable(listing: ListingData, words: Iterable[str]) -> str | None:
+def other_model(title: str, keywords: str) -> str | None:
+    """A variant word in ``title`` that the keywords do not ask for, else None."""
+    wanted = set(normalise(keywords))
+    extra = (set(normalise(title)) & VARIANT_WORDS) - wanted
+    return min(extra) if extra else None
+
+
+def not_comparable(listing: ListingData, words: Iterable[str], keywords: str = "") -> str | None:
     """Why ``listing`` says nothing about the usual price of the item (None: it does)."""
     if listing.is_auction:
         return "auction"
     if listing.price is None or listing.price <= 0:
         return "free"
     word = accessory_word(listing.title, words)
-    return f"accessory word {word!r}" if word else None
+    if word:
+        return f"accessory word {word!r}"
+    variant = other_model(listing.title, keywords) if keywords else None
+    return f"another model ({variant!r})" if variant else None
 
 
 @dataclass(frozen=True, slots=True)

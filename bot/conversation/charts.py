@@ -15,6 +15,7 @@ import io
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from core.formatting import currency_symbol, whole_price_text
 from core.prices import PriceView
@@ -34,8 +35,12 @@ def chart_figure(view: PriceView) -> Figure:
     axes = figure.add_subplot()
     figure.subplots_adjust(bottom=0.27, top=0.9, left=0.09, right=0.97)
     prices = [float(p) for p in view.prices]
-    marks = [*prices]
     found = view.estimate
+    if found is not None:  # far-off prices (parts no word caught, typos) would squash the rest
+        reach = 3 * max(float(found.high - found.low), float(found.usual) * 0.05)
+        low_end, high_end = float(found.low) - reach, float(found.high) + reach
+        prices = [p for p in prices if low_end <= p <= high_end]
+    marks = [*prices]
     if found is not None:
         marks += [float(found.low), float(found.high)]
     if view.last_alert is not None:
@@ -69,6 +74,7 @@ def chart_figure(view: PriceView) -> Figure:
     axes.set_ylim(0, tallest * 1.6)  # room above the bars, where the marks stand alone
     axes.set_xlabel(f"asking price ({currency_symbol(view.currency).strip()})")
     axes.set_ylabel("listings")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_title(
         f"Asking prices: {view.label[:50]} on {view.marketplace}, last 30 days", fontsize=11
     )

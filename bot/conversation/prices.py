@@ -41,7 +41,8 @@ def figures_text(view: PriceView) -> str:
     lines = [
         f"📊 Asking prices for “{view.label}” on {view.marketplace}, last {WINDOW_DAYS} days "
         "(what sellers ask, not what items sold for):",
-        f"{len(view.prices)} comparable listings (no auctions, free, parts or accessories).",
+        f"{len(view.prices)} listings counted (auctions, free ones and titles with parts or "
+        "accessory words left out).",
     ]
     found = view.estimate
     if found is not None:

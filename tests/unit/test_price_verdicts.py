@@ -202,7 +202,7 @@ async def test_prices_command_sends_a_chart_with_the_figures(world: World) -> No
     [by_words] = await session.handle("/prices Road  Bike")
     for reply in (by_number, by_words):
         assert reply.image is not None and reply.image.content.startswith(b"\x89PNG")
-        assert "Asking prices for" in reply.text and "comparable listings" in reply.text
+        assert "Asking prices for" in reply.text and "listings counted" in reply.text
         assert "Last alert: £" in reply.text
     [unknown] = await session.handle("/prices unicycle")
     assert unknown.image is None and "no comparable asking prices" in unknown.text

@@ -188,7 +188,8 @@ def test_the_chart_marks_the_usual_price_the_band_and_the_last_alert() -> None:
     assert _column_has(pixels, x_of(Decimal("210")), rows, LAST_COLOUR)
     inside = (found.low + found.usual) / 2  # in the band, away from the usual line
     assert _column_has(pixels, x_of(inside), rows, BAND_COLOUR)
-    outside = (found.high + Decimal("450")) / 2  # beyond the band: plain background
+    right = Decimal(str(axes.get_xlim()[1]))
+    outside = (found.high + right) / 2  # beyond the band, within the axes: plain background
     assert not _column_has(pixels, x_of(outside), rows, BAND_COLOUR)
     assert not _column_has(pixels, x_of(outside), rows, USUAL_COLOUR)
 
