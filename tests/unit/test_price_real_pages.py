@@ -15,7 +15,7 @@ from core.enums import BuyingFormat, Condition
 from core.ports import ListingData
 from core.prices import sample_rows
 from core.templates import BUILT_IN_TEMPLATES
-from core.verdict import VerdictKind, estimate, judge
+from core.verdict import VerdictKind, estimate, judge, other_model
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "prices"
 NOW = datetime(2025, 6, 9, 13, tzinfo=UTC)
@@ -72,8 +72,9 @@ def test_a_real_iphone_13_page_gives_a_usual_price_and_leaves_the_far_off_out() 
     rows, _ = sample_rows([criteria], list(enumerate(phones)), NOW, None)
     found = estimate([r.price for r in rows])
     assert found is not None and found.enough
-    assert Decimal("280") <= found.usual <= Decimal("320")
-    assert found.listings >= 80
+    # the page mixes in 13 Pro, Pro Max and mini: other models, left out by their titles
+    assert Decimal("270") <= found.usual <= Decimal("300")
+    assert found.listings >= 55 and found.spread < 0.3
     # the $1,500 "iPhone 13" is not part of the spread, and gets no verdict
     assert found.high < Decimal("1500") and found.dropped >= 1
     assert judge(Decimal("1500"), found, "USD") is None
@@ -95,10 +96,14 @@ def test_real_accessories_do_not_move_the_usual_price() -> None:
     assert judge(Decimal("0.75"), found, "USD") is None  # and none of them gets a verdict
 
 
-def test_one_model_only_gives_a_tight_estimate_and_real_verdicts() -> None:
+def test_other_models_are_left_out_as_if_excluded_and_real_verdicts() -> None:
     phones = _phones()
-    criteria = Criteria(keywords="iphone 13", exclude=("pro", "mini", "max"), currency="USD")
+    criteria = Criteria(keywords="iphone 13", currency="USD")
+    excluding = criteria.with_changes(exclude=("pro", "mini", "max"))
     rows, _ = sample_rows([criteria], list(enumerate(phones)), NOW, None)
+    same, _ = sample_rows([excluding], list(enumerate(phones)), NOW, None)
+    assert [r.listing_id for r in rows] == [r.listing_id for r in same]
+    assert any(other_model(p.title, "iphone 13") == "pro" for p in phones)
     found = estimate([r.price for r in rows])
     assert found is not None and found.enough and found.spread < 0.3
     cheap = judge(Decimal("194.95"), found, "USD")  # a real "Good - Refurbished" listing
@@ -130,5 +135,6 @@ def test_auctions_faulty_units_and_reposts_of_real_listings() -> None:
     rows, _ = sample_rows([criteria], list(enumerate(listings)), NOW, None)
     kept = {listings[r.listing_id].external_id for r in rows}
     assert "a1" not in kept and "f1" not in kept
-    assert len(rows) == len(phones)  # the repost replaced its earlier copy's sample
+    same_model = [p for p in phones if other_model(p.title, "iphone 13") is None]
+    assert len(rows) == len(same_model)  # the repost replaced its earlier copy's sample
     assert [r.price for r in rows if r.seen.startswith("s:phone_outlet")] == [Decimal("255")]

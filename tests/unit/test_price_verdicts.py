@@ -26,6 +26,7 @@ from core.verdict import (
     item_for,
     judge,
     not_comparable,
+    other_model,
 )
 from tests.unit.world import World, titles
 
@@ -89,6 +90,9 @@ def test_accessory_words_and_what_the_item_comes_with() -> None:
     assert accessory_word("iPhone 13 128GB with case and charger", words) is None
     assert accessory_word("iPhone 13 - for parts, won't turn on", words) == "for parts"
     assert accessory_word("Bookcase", words) is None  # whole words only
+    assert other_model("Apple iPhone 13 Pro 256GB", "iphone 13") == "pro"
+    assert other_model("Apple iPhone 13 Pro 256GB", "iphone 13 pro") is None
+    assert other_model("Nintendo Switch Lite", "switch") == "lite"
 
 
 def _listing(title: str, price: str | None = "300", **extra: object) -> ListingData:
