@@ -11,6 +11,7 @@ from bot.conversation.replies import Reply, ask
 from core.numbers import parse_int
 
 Answers = dict[str, Any]
+MAX_ACCESSORY_WORDS = 20
 _OFF = {"off", "no", "all", "every", "every listing", "all listings", "none", "0"}
 
 
@@ -42,3 +43,28 @@ def show_deals(answers: Answers) -> str:
     base = answers.get("_base")  # a template's threshold, until changed
     percent = answers.get("deals_only_percent", getattr(base, "deals_only_percent", None))
     return "all listings" if percent is None else f"only {percent} % or more under the usual"
+
+
+def ask_accessories(ctx: object) -> Reply:
+    return ask(
+        'Accessory words: a listing whose title has one of them ("case", "box only", '
+        '"strap only") is an accessory or a part, not the item: it does not count towards '
+        "the usual price and gets no verdict. Type them separated by commas, or none. (Parts "
+        'and faulty words such as "for parts" and "spares or repair" always count.)',
+        ("None", "none"),
+    )
+
+
+def parse_accessories(text: str, ctx: object) -> Answers:
+    if text.strip().lower() in {"none", "no", "-"}:
+        return {"accessory_words": ()}
+    words = tuple(dict.fromkeys(w.strip() for w in text.split(",") if w.strip()))
+    if len(words) > MAX_ACCESSORY_WORDS or any(len(w) > 40 for w in words):
+        raise BadAnswer(f"Up to {MAX_ACCESSORY_WORDS} words or phrases, of 40 letters at most.")
+    return {"accessory_words": words}
+
+
+def show_accessories(answers: Answers) -> str:
+    base = answers.get("_base")
+    words = answers.get("accessory_words", getattr(base, "accessory_words", ()))
+    return ", ".join(words) or "none (only the parts and faulty words)"

@@ -415,5 +415,13 @@ STEPS: tuple[Step, ...] = (
         deal_steps.show_deals,
         _typed(deal_steps.parse_deals),
     ),
+    Step(
+        "accessories",
+        "Accessory words",
+        deal_steps.ask_accessories,
+        deal_steps.parse_accessories,
+        deal_steps.show_accessories,
+        _typed(deal_steps.parse_accessories),
+    ),
 )
 STEP_BY_KEY = {step.key: step for step in STEPS}

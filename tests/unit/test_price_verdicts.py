@@ -14,9 +14,10 @@ from core.accounts import destination_for, identify
 from core.criteria import Criteria
 from core.enums import BuyingFormat, Platform
 from core.errors import Forbidden, NotFound
-from core.models import Alert, Notice, PriceFeedback, PriceSample
+from core.models import Alert, Notice, PriceFeedback, PriceSample, Search
 from core.ports import ListingData
 from core.prices import SAMPLE_CAP, feedback_counts, sample_rows, verdict_counts
+from core.templates import create_from_template, seed_templates
 from core.verdict import (
     MIN_LISTINGS,
     VerdictKind,
@@ -236,3 +237,38 @@ async def test_not_a_deal_is_recorded_once_for_who_may_see_the_alert(world: Worl
     with pytest.raises((NotFound, Forbidden)):  # worded the same either way
         await act(stranger, Action(Act.NOT_A_DEAL, alert.match_id))
     assert await PriceFeedback.all().count() == 1
+
+
+async def test_edit_sets_deals_only_and_accessory_words(world: World) -> None:
+    search = await world.create("road bike")
+    session = ChatSession(world.monitor.chat, world.account, world.destination)
+    [summary] = await session.handle(f"/edit {search.id}")
+    assert "Deals only: all listings" in summary.text
+    await session.handle("edit")
+    [asked] = await session.handle("deals")
+    assert "25 % under" in [b.label for b in asked.buttons]
+    [refused] = await session.handle("150")
+    assert "between 1 and 99" in refused.text
+    [again] = await session.handle("30 %")
+    assert "Deals only: only 30 % or more under the usual" in again.text
+    await session.handle("edit")
+    await session.handle("accessories")
+    [words] = await session.handle("saddle, pedals only")
+    assert "Accessory words: saddle, pedals only" in words.text
+    await session.handle("confirm")
+    stored = Criteria.from_json((await Search.get(id=search.id)).criteria)
+    assert stored.deals_only_percent == 30
+    assert stored.accessory_words == ("saddle", "pedals only")
+
+
+async def test_a_template_search_keeps_its_threshold_and_words(world: World) -> None:
+    await seed_templates()
+    session = ChatSession(world.monitor.chat, world.account, world.destination)
+    made = await create_from_template(
+        world.searches, world.account, world.destination, "bicycle-deals", "fake"
+    )
+    stored = Criteria.from_json(made.criteria)
+    assert stored.deals_only_percent == 20 and "saddle" in stored.accessory_words
+    [summary] = await session.handle(f"/edit {made.id}")
+    assert "Deals only: only 20 % or more under the usual" in summary.text
+    assert "saddle" in summary.text
