@@ -49,7 +49,8 @@ class ConsoleNotifier:
         n = alert.match_id
         text = "\n".join([f"🔔 [{n}] {lines[0]}", *("    " + line for line in lines[1:])])
         block = f" · /block {n}" if alert.listing.seller else ""  # nobody to block otherwise
-        self.out.write(f"\n{text}\n    /save {n} · /hide {n}{block}\n")
+        wrong = f" · /notadeal {n}" if alert.verdict is not None else ""  # issue 16
+        self.out.write(f"\n{text}\n    /save {n} · /hide {n}{block}{wrong}\n")
         self.out.flush()
         return DeliveryResult(provider_message_id=str(n))
 
@@ -63,9 +64,12 @@ def save_image(image: Document) -> Path:
     """A chart the console cannot show, written where the user can open it."""
     folder = Path(tempfile.gettempdir()) / "marketplace-monitor-charts"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / image.filename
-    path.write_bytes(image.content)
-    return path
+    stem, _, suffix = image.filename.rpartition(".")
+    with tempfile.NamedTemporaryFile(
+        dir=folder, prefix=f"{stem}-", suffix=f".{suffix}", delete=False
+    ) as file:  # one file per chart: an earlier one stays where it was said to be
+        file.write(image.content)
+    return Path(file.name)
 
 
 def choices(reply: Reply) -> list[Button]:

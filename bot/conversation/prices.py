@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.conversation.actions import Act, Action
 from bot.conversation.charts import chart_png
-from bot.conversation.registry import EVERYWHERE, command, on_action
+from bot.conversation.registry import EVERYWHERE, Where, command, on_action
 from bot.conversation.replies import Document, Reply, say
 from core import prices
 from core.formatting import whole_price_text
@@ -81,6 +81,17 @@ async def prices_reply(session: ChatSession, args: str) -> Reply:
 @command("prices", "Usual asking prices, as a chart", where=EVERYWHERE)
 async def prices_command(session: ChatSession, args: str) -> list[Reply]:
     return [await prices_reply(session, args)]
+
+
+@command("notadeal", "", where=Where(0))  # typed with an alert's number (the console)
+async def not_a_deal_command(session: ChatSession, args: str) -> list[Reply]:
+    from bot.conversation.session import command_id  # the session imports the registry
+
+    destination = session.destination
+    created = await prices.not_a_deal_pressed(
+        session.account, command_id(args, "notadeal"), destination.platform, destination.chat_id
+    )
+    return [say(RECORDED if created else RECORDED_BEFORE)]
 
 
 @on_action(Act.NOT_A_DEAL)

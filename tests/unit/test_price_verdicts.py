@@ -237,6 +237,8 @@ async def test_not_a_deal_is_recorded_once_for_who_may_see_the_alert(world: Worl
     with pytest.raises((NotFound, Forbidden)):  # worded the same either way
         await act(stranger, Action(Act.NOT_A_DEAL, alert.match_id))
     assert await PriceFeedback.all().count() == 1
+    [typed] = await session.handle(f"/notadeal {alert.match_id}")  # the console's way
+    assert "already" in typed.text
 
 
 async def test_edit_sets_deals_only_and_accessory_words(world: World) -> None:

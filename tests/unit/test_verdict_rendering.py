@@ -106,6 +106,11 @@ def test_every_channel_carries_the_verdict_line() -> None:
         assert LINE in text, channel
 
 
+def test_the_console_offers_notadeal_on_verdict_alerts_only() -> None:
+    assert "/notadeal 3" in _console(_alert())
+    assert "/notadeal" not in _console(_alert(None))
+
+
 def test_no_channel_says_anything_without_a_verdict() -> None:
     for channel, text in _renderings(_alert(None)).items():
         assert "usual" not in text, channel
