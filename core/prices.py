@@ -95,8 +95,12 @@ def sample_rows(
     price bounds lifted, and is comparable (fixed price, not free, no accessory word)."""
     rows: dict[tuple[str, str], _Row] = {}
     items: dict[str, Item] = {}
-    for wanted in set(criteria):
-        relaxed = wanted.with_changes(min_price=None, max_price=None, cap_total=False)
+    # Searches that differ only in their price caps ask about the same item: one pass each.
+    relaxed_all = {
+        c.with_changes(min_price=None, max_price=None, cap_total=False) for c in criteria
+    }
+    for relaxed in relaxed_all:
+        wanted = relaxed
         words = accessory_words(wanted)
         for listing_id, data in listings:
             item = item_for(wanted, data.marketplace)

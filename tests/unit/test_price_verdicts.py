@@ -150,7 +150,7 @@ def test_reposts_are_one_sample() -> None:
 
 
 # --- through the runner ------------------------------------------------------------------------
-from datetime import UTC, datetime  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
 _NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -274,3 +274,14 @@ async def test_a_template_search_keeps_its_threshold_and_words(world: World) -> 
     [summary] = await session.handle(f"/edit {made.id}")
     assert "Deals only: only 20 % or more under the usual" in summary.text
     assert "saddle" in summary.text
+
+
+async def test_retention_drops_prices_older_than_the_window(world: World) -> None:
+    from core.retention import delete_old_price_samples
+
+    now = datetime.now(UTC)
+    for days, n in ((31, 1), (29, 2)):
+        await PriceSample.create(item="i", seen=f"l:{n}", listing_id=n, price=Decimal(10),
+                                 seen_at=now - timedelta(days=days))  # fmt: skip
+    assert await delete_old_price_samples(now, now, 100) == 1
+    assert await PriceSample.all().values_list("listing_id", flat=True) == [2]
