@@ -41,6 +41,7 @@ from core.verdict import (
     deal_enough,
     estimate,
     item_for,
+    items_for,
     judge,
     keywords_text,
     not_comparable,
@@ -103,7 +104,7 @@ def sample_rows(
         wanted = relaxed
         words = accessory_words(wanted)
         for listing_id, data in listings:
-            item = item_for(wanted, data.marketplace)
+            item = item_for(wanted, data.marketplace, data)
             if item is None or not_comparable(data, words, wanted.keywords) is not None:
                 continue
             if not matches(relaxed, data, now, rates):
@@ -244,7 +245,7 @@ async def _verdict(
     cache: dict[str, list[tuple[int, Decimal]]],
 ) -> tuple[PriceVerdict | None, bool]:
     """The verdict, and whether the item's estimate is usable at all (enough, not too wide)."""
-    item = item_for(one.criteria, one.data.marketplace)
+    item = item_for(one.criteria, one.data.marketplace, one.data)
     if item is None:
         return None, False
     if item.digest not in cache:
@@ -295,9 +296,8 @@ async def view_for_search(account: AccountView, search_id: int, now: datetime) -
     criteria = Criteria.from_json(search.criteria)
     views = []
     for marketplace in search.marketplaces or []:
-        item = item_for(criteria, str(marketplace))
-        if item is not None:
-            views.append(await _view(item, criteria.keywords, now, [search.id]))
+        for item in items_for(criteria, str(marketplace)):
+            views.append(await _view(item, item.keywords, now, [search.id]))
     if not views:
         raise not_available("price history for search", search_id)
     return max(views, key=lambda v: len(v.prices))

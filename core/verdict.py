@@ -21,6 +21,7 @@ the whole and its limits):
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import statistics
 from collections.abc import Iterable, Sequence
@@ -29,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from core.matching import normalise, parse_keywords
+from core.matching import KeywordQuery, normalise, parse_keywords
 
 if TYPE_CHECKING:
     from core.criteria import Criteria
@@ -90,18 +91,51 @@ class Item:
         return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
-def item_for(criteria: Criteria, marketplace: str) -> Item | None:
+MAX_ITEMS_PER_SEARCH = 64  # alternatives multiply: "a OR b" "c OR d" is four items
+
+
+def item_for(
+    criteria: Criteria, marketplace: str, listing: ListingData | None = None
+) -> Item | None:
     """The item a search looks for on ``marketplace``; None for a search of everything some
-    sellers list (no keywords: no one item to price)."""
+    sellers list (no keywords: no one item to price).
+
+    A search with alternatives (``iphone "13" OR "14"``) looks for several things: a listing
+    belongs to the item its title and description name (``iphone 14``), the same item a
+    plain search of those words has.
+    """
     if not criteria.keywords.strip():
         return None
+    query = parse_keywords(criteria.keywords)
+    if listing is not None and any(len(group) > 1 for group in query.groups):
+        haystack = _padded(f"{listing.title} {listing.description}")
+        chosen = tuple(
+            (next((p for p in group if f" {' '.join(p)} " in haystack), group[0]),)
+            for group in query.groups
+        )
+        query = KeywordQuery(groups=chosen)
+    return _item(criteria, marketplace, query.to_expression())
+
+
+def items_for(criteria: Criteria, marketplace: str) -> list[Item]:
+    """Every item a search looks for (one per combination of its alternatives, at most
+    ``MAX_ITEMS_PER_SEARCH``): what /prices of a search chooses from."""
+    if not criteria.keywords.strip():
+        return []
+    groups = parse_keywords(criteria.keywords).groups
+    combos = itertools.islice(itertools.product(*groups), MAX_ITEMS_PER_SEARCH)
+    return [
+        _item(
+            criteria, marketplace, KeywordQuery(groups=tuple((p,) for p in combo)).to_expression()
+        )
+        for combo in combos
+    ]
+
+
+def _item(criteria: Criteria, marketplace: str, keywords: str) -> Item:
     site = ";".join(f"{k}={v}" for k, v in criteria.extras_for(marketplace))
     return Item(
-        marketplace,
-        parse_keywords(criteria.keywords).to_expression(),
-        site,
-        criteria.condition.value,
-        criteria.currency.strip().upper(),
+        marketplace, keywords, site, criteria.condition.value, criteria.currency.strip().upper()
     )
 
 
@@ -300,6 +334,7 @@ __all__ = [
     "deal_enough",
     "estimate",
     "item_for",
+    "items_for",
     "judge",
     "keywords_text",
     "not_comparable",

@@ -25,6 +25,7 @@ from core.verdict import (
     accessory_words,
     estimate,
     item_for,
+    items_for,
     judge,
     not_comparable,
     other_model,
@@ -138,6 +139,16 @@ def test_an_item_is_shared_across_price_caps_but_not_sites() -> None:
     assert plain.digest == capped.digest
     assert plain.digest != elsewhere.digest
     assert dollars is not None and dollars.digest != plain.digest
+
+
+def test_a_search_with_alternatives_prices_each_thing_it_names() -> None:
+    template = Criteria(keywords='iphone "13" OR "14" OR "15"', max_price=Decimal("450"))
+    fourteen = _listing("Apple iPhone 14 128GB Midnight")
+    item = item_for(template, "fake", fourteen)
+    plain = item_for(Criteria(keywords="iphone 14"), "fake")
+    assert item is not None and plain is not None
+    assert item.keywords == "iphone 14" and item.digest == plain.digest  # shared
+    assert len(items_for(template, "fake")) == 3
 
 
 def test_reposts_are_one_sample() -> None:
