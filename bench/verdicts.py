@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import random
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -39,7 +40,7 @@ from core.db import open_database
 from core.enums import BuyingFormat, Condition, Platform
 from core.formatting import verdict_text
 from core.models import Account, Alert, Destination, Search
-from core.outbox import alert_message
+from core.outbox import AlertIntent, alert_message
 from core.ports import ListingData
 from core.templates import BUILT_IN_TEMPLATES
 from core.verdict import PriceVerdict, VerdictKind
@@ -49,6 +50,7 @@ from scrapers.sandbox.generator import compose_title, seller_name, tidy_price
 START = datetime(2026, 9, 1, tzinfo=UTC)
 DAYS = 40
 STEP = timedelta(hours=3)
+PAGE = 50  # listings a fetch answers: the newest, as a results page does
 WARM_UP = timedelta(days=7)  # verdicts sampled after this: the first week fills the samples
 
 
@@ -239,6 +241,44 @@ def careful_reader(truth: Truth, verdict: PriceVerdict) -> tuple[bool, str]:
 async def run(args: argparse.Namespace) -> None:
     stream = Stream(args.seed)
     stream.generate()
+    # The same stream without the feature first (samples and verdicts switched off): the
+    # write path's cost with it is compared with this baseline of the same run.
+    real = (prices.new_samples, prices.judge_intents)
+    prices.new_samples = _no_samples  # type: ignore[assignment]
+    prices.judge_intents = _no_verdicts  # type: ignore[assignment]
+    try:
+        await simulate(stream, args, report_it=False)  # warm-up, not counted
+        baseline = await simulate(stream, args, report_it=False)
+    finally:
+        prices.new_samples, prices.judge_intents = real  # type: ignore[assignment]
+    timed = await simulate(stream, args, report_it=True)
+    base_p50, base_p95 = _pct(baseline, 50), _pct(baseline, 95)
+    p50, p95 = _pct(timed, 50), _pct(timed, 95)
+    print(
+        f"\nrecord_fetch per fetch (ms), {len(timed)} fetches: with prices p50 {p50:.2f} "
+        f"p95 {p95:.2f}; without p50 {base_p50:.2f} p95 {base_p95:.2f}; "
+        f"ratio p50 {p50 / base_p50:.2f}x, p95 {p95 / base_p95:.2f}x"
+    )
+
+
+async def _no_samples(*args: object) -> prices.NewSamples:
+    return prices.NewSamples()
+
+
+async def _no_verdicts(
+    conn: object, judged: list[prices.Judged], now: datetime, rates: object
+) -> tuple[list[AlertIntent], set[int]]:
+    return [j.intent for j in judged], set()
+
+
+def _pct(values: list[float], q: int) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, len(ordered) * q // 100)]
+
+
+async def simulate(stream: Stream, args: argparse.Namespace, *, report_it: bool) -> list[float]:
+    """The stream through the runner's write path; the ms each fetch took to store."""
+    timings: list[float] = []
     folder = Path(tempfile.mkdtemp(prefix="verdicts-bench-"))
     async with open_database(f"sqlite://{folder / 'bench.sqlite3'}"):
         account = await Account.create()
@@ -265,12 +305,19 @@ async def run(args: argparse.Namespace) -> None:
         criteria[picky.id] = deals_only
         platforms = {s.id: "console" for s in searches}
         moment, pending = START, sorted(stream.listings, key=lambda i: i.posted_at or START)
+        posted: list[ListingData] = []
         while pending:
             moment += STEP
             batch = [i for i in pending if (i.posted_at or START) < moment]
             pending = pending[len(batch) :]
-            await record_fetch(searches, criteria, batch, moment, platforms)
-        await report(stream, searches, picky, moment, args)
+            posted.extend(batch)
+            page = posted[-PAGE:]  # a fetch answers the newest page, seen or not
+            started = time.perf_counter()
+            await record_fetch(searches, criteria, page, moment, platforms)
+            timings.append((time.perf_counter() - started) * 1000)
+        if report_it:
+            await report(stream, searches, picky, moment, args)
+    return timings
 
 
 async def report(

@@ -109,8 +109,9 @@ async def record_fetch(
     fetched = [clean_listing(item) for item in fetched]
     rows = await upsert_listings(fetched, now)
     data_by_key = {(d.marketplace, d.external_id): d for d in fetched}
-    # Is it a deal? (issue 16): every fetch feeds its items' bounded price samples.
-    await prices.record_samples(
+    # Is it a deal? (issue 16): every fetch feeds its items' bounded price samples, written
+    # with the check's first transaction (or alone when it queues nothing).
+    samples = await prices.new_samples(
         {criteria[s.id] for s in searches},
         [(r.id, data_by_key[(r.marketplace, r.external_id)]) for r in rows],
         now,
@@ -137,6 +138,7 @@ async def record_fetch(
             candidates.extend(c for c in matching if _worth_a_look(c))
     candidates = await _without_blocked(candidates)
     if not candidates:  # the usual check: nothing new (SQLite would queue for its one writer)
+        await prices.store_samples(samples, now)
         return results
     # Bounded transactions: a listing matched by thousands of searches is written in several
     # commits, so it never holds the database (SQLite's one writer) for the other keys. Each
@@ -148,6 +150,8 @@ async def record_fetch(
     for start in range(0, len(candidates), MAX_CANDIDATES_PER_TRANSACTION):
         chunk = candidates[start : start + MAX_CANDIDATES_PER_TRANSACTION]
         async with in_transaction() as conn:
+            if start == 0:  # before judging: the estimate includes this fetch's prices
+                await prices.write_samples(conn, samples, now)
             chunk = await _without_settled(conn, chunk)
             existing = await _existing_matches(conn, chunk)
             sources: dict[int, _Candidate] = {}

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from core.bulk import insert_ignoring_duplicates
@@ -51,7 +52,7 @@ from core.views import AccountView
 logger = logging.getLogger(__name__)
 
 WINDOW = timedelta(days=WINDOW_DAYS)
-SAMPLE_CAP = 200  # newest prices kept per item: the estimate's cost is bounded by this
+SAMPLE_CAP = 200  # newest prices kept per item (up to a quarter more between prunes)
 
 THIN_NOTICE = (
     "Deals only for “{name}”: I don't know the usual price yet (fewer than 10 comparable "
@@ -124,42 +125,82 @@ def _marks(conn: BaseDBAsyncClient, count: int, start: int = 1) -> list[str]:
     return ["?"] * count
 
 
+@dataclass(frozen=True, slots=True)
+class NewSamples:
+    """What one fetch adds to its items' samples (only what is new or repriced)."""
+
+    rows: tuple[_Row, ...] = ()
+    items: dict[str, Item] = field(default_factory=dict)
+
+
+async def new_samples(
+    criteria: Iterable[Criteria],
+    listings: Sequence[tuple[int, ListingData]],
+    now: datetime,
+    rates: Rates | None,
+) -> NewSamples:
+    """One fetch's samples that are new to their item or bring a new price (one read). A
+    failure is logged and adds nothing: alerts matter more than estimates."""
+    rows, items = sample_rows(criteria, listings, now, rates)
+    if not rows:
+        return NewSamples()
+    try:
+        rows = await _changed(rows)
+    except Exception:
+        logger.exception("reading %d price samples failed", len(rows))
+        return NewSamples()
+    return NewSamples(tuple(rows), {r.item: items[r.item] for r in rows})
+
+
+async def write_samples(conn: BaseDBAsyncClient, new: NewSamples, now: datetime) -> None:
+    """Write ``new`` in the caller's transaction (the check's first, so no extra commit)."""
+    if not new.rows:
+        return
+    await _upsert(conn, new.rows)
+    await _prune(conn, new.items, now)
+    columns = ("digest", "marketplace", "keywords", "site", "condition", "currency", "updated_at")
+    await insert_ignoring_duplicates(
+        conn,
+        "price_item",
+        columns,
+        [
+            (d, i.marketplace, i.keywords[:512], i.site[:256], i.condition, i.currency, now)
+            for d, i in new.items.items()
+        ],
+    )
+
+
+async def store_samples(new: NewSamples, now: datetime) -> None:
+    """``new`` in a transaction of its own (a fetch that queues no alert); logged on failure."""
+    if not new.rows:
+        return
+    try:
+        async with in_transaction() as conn:
+            await write_samples(conn, new, now)
+    except Exception:
+        logger.exception("recording %d price samples failed", len(new.rows))
+
+
 async def record_samples(
     criteria: Iterable[Criteria],
     listings: Sequence[tuple[int, ListingData]],
     now: datetime,
     rates: Rates | None,
 ) -> int:
-    """Add one fetch's prices to its items' samples; returns how many rows were written.
-    A failure here is logged, never a failed check (alerts matter more than estimates)."""
-    rows, items = sample_rows(criteria, listings, now, rates)
-    if not rows:
-        return 0
-    try:
-        async with in_transaction() as conn:
-            await _upsert(conn, rows)
-            await _prune(conn, items, now)
-            await insert_ignoring_duplicates(
-                conn,
-                "price_item",
-                (
-                    "digest",
-                    "marketplace",
-                    "keywords",
-                    "site",
-                    "condition",
-                    "currency",
-                    "updated_at",
-                ),
-                [
-                    (d, i.marketplace, i.keywords[:512], i.site[:256], i.condition, i.currency, now)
-                    for d, i in items.items()
-                ],
-            )
-    except Exception:
-        logger.exception("recording %d price samples failed", len(rows))
-        return 0
-    return len(rows)
+    """Add one fetch's prices to its items' samples; returns how many rows were written."""
+    new = await new_samples(criteria, listings, now, rates)
+    await store_samples(new, now)
+    return len(new.rows)
+
+
+async def _changed(rows: Sequence[_Row]) -> list[_Row]:
+    """The rows that are new to their item or bring a new price: one read, so a fetch that
+    brings nothing new writes nothing (no transaction, no commit)."""
+    known = await PriceSample.filter(
+        item__in=sorted({r.item for r in rows}), seen__in=sorted({r.seen for r in rows})
+    ).values_list("item", "seen", "price")
+    prices = {(str(i), str(s)): Decimal(str(p)) for i, s, p in known}
+    return [r for r in rows if prices.get((r.item, r.seen)) != r.price]
 
 
 async def _upsert(conn: BaseDBAsyncClient, rows: Sequence[_Row]) -> None:
@@ -174,15 +215,25 @@ async def _upsert(conn: BaseDBAsyncClient, rows: Sequence[_Row]) -> None:
 
 
 async def _prune(conn: BaseDBAsyncClient, items: Collection[str], now: datetime) -> None:
-    """Keep each touched item's sample bounded: the window, and the newest SAMPLE_CAP."""
+    """Keep each touched item's sample bounded: once it has grown a quarter past SAMPLE_CAP,
+    back to the newest SAMPLE_CAP of the window (one indexed count per item otherwise).
+    Estimates read the window only, and retention drops what nobody fetches any more."""
+    counted = (
+        await PriceSample.filter(item__in=sorted(items))
+        .using_db(conn)
+        .annotate(n=Count("id"))
+        .group_by("item")
+        .values_list("item", "n")
+    )
     item, old, again = _marks(conn, 3)
     sql = (
         f'DELETE FROM "price_sample" WHERE "item" = {item} AND ("seen_at" < {old} OR "id" NOT IN '
         f'(SELECT "id" FROM "price_sample" WHERE "item" = {again} '
         f'ORDER BY "seen_at" DESC, "id" DESC LIMIT {SAMPLE_CAP}))'
     )
-    for digest in sorted(items):
-        await conn.execute_query(sql, [digest, now - WINDOW, digest])
+    for digest, n in sorted(counted):
+        if int(n) > SAMPLE_CAP + SAMPLE_CAP // 4:
+            await conn.execute_query(sql, [digest, now - WINDOW, digest])
 
 
 async def samples(
@@ -192,7 +243,8 @@ async def samples(
     query = PriceSample.filter(item=digest, seen_at__gte=now - WINDOW)
     if conn is not None:
         query = query.using_db(conn)
-    rows = await query.limit(SAMPLE_CAP).values_list("listing_id", "price")
+    newest = query.order_by("-seen_at", "-id").limit(SAMPLE_CAP)
+    rows = await newest.values_list("listing_id", "price")
     return [(int(i), Decimal(str(p))) for i, p in rows]
 
 
@@ -408,12 +460,15 @@ __all__ = [
     "PriceView",
     "feedback_counts",
     "judge_intents",
+    "new_samples",
     "not_a_deal",
     "not_a_deal_pressed",
     "record_samples",
     "sample_rows",
+    "store_samples",
     "tell_thin",
     "verdict_counts",
     "view_for_search",
     "view_for_words",
+    "write_samples",
 ]
