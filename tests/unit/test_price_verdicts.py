@@ -296,3 +296,19 @@ async def test_retention_drops_prices_older_than_the_window(world: World) -> Non
                                  seen_at=now - timedelta(days=days))  # fmt: skip
     assert await delete_old_price_samples(now, now, 100) == 1
     assert await PriceSample.all().values_list("listing_id", flat=True) == [2]
+
+
+async def test_an_items_sample_stays_bounded(db: str) -> None:
+    from core.prices import record_samples
+
+    criteria = Criteria(keywords="road bike")
+    now = datetime.now(UTC)
+    listings = [
+        (n, _listing(f"Road bike no {n}", str(300 + n), seller=f"s{n}")) for n in range(260)
+    ]
+    assert await record_samples([criteria], listings[:240], now - timedelta(hours=1), None) == 240
+    assert await PriceSample.all().count() == 240  # within a quarter over the cap: no prune
+    assert await record_samples([criteria], listings, now, None) == 20  # only the new ones
+    assert await PriceSample.all().count() == SAMPLE_CAP  # pruned to the newest
+    kept = set(await PriceSample.all().values_list("listing_id", flat=True))
+    assert set(range(240, 260)) <= kept
