@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.conversation.actions import Act, Action
 from bot.conversation.charts import chart_png
-from bot.conversation.registry import EVERYWHERE, Where, command, on_action
+from bot.conversation.registry import PRIVATE, Where, command, on_action
 from bot.conversation.replies import Document, Reply, say
 from core import prices
 from core.formatting import whole_price_text
@@ -78,7 +78,7 @@ async def prices_reply(session: ChatSession, args: str) -> Reply:
 
 
 # --- how it plugs into every front-end (bot.conversation.registry) -----------------------------
-@command("prices", "Usual asking prices, as a chart", where=EVERYWHERE)
+@command("prices", "Usual asking prices, as a chart", where=PRIVATE)
 async def prices_command(session: ChatSession, args: str) -> list[Reply]:
     return [await prices_reply(session, args)]
 
