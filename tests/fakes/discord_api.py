@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from aiohttp import WSMsgType, web
 
 from tests.fakes.local_server import LocalServer
@@ -125,6 +126,25 @@ def invalid(path: list[str], code: str, message: str) -> ApiError:
 
 def _too_long(path: list[str], limit: int) -> ApiError:
     return invalid(path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+
+
+async def _message_body(request: web.Request) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
+    """A message body as JSON, or multipart with ``payload_json`` and ``files[n]`` parts (a
+    message with attachments, as discord.py sends it)."""
+    if not request.content_type.startswith("multipart/"):
+        return await request.json(), []
+    body: dict[str, Any] = {}
+    files: list[tuple[str, bytes]] = []
+    async for part in await request.multipart():
+        if not isinstance(part, aiohttp.BodyPartReader):
+            continue
+        if part.name == "payload_json":
+            body = json.loads(await part.text())
+        elif (part.name or "").startswith("files["):
+            files.append((part.filename or "file", bytes(await part.read())))
+    if files and not body.get("attachments"):
+        body["attachments"] = [{"id": str(n), "filename": f} for n, (f, _) in enumerate(files)]
+    return body, files
 
 
 def validate_message(payload: dict[str, Any]) -> None:
@@ -271,6 +291,7 @@ class Sent:
     data: dict[str, Any]
     via: str  # "channel" or "webhook" or "callback"
     ephemeral: bool = False
+    files: list[tuple[str, bytes]] = field(default_factory=list)  # uploaded (multipart)
 
     @property
     def id(self) -> str:
@@ -857,7 +878,7 @@ class FakeDiscord:
 
     async def followup(self, request: web.Request) -> web.Response:
         interaction = self._interaction_by_token(request)
-        body = await request.json()
+        body, files = await _message_body(request)
         ephemeral = bool((body.get("flags") or 0) & 64)
         loading = bool(interaction.responses) and interaction.responses[0].get("type") == 5
         if loading and interaction.original is not None and not interaction.followups:
@@ -867,6 +888,11 @@ class FakeDiscord:
         elif interaction.original is not None and interaction.original.ephemeral:
             ephemeral = True
         sent = self._store(body, interaction, "webhook", ephemeral=ephemeral)
+        sent.files = files
+        sent.data["attachments"] = [
+            {"id": str(n), "filename": name, "size": len(content)}
+            for n, (name, content) in enumerate(files)
+        ]
         interaction.followups.append(sent)
         self._touch()
         return _json(sent.data)
