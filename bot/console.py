@@ -11,14 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from bot.conversation import Button, ChatSession, Reply, alert_lines
 from bot.conversation.actions import Act, Action
 from bot.conversation.errors import UNEXPECTED, user_text
 from bot.conversation.pressed import act
+from bot.conversation.replies import Document
 from core.clock import Clock, utcnow
 from core.conversations import ConversationKey
 from core.enums import Platform
@@ -46,7 +49,8 @@ class ConsoleNotifier:
         n = alert.match_id
         text = "\n".join([f"🔔 [{n}] {lines[0]}", *("    " + line for line in lines[1:])])
         block = f" · /block {n}" if alert.listing.seller else ""  # nobody to block otherwise
-        self.out.write(f"\n{text}\n    /save {n} · /hide {n}{block}\n")
+        wrong = f" · /notadeal {n}" if alert.verdict is not None else ""  # issue 16
+        self.out.write(f"\n{text}\n    /save {n} · /hide {n}{block}{wrong}\n")
         self.out.flush()
         return DeliveryResult(provider_message_id=str(n))
 
@@ -54,6 +58,18 @@ class ConsoleNotifier:
         self.out.write(f"\nℹ️ {notice.text}\n")
         self.out.flush()
         return DeliveryResult(provider_message_id=f"notice-{notice.notice_id}")
+
+
+def save_image(image: Document) -> Path:
+    """A chart the console cannot show, written where the user can open it."""
+    folder = Path(tempfile.gettempdir()) / "marketplace-monitor-charts"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem, _, suffix = image.filename.rpartition(".")
+    with tempfile.NamedTemporaryFile(
+        dir=folder, prefix=f"{stem}-", suffix=f".{suffix}", delete=False
+    ) as file:  # one file per chart: an earlier one stays where it was said to be
+        file.write(image.content)
+    return Path(file.name)
 
 
 def choices(reply: Reply) -> list[Button]:
@@ -67,6 +83,8 @@ def render(reply: Reply) -> str:
     if reply.document is not None:
         content = reply.document.content.decode("utf-8", errors="replace")
         return f"{reply.text}\n--- {reply.document.filename} ---\n{content}\n--- end ---"
+    if reply.image is not None:  # /prices (issue 16): the figures, and where the chart is
+        return f"{reply.text}\n(chart: {save_image(reply.image)})"
     shown = choices(reply)
     if not shown:
         return reply.text

@@ -15,7 +15,9 @@ from tortoise.expressions import Q
 
 from core.enums import MatchStatus
 from core.errors import InvalidCriteria, NotFound, not_available
+from core.formatting import verdict_text
 from core.models import Account, Alert, Destination, Match, Search
+from core.verdict import PriceVerdict
 
 PRIVATE = "private"
 
@@ -126,8 +128,25 @@ async def match_page(
         .select_related("listing", "search")
     )
     more = len(rows) > limit
-    items = rows[:limit]
+    items = await _with_verdicts(rows[:limit])
     return MatchPage(items, encode_cursor(items[-1]) if more and items else None)
+
+
+async def _with_verdicts(matches: list[Match]) -> list[Match]:
+    """Each match with ``deal_verdict``: its latest alert's verdict line (issue 16), or None.
+    One query for the page."""
+    rows = await Alert.filter(
+        match_id__in=[m.id for m in matches], verdict__not_isnull=True
+    ).values_list("match_id", "id", "verdict")
+    latest: dict[int, tuple[int, str]] = {}
+    for match_id, alert_id, text in rows:
+        if match_id not in latest or alert_id > latest[match_id][0]:
+            latest[match_id] = (alert_id, str(text))
+    for match in matches:
+        found = latest.get(match.id)
+        verdict = PriceVerdict.from_json(found[1]) if found else None
+        match.deal_verdict = verdict_text(verdict) or None
+    return matches
 
 
 async def match_of(account_id: int, match_id: int) -> Match:
@@ -136,6 +155,7 @@ async def match_of(account_id: int, match_id: int) -> Match:
     )
     if match is None:
         raise not_available("match", match_id)
+    [match] = await _with_verdicts([match])
     return match
 
 

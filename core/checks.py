@@ -17,6 +17,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
+from core import prices
 from core.bulk import insert_ignoring_duplicates, insert_returning_new
 from core.criteria import Criteria
 from core.currency import Rates
@@ -108,6 +109,14 @@ async def record_fetch(
     fetched = [clean_listing(item) for item in fetched]
     rows = await upsert_listings(fetched, now)
     data_by_key = {(d.marketplace, d.external_id): d for d in fetched}
+    # Is it a deal? (issue 16): every fetch feeds its items' bounded price samples, written
+    # with the check's first transaction (or alone when it queues nothing).
+    samples = await prices.new_samples(
+        {criteria[s.id] for s in searches},
+        [(r.id, data_by_key[(r.marketplace, r.external_id)]) for r in rows],
+        now,
+        rates,
+    )
     results = {s.id: CheckResult(s.id, seen_at=now) for s in searches}
     candidates: list[_Candidate] = []
     matched_by_criteria: dict[Criteria, list[Listing]] = {}
@@ -129,6 +138,7 @@ async def record_fetch(
             candidates.extend(c for c in matching if _worth_a_look(c))
     candidates = await _without_blocked(candidates)
     if not candidates:  # the usual check: nothing new (SQLite would queue for its one writer)
+        await prices.store_samples(samples, now)
         return results
     # Bounded transactions: a listing matched by thousands of searches is written in several
     # commits, so it never holds the database (SQLite's one writer) for the other keys. Each
@@ -136,15 +146,28 @@ async def record_fetch(
     # not new), and the caller moves watermarks and leases only after the last one: a crash
     # between two loses nothing (the key is checked again) and duplicates nothing.
     candidates.sort(key=lambda c: (c.search.id, c.listing.id))
+    thin: set[int] = set()
     for start in range(0, len(candidates), MAX_CANDIDATES_PER_TRANSACTION):
         chunk = candidates[start : start + MAX_CANDIDATES_PER_TRANSACTION]
         async with in_transaction() as conn:
+            if start == 0:  # before judging: the estimate includes this fetch's prices
+                await prices.write_samples(conn, samples, now)
             chunk = await _without_settled(conn, chunk)
             existing = await _existing_matches(conn, chunk)
-            intents = await _create_new_matches(conn, chunk, existing, results, now)
-            intents += await _price_drops(conn, chunk, existing)
+            sources: dict[int, _Candidate] = {}
+            intents = await _create_new_matches(conn, chunk, existing, results, now, sources)
+            intents += await _price_drops(conn, chunk, existing, sources)
+            intents, thin_here = await prices.judge_intents(
+                conn, [_judged(i, sources[i.match_id]) for i in intents], now, rates
+            )
+            thin |= thin_here
             await _queue(conn, intents, searches, platforms, now, results)
+    await prices.tell_thin(thin, now)
     return results
+
+
+def _judged(intent: AlertIntent, candidate: _Candidate) -> prices.Judged:
+    return prices.Judged(intent, candidate.listing.id, candidate.data, candidate.criteria)
 
 
 async def _without_blocked(candidates: Sequence[_Candidate]) -> list[_Candidate]:
@@ -272,6 +295,7 @@ async def _create_new_matches(
     existing: dict[tuple[int, int], _Known],
     results: dict[int, CheckResult],
     now: datetime,
+    sources: dict[int, _Candidate],
 ) -> list[AlertIntent]:
     fresh = [
         c for c in candidates if (c.search.id, c.listing.id) not in existing and _new_to_search(c)
@@ -302,6 +326,7 @@ async def _create_new_matches(
         assert isinstance(listing_id, int)
         results[search_id].new_matches += 1
         candidate = by_pair[(search_id, listing_id)]
+        sources[match_id] = candidate
         repost = earlier.get((search_id, listing_id))
         if repost is None:
             intents.append(AlertIntent(match_id, search_id, AlertKind.NEW_LISTING))
@@ -326,6 +351,7 @@ async def _price_drops(
     conn: BaseDBAsyncClient,
     candidates: Sequence[_Candidate],
     existing: dict[tuple[int, int], _Known],
+    sources: dict[int, _Candidate],
 ) -> list[AlertIntent]:
     """A lower price on a match the user heard about (not hidden) queues a price-drop alert."""
     intents = []
@@ -333,6 +359,7 @@ async def _price_drops(
         match = existing.get((c.search.id, c.listing.id))
         if match is None or match.status is MatchStatus.HIDDEN:
             continue
+        sources[match.id] = c
         if is_price_drop(match.alerted_price, c.data.price):
             intents.append(
                 AlertIntent(

@@ -52,6 +52,13 @@ class Criteria:
     # Tell the chat once when a listing saved from this search sells, ends or goes
     # (core.saved_state); off unless asked for.
     tell_saved_state: bool = False
+    # --- is it a deal? (issue 16); docs/prices.md ---
+    # Alert only listings at least this many % under the usual price (None: every listing).
+    # While the usual price rests on too few listings, every listing is alerted.
+    deals_only_percent: int | None = None
+    # Title words that mark a listing as an accessory or parts, not the item: such listings
+    # do not count towards the usual price and get no verdict (core.verdict has defaults).
+    accessory_words: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         followed = tuple(sorted({seller_key(s) for s in self.sellers} - {""}))
@@ -78,6 +85,7 @@ class Criteria:
             raise InvalidCriteria("Auctions ending within: between 1 and 720 hours.")
         if self.max_age_hours is not None and self.max_age_hours <= 0:
             raise InvalidCriteria("Maximum listing age must be a positive number of hours.")
+        _check_deals(self.deals_only_percent)
 
     def __hash__(self) -> int:
         # Explicit because ``extra`` is a dict: equal criteria (a check matches each distinct
@@ -101,6 +109,8 @@ class Criteria:
                 self.cap_total,
                 self.show_reposts,
                 self.tell_saved_state,
+                self.deals_only_percent,
+                self.accessory_words,
             )
         )
 
@@ -111,6 +121,7 @@ class Criteria:
         data = asdict(self)
         data["exclude"] = list(self.exclude)
         data["sellers"] = list(self.sellers)
+        data["accessory_words"] = list(self.accessory_words)
         data["condition"] = self.condition.value
         data["buying_format"] = self.buying_format.value
         for key in ("min_price", "max_price"):
@@ -138,6 +149,8 @@ class Criteria:
                 cap_total=bool(data.get("cap_total")),
                 show_reposts=bool(data.get("show_reposts")),
                 tell_saved_state=bool(data.get("tell_saved_state")),
+                deals_only_percent=data.get("deals_only_percent"),
+                accessory_words=tuple(str(w) for w in data.get("accessory_words") or ()),
             )
         except (KeyError, ValueError, InvalidOperation) as exc:
             raise InvalidCriteria(f"Stored criteria are unreadable: {exc}") from exc
@@ -154,6 +167,11 @@ class Criteria:
                 if k.startswith(prefix) and v
             )
         )
+
+
+def _check_deals(percent: int | None) -> None:
+    if percent is not None and not 0 < percent < 100:
+        raise InvalidCriteria("Deals only: a percentage between 1 and 99.")
 
 
 def _decimal_or_none(value: object) -> Decimal | None:

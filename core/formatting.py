@@ -9,6 +9,7 @@ from decimal import Decimal
 from core.currency import ConvertedPrice
 from core.enums import BuyingFormat
 from core.ports import ListingData
+from core.verdict import PriceVerdict, VerdictKind
 
 # Prefixes that cannot be mistaken for another currency's: "$" is the US dollar only.
 CURRENCY_SYMBOLS = {
@@ -184,3 +185,23 @@ def preview_text(search_id: int, name: str, preview: Sequence[ListingData], now:
         return f"{head} Nothing matches right now; you'll hear from me when something does."
     blocks = ["\n".join("   " + line for line in listing_lines(item, now)) for item in preview]
     return f"{head} Newest listings already there (no alerts for these):\n" + "\n".join(blocks)
+
+
+def whole_price_text(price: Decimal, currency: str) -> str:
+    """'£275', 'CHF 1,200': a price rounded to whole units (verdicts, charts)."""
+    return f"{currency_symbol(currency)}{price:,.0f}"
+
+
+def verdict_text(verdict: PriceVerdict | None) -> str:
+    """'£210 · 24 % under the usual £275 (48 listings, 30 days)', or '' without a verdict
+    (issue 16: core.verdict)."""
+    if verdict is None:
+        return ""
+    price = whole_price_text(verdict.price, verdict.currency)
+    usual = whole_price_text(verdict.usual, verdict.currency)
+    basis = f"({verdict.listings} listings, {verdict.days} days)"
+    if verdict.kind is VerdictKind.UNDER:
+        return f"{price} · {-verdict.percent} % under the usual {usual} {basis}"
+    if verdict.kind is VerdictKind.ABOVE:
+        return f"{price} · {verdict.percent} % above the usual {usual} {basis}"
+    return f"{price} · about the usual price ({usual}, {basis[1:]}"

@@ -285,6 +285,10 @@ class Alert(Model):
     # Unguessable token of the /r/<token> click-through link (email and SMS alerts).
     click_token = fields.CharField(max_length=64, null=True, unique=True)
     clicked_at = fields.DatetimeField(null=True)
+    # Is it a deal? (issue 16): the price verdict when the alert was queued, as JSON
+    # (core.verdict.PriceVerdict), and its kind alone for /metrics; null without a verdict.
+    verdict = fields.TextField(null=True)
+    verdict_kind = fields.CharField(max_length=8, null=True)
 
     class Meta:
         table = "alert"
@@ -617,3 +621,54 @@ class QueryCategory(Model):
     class Meta:
         table = "query_category"
         unique_together = (("marketplace", "signature"),)
+
+
+class PriceSample(Model):
+    """One recent asking price of an item (issue 16, core.prices): the bounded sample the
+    usual price is computed from. One row per (item, seller + title): a repost updates its
+    row rather than counting twice. Prices are in the item's currency (converted)."""
+
+    id = fields.IntField(primary_key=True)
+    item = fields.CharField(max_length=40)  # core.verdict.Item.digest
+    seen = fields.CharField(max_length=300)  # seller + normalised title, or the listing id
+    listing_id = fields.IntField()
+    price = fields.DecimalField(max_digits=12, decimal_places=2)
+    seen_at = fields.DatetimeField()
+
+    class Meta:
+        table = "price_sample"
+        unique_together = (("item", "seen"),)
+        indexes = (Index(fields=("item", "seen_at"), name="price_sample_item_idx"),)
+
+
+class PriceItem(Model):
+    """What an item is, for /prices (issue 16): its marketplace, keywords and currency."""
+
+    id = fields.IntField(primary_key=True)
+    digest = fields.CharField(max_length=40, unique=True)
+    marketplace = fields.CharField(max_length=32)
+    keywords = fields.CharField(max_length=512)
+    site = fields.CharField(max_length=256, default="")
+    condition = fields.CharField(max_length=16)
+    currency = fields.CharField(max_length=3)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "price_item"
+
+
+class PriceFeedback(Model):
+    """A "not a deal" press on a verdict alert (issue 16): one per match and account."""
+
+    id = fields.IntField(primary_key=True)
+    match: fields.ForeignKeyRelation[Match] = fields.ForeignKeyField(
+        "models.Match", related_name="price_feedback", on_delete=fields.CASCADE
+    )
+    account_id = fields.IntField()
+    verdict_kind = fields.CharField(max_length=8)
+    percent = fields.IntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "price_feedback"
+        unique_together = (("match", "account_id"),)

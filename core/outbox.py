@@ -19,6 +19,7 @@ from core.enums import AlertKind, AlertStatus, Channel, Platform
 from core.listings import listing_data
 from core.models import Alert, Match, Notice
 from core.ports import AlertMessage, AlertTarget, NoticeMessage
+from core.verdict import PriceVerdict
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,9 @@ class AlertIntent:
     kind: AlertKind
     old_price: Decimal | None = None
     new_price: Decimal | None = None
+    # Is it a deal? (issue 16): the price verdict as JSON and its kind; None without one.
+    verdict: str | None = None
+    verdict_kind: str | None = None
 
     @property
     def event(self) -> str:
@@ -56,6 +60,8 @@ ALERT_COLUMNS = (
     "attempts",
     "next_attempt_at",
     "created_at",
+    "verdict",
+    "verdict_kind",
 )
 
 
@@ -82,6 +88,8 @@ def alert_values(
                     0,
                     now,
                     now,
+                    intent.verdict,
+                    intent.verdict_kind,
                 )
             )
     return rows
@@ -206,6 +214,7 @@ def alert_message(
         match_status=match.status,
         silent=silent,
         converted=converted,
+        verdict=PriceVerdict.from_json(alert.verdict),
     )
 
 

@@ -19,6 +19,7 @@ from core.enums import (
     MatchStatus,
     Platform,
 )
+from core.verdict import PriceVerdict
 
 if TYPE_CHECKING:  # annotations only: core.criteria imports this module
     from core.criteria import Criteria
@@ -256,6 +257,9 @@ class AlertMessage:
     # The price in the search's currency when the listing's differs (core.currency), with
     # the reference rates' date; shown after the listing's own price.
     converted: ConvertedPrice | None = None
+    # Is it a deal? (issue 16): how the price compares with the item's usual asking price,
+    # judged when the alert was queued (core.verdict); None when there is too little to say.
+    verdict: PriceVerdict | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,10 +40,12 @@ from core.models import (
     Listing,
     Match,
     Notice,
+    PriceSample,
     SearchFetchKey,
     StripeEvent,
     VerificationCode,
 )
+from core.verdict import WINDOW_DAYS
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +160,13 @@ async def delete_old_stripe_events(now: datetime, cutoff: datetime, batch_size: 
     return await _delete_where(StripeEvent, Q(received_at__lt=before), batch_size)
 
 
+async def delete_old_price_samples(now: datetime, cutoff: datetime, batch_size: int) -> int:
+    """Asking prices older than the usual price's window (issue 16, core.prices): an item's
+    own fetches prune them too, this catches the items nobody fetches any more."""
+    where = Q(seen_at__lt=now - timedelta(days=WINDOW_DAYS))
+    return await _delete_where(PriceSample, where, batch_size)
+
+
 # The steps of a pass, in order: alerts before matches (a match with alerts stays), matches
 # before listings (a listing with a match stays).
 CLEANUP_STEPS: tuple[CleanupStep, ...] = (
@@ -170,6 +179,7 @@ CLEANUP_STEPS: tuple[CleanupStep, ...] = (
     CleanupStep("chat updates", delete_handled_updates),
     CleanupStep("conversations", delete_idle_conversations),
     CleanupStep("stripe events", delete_old_stripe_events),
+    CleanupStep("price samples", delete_old_price_samples),
 )
 
 

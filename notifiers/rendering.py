@@ -12,8 +12,16 @@ from dataclasses import dataclass
 
 from core.delivery import EXTRA_CLICK_TOKEN, EXTRA_UNSUBSCRIBE_TOKEN
 from core.enums import AlertKind
-from core.formatting import auction_text, converted_text, price_text, price_with_postage
+from core.formatting import (
+    auction_text,
+    converted_text,
+    price_text,
+    price_with_postage,
+    verdict_text,
+    whole_price_text,
+)
 from core.ports import AlertMessage
+from core.verdict import VerdictKind
 
 PRODUCT = "Marketplace Monitor"
 
@@ -93,6 +101,11 @@ def _auction(alert: AlertMessage) -> str:
     return auction_text(alert.listing, None)  # an email is read later: the end as a date
 
 
+def _deal(alert: AlertMessage) -> str:
+    """Is it a deal? (issue 16): the verdict line, '' without a verdict."""
+    return verdict_text(alert.verdict)
+
+
 _LEADS = {AlertKind.PRICE_DROP: "Price drop", AlertKind.REPOST: "Repost (listed again)"}
 
 
@@ -109,6 +122,7 @@ def alert_email(alert: AlertMessage, links: Links) -> EmailContent:
             "",
             listing.title,
             _price_line(alert),
+            *([_deal(alert)] if _deal(alert) else []),
             *([_auction(alert)] if _auction(alert) else []),
             _where(alert),
             "",
@@ -148,6 +162,7 @@ def _alert_html(alert: AlertMessage, lead: str, link: str, unsubscribe: str | No
         f"{photo}"
         f'<h2 style="margin:0 0 8px"><a href="{e(link)}">{e(listing.title)}</a></h2>'
         f'<p style="font-size:20px;margin:0 0 4px"><b>{e(_price_line(alert))}</b></p>'
+        f'<p style="margin:0 0 4px">{e(_deal(alert))}</p>'
         f'<p style="margin:0 0 4px">{e(_auction(alert))}</p>'
         f'<p style="color:#666;margin:0 0 16px">{e(_where(alert))}</p>'
         f'<p><a href="{e(link)}" style="background:#1a73e8;color:#fff;padding:10px 16px;'
@@ -200,6 +215,9 @@ def alert_sms(alert: AlertMessage, links: Links) -> str:
         head = f"Repost {head}"
     link = links.listing(alert)
     title = _one_line(alert.listing.title)
+    deal = _sms_deal(alert)
+    if deal and fits_one_segment(f"{head} {deal} {title[:20]} {link}"):
+        head = f"{head} {deal}"  # the verdict when it still leaves room for a short title
     text = f"{head} {title} {link}"
     # Shorten from the end: cutting a non-GSM character may also switch to the larger budget.
     for cut in range(len(title) - 1, -1, -1):
@@ -208,6 +226,19 @@ def alert_sms(alert: AlertMessage, links: Links) -> str:
         short = title[:cut].rstrip()
         text = f"{head} {short}... {link}" if short else f"{head} {link}"
     return text
+
+
+def _sms_deal(alert: AlertMessage) -> str:
+    """'24% under usual £275' / 'about usual price' / '12% above usual £275' ('' without)."""
+    verdict = alert.verdict
+    if verdict is None:
+        return ""
+    usual = whole_price_text(verdict.usual, verdict.currency)
+    if verdict.kind is VerdictKind.UNDER:
+        return f"({-verdict.percent}% under usual {usual})"
+    if verdict.kind is VerdictKind.ABOVE:
+        return f"({verdict.percent}% above usual {usual})"
+    return f"(about usual price {usual})"
 
 
 def code_sms(code: str, ttl_minutes: int) -> str:

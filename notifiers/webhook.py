@@ -32,6 +32,7 @@ from core.clock import Clock, utcnow
 from core.delivery import EXTRA_WEBHOOK_SECRET
 from core.enums import AlertKind, Channel
 from core.errors import DeliveryError
+from core.formatting import verdict_text
 from core.ports import AlertMessage, DeliveryResult
 from notifiers.ssrf import ForbiddenTarget, GuardedResolver, check_url
 from notifiers.throttle import Throttle
@@ -104,6 +105,26 @@ def alert_payload(alert: AlertMessage, now: datetime) -> dict[str, Any]:
             "bid_count": listing.bid_count,
             "ends_at": _iso(listing.ends_at),
         },
+        # is it a deal? (issue 16): null when the usual price rests on too little
+        "verdict": _verdict(alert),
+    }
+
+
+def _verdict(alert: AlertMessage) -> dict[str, Any] | None:
+    verdict = alert.verdict
+    if verdict is None:
+        return None
+    return {
+        "kind": verdict.kind.value,
+        "percent": verdict.percent,
+        "price": _money(verdict.price),
+        "usual_price": _money(verdict.usual),
+        "usual_low": _money(verdict.low),
+        "usual_high": _money(verdict.high),
+        "currency": verdict.currency,
+        "listings": verdict.listings,
+        "days": verdict.days,
+        "text": verdict_text(verdict),
     }
 
 

@@ -18,6 +18,10 @@ from tortoise import Tortoise, connections
 from core.db import migrate, open_database
 
 TABLES = (
+    # issue 16: prices
+    "price_feedback",
+    "price_sample",
+    "price_item",
     "api_idempotency",
     "api_rate_window",
     "api_token",

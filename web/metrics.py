@@ -25,9 +25,11 @@ from prometheus_client import (
     generate_latest,
 )
 
+from core import prices
 from core.clock import Clock
 from core.outbox import oldest_pending, outbox_depth
 from core.scheduling import due_lag_by_tier, oldest_due_lag
+from core.verdict import VerdictKind
 from web.keys import CLOCK, METRICS
 
 DEFAULT_REFRESH_SECONDS = 15.0
@@ -44,6 +46,9 @@ class QueueGauges:
     outbox_depth: Gauge
     outbox_oldest: Gauge
     refreshes: Counter
+    # Is it a deal? (issue 16): how the estimator fares in real use, from the database.
+    verdicts: Gauge
+    not_a_deal: Gauge
 
     @classmethod
     def register(cls, registry: CollectorRegistry) -> QueueGauges:
@@ -75,6 +80,18 @@ class QueueGauges:
                 "Times the queue gauges were read from the database",
                 registry=registry,
             ),
+            verdicts=Gauge(
+                "monitor_price_verdicts",
+                "Matches alerted with a price verdict, by verdict (under, about, above)",
+                ["verdict"],
+                registry=registry,
+            ),
+            not_a_deal=Gauge(
+                "monitor_price_not_a_deal",
+                "Not a deal presses on verdict alerts, by the verdict they disagreed with",
+                ["verdict"],
+                registry=registry,
+            ),
         )
 
     async def refresh(self, now: datetime) -> None:
@@ -94,6 +111,17 @@ class QueueGauges:
             self.due_lag_by_tier.labels(tier).set(by_tier.get(tier, 0.0))
         self.outbox_depth.set(depth)
         self.outbox_oldest.set(oldest)
+        await self._refresh_verdicts()
+
+    async def _refresh_verdicts(self) -> None:
+        try:
+            verdicts, wrong = await prices.verdict_counts(), await prices.feedback_counts()
+        except Exception as exc:
+            logger.warning("metrics: verdict gauges unavailable (%s)", type(exc).__name__)
+            return
+        for kind in VerdictKind:
+            self.verdicts.labels(kind.value).set(verdicts.get(kind.value, 0))
+            self.not_a_deal.labels(kind.value).set(wrong.get(kind.value, 0))
 
 
 class CachedQueueGauges:

@@ -63,6 +63,9 @@ class Act(Enum):
     CHOOSE = ("q", "c")  # id: the option's index in the question
     CHOICES_DONE = ("q", "d")  # a multi-select question: submit what is ticked
 
+    # --- is it a deal? (issue 16) ----------------------------------------------------------
+    NOT_A_DEAL = ("a", "d")  # a verdict alert's listing: the user disagrees (id: the match)
+
 
 _BY_CODE = {kind.value: kind for kind in Act}
 # The kinds that answer a question carry its reference; no other kind may.

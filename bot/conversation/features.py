@@ -8,5 +8,5 @@ sees the same commands and buttons without naming them. Add yours to the import 
 from __future__ import annotations
 
 # /plan and /upgrade (paid plans); /block, /blocked, /unblock (sellers); /token (the API);
-# /adopt (shared chats' searches whose creator left)
-from bot.conversation import adopt, plan, sellers, tokens  # noqa: F401
+# /adopt (shared chats' searches whose creator left); /prices and the Not a deal button
+from bot.conversation import adopt, plan, prices, sellers, tokens  # noqa: F401

@@ -6,7 +6,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from core.enums import AlertKind, SearchStatus
-from core.formatting import age_text, listing_lines, price_text, price_with_postage, range_text
+from core.formatting import (
+    age_text,
+    listing_lines,
+    price_text,
+    price_with_postage,
+    range_text,
+    verdict_text,
+)
 from core.ports import AlertMessage
 from core.tiers import describe_interval
 from core.views import SearchView as Search
@@ -22,7 +29,8 @@ def alert_lines(alert: AlertMessage, now: datetime) -> list[str]:
         head = f"🔁 Repost (listed again) for {alert.search_name}"
     else:
         head = f"🆕 New match for {alert.search_name}"
-    return [head, *listing_lines(listing, now, alert.converted)]
+    deal = verdict_text(alert.verdict)  # is it a deal? (issue 16)
+    return [head, *listing_lines(listing, now, alert.converted), *([f"🏷 {deal}"] if deal else [])]
 
 
 def search_line(search: Search, now: datetime) -> str:

@@ -88,6 +88,9 @@ class Reply:
     # Remove the message this long after it is shown (a secret shown once: /token create).
     # Telegram deletes it; a front-end that cannot delete shows it as it is.
     delete_after_seconds: float | None = None
+    # A picture sent with the text as its caption (/prices: a PNG chart); a front-end that
+    # cannot send pictures shows the text and says where the file is.
+    image: Document | None = None
 
 
 def say(text: str) -> Reply:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from bot.conversation import deal_steps
 from bot.conversation import reseller_steps as resellers
 from bot.conversation.answers import (
     BadAnswer,
@@ -404,6 +405,23 @@ STEPS: tuple[Step, ...] = (
         resellers.parse_saved_state,
         resellers.show_saved_state,
         _typed(resellers.parse_saved_state),
+    ),
+    # is it a deal? (issue 16): all listings unless chosen (or a template's default)
+    Step(
+        "deals",
+        "Deals only",
+        deal_steps.ask_deals,
+        deal_steps.parse_deals,
+        deal_steps.show_deals,
+        _typed(deal_steps.parse_deals),
+    ),
+    Step(
+        "accessories",
+        "Accessory words",
+        deal_steps.ask_accessories,
+        deal_steps.parse_accessories,
+        deal_steps.show_accessories,
+        _typed(deal_steps.parse_accessories),
     ),
 )
 STEP_BY_KEY = {step.key: step for step in STEPS}

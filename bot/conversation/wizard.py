@@ -194,6 +194,8 @@ _KEYS_OF_STEP: dict[str, tuple[str, ...]] = {
     "ending": ("ending_within_hours",),
     "reposts": (),  # never asked by /newsearch (default: left out); changed from Edit
     "saved_state": (),  # the same: off unless turned on from Edit
+    "deals": (),  # issue 16: all listings unless chosen from Edit (or a template's)
+    "accessories": (),  # issue 16: a template's words, or none; changed from Edit
 }
 
 
@@ -226,6 +228,9 @@ def draft_from_answers(answers: Answers) -> SearchDraft:
         ending_within_hours=answers.get("ending_within_hours"),
         show_reposts=answers.get("show_reposts", False),
         tell_saved_state=answers.get("tell_saved_state", False),
+        # is it a deal? (issue 16): a template's threshold stays unless changed
+        deals_only_percent=answers.get("deals_only_percent", base.deals_only_percent),
+        accessory_words=answers.get("accessory_words", base.accessory_words),
         extra=extras.criteria_extra(base.extra, answers, answers["marketplaces"]),
     )
     return SearchDraft(
@@ -261,4 +266,6 @@ def answers_from_draft(draft: SearchDraft) -> Answers:
         "ending_within_hours": c.ending_within_hours,
         "show_reposts": c.show_reposts,
         "tell_saved_state": c.tell_saved_state,
+        "deals_only_percent": c.deals_only_percent,
+        "accessory_words": c.accessory_words,
     }

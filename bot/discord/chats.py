@@ -39,7 +39,7 @@ from bot.discord.render import (
     reply_text,
 )
 from bot.discord.rights import DiscordRights
-from core import access, accounts, matches, searches, templates
+from core import access, accounts, matches, prices, searches, templates
 from core.access import DISCORD_MANAGERS_ONLY
 from core.conversations import ConversationKey
 from core.enums import Platform
@@ -273,7 +273,8 @@ class DiscordChats:
             statuses = [(i, await matches.status_of(i)) for i in burst]
             rows = burst_components(statuses)
         else:
-            rows = alert_components(match.id, match.listing.url, match.status)
+            verdict = await prices.verdict_of(match.id) is not None
+            rows = alert_components(match.id, match.listing.url, match.status, verdict)
         await _edit_original(turn.webhook, view=RawView(rows))
         await self._say(turn.webhook, turn.job, [say(ALERT_TOASTS[action.act])], ephemeral=True)
 
@@ -285,6 +286,15 @@ class DiscordChats:
             # A secret shown once (/token create): ephemeral even in a DM, so only its owner
             # sees it and it is gone once dismissed (Telegram's front-end deletes it instead).
             secret = reply.delete_after_seconds is not None
+            if reply.image is not None:  # /prices (issue 16): the chart as an attachment
+                await turn.webhook.send(
+                    reply_text(reply),
+                    file=discord.File(io.BytesIO(reply.image.content), reply.image.filename),
+                    ephemeral=turn.job.shared,
+                    allowed_mentions=NO_MENTIONS,
+                    wait=True,
+                )
+                continue
             extra: dict[str, Any] = {}
             if reply.document is not None:  # /export: the file itself, as an attachment
                 extra["file"] = attachment(reply.document)

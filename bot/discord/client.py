@@ -62,6 +62,7 @@ TEXT_OPTIONS: dict[str, str] = {
     "token": "create NAME [read|write] [days], list, or revoke NAME",
     "verify": "The code I sent you",
     "settings": "A section and its answer (email you@example.com); empty: the menu",
+    "prices": "A search's number, or its words (iphone 13)",
 }
 # Registry commands whose answers may hold a secret (a new API token): deferred ephemerally
 # even in a DM, because Discord gives the first followup the defer's visibility, whatever

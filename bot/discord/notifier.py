@@ -71,7 +71,9 @@ class DiscordNotifier:
 
     async def send(self, alert: AlertMessage) -> DeliveryResult:
         embed = discord.Embed.from_dict(alert_embed(alert, self.clock()))
-        rows = alert_components(alert.match_id, alert.listing.url, alert.match_status)
+        rows = alert_components(
+            alert.match_id, alert.listing.url, alert.match_status, alert.verdict is not None
+        )
         return await self._guarded(
             alert.target.chat_id,
             alert.search_id,

@@ -21,7 +21,7 @@ from discord.utils import escape_markdown, escape_mentions
 from bot.conversation.actions import QUESTION_ACTS, Act, Action, decode
 from bot.conversation.replies import Bold, Link, Reply, Span
 from core.enums import AlertKind, MatchStatus
-from core.formatting import price_text
+from core.formatting import price_text, verdict_text
 from core.ports import AlertMessage
 
 PREFIX = "mm:"
@@ -226,6 +226,9 @@ def alert_embed(alert: AlertMessage, now: datetime) -> dict[str, Any]:
         embed["fields"].append(
             {"name": "Where", "value": fit(listing.location, 200), "inline": True}
         )
+    deal = verdict_text(alert.verdict)  # is it a deal? (issue 16)
+    if deal:
+        embed["fields"].append({"name": "Usual price", "value": fit(deal, 200), "inline": False})
     embed["fields"].append(
         {"name": "Marketplace", "value": fit(listing.marketplace or "?", 100), "inline": True}
     )
@@ -239,7 +242,9 @@ def alert_embed(alert: AlertMessage, now: datetime) -> dict[str, Any]:
     return embed
 
 
-def alert_components(match_id: int, url: str, status: MatchStatus) -> list[dict[str, Any]]:
+def alert_components(
+    match_id: int, url: str, status: MatchStatus, verdict: bool = False
+) -> list[dict[str, Any]]:
     """Open (a link), Save / Unsave, Hide / Unhide; custom_ids carry the match id."""
     items: list[dict[str, Any]] = []
     url = _safe_url(url)
@@ -255,6 +260,9 @@ def alert_components(match_id: int, url: str, status: MatchStatus) -> list[dict[
     for label, act in (keep, hide):
         custom_id = action_custom_id(Action(act, match_id))
         items.append({"type": 2, "style": 2, "label": label, "custom_id": custom_id})
+    if verdict:  # is it a deal? (issue 16): only on an alert that carries a verdict
+        custom_id = action_custom_id(Action(Act.NOT_A_DEAL, match_id))
+        items.append({"type": 2, "style": 2, "label": "👎 Not a deal", "custom_id": custom_id})
     return [{"type": 1, "components": items}]
 
 

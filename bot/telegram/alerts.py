@@ -9,7 +9,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.conversation.actions import Act, Action
 from bot.telegram.markup import escape, escape_fit, tg_len
 from core.enums import AlertKind, MatchStatus
-from core.formatting import age_text, auction_text, converted_text, price_text, price_with_postage
+from core.formatting import (
+    age_text,
+    auction_text,
+    converted_text,
+    price_text,
+    price_with_postage,
+    verdict_text,
+)
 from core.ports import AlertMessage, ListingData
 
 MIN_TITLE = 40
@@ -21,13 +28,19 @@ def _head(alert: AlertMessage) -> str:
     if alert.kind is AlertKind.PRICE_DROP:
         old = escape(price_text(alert.old_price, listing.currency))
         new = escape(price_with_postage(listing.price, listing))
-        return f"📉 <b>Price drop</b> · {name}\n<s>{old}</s> → <b>{new}</b>"
+        return f"📉 <b>Price drop</b> · {name}\n<s>{old}</s> → <b>{new}</b>{_deal(alert)}"
     price = f"<b>{escape(price_with_postage(listing.price, listing))}</b>"
     if alert.converted is not None and listing.price:  # ≈ the search's currency
         price += f" {escape(converted_text(alert.converted))}"
     if alert.kind is AlertKind.REPOST:  # resellers (issue 14)
-        return f"🔁 <b>Repost</b> (listed again) · {name}\n💷 {price}"
-    return f"🆕 <b>New match</b> · {name}\n💷 {price}"
+        return f"🔁 <b>Repost</b> (listed again) · {name}\n💷 {price}{_deal(alert)}"
+    return f"🆕 <b>New match</b> · {name}\n💷 {price}{_deal(alert)}"
+
+
+def _deal(alert: AlertMessage) -> str:
+    """Is it a deal? (issue 16): the verdict on a line of its own, '' without one."""
+    text = verdict_text(alert.verdict)
+    return f"\n🏷 {escape(text)}" if text else ""
 
 
 def _where(listing: ListingData, now: datetime) -> str:
@@ -51,7 +64,7 @@ def alert_html(alert: AlertMessage, now: datetime, limit: int) -> str:
 
 
 def alert_keyboard(
-    match_id: int, url: str, status: MatchStatus, seller: str = ""
+    match_id: int, url: str, status: MatchStatus, seller: str = "", verdict: bool = False
 ) -> InlineKeyboardMarkup:
     """Open (a link), Save / Saved ✓ · Unsave, Hide / Hidden · Unhide, and Block seller when
     the listing shows a seller (there is nobody to block otherwise)."""
@@ -72,7 +85,11 @@ def alert_keyboard(
     if seller:  # resellers (issue 14): only where the marketplace shows a seller
         block = Action(Act.BLOCK_SELLER, match_id).encode()
         row.append(InlineKeyboardButton("🚫 Block seller", callback_data=block))
-    return InlineKeyboardMarkup([[_open(url)], row] if url else [row])
+    rows = [[_open(url)], row] if url else [row]
+    if verdict:  # is it a deal? (issue 16): only on an alert that carries a verdict
+        wrong = Action(Act.NOT_A_DEAL, match_id).encode()
+        rows.append([InlineKeyboardButton("👎 Not a deal", callback_data=wrong)])
+    return InlineKeyboardMarkup(rows)
 
 
 def _open(url: str) -> InlineKeyboardButton:

@@ -48,7 +48,7 @@ from bot.telegram import menus
 from bot.telegram.alerts import alert_keyboard
 from bot.telegram.chats import Chats, ChatState, Menu
 from bot.telegram.markup import CAPTION_LIMIT, escape, escape_fit, plain_fit
-from core import access, matches, sellers
+from core import access, matches, prices, sellers
 from core.destinations import deactivate_chat
 from core.enums import Platform
 from core.errors import ConversationConflict, MonitorError
@@ -192,6 +192,14 @@ class TelegramHandlers:
         for index, reply in enumerate(replies):
             if reply.document is not None:
                 await self._send_document(chat_id, reply)
+                continue
+            if reply.image is not None:  # /prices (issue 16): a chart with its figures
+                await self.bot.send_photo(
+                    chat_id,
+                    InputFile(reply.image.content, filename=reply.image.filename),
+                    caption=escape_fit(reply.text, CAPTION_LIMIT),
+                    parse_mode=ParseMode.HTML,
+                )
                 continue
             target = edit_id if index == 0 else None
             message_id = await self._put(chat_id, menus.render(reply), target)
@@ -343,7 +351,10 @@ class TelegramHandlers:
         match, owner = await state.rights.match_owner(action.id)
         change, toast = _ALERT_ACTIONS[action.act]
         match = await change(owner, match.id)
-        keyboard = alert_keyboard(match.id, match.listing.url, match.status, match.listing.seller)
+        verdict = await prices.verdict_of(match.id) is not None  # keeps its Not a deal button
+        keyboard = alert_keyboard(
+            match.id, match.listing.url, match.status, match.listing.seller, verdict
+        )
         await self._set_markup(chat_id, message_id, keyboard)
         return toast, False
 

@@ -101,7 +101,11 @@ class TelegramNotifier:
     async def _deliver(self, chat_id: int, alert: AlertMessage) -> Message:
         silent = alert.silent  # core decided: quiet hours on (and the match's status below)
         keyboard = alert_keyboard(
-            alert.match_id, alert.listing.url, alert.match_status, alert.listing.seller
+            alert.match_id,
+            alert.listing.url,
+            alert.match_status,
+            alert.listing.seller,
+            verdict=alert.verdict is not None,
         )
         now = self.clock()
         if alert.listing.image_url:

@@ -5,7 +5,7 @@ from json import dumps, loads
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0018_saved_listing')]
+    dependencies = [('models', '0019_price_verdicts')]
 
     initial = False
 

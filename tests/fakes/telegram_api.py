@@ -155,6 +155,7 @@ class Sent:
     photo: str | None = None
     document: Upload | None = None
     edits: int = 0
+    picture: Upload | None = None  # an uploaded photo's bytes (a URL photo is in ``photo``)
 
     def buttons(self) -> list[dict[str, Any]]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
@@ -514,6 +515,7 @@ class FakeTelegram:
         text = self._visible(source, params, CAPTION_LIMIT, "message caption is too long")
         message = await self._store(chat, "photo", source, text, params)
         self.sent[-1].photo = str(photo)
+        self.sent[-1].picture = params.get(UPLOADS, {}).get("photo")
         return message
 
     async def _m_send_document(self, params: dict[str, Any]) -> dict[str, Any]:

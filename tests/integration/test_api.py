@@ -20,6 +20,7 @@ from core.enums import AlertKind, AlertStatus, ApiScope, Channel, MatchStatus, P
 from core.models import Alert, Listing, Match, Search
 from core.searches import SearchDraft, SearchService
 from core.tiers import TierTable
+from core.verdict import PriceVerdict, VerdictKind
 from tests.integration.api_client import (
     MARKETPLACES,
     NOW,
@@ -670,3 +671,19 @@ async def test_an_unexpected_failure_is_a_500_in_the_error_shape(
     assert "boom" not in answer.message
     assert "api: GET /searches failed" in caplog.text and ann.read not in caplog.text
     assert (await api.get("/api/v1/searches", token=ann.read)).status == 200
+
+
+async def test_a_match_carries_its_latest_alerts_deal_verdict(api: Api, ann: Person) -> None:
+    """Issue 16: the verdict an alert was queued with, as the chat shows it."""
+    search = await make_search(ann)
+    match = await make_match(search, 1)
+    under = PriceVerdict(VerdictKind.UNDER, Decimal("210"), Decimal("275"), Decimal("250"),
+                         Decimal("300"), -24, 48, 30, "GBP")  # fmt: skip
+    now = datetime.now(UTC)
+    await Alert.create(match=match, channel=Channel.EMAIL, route="email", next_attempt_at=now,
+                       created_at=now, verdict=under.to_json(), verdict_kind="under")  # fmt: skip
+    line = "£210 · 24 % under the usual £275 (48 listings, 30 days)"
+    one = await api.get(f"/api/v1/matches/{match.id}", token=ann.read)
+    assert one.body["verdict"] == line
+    page = await api.get("/api/v1/matches", token=ann.read)
+    assert [m["verdict"] for m in page.body["items"]] == [line]

@@ -466,3 +466,37 @@ async def test_a_bursts_buttons_act_on_their_own_listing_and_are_redrawn(db: str
         await fake.wait_for(lambda: "🙈 Hide 3" in str(burst.data["components"]), within=10)
         assert (await Match.get(id=found[2].id)).status is MatchStatus.NEW
         assert "Unsave 2" in str(burst.data["components"])  # the others kept their state
+
+
+async def test_prices_sends_the_chart_as_an_attachment(db: str) -> None:
+    """Issue 16: /prices answers with the figures and the PNG chart attached."""
+    from core.criteria import Criteria
+    from core.models import PriceItem, PriceSample
+    from core.verdict import item_for
+
+    async with running_bot() as fake:
+        await _command(fake, ANN, "stats", "")  # the account and its DM exist from here
+        account = await identify(Platform.DISCORD, str(ANN["id"]), "Ann")
+        destination = await Destination.get(account_id=account.id)
+        criteria = Criteria(keywords="road bike")
+        search = await Search.create(
+            account=account, destination=destination, name="Road bike",
+            criteria=criteria.to_json(), marketplaces=["sandbox"], channels=["chat"],
+            interval_seconds=1800, next_check_at=datetime.now(UTC),
+        )  # fmt: skip
+        item = item_for(criteria, "sandbox")
+        assert item is not None
+        now = datetime.now(UTC)
+        await PriceItem.create(
+            digest=item.digest, marketplace="sandbox", keywords=item.keywords,
+            condition=item.condition, currency="GBP", updated_at=now,
+        )  # fmt: skip
+        for n in range(15):
+            await PriceSample.create(item=item.digest, seen=f"l:{n}", listing_id=n,
+                                     price=Decimal(400 + 3 * n), seen_at=now)  # fmt: skip
+        listed = {c["name"]: c for c in fake.commands["global"]}
+        assert [o["name"] for o in listed["prices"]["options"]] == ["text"]
+        sent = await _command(fake, ANN, "prices", "Asking prices", text=str(search.id))
+        assert "15 listings counted" in sent.text
+        [(name, content)] = sent.files.items()
+        assert name == "prices.png" and content.startswith(b"\x89PNG")

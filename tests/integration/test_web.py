@@ -19,7 +19,16 @@ from core.criteria import Criteria
 from core.enums import AlertStatus, Channel, Platform
 from core.fetchkeys import keys_for, link_search
 from core.metrics import Metrics
-from core.models import Account, Alert, Destination, FetchKey, Listing, Match, Search
+from core.models import (
+    Account,
+    Alert,
+    Destination,
+    FetchKey,
+    Listing,
+    Match,
+    PriceFeedback,
+    Search,
+)
 from web import HealthProbe, build_web_app, running_web, serve_web
 from web.metrics import DEFAULT_REFRESH_SECONDS
 
@@ -206,7 +215,12 @@ async def test_metrics_expose_counters_and_queue_gauges_computed_at_scrape_time(
         await make_search(next_check_at=clock.now + timedelta(seconds=600), name="later")
         await make_alert(search, clock.now - timedelta(seconds=120), AlertStatus.PENDING)
         await make_alert(search, clock.now - timedelta(seconds=30), AlertStatus.SENDING)
-        await make_alert(search, clock.now - timedelta(seconds=900), AlertStatus.SENT)
+        sent = await make_alert(search, clock.now - timedelta(seconds=900), AlertStatus.SENT)
+        # is it a deal? (issue 16): a verdict alert, and one "not a deal" press on it
+        await Alert.filter(id=sent.id).update(verdict_kind="under")
+        await PriceFeedback.create(
+            match_id=sent.match_id, account_id=1, verdict_kind="under", percent=-24
+        )
         busy = await scrape(session, base)
 
     assert empty['monitor_search_checks_total{marketplace="sandbox"}'] == 3
@@ -218,6 +232,10 @@ async def test_metrics_expose_counters_and_queue_gauges_computed_at_scrape_time(
     assert busy['monitor_due_queue_lag_by_tier_seconds{tier="free"}'] == 90
     assert busy["monitor_outbox_depth"] == 2  # the sent alert is no longer in the outbox
     assert busy["monitor_outbox_oldest_seconds"] == 120
+    assert empty['monitor_price_verdicts{verdict="under"}'] == 0
+    assert busy['monitor_price_verdicts{verdict="under"}'] == 1
+    assert busy['monitor_price_verdicts{verdict="about"}'] == 0
+    assert busy['monitor_price_not_a_deal{verdict="under"}'] == 1
 
 
 async def test_metrics_still_serve_counters_when_the_database_fails(

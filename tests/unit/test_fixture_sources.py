@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-SITES = ("craigslist", "ebay")
+SITES = ("craigslist", "ebay", "prices")
 LINE = re.compile(r"^- `(?P<name>[^`]+)` sha256:(?P<sha>[0-9a-f]{64}) — (?P<source>\S.{20,})$")
 NOT_FIXTURES = {"README.md", "SOURCES.md"}
 

@@ -170,6 +170,7 @@ async def test_old_unreferenced_rows_go_and_the_rest_stay(db: str) -> None:
         "chat updates": 0,
         "conversations": 0,
         "stripe events": 0,
+        "price samples": 0,
     }
     # The click-through of a deleted alert is gone with it; a kept one still works.
     assert await record_click(old_sent.click_token or "", w.now) is None

@@ -50,7 +50,7 @@ def _match(row: Any) -> s.Match:
         id=row.id,
         search_id=row.search_id,
         status=row.status.value,
-        verdict=None,
+        verdict=getattr(row, "deal_verdict", None),
         created_at=row.created_at,
         updated_at=row.updated_at,
         listing=s.Listing(

@@ -199,7 +199,11 @@ class Match(BaseModel):
     id: int
     search_id: int
     status: MatchStatusName
-    verdict: str | None = Field(description="The deal verdict where one exists; null for now.")
+    verdict: str | None = Field(
+        description="The deal verdict of the match's latest alert, e.g. \"£210 · 24 % under "
+        'the usual £275 (48 listings, 30 days)"; null when its usual price rested on too '
+        "little (docs/prices.md)."
+    )
     created_at: datetime
     updated_at: datetime
     listing: Listing
