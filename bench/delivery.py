@@ -115,13 +115,15 @@ async def measure(args: argparse.Namespace) -> dict[str, object]:
             await queue_alerts(args.alerts, args.chats, fake.image_url(), first_user)
             total = await Alert.all().count()
             config = BootConfig(
-                dispatcher=DispatcherOptions(batch_size=300, max_concurrent_sends=60)
+                dispatcher=DispatcherOptions(
+                    batch_size=args.batch, max_concurrent_sends=args.concurrent
+                )
             )
             monitor = bootstrap(config, marketplaces={}, notifiers={},
                                 tiers=TierTable.default())  # fmt: skip
-            # One send a second per chat, no bursts: the fake is strict where Telegram
-            # lets short bursts through.
-            limits = RateLimits(private_burst=1)
+            # The production limits (RateLimits' defaults: 30/s, 1/s per chat, 20/min per
+            # group), the same numbers the fake enforces.
+            limits = RateLimits()
             telegram = TelegramConfig(token=TOKEN, api_url=fake.url, limits=limits,
                                       poll_timeout_seconds=1)  # fmt: skip
             frontend = TelegramFrontend(telegram, monitor.chat)
@@ -177,6 +179,8 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=10_000)
     parser.add_argument("--chats", type=int, default=1_000)
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--batch", type=int, default=600, help="dispatcher batch size")
+    parser.add_argument("--concurrent", type=int, default=60, help="concurrent sends")
     parser.add_argument("--json")
     args = parser.parse_args()
     found = asyncio.run(measure(args))
