@@ -229,6 +229,8 @@ class Listing(Model):
     class Meta:
         table = "listing"
         unique_together = (("marketplace", "external_id"),)
+        # Retention deletes listings not seen since its cutoff (core.retention).
+        indexes = (Index(fields=("last_seen_at",), name="listing_last_seen_idx"),)
 
 
 class Match(Model):

@@ -57,6 +57,19 @@ ALERT_COLUMNS = (
     "next_attempt_at",
     "created_at",
 )
+# Their Postgres types, for one set-based insert (core.bulk).
+ALERT_TYPES = {
+    "match_id": "int",
+    "channel": "varchar",
+    "route": "varchar",
+    "kind": "varchar",
+    "event": "varchar",
+    "old_price": "numeric",
+    "status": "varchar",
+    "attempts": "int",
+    "next_attempt_at": "timestamptz",
+    "created_at": "timestamptz",
+}
 
 
 def alert_values(
@@ -66,19 +79,21 @@ def alert_values(
     now: datetime,
 ) -> list[tuple[object, ...]]:
     """One outbox row (ALERT_COLUMNS) per intent and channel, for a bulk insert."""
+    routes = [(Channel(name), route_for(Channel(name), platform)) for name in channels]
+    pending = AlertStatus.PENDING.value
     rows: list[tuple[object, ...]] = []
     for intent in intents:
-        for name in channels:
-            channel = Channel(name)
+        kind, event, old_price = intent.kind.value, intent.event, intent.old_price
+        for channel, route in routes:
             rows.append(
                 (
                     intent.match_id,
                     channel.value,
-                    route_for(channel, platform),
-                    intent.kind.value,
-                    intent.event,
-                    intent.old_price,
-                    AlertStatus.PENDING.value,
+                    route,
+                    kind,
+                    event,
+                    old_price,
+                    pending,
                     0,
                     now,
                     now,
