@@ -45,6 +45,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -54,6 +55,7 @@ from core.criteria import Criteria
 from core.db import open_database
 from core.enums import Platform
 from core.fetchkeys import keys_for, link_many, schedule_key
+from core.listings import upsert_listings
 from core.metrics import Metrics
 from core.models import Account, Destination, FetchKey, Listing, Search, SearchFetchKey
 from core.ports import ListingData, MarketplaceQuery
@@ -194,6 +196,33 @@ async def create_searches(
 SETUP_CHUNK = 50_000
 
 
+async def due_from_now(interval: int) -> None:
+    """Each key due at its next aligned instant from the end of the set-up, so the window
+    does not open on the backlog of keys that came due while the set-up ran (a million
+    searches take minutes to write)."""
+    now = datetime.now(UTC)
+    for key_id, digest in await FetchKey.all().values_list("id", "digest"):
+        await FetchKey.filter(id=key_id).update(next_check_at=next_due(now, interval, digest))
+
+
+async def warm_pages(queries: list[tuple[str, int | None]], sandbox: str, page_size: int) -> None:
+    now = datetime.now(UTC)
+    async with aiohttp.ClientSession() as http:
+        market = PagedSandbox(http, sandbox, page_size)
+        gate = asyncio.Semaphore(50)
+
+        async def one(q: str, cap: int | None) -> list[ListingData]:
+            criteria = Criteria(keywords=q, max_price=None if cap is None else Decimal(cap))
+            async with gate:
+                return await market.search(keys_for(criteria, ["sandbox"])[0].query)
+
+        pages = await asyncio.gather(*(one(q, cap) for q, cap in queries))
+    found = {(i.marketplace, i.external_id): i for page in pages for i in page}
+    items = list(found.values())
+    for start in range(0, len(items), 2000):
+        await upsert_listings(items[start : start + 2000], now)
+
+
 async def add_old_listings(count: int) -> None:
     """Listings last seen long ago, for the retention job to delete during the window."""
     long_ago = datetime.now(UTC) - timedelta(days=120)
@@ -231,31 +260,50 @@ def runner_options(kind: str, coalesce: bool) -> RunnerOptions:
 
 
 async def run_runner(
-    kind: str, db_url: str, sandbox: str, seconds: float, coalesce: bool, page_size: int = 50
+    kind: str,
+    db_url: str,
+    sandbox: str,
+    seconds: float,
+    coalesce: bool,
+    page_size: int = 50,
+    warmup: float = 0.0,
 ) -> dict[str, object]:
-    """One runner for ``seconds``; returns its counters (used in-process and by workers)."""
+    """One runner for ``warmup`` then ``seconds``; returns its counters over the second
+    part (used in-process and by workers)."""
     async with aiohttp.ClientSession() as http:
         metrics = Metrics(keep_samples=True)
         runner = Runner(
             {"sandbox": PagedSandbox(http, sandbox, page_size)},
             options=runner_options(kind, coalesce), metrics=metrics,
         )  # fmt: skip
+        task = asyncio.create_task(runner.run())
+        # A runner that has run an interval knows each key's last page (core.checks'
+        # KnownPage): what a long-running service is in. The window starts after it.
+        await asyncio.sleep(warmup)
+
+        def count(metric: Any) -> float:
+            return float(metric.labels("sandbox")._value.get())
+
+        base = {name: count(getattr(metrics, name))
+                for name in ("checks", "key_checks", "fetches", "key_overflows")}  # fmt: skip
+        for samples in (metrics.match_latency_samples, metrics.first_alert_samples):
+            assert samples is not None
+            samples.clear()
         runner.lag_samples = []
         cpu0 = time.process_time()
-        task = asyncio.create_task(runner.run())
         timeline = []  # checks done by the end of each second
         for _ in range(int(seconds)):
             await asyncio.sleep(1)
-            timeline.append(metrics.checks.labels("sandbox")._value.get())
+            timeline.append(count(metrics.checks) - base["checks"])
         await asyncio.sleep(seconds - int(seconds))
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
         return {
-            "checks": metrics.checks.labels("sandbox")._value.get(),
-            "key_checks": metrics.key_checks.labels("sandbox")._value.get(),
-            "fetches": metrics.fetches.labels("sandbox")._value.get(),
-            "overflows": metrics.key_overflows.labels("sandbox")._value.get(),
+            "checks": count(metrics.checks) - base["checks"],
+            "key_checks": count(metrics.key_checks) - base["key_checks"],
+            "fetches": count(metrics.fetches) - base["fetches"],
+            "overflows": count(metrics.key_overflows) - base["key_overflows"],
             "latency": metrics.match_latency_samples or [],
             "first_latency": metrics.first_alert_samples or [],
             "lags": runner.lag_samples,
@@ -288,7 +336,7 @@ async def workers(args: argparse.Namespace, db_url: str, sandbox: str) -> list[d
     one runner): its CPU and peak RSS are then the runner's alone, not the set-up's."""
     cmd = [sys.executable, __file__, "--worker", db_url, "--sandbox-url", sandbox,
            "--seconds", str(args.seconds), "--db", args.db[0],
-           "--page-size", str(args.page_size)]  # fmt: skip
+           "--page-size", str(args.page_size), "--warmup", str(args.warmup)]  # fmt: skip
     procs = [
         await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE)
         for _ in range(args.processes)
@@ -362,15 +410,22 @@ async def measure(args: argparse.Namespace, sandbox: str) -> dict[str, object]:
     queries = zipf_sample(distinct_queries(args.queries), args.searches, args.zipf, rng)
     async with fresh_database(kind) as db_url, open_database(db_url):
         t0 = time.perf_counter()
+        # What is on sale before the searches exist is stored first (as a running service
+        # has it): each key's first check then finds only what is new since, as every later
+        # one does, instead of alerting its whole page.
+        await warm_pages(sorted(set(queries), key=str), sandbox, args.page_size)
         await create_searches(queries, args.interval, rng)
         await add_old_listings(args.old_listings)
+        await due_from_now(args.interval)
         setup = time.perf_counter() - t0
         started = datetime.now(UTC)
+        running = asyncio.create_task(workers(args, db_url, sandbox))
+        await asyncio.sleep(args.warmup)
         listings_before = await Listing.filter(marketplace="sandbox").count()
         pg = PostgresCpu()
         lag_task = asyncio.create_task(sample_lag(args.seconds, pg))
         retention = asyncio.create_task(retention_during(args.seconds, args.retention_every))
-        results = await workers(args, db_url, sandbox)
+        results = await running
         lags = await lag_task
         deleted = await retention
         pg.sample()
@@ -409,6 +464,7 @@ def figures(args: argparse.Namespace, m: dict) -> dict[str, object]:
         "distinct_queries": m["distinct"],
         "interval": args.interval,
         "window_s": args.seconds,
+        "warmup_s": args.warmup,
         "setup_s": m["setup"],
         "demand_checks_per_s": args.searches / args.interval,
         "checks_per_s": checks / args.seconds,
@@ -509,10 +565,26 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 async def worker_main(args: argparse.Namespace) -> dict[str, object]:
+    profile = os.environ.get("BENCH_PROFILE")  # a file for the runner's cProfile stats
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        try:
+            return await _worker(args)
+        finally:
+            profiler.disable()
+            profiler.dump_stats(f"{profile}.{os.getpid()}")
+    return await _worker(args)
+
+
+async def _worker(args: argparse.Namespace) -> dict[str, object]:
     async with open_database(args.worker, run_migrations=False):
         return await run_runner(
-            args.db[0], args.worker, args.sandbox_url, args.seconds, True, args.page_size
-        )
+            args.db[0], args.worker, args.sandbox_url, args.seconds, True, args.page_size,
+            args.warmup,
+        )  # fmt: skip
 
 
 def main() -> None:
@@ -537,6 +609,10 @@ def main() -> None:
         help="window without coalescing, for the ratio",
     )
     parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument(
+        "--warmup", type=float, default=0.0,
+        help="seconds the runners run before the window (one interval: every key checked)",
+    )  # fmt: skip
     parser.add_argument("--page-size", type=int, default=50, help="listings a fetch asks for")
     parser.add_argument(
         "--initial-stock", type=int, default=500, help="sandbox listings on sale at start"
