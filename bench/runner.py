@@ -345,18 +345,17 @@ async def workers(args: argparse.Namespace, db_url: str, sandbox: str) -> list[d
     return [json.loads(out.decode().strip().splitlines()[-1]) for out, _ in outs]
 
 
-async def retention_during(seconds: float, every: float) -> int:
-    """The retention job, a pass every ``every`` seconds of the window; rows it deleted."""
+async def retention_during(seconds: float, every: float, deleted: list[int]) -> None:
+    """The retention job, a pass every ``every`` seconds of the window; adds the rows it
+    deleted to ``deleted``. Cancelled at the window's end if a pass is still running."""
     if every <= 0:
-        return 0
+        return
     job = Retention(RetentionOptions(max_batches_per_pass=5))
-    deleted = 0
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         found = await job.run_once()
-        deleted += sum(found.deleted.values())
+        deleted.append(sum(found.deleted.values()))
         await asyncio.sleep(every)
-    return deleted
 
 
 async def double_checks(interval: int, started: datetime) -> int:
@@ -424,10 +423,16 @@ async def measure(args: argparse.Namespace, sandbox: str) -> dict[str, object]:
         listings_before = await Listing.filter(marketplace="sandbox").count()
         pg = PostgresCpu()
         lag_task = asyncio.create_task(sample_lag(args.seconds, pg))
-        retention = asyncio.create_task(retention_during(args.seconds, args.retention_every))
+        passes: list[int] = []
+        retention = asyncio.create_task(
+            retention_during(args.seconds, args.retention_every, passes)
+        )
         results = await running
         lags = await lag_task
-        deleted = await retention
+        retention.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await retention
+        deleted = sum(passes)
         pg.sample()
         pg_cpu = pg.seconds()
         stored = await Listing.filter(marketplace="sandbox").count() - listings_before + deleted

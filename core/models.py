@@ -252,7 +252,11 @@ class Match(Model):
     class Meta:
         table = "match"
         unique_together = (("search", "listing"),)
-        indexes = (Index(fields=("search_id", "status"), name="match_status_idx"),)
+        indexes = (
+            Index(fields=("search_id", "status"), name="match_status_idx"),
+            # A listing's matches: retention's unreferenced listings, cascades, checks.
+            Index(fields=("listing_id",), name="match_listing_idx"),
+        )
 
 
 class Alert(Model):

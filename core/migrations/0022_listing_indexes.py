@@ -2,6 +2,9 @@
 
 - ``listing.last_seen_at``: retention deletes listings not seen since its cutoff
   (core.retention) and scanned the whole table for them.
+- ``match.listing_id``: retention's "listings no match refers to" (NOT EXISTS), the
+  cascade from a deleted listing, and a check's read-back of a listing's matches all look
+  matches up by listing; only (search, listing) was indexed.
 - ``(marketplace, lower(seller))``: a check with new listings looks up earlier listings of
   the same sellers once (core.reposts.repost_sources). An expression index, so it is not
   in the model; both SQLite (3.9+) and Postgres have them.
@@ -33,6 +36,10 @@ class Migration(migrations.Migration):
         ops.AddIndex(
             model_name='Listing',
             index=Index(fields=['last_seen_at'], name='listing_last_seen_idx'),
+        ),
+        ops.AddIndex(
+            model_name='Match',
+            index=Index(fields=['listing_id'], name='match_listing_idx'),
         ),
         ops.RunPython(add_seller_index, drop_seller_index),
     ]
