@@ -114,9 +114,11 @@ async def measure(args: argparse.Namespace) -> dict[str, object]:
                 fake.private_chat(fake.user(first_user + n))
             await queue_alerts(args.alerts, args.chats, fake.image_url(), first_user)
             total = await Alert.all().count()
+            defaults = DispatcherOptions()
             config = BootConfig(
                 dispatcher=DispatcherOptions(
-                    batch_size=args.batch, max_concurrent_sends=args.concurrent
+                    batch_size=args.batch or defaults.batch_size,
+                    max_concurrent_sends=args.concurrent or defaults.max_concurrent_sends,
                 )
             )
             monitor = bootstrap(config, marketplaces={}, notifiers={},
@@ -179,8 +181,8 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=10_000)
     parser.add_argument("--chats", type=int, default=1_000)
     parser.add_argument("--timeout", type=float, default=900.0)
-    parser.add_argument("--batch", type=int, default=600, help="dispatcher batch size")
-    parser.add_argument("--concurrent", type=int, default=60, help="concurrent sends")
+    parser.add_argument("--batch", type=int, help="dispatcher batch size (default: production's)")
+    parser.add_argument("--concurrent", type=int, help="concurrent sends (default: production's)")
     parser.add_argument("--json")
     args = parser.parse_args()
     found = asyncio.run(measure(args))

@@ -40,10 +40,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class DispatcherOptions:
-    batch_size: int = 100
+    # A batch spans many chats (each takes about one message a second) and up to 60 sends
+    # wait their chat's turn at once, so the bot's 30 a second is used (bench/delivery.py).
+    batch_size: int = 500
     lease_seconds: float = 120.0
     idle_sleep_seconds: float = 0.5
-    max_concurrent_sends: int = 20
+    max_concurrent_sends: int = 60
     retry_base_seconds: float = 5.0
     retry_cap_seconds: float = 1800.0
     # About a day of retries at the cap before an alert is given up as failed.
