@@ -114,14 +114,18 @@ async def measure(args: argparse.Namespace) -> dict[str, object]:
                 fake.private_chat(fake.user(first_user + n))
             await queue_alerts(args.alerts, args.chats, fake.image_url(), first_user)
             total = await Alert.all().count()
+            defaults = DispatcherOptions()
             config = BootConfig(
-                dispatcher=DispatcherOptions(batch_size=300, max_concurrent_sends=60)
+                dispatcher=DispatcherOptions(
+                    batch_size=args.batch or defaults.batch_size,
+                    max_concurrent_sends=args.concurrent or defaults.max_concurrent_sends,
+                )
             )
             monitor = bootstrap(config, marketplaces={}, notifiers={},
                                 tiers=TierTable.default())  # fmt: skip
-            # One send a second per chat, no bursts: the fake is strict where Telegram
-            # lets short bursts through.
-            limits = RateLimits(private_burst=1)
+            # The production limits (RateLimits' defaults: 30/s, 1/s per chat, 20/min per
+            # group), the same numbers the fake enforces.
+            limits = RateLimits()
             telegram = TelegramConfig(token=TOKEN, api_url=fake.url, limits=limits,
                                       poll_timeout_seconds=1)  # fmt: skip
             frontend = TelegramFrontend(telegram, monitor.chat)
@@ -177,6 +181,8 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=10_000)
     parser.add_argument("--chats", type=int, default=1_000)
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--batch", type=int, help="dispatcher batch size (default: production's)")
+    parser.add_argument("--concurrent", type=int, help="concurrent sends (default: production's)")
     parser.add_argument("--json")
     args = parser.parse_args()
     found = asyncio.run(measure(args))

@@ -42,8 +42,10 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import aiohttp
 import asyncpg
@@ -53,8 +55,11 @@ from core.criteria import Criteria
 from core.db import open_database
 from core.enums import Platform
 from core.fetchkeys import keys_for, link_many, schedule_key
+from core.listings import upsert_listings
 from core.metrics import Metrics
-from core.models import Account, Destination, FetchKey, Search, SearchFetchKey
+from core.models import Account, Destination, FetchKey, Listing, Search, SearchFetchKey
+from core.ports import ListingData, MarketplaceQuery
+from core.retention import Retention, RetentionOptions
 from core.runner import Runner, RunnerOptions
 from core.scheduling import next_due, oldest_due_lag
 from scrapers import SandboxMarketplace
@@ -95,11 +100,12 @@ def zipf_sample(pool: list, n: int, s: float, rng: random.Random) -> list:
 
 
 @contextlib.contextmanager
-def sandbox_process(port: int, latency_ms: float, per_minute: float) -> Iterator[str]:
+def sandbox_process(port: int, latency_ms: float, per_minute: float, stock: int) -> Iterator[str]:
     """The sandbox in its own process, so its CPU is not counted against the runner's."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot", "sandbox", "--port", str(port),
-         "--latency-ms", str(latency_ms), "--listings-per-minute", str(per_minute)],
+         "--latency-ms", str(latency_ms), "--listings-per-minute", str(per_minute),
+         "--initial-stock", str(stock)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     try:
@@ -155,31 +161,94 @@ async def create_searches(
         )
         owners.append((account.id, destination.id))
     criteria_of: dict[tuple[str, int | None], Criteria] = {}
-    rows = []
-    for q, cap in queries:
-        criteria = criteria_of.get((q, cap))
-        if criteria is None:
-            price = None if cap is None else Decimal(cap)
-            criteria = criteria_of[(q, cap)] = Criteria(keywords=q, max_price=price)
-        key = schedule_key(keys_for(criteria, ["sandbox"]))
-        account_id, destination_id = rng.choice(owners)
-        rows.append(
-            Search(
-                account_id=account_id, destination_id=destination_id, name=q[:80],
-                criteria=criteria.to_json(), marketplaces=["sandbox"], channels=["chat"],
-                interval_seconds=interval, fetch_key=key, primed_at=now,
-                next_check_at=next_due(now, interval, key),
-            )
-        )  # fmt: skip
-    await Search.bulk_create(rows, batch_size=5000)
     conn = connections.get("default")
-    spec_of = {c: keys_for(c, ["sandbox"]) for c in criteria_of.values()}
-    by_json = {json.dumps(c.to_json(), sort_keys=True): specs for c, specs in spec_of.items()}
-    links: dict[int, list] = {}
-    for sid, crit in await Search.all().values_list("id", "criteria"):
-        crit = json.loads(crit) if isinstance(crit, str) else crit
-        links[sid] = by_json[json.dumps(crit, sort_keys=True)]
-    await link_many(conn, links, now, take_schedule=True)
+    # In chunks: a million ORM rows at once would be gigabytes in this process.
+    for start in range(0, len(queries), SETUP_CHUNK):
+        rows = []
+        for q, cap in queries[start : start + SETUP_CHUNK]:
+            criteria = criteria_of.get((q, cap))
+            if criteria is None:
+                price = None if cap is None else Decimal(cap)
+                criteria = criteria_of[(q, cap)] = Criteria(keywords=q, max_price=price)
+            key = schedule_key(keys_for(criteria, ["sandbox"]))
+            account_id, destination_id = rng.choice(owners)
+            rows.append(
+                Search(
+                    account_id=account_id, destination_id=destination_id, name=q[:80],
+                    criteria=criteria.to_json(), marketplaces=["sandbox"], channels=["chat"],
+                    interval_seconds=interval, fetch_key=key, primed_at=now,
+                    next_check_at=next_due(now, interval, key),
+                )
+            )  # fmt: skip
+        first = await Search.all().order_by("-id").first().values_list("id", flat=True)
+        await Search.bulk_create(rows, batch_size=5000)
+        spec_of = {c: keys_for(c, ["sandbox"]) for c in criteria_of.values()}
+        by_json = {json.dumps(c.to_json(), sort_keys=True): sp for c, sp in spec_of.items()}
+        links: dict[int, list] = {}
+        new_rows = await Search.filter(id__gt=first or 0).values_list("id", "criteria")
+        for sid, crit in new_rows:
+            crit = json.loads(crit) if isinstance(crit, str) else crit
+            links[sid] = by_json[json.dumps(crit, sort_keys=True)]
+        await link_many(conn, links, now, take_schedule=True)
+        del rows, links, new_rows
+
+
+SETUP_CHUNK = 50_000
+
+
+async def due_from_now(interval: int) -> None:
+    """Each key due at its next aligned instant from the end of the set-up, so the window
+    does not open on the backlog of keys that came due while the set-up ran (a million
+    searches take minutes to write)."""
+    now = datetime.now(UTC)
+    for key_id, digest in await FetchKey.all().values_list("id", "digest"):
+        await FetchKey.filter(id=key_id).update(next_check_at=next_due(now, interval, digest))
+
+
+async def warm_pages(queries: list[tuple[str, int | None]], sandbox: str, page_size: int) -> None:
+    now = datetime.now(UTC)
+    async with aiohttp.ClientSession() as http:
+        market = PagedSandbox(http, sandbox, page_size)
+        gate = asyncio.Semaphore(50)
+
+        async def one(q: str, cap: int | None) -> list[ListingData]:
+            criteria = Criteria(keywords=q, max_price=None if cap is None else Decimal(cap))
+            async with gate:
+                return await market.search(keys_for(criteria, ["sandbox"])[0].query)
+
+        pages = await asyncio.gather(*(one(q, cap) for q, cap in queries))
+    found = {(i.marketplace, i.external_id): i for page in pages for i in page}
+    items = list(found.values())
+    for start in range(0, len(items), 2000):
+        await upsert_listings(items[start : start + 2000], now)
+
+
+async def add_old_listings(count: int) -> None:
+    """Listings last seen long ago, for the retention job to delete during the window."""
+    long_ago = datetime.now(UTC) - timedelta(days=120)
+    for start in range(0, count, 5000):
+        await Listing.bulk_create(
+            [
+                Listing(
+                    marketplace="sandbox", external_id=f"old-{n}", url=f"https://old.test/{n}",
+                    title=f"Old listing {n}", price=Decimal(10), first_seen_at=long_ago,
+                    last_seen_at=long_ago,
+                )
+                for n in range(start, min(count, start + 5000))
+            ]
+        )  # fmt: skip
+
+
+class PagedSandbox(SandboxMarketplace):
+    """The sandbox adapter asking for ``page_size`` listings a page (the adapters' default
+    is 50; the 1,000,000-search workload reads full pages of 200)."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, page_size: int) -> None:
+        super().__init__(http, url)
+        self.page_size = page_size
+
+    async def search_page(self, query: MarketplaceQuery, page: int) -> list[ListingData]:
+        return await super().search_page(replace(query, limit=self.page_size), page)
 
 
 def runner_options(kind: str, coalesce: bool) -> RunnerOptions:
@@ -191,32 +260,52 @@ def runner_options(kind: str, coalesce: bool) -> RunnerOptions:
 
 
 async def run_runner(
-    kind: str, db_url: str, sandbox: str, seconds: float, coalesce: bool
+    kind: str,
+    db_url: str,
+    sandbox: str,
+    seconds: float,
+    coalesce: bool,
+    page_size: int = 50,
+    warmup: float = 0.0,
 ) -> dict[str, object]:
-    """One runner for ``seconds``; returns its counters (used in-process and by workers)."""
+    """One runner for ``warmup`` then ``seconds``; returns its counters over the second
+    part (used in-process and by workers)."""
     async with aiohttp.ClientSession() as http:
         metrics = Metrics(keep_samples=True)
         runner = Runner(
-            {"sandbox": SandboxMarketplace(http, sandbox)},
+            {"sandbox": PagedSandbox(http, sandbox, page_size)},
             options=runner_options(kind, coalesce), metrics=metrics,
         )  # fmt: skip
+        task = asyncio.create_task(runner.run())
+        # A runner that has run an interval knows each key's last page (core.checks'
+        # KnownPage): what a long-running service is in. The window starts after it.
+        await asyncio.sleep(warmup)
+
+        def count(metric: Any) -> float:
+            return float(metric.labels("sandbox")._value.get())
+
+        base = {name: count(getattr(metrics, name))
+                for name in ("checks", "key_checks", "fetches", "key_overflows")}  # fmt: skip
+        for samples in (metrics.match_latency_samples, metrics.first_alert_samples):
+            assert samples is not None
+            samples.clear()
         runner.lag_samples = []
         cpu0 = time.process_time()
-        task = asyncio.create_task(runner.run())
         timeline = []  # checks done by the end of each second
         for _ in range(int(seconds)):
             await asyncio.sleep(1)
-            timeline.append(metrics.checks.labels("sandbox")._value.get())
+            timeline.append(count(metrics.checks) - base["checks"])
         await asyncio.sleep(seconds - int(seconds))
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
         return {
-            "checks": metrics.checks.labels("sandbox")._value.get(),
-            "key_checks": metrics.key_checks.labels("sandbox")._value.get(),
-            "fetches": metrics.fetches.labels("sandbox")._value.get(),
-            "overflows": metrics.key_overflows.labels("sandbox")._value.get(),
+            "checks": count(metrics.checks) - base["checks"],
+            "key_checks": count(metrics.key_checks) - base["key_checks"],
+            "fetches": count(metrics.fetches) - base["fetches"],
+            "overflows": count(metrics.key_overflows) - base["key_overflows"],
             "latency": metrics.match_latency_samples or [],
+            "first_latency": metrics.first_alert_samples or [],
             "lags": runner.lag_samples,
             "timeline": timeline,
             "cpu": time.process_time() - cpu0,
@@ -243,17 +332,30 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def workers(args: argparse.Namespace, db_url: str, sandbox: str) -> list[dict]:
-    """The runner(s) for the steady window: in this process, or --processes children."""
-    if args.processes == 1:
-        return [await run_runner(args.db[0], db_url, sandbox, args.seconds, True)]
+    """The runner(s) for the steady window, each in a child process of its own (also for
+    one runner): its CPU and peak RSS are then the runner's alone, not the set-up's."""
     cmd = [sys.executable, __file__, "--worker", db_url, "--sandbox-url", sandbox,
-           "--seconds", str(args.seconds), "--db", args.db[0]]  # fmt: skip
+           "--seconds", str(args.seconds), "--db", args.db[0],
+           "--page-size", str(args.page_size), "--warmup", str(args.warmup)]  # fmt: skip
     procs = [
         await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE)
         for _ in range(args.processes)
     ]
     outs = [await p.communicate() for p in procs]
     return [json.loads(out.decode().strip().splitlines()[-1]) for out, _ in outs]
+
+
+async def retention_during(seconds: float, every: float, deleted: list[int]) -> None:
+    """The retention job, a pass every ``every`` seconds of the window; adds the rows it
+    deleted to ``deleted``. Cancelled at the window's end if a pass is still running."""
+    if every <= 0:
+        return
+    job = Retention(RetentionOptions(max_batches_per_pass=5))
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        found = await job.run_once()
+        deleted.append(sum(found.deleted.values()))
+        await asyncio.sleep(every)
 
 
 async def double_checks(interval: int, started: datetime) -> int:
@@ -307,19 +409,40 @@ async def measure(args: argparse.Namespace, sandbox: str) -> dict[str, object]:
     queries = zipf_sample(distinct_queries(args.queries), args.searches, args.zipf, rng)
     async with fresh_database(kind) as db_url, open_database(db_url):
         t0 = time.perf_counter()
+        # What is on sale before the searches exist is stored first (as a running service
+        # has it): each key's first check then finds only what is new since, as every later
+        # one does, instead of alerting its whole page.
+        await warm_pages(sorted(set(queries), key=str), sandbox, args.page_size)
         await create_searches(queries, args.interval, rng)
+        await add_old_listings(args.old_listings)
+        await due_from_now(args.interval)
         setup = time.perf_counter() - t0
         started = datetime.now(UTC)
+        running = asyncio.create_task(workers(args, db_url, sandbox))
+        await asyncio.sleep(args.warmup)
+        listings_before = await Listing.filter(marketplace="sandbox").count()
         pg = PostgresCpu()
         lag_task = asyncio.create_task(sample_lag(args.seconds, pg))
-        results = await workers(args, db_url, sandbox)
+        passes: list[int] = []
+        retention = asyncio.create_task(
+            retention_during(args.seconds, args.retention_every, passes)
+        )
+        results = await running
         lags = await lag_task
+        retention.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await retention
+        deleted = sum(passes)
         pg.sample()
         pg_cpu = pg.seconds()
+        stored = await Listing.filter(marketplace="sandbox").count() - listings_before + deleted
         doubled = await double_checks(args.interval, started)
-        without = await run_runner(kind, db_url, sandbox, args.baseline_seconds, False)
+        without = await run_runner(
+            kind, db_url, sandbox, args.baseline_seconds, False, args.page_size
+        )
     return {"setup": setup, "results": results, "lags": lags, "doubled": doubled,
-            "without": without, "distinct": len(set(queries)), "pg_cpu": pg_cpu}  # fmt: skip
+            "without": without, "distinct": len(set(queries)), "pg_cpu": pg_cpu,
+            "new_listings": stored, "retention_deleted": deleted}  # fmt: skip
 
 
 def figures(args: argparse.Namespace, m: dict) -> dict[str, object]:
@@ -328,6 +451,7 @@ def figures(args: argparse.Namespace, m: dict) -> dict[str, object]:
     checks = sum(r["checks"] for r in results)
     fetches = sum(r["fetches"] for r in results)
     latency = [x for r in results for x in r["latency"]]
+    first = [x for r in results for x in r.get("first_latency", [])]
     claimed = [(tier, lag) for r in results for tier, lag in r["lags"]]
     per_check = fetches / max(1, checks)
     per_check_without = without["fetches"] / max(1, without["checks"])
@@ -345,6 +469,7 @@ def figures(args: argparse.Namespace, m: dict) -> dict[str, object]:
         "distinct_queries": m["distinct"],
         "interval": args.interval,
         "window_s": args.seconds,
+        "warmup_s": args.warmup,
         "setup_s": m["setup"],
         "demand_checks_per_s": args.searches / args.interval,
         "checks_per_s": checks / args.seconds,
@@ -365,6 +490,13 @@ def figures(args: argparse.Namespace, m: dict) -> dict[str, object]:
         "postgres_cpu_s": m["pg_cpu"] if args.db[0] == "postgres" else None,
         "peak_rss_mb": [r["rss_mb"] for r in results],
         "searches_checked_twice": m["doubled"],
+        "page_size": args.page_size,
+        "new_listings_stored": m["new_listings"],
+        # New listings stored per listing fetched (pages assumed full: a lower bound).
+        "new_share": m["new_listings"] / max(1, fetches * args.page_size),
+        "retention_deleted": m["retention_deleted"],
+        "alert_rows_first_p50_ms": pct(first, 50) * 1000,
+        "alert_rows_first_p99_ms": pct(first, 99) * 1000,
         "timeline_checks": timeline,
         "timeline_lag": m["lags"],
     }
@@ -406,6 +538,14 @@ def report(f: dict) -> None:
         f"  runner CPU {cpu} s; Postgres CPU {'-' if pg is None else f'{pg:.1f}'} s; "
         f"peak RSS {rss} MiB"
     )
+    print(
+        f"  fetched → first alert rows committed: p50 {f['alert_rows_first_p50_ms']:.1f} ms   "
+        f"p99 {f['alert_rows_first_p99_ms']:.1f} ms"
+    )
+    print(
+        f"  pages of {f['page_size']}: {f['new_listings_stored']} new listings stored "
+        f"(new share ≥ {f['new_share']:.3f}); retention deleted {f['retention_deleted']} rows"
+    )
     print(f"  overflowed pages: {f['overflows']:.0f}")
     print(f"  searches checked more than once per interval: {f['searches_checked_twice']}")
 
@@ -420,7 +560,8 @@ async def main_async(args: argparse.Namespace) -> None:
         result = await worker_main(args)
         print(json.dumps(result))
         return
-    with sandbox_process(args.port, args.latency_ms, args.listings_per_minute) as url:
+    stock = args.initial_stock
+    with sandbox_process(args.port, args.latency_ms, args.listings_per_minute, stock) as url:
         await wait_ready(url)
         found = figures(args, await measure(args, url))
     report(found)
@@ -429,8 +570,26 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 async def worker_main(args: argparse.Namespace) -> dict[str, object]:
+    profile = os.environ.get("BENCH_PROFILE")  # a file for the runner's cProfile stats
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        try:
+            return await _worker(args)
+        finally:
+            profiler.disable()
+            profiler.dump_stats(f"{profile}.{os.getpid()}")
+    return await _worker(args)
+
+
+async def _worker(args: argparse.Namespace) -> dict[str, object]:
     async with open_database(args.worker, run_migrations=False):
-        return await run_runner(args.db[0], args.worker, args.sandbox_url, args.seconds, True)
+        return await run_runner(
+            args.db[0], args.worker, args.sandbox_url, args.seconds, True, args.page_size,
+            args.warmup,
+        )  # fmt: skip
 
 
 def main() -> None:
@@ -455,6 +614,22 @@ def main() -> None:
         help="window without coalescing, for the ratio",
     )
     parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument(
+        "--warmup", type=float, default=0.0,
+        help="seconds the runners run before the window (one interval: every key checked)",
+    )  # fmt: skip
+    parser.add_argument("--page-size", type=int, default=50, help="listings a fetch asks for")
+    parser.add_argument(
+        "--initial-stock", type=int, default=500, help="sandbox listings on sale at start"
+    )
+    parser.add_argument(
+        "--old-listings", type=int, default=0,
+        help="listings last seen 120 days ago, for the retention job to delete",
+    )  # fmt: skip
+    parser.add_argument(
+        "--retention-every", type=float, default=0.0,
+        help="run a retention pass every this many seconds of the window (0: off)",
+    )  # fmt: skip
     parser.add_argument(
         "--queries", type=int, default=0,
         help="distinct requests (0: the sandbox catalogue's, about 180)",

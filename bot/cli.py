@@ -119,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=8090)
     sandbox.add_argument("--seed", type=int, default=7)
     sandbox.add_argument("--listings-per-minute", type=float, default=6.0)
+    sandbox.add_argument("--initial-stock", type=int, default=500, help="listings on sale at start")
     sandbox.add_argument("--latency-ms", type=float, default=0.0)
     sandbox.add_argument("--error-rate", type=float, default=0.0)
     sandbox.add_argument(
@@ -273,6 +274,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> None:
             latency_ms=args.latency_ms,
             error_rate=args.error_rate,
             echo_delay_seconds=args.echo_delay,
+            initial_stock=args.initial_stock,
         )
         print(f"Sandbox marketplace on http://{args.host}:{args.port}", flush=True)
         await serve_sandbox(config, args.host, args.port)

@@ -27,10 +27,20 @@ async def insert_ignoring_duplicates(
     table: str,
     columns: Sequence[str],
     rows: Sequence[Sequence[object]],
+    types: Mapping[str, str] | None = None,
 ) -> None:
+    """``types`` (each column's Postgres type): one ``unnest`` statement on Postgres instead
+    of a statement per row."""
     if not rows:
         return
     names = ", ".join(f'"{c}"' for c in columns)
+    if types is not None and conn.capabilities.dialect == "postgres":
+        arrays = ", ".join(f"${n}::{types[c]}[]" for n, c in enumerate(columns, 1))
+        sql = (
+            f'INSERT INTO "{table}" ({names}) SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING'
+        )
+        await conn.execute_query(sql, [list(column) for column in zip(*rows, strict=True)])
+        return
     marks = _placeholders(conn, len(columns))
     sql = f'INSERT INTO "{table}" ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING'
     await conn.execute_many(sql, [list(row) for row in rows])

@@ -7,7 +7,7 @@ one transaction, so a crash leaves either all of it or none (and the search is c
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -25,9 +25,9 @@ from core.enums import AlertKind, MatchStatus
 from core.listings import clean_listing, upsert_listings
 from core.matching import is_price_drop, matches
 from core.models import Listing, Match
-from core.outbox import ALERT_COLUMNS, AlertIntent, alert_values
+from core.outbox import ALERT_COLUMNS, ALERT_TYPES, AlertIntent, alert_values
 from core.ports import ListingData
-from core.reposts import earlier_alerts, repost_key
+from core.reposts import earlier_alerts, repost_key, repost_sources
 from core.sellers import blocked_among, seller_key
 
 PREVIEW_SIZE = 3
@@ -91,6 +91,9 @@ async def record_fetch(
     now: datetime,
     platforms: dict[int, str],
     rates: Rates | None = None,
+    known: KnownPage | None = None,
+    page: set[int] | None = None,
+    committed: Callable[[int], None] | None = None,
 ) -> dict[int, CheckResult]:
     """Store ``fetched`` (one fetch key's listings) and turn it into matches and alerts for
     each of ``searches``, the searches with that key.
@@ -102,6 +105,13 @@ async def record_fetch(
     What counts as new: a listing we first saw after the search was primed. Priming (the
     search's first fetch) only sets that watermark and returns the newest few matches as a
     preview, so a new search brings no flood of old listings and stores no row for them.
+
+    ``known``: the key's page at its last successful check in this process, and the searches
+    checked then. Those searches had every listing on it written already; each of them
+    looks only at what is new since (or has a changed price), so a popular key's check
+    costs its new listings, not its page times its searches. ``page`` collects this fetch's
+    listing ids, for the next check. ``committed`` hears the alert rows of each transaction
+    once it has committed.
     """
     # Cleaned here, once per fetch: this is the one way fetched listings reach the database
     # (any marketplace, any process), and matching, previews and alerts below then see the
@@ -109,65 +119,139 @@ async def record_fetch(
     fetched = [clean_listing(item) for item in fetched]
     rows = await upsert_listings(fetched, now)
     data_by_key = {(d.marketplace, d.external_id): d for d in fetched}
+    results = {s.id: CheckResult(s.id, seen_at=now) for s in searches}
+    # Listings this fetch stored first: no search can have a match on them yet (another
+    # process's concurrent insert is settled by ON CONFLICT), so nothing is read back.
+    stored_now = {r.id for r in rows if r.first_seen_at == now}
+    seen_before = known.page if known is not None else frozenset()
     # Is it a deal? (issue 16): every fetch feeds its items' bounded price samples, written
-    # with the check's first transaction (or alone when it queues nothing).
+    # with the check's first transaction (or alone when it queues nothing). What this key's
+    # last page already had at the same price was sampled then.
     samples = await prices.new_samples(
         {criteria[s.id] for s in searches},
-        [(r.id, data_by_key[(r.marketplace, r.external_id)]) for r in rows],
+        [
+            (r.id, data_by_key[(r.marketplace, r.external_id)])
+            for r in rows
+            if r.id not in seen_before or _repriced(r)
+        ],
         now,
         rates,
     )
-    results = {s.id: CheckResult(s.id, seen_at=now) for s in searches}
     candidates: list[_Candidate] = []
-    matched_by_criteria: dict[Criteria, list[Listing]] = {}
+    matched_by_criteria: dict[Criteria, tuple[list[_Match], list[_Match]]] = {}
     for search in searches:
         # One fetch key's searches usually share criteria too: match each distinct one once
         # (the listings are all from the key's marketplace, so only the criteria differ).
         wanted = criteria[search.id]
-        if wanted not in matched_by_criteria:
-            matched_by_criteria[wanted] = _matching_rows(wanted, rows, data_by_key, now, rates)
-        matching = [
-            _Candidate(search, row, data_by_key[(row.marketplace, row.external_id)], wanted)
-            for row in matched_by_criteria[wanted]
-            if row.marketplace in search.marketplaces  # what an adapter labelled otherwise
-        ]
+        split = matched_by_criteria.get(wanted)
+        if split is None:
+            found = [
+                _Match(row, data_by_key[(row.marketplace, row.external_id)])
+                for row in _matching_rows(wanted, rows, data_by_key, now, rates)
+            ]
+            # What a search checked last time still has to look at: the listings new
+            # since, and any whose price changed (a drop is news).
+            fresh = [m for m in found if m.row.id not in seen_before or _repriced(m.row)]
+            split = matched_by_criteria[wanted] = (found, fresh)
         if search.primed_at is None:
-            shown = await _without_blocked(matching)
+            matching = [_Candidate(search, m.row, m.data, wanted) for m in split[0]]
+            shown = await _without_blocked([c for c in matching if _listed(c)])
             results[search.id].preview = _newest([c.data for c in shown])
-        else:
-            candidates.extend(c for c in matching if _worth_a_look(c))
+            continue
+        looked_at = split[1] if known is not None and search.id in known.searches else split[0]
+        for m in looked_at:
+            if m.row.marketplace not in search.marketplaces:
+                continue  # what an adapter labelled otherwise
+            candidate = _Candidate(search, m.row, m.data, wanted)
+            if _worth_a_look(candidate):
+                candidates.append(candidate)
+    if page is not None:
+        page.update(r.id for r in rows)
     candidates = await _without_blocked(candidates)
     if not candidates:  # the usual check: nothing new (SQLite would queue for its one writer)
         await prices.store_samples(samples, now)
         return results
-    # Bounded transactions: a listing matched by thousands of searches is written in several
-    # commits, so it never holds the database (SQLite's one writer) for the other keys. Each
-    # is idempotent (ON CONFLICT DO NOTHING on the unique keys, and a match that exists is
-    # not new), and the caller moves watermarks and leases only after the last one: a crash
-    # between two loses nothing (the key is checked again) and duplicates nothing.
+    by_id = {s.id: s for s in searches}
+    written = _Written(by_id, platforms, now, rates, results, committed)
+    await _write(candidates, stored_now, samples, written)
+    return results
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """What the writing of one check's candidates needs besides them."""
+
+    by_id: Mapping[int, CheckedSearch]
+    platforms: dict[int, str]
+    now: datetime
+    rates: Rates | None
+    results: dict[int, CheckResult]
+    committed: Callable[[int], None] | None
+
+
+async def _write(
+    candidates: list[_Candidate], stored_now: set[int], samples: prices.NewSamples, w: _Written
+) -> None:
+    """New matches, price drops and their outbox rows for ``candidates``.
+
+    Bounded transactions: a listing matched by thousands of searches is written in several
+    commits, so it never holds the database (SQLite's one writer) for the other keys. Each
+    is idempotent (ON CONFLICT DO NOTHING on the unique keys, and a match that exists is
+    not new), and the caller moves watermarks and leases only after the last one: a crash
+    between two loses nothing (the key is checked again) and duplicates nothing.
+    """
+    reposted = await repost_sources({c.listing.id: c.data for c in candidates}.values())
     candidates.sort(key=lambda c: (c.search.id, c.listing.id))
     thin: set[int] = set()
     for start in range(0, len(candidates), MAX_CANDIDATES_PER_TRANSACTION):
         chunk = candidates[start : start + MAX_CANDIDATES_PER_TRANSACTION]
         async with in_transaction() as conn:
             if start == 0:  # before judging: the estimate includes this fetch's prices
-                await prices.write_samples(conn, samples, now)
-            chunk = await _without_settled(conn, chunk)
-            existing = await _existing_matches(conn, chunk)
+                await prices.write_samples(conn, samples, w.now)
+            older = [c for c in chunk if c.listing.id not in stored_now]
+            older = await _without_settled(conn, older)
+            existing = await _existing_matches(conn, older)
+            chunk = [c for c in chunk if c.listing.id in stored_now] + older
             sources: dict[int, _Candidate] = {}
-            intents = await _create_new_matches(conn, chunk, existing, results, now, sources)
-            intents += await _price_drops(conn, chunk, existing, sources)
+            intents = await _create_new_matches(
+                conn, chunk, existing, w.results, w.now, reposted, sources
+            )
+            intents += await _price_drops(conn, older, existing, sources)
             intents, thin_here = await prices.judge_intents(
-                conn, [_judged(i, sources[i.match_id]) for i in intents], now, rates
+                conn, [_judged(i, sources[i.match_id]) for i in intents], w.now, w.rates
             )
             thin |= thin_here
-            await _queue(conn, intents, searches, platforms, now, results)
-    await prices.tell_thin(thin, now)
-    return results
+            queued = await _queue(conn, intents, w.by_id, w.platforms, w.now, w.results)
+        if w.committed is not None:
+            w.committed(queued)
+    await prices.tell_thin(thin, w.now)
 
 
 def _judged(intent: AlertIntent, candidate: _Candidate) -> prices.Judged:
     return prices.Judged(intent, candidate.listing.id, candidate.data, candidate.criteria)
+
+
+@dataclass(slots=True)
+class KnownPage:
+    """A key's last page as this process checked it: the listing ids, and the searches that
+    had them written (``record_fetch``)."""
+
+    page: frozenset[int]
+    searches: Container[int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    row: Listing
+    data: ListingData
+
+
+def _listed(candidate: _Candidate) -> bool:
+    return candidate.listing.marketplace in candidate.search.marketplaces
+
+
+def _repriced(row: Listing) -> bool:
+    return len(row.price_history) > 1
 
 
 async def _without_blocked(candidates: Sequence[_Candidate]) -> list[_Candidate]:
@@ -295,6 +379,7 @@ async def _create_new_matches(
     existing: dict[tuple[int, int], _Known],
     results: dict[int, CheckResult],
     now: datetime,
+    reposted: set[int],
     sources: dict[int, _Candidate],
 ) -> list[AlertIntent]:
     fresh = [
@@ -303,13 +388,12 @@ async def _create_new_matches(
     if not fresh:
         return []
     # Reposts (issue 14): the same seller and title alerted to this search lately.
+    # A listing's repost key is worked out once, not once per search that matched it.
+    keys = {
+        c.listing.id: repost_key(c.data.marketplace, c.data.seller, c.data.title) for c in fresh
+    }
     earlier = await earlier_alerts(
-        conn,
-        [
-            (c.search.id, c.listing.id, repost_key(c.data.marketplace, c.data.seller, c.data.title))
-            for c in fresh
-        ],
-        now,
+        conn, [(c.search.id, c.listing.id, keys[c.listing.id]) for c in fresh], now, reposted
     )
     by_pair = {(c.search.id, c.listing.id): c for c in fresh}
     # A pair another process inserted meanwhile is skipped here: its alert is that process's.
@@ -375,19 +459,22 @@ async def _price_drops(
 async def _queue(
     conn: BaseDBAsyncClient,
     intents: Sequence[AlertIntent],
-    searches: Sequence[CheckedSearch],
+    by_id: Mapping[int, CheckedSearch],
     platforms: dict[int, str],
     now: datetime,
     results: dict[int, CheckResult],
-) -> None:
-    by_id = {s.id: s for s in searches}
+) -> int:
     rows: list[tuple[object, ...]] = []
+    by_search: dict[int, list[AlertIntent]] = defaultdict(list)
     for intent in intents:
-        search = by_id[intent.search_id]
-        new_rows = alert_values([intent], search.channels, platforms[search.id], now)
+        by_search[intent.search_id].append(intent)
+    for search_id, wanted in by_search.items():
+        search = by_id[search_id]
+        new_rows = alert_values(wanted, search.channels, platforms[search.id], now)
         results[search.id].alerts_queued += len(new_rows)
         rows.extend(new_rows)
-    await insert_ignoring_duplicates(conn, "alert", ALERT_COLUMNS, rows)
+    await insert_ignoring_duplicates(conn, "alert", ALERT_COLUMNS, rows, ALERT_TYPES)
+    return len(rows)
 
 
 def _newest(items: Sequence[ListingData]) -> list[ListingData]:

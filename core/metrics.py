@@ -15,6 +15,8 @@ class Metrics:
     ) -> None:
         self.registry = registry or CollectorRegistry()
         self.match_latency_samples: list[float] | None = [] if keep_samples else None
+        # Fetched → the first of its alert rows committed (a benchmark's, like the above).
+        self.first_alert_samples: list[float] | None = [] if keep_samples else None
         self.checks = Counter(
             "monitor_search_checks", "Search checks done", ["marketplace"], registry=self.registry
         )
@@ -172,3 +174,7 @@ class Metrics:
         self.match_latency.observe(seconds)
         if self.match_latency_samples is not None and alerts_written:
             self.match_latency_samples.append(seconds)
+
+    def observe_first_alert(self, seconds: float) -> None:
+        if self.first_alert_samples is not None:
+            self.first_alert_samples.append(seconds)

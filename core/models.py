@@ -229,6 +229,8 @@ class Listing(Model):
     class Meta:
         table = "listing"
         unique_together = (("marketplace", "external_id"),)
+        # Retention deletes listings not seen since its cutoff (core.retention).
+        indexes = (Index(fields=("last_seen_at",), name="listing_last_seen_idx"),)
 
 
 class Match(Model):
@@ -250,7 +252,11 @@ class Match(Model):
     class Meta:
         table = "match"
         unique_together = (("search", "listing"),)
-        indexes = (Index(fields=("search_id", "status"), name="match_status_idx"),)
+        indexes = (
+            Index(fields=("search_id", "status"), name="match_status_idx"),
+            # A listing's matches: retention's unreferenced listings, cascades, checks.
+            Index(fields=("listing_id",), name="match_listing_idx"),
+        )
 
 
 class Alert(Model):

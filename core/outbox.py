@@ -63,6 +63,21 @@ ALERT_COLUMNS = (
     "verdict",
     "verdict_kind",
 )
+# Their Postgres types, for one set-based insert (core.bulk).
+ALERT_TYPES = {
+    "match_id": "int",
+    "channel": "varchar",
+    "route": "varchar",
+    "kind": "varchar",
+    "event": "varchar",
+    "old_price": "numeric",
+    "status": "varchar",
+    "attempts": "int",
+    "next_attempt_at": "timestamptz",
+    "created_at": "timestamptz",
+    "verdict": "text",
+    "verdict_kind": "varchar",
+}
 
 
 def alert_values(
@@ -72,19 +87,21 @@ def alert_values(
     now: datetime,
 ) -> list[tuple[object, ...]]:
     """One outbox row (ALERT_COLUMNS) per intent and channel, for a bulk insert."""
+    routes = [(Channel(name), route_for(Channel(name), platform)) for name in channels]
+    pending = AlertStatus.PENDING.value
     rows: list[tuple[object, ...]] = []
     for intent in intents:
-        for name in channels:
-            channel = Channel(name)
+        kind, event, old_price = intent.kind.value, intent.event, intent.old_price
+        for channel, route in routes:
             rows.append(
                 (
                     intent.match_id,
                     channel.value,
-                    route_for(channel, platform),
-                    intent.kind.value,
-                    intent.event,
-                    intent.old_price,
-                    AlertStatus.PENDING.value,
+                    route,
+                    kind,
+                    event,
+                    old_price,
+                    pending,
                     0,
                     now,
                     now,

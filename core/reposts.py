@@ -16,9 +16,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.functions import Lower
 
 from core.matching import normalise, seller_key
-from core.models import Match
+from core.models import Listing, Match
+from core.ports import ListingData
 
 WINDOW = timedelta(days=14)
 
@@ -39,22 +41,62 @@ class Earlier:
     alerted_price: Decimal | None
 
 
+async def repost_sources(listings: Iterable[ListingData]) -> set[int]:
+    """Stored listings that share a repost key with one of ``listings``: the only ones a
+    new match can repost. One query per check (by seller, as the marketplace spells it),
+    where reading every recent match of thousands of searches would cost a row each.
+    Sellers are compared case-folded like ``seller_key``; a spelling that differs in its
+    spaces too is not found here (a marketplace spells its users' names one way)."""
+    keys: dict[tuple[str, str, str], set[str]] = {}
+    sellers = set()
+    for item in listings:
+        key = repost_key(item.marketplace, item.seller, item.title)
+        if key is not None:
+            keys.setdefault(key, set()).add(item.external_id)
+            sellers.add(item.seller)
+    if not keys:
+        return set()
+    # lower(seller): the expression index of migration 0022; seller_key folds case too.
+    rows = (
+        await Listing.annotate(seller_lower=Lower("seller"))
+        .filter(
+            marketplace__in=sorted({k[0] for k in keys}),
+            seller_lower__in=sorted({seller.lower() for seller in sellers}),
+        )
+        .values_list("id", "marketplace", "external_id", "seller", "title")
+    )
+    found = set()
+    for row_id, marketplace, external_id, seller, title in rows:
+        key = repost_key(str(marketplace), str(seller), str(title))
+        ids = keys.get(key) if key is not None else None
+        # Another listing with the key (or one of several new ones with it).
+        if ids is not None and (external_id not in ids or len(ids) > 1):
+            found.add(int(row_id))
+    return found
+
+
 async def earlier_alerts(
     conn: BaseDBAsyncClient,
     fresh: Iterable[tuple[int, int, tuple[str, str, str] | None]],
     now: datetime,
+    sources: set[int] | None = None,
 ) -> dict[tuple[int, int], Earlier]:
     """For each fresh (search id, listing id, repost key): the same search's match within
-    ``WINDOW`` of another listing with that key. One query for the whole check."""
+    ``WINDOW`` of another listing with that key. One query for the whole check.
+
+    ``sources``: the listings that can be reposted (``repost_sources``), when known; a
+    check whose new listings repost nothing then reads no match at all."""
     wanted = {(s, key): listing_id for s, listing_id, key in fresh if key is not None}
-    if not wanted:
+    if not wanted or (sources is not None and not sources):
         return {}
+    narrowed = {} if sources is None else {"listing_id__in": sorted(sources)}
     sellers = sorted({key[1] for _, key in wanted})
     rows = (
         await Match.filter(
             search_id__in=sorted({s for s, _ in wanted}),
             created_at__gte=now - WINDOW,
             listing__marketplace__in=sorted({key[0] for _, key in wanted}),
+            **narrowed,
         )
         .using_db(conn)
         .values_list(

@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import time
+from array import array
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from tortoise.expressions import Q
 
 from core.backoff import poll_pause
 from core.breaker import CircuitBreaker
-from core.checks import CheckResult, record_fetch
+from core.checks import CheckResult, KnownPage, record_fetch
 from core.clock import Clock, utcnow
 from core.criteria import Criteria
 from core.errors import MarketplaceError, Slowed, Unavailable
@@ -110,6 +111,8 @@ class Runner:
         self.lag_samples: list[tuple[str, float]] | None = None
         # Fetches by fetch key digest: (when started, the fetch), shared for the share window.
         self._recent: dict[str, tuple[float, asyncio.Future[list[ListingData]]]] = {}
+        # Each key's last page and the searches that had it written (see _remember_page).
+        self._pages: dict[str, tuple[array[int], array[int]]] = {}
 
     def request_stop(self) -> None:
         """Finish the batch in hand, claim no more: `run` then returns (a graceful drain)."""
@@ -279,6 +282,8 @@ class Runner:
             self._record_error(result, searches, error, breaker.open_until)
             return
         groups = [searches] if self.options.coalesce else [[s] for s in searches]
+        known = self._known_page(key.digest)
+        page: set[int] = set()
         for group in groups:
             try:
                 fetched = await self._fetch(marketplace, spec)
@@ -297,8 +302,24 @@ class Runner:
                 logger.exception("fetch of %s failed unexpectedly", spec.query)
                 self._record_error(result, searches, Unavailable(f"internal error: {exc}"), None)
                 return
-            await self._store(result, group, criteria, fetched, outcomes, results)
+            await self._store(result, group, criteria, fetched, outcomes, results, known, page)
+        if result.error is None:
+            self._remember_page(key.digest, page, searches)
+        else:
+            self._pages.pop(key.digest, None)
         self.metrics.key_checks.labels(name).inc()
+
+    def _known_page(self, digest: str) -> KnownPage | None:
+        entry = self._pages.get(digest)
+        return None if entry is None else KnownPage(frozenset(entry[0]), frozenset(entry[1]))
+
+    def _remember_page(self, digest: str, page: set[int], searches: list[KeySearch]) -> None:
+        """The key's page and the searches that had it written, for its next check here.
+
+        Kept compact (ids in arrays): one entry per key this process checks. Losing it (a
+        restart, or another process's check) only makes the next check look at the whole
+        page again."""
+        self._pages[digest] = (array("i", sorted(page)), array("i", sorted(s.id for s in searches)))
 
     async def _overflow(
         self,
@@ -388,16 +409,27 @@ class Runner:
         fetched: list[ListingData],
         outcomes: Outcomes,
         results: dict[int, CheckResult],
+        known: KnownPage | None = None,
+        page: set[int] | None = None,
     ) -> None:
         platforms = {s.id: s.destination.platform.value for s in searches}
         name = result.key.marketplace
+        # From the fetch's answer, the wait for a write slot included: what a user waits.
+        started = time.perf_counter()
+        first: list[float] = []
+
+        def committed(alerts: int) -> None:
+            if alerts and not first:
+                first.append(time.perf_counter() - started)
+                self.metrics.observe_first_alert(first[0])
+
         try:
             async with self._writes:
-                started = time.perf_counter()
                 rates = await self.rates.get()
                 found = await record_fetch(
-                    searches, criteria, fetched, self.clock(), platforms, rates
-                )
+                    searches, criteria, fetched, self.clock(), platforms, rates, known, page,
+                    committed,
+                )  # fmt: skip
                 queued = sum(r.alerts_queued for r in found.values())
                 self.metrics.observe_match_latency(time.perf_counter() - started, queued)
         except Exception as exc:  # a storage problem fails this key, not the loop
@@ -470,12 +502,17 @@ def _parsed(searches: Sequence[KeySearch]) -> dict[int, Criteria]:
     """Each search's criteria, parsed once per distinct criteria: a popular key's thousands
     of searches mostly ask the same thing, and parsing each would cost more than matching."""
     by_text: dict[str, Criteria] = {}
+    # active_searches shares one criteria object among equal ones: seen by identity first.
+    by_object: dict[int, Criteria] = {}
     found = {}
     for search in searches:
-        text = json.dumps(search.criteria, sort_keys=True)
-        if text not in by_text:
-            by_text[text] = Criteria.from_json(search.criteria)
-        found[search.id] = by_text[text]
+        parsed = by_object.get(id(search.criteria))
+        if parsed is None:
+            text = json.dumps(search.criteria, sort_keys=True)
+            if text not in by_text:
+                by_text[text] = Criteria.from_json(search.criteria)
+            parsed = by_object[id(search.criteria)] = by_text[text]
+        found[search.id] = parsed
     return found
 
 

@@ -147,13 +147,27 @@ async def active_searches(key_ids: Sequence[int]) -> dict[int, list[KeySearch]]:
         fetch_key_id__in=list(key_ids), search__status="active"
     ).values_list("fetch_key_id", "search_id")
     searches: dict[int, KeySearch] = {}
+    # A popular key's searches mostly hold equal criteria, marketplaces, channels and
+    # destinations: one shared object each (read-only), not one per search (peak RSS).
+    shared: dict[object, Any] = {}
+
+    def one(kind: str, value: Any) -> Any:
+        raw = value if isinstance(value, str | bytes) else json.dumps(value, sort_keys=True)
+        found = shared.get((kind, raw))
+        if found is None:
+            found = shared[(kind, raw)] = _loaded(value)
+        return found
+
     for chunk in _chunks(sorted({sid for _, sid in rows})):
         for values in await Search.filter(id__in=chunk).values_list(*_KEY_SEARCH_FIELDS):
             (sid, name, criteria, markets, channels, interval, primed, notified, dest, plat,
              account) = values  # fmt: skip
+            route = shared.get(("route", dest))
+            if route is None:
+                route = shared[("route", dest)] = Route(dest, Platform(plat))
             searches[sid] = KeySearch(
-                sid, name, _loaded(criteria), _loaded(markets), _loaded(channels), interval,
-                primed, notified, Route(dest, Platform(plat)), account,
+                sid, name, one("criteria", criteria), one("markets", markets),
+                one("channels", channels), interval, primed, notified, route, account,
             )  # fmt: skip
     found: dict[int, list[KeySearch]] = defaultdict(list)
     for key_id, search_id in rows:

@@ -1,7 +1,7 @@
 """Telegram's flood limits, kept before we are told, and every 429 ``retry_after`` obeyed.
 
-- about 30 messages a second per bot, one a second per private chat (short bursts pass),
-  20 a minute per group;
+- 30 messages a second per bot, one a second per chat, 20 a minute per group, counted the
+  way Telegram's servers count them (see ``_Window``), so a send is never refused for them;
 - a 429 halts every request for ``retry_after``; a request that may wait that long retries,
   one that may not (an alert with a dispatcher behind it) fails fast with RetryAfter so the
   caller can retry later without holding a lease.
@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,9 +39,11 @@ _FREE = frozenset({"getUpdates", "getMe", "setWebhook", "deleteWebhook", "getWeb
 class RateLimits:
     per_bot_per_second: float = 30.0
     per_private_chat_per_second: float = 1.0
-    private_burst: int = 3
+    # Sends to one private chat allowed within ``private_burst / per_private_chat_per_second``
+    # seconds. Telegram documents one a second and only "may allow short bursts"; a 429
+    # halts every send of the bot, so the default takes no burst.
+    private_burst: int = 1
     per_group_per_minute: float = 20.0
-    group_burst: int = 5
     # How long a request may wait for its turn (or a retry_after) before failing fast.
     max_wait_seconds: float = 30.0
     max_retries: int = 5
@@ -68,33 +71,57 @@ def too_long(seconds: float) -> RetryAfter:
         return RetryAfter(max(1, round(seconds)))
 
 
-class _Gcra:
-    """A generic cell rate: ``rate`` per second on average, up to ``burst`` at once."""
+class _Window:
+    """At most ``count`` sends in any ``period`` seconds, as Telegram's servers count them.
 
-    def __init__(self, rate: float, burst: int) -> None:
-        self.interval = 1.0 / rate
-        self.tolerance = (max(1, burst) - 1) * self.interval
-        self.tat = 0.0  # theoretical arrival time of the next request
+    The server stamps a send somewhere between our request and its answer, so a send
+    occupies the window from the moment it starts until ``period`` after its answer came
+    back: a new send is let through only when fewer than ``count`` are in flight or were
+    answered within the last ``period``. That holds under any network delay (bursts and
+    evenly spaced slots do not: a request delayed in flight lands next to the following
+    one), at the price of one round trip per window.
+    """
+
+    __slots__ = ("answered", "count", "in_flight", "period")
+
+    def __init__(self, count: int, period: float) -> None:
+        self.count = max(1, count)
+        self.period = period
+        self.in_flight = 0
+        self.answered: deque[float] = deque()
 
     def wait_at(self, at: float) -> float:
-        """Seconds a request at ``at`` would wait for its slot (nothing is reserved)."""
-        return max(0.0, self.tat - self.tolerance - at)
+        """Seconds until a send at ``at`` could start (an estimate while sends are in flight)."""
+        while self.answered and self.answered[0] <= at - self.period:
+            self.answered.popleft()
+        if self.in_flight + len(self.answered) < self.count:
+            return 0.0
+        # The answer that must leave the window for a place to free up, if one must.
+        must_leave = len(self.answered) + self.in_flight - self.count
+        if must_leave < len(self.answered):
+            return self.answered[must_leave] + self.period - at
+        return _IN_FLIGHT_POLL_SECONDS  # only sends in flight: their answers free the place
 
-    def reserve(self, at: float, latest: float) -> float:
-        """The first free slot from ``at``, reserved; RetryAfter if it is after ``latest``."""
-        tat = max(self.tat, at)
-        slot = max(at, tat - self.tolerance)
-        if slot > latest:
-            raise too_long(slot - at)
-        self.tat = tat + self.interval
-        return slot
+    def idle(self, at: float) -> bool:
+        return self.wait_at(at) == 0.0 and self.in_flight == 0 and not self.answered
+
+    def start(self) -> None:
+        self.in_flight += 1
+
+    def finish(self, at: float) -> None:
+        self.in_flight -= 1
+        self.answered.append(at)
+
+
+# How often a request whose window is full of unanswered sends looks again.
+_IN_FLIGHT_POLL_SECONDS = 0.01
 
 
 class TelegramRateLimiter(BaseRateLimiter[WaitLimit]):
     def __init__(self, limits: RateLimits | None = None) -> None:
         self.limits = limits or RateLimits()
-        self._bot = _Gcra(self.limits.per_bot_per_second, int(self.limits.per_bot_per_second))
-        self._chats: dict[int | str, _Gcra] = {}
+        self._bot = _Window(round(self.limits.per_bot_per_second), 1.0)
+        self._chats: dict[int | str, tuple[_Window, ...]] = {}
         self._halted_until = 0.0
 
     async def initialize(self) -> None:
@@ -119,8 +146,9 @@ class TelegramRateLimiter(BaseRateLimiter[WaitLimit]):
             if rate_limit_args is not None
             else self.limits.max_wait_seconds
         )
+        chat_id = data.get("chat_id")
         for attempt in range(self.limits.max_retries + 1):
-            await self._take_turn(endpoint, data.get("chat_id"), max_wait)
+            windows = await self._take_turn(endpoint, chat_id, max_wait)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -131,24 +159,32 @@ class TelegramRateLimiter(BaseRateLimiter[WaitLimit]):
                 )
                 if attempt == self.limits.max_retries or delay > max_wait:
                     raise
+            finally:
+                answered = time.monotonic()
+                for window in windows:
+                    window.finish(answered)
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    async def _take_turn(self, endpoint: str, chat_id: object, max_wait: float) -> None:
+    async def _take_turn(
+        self, endpoint: str, chat_id: object, max_wait: float
+    ) -> tuple[_Window, ...]:
+        """Wait until every window of this request has room, then take a place in each."""
         latest = time.monotonic() + max_wait
+        windows = self._chat_windows(endpoint, chat_id)
+        if chat_id is not None:
+            windows = (*windows, self._bot)
         while True:
             await self._wait_out_halt(latest)
             now = time.monotonic()
-            slot = now
-            chat = self._chat_limiter(endpoint, chat_id)
-            if chat is not None:
-                slot = chat.reserve(slot, latest)
-            if chat_id is not None:
-                slot = self._bot.reserve(slot, latest)
-            if slot > now:
-                await asyncio.sleep(slot - now)
-            if self._halted_until <= time.monotonic():
-                return
-            # A 429 came while we waited: that slot is void; queue again after the halt.
+            wait = max((w.wait_at(now) for w in windows), default=0.0)
+            if wait <= 0:
+                for window in windows:
+                    window.start()
+                return windows
+            if now + wait > latest:
+                raise too_long(wait)
+            # Others may take the place first: look again when it should be free.
+            await asyncio.sleep(wait)
 
     async def _wait_out_halt(self, latest: float) -> None:
         while (halt := self._halted_until - time.monotonic()) > 0:
@@ -159,36 +195,40 @@ class TelegramRateLimiter(BaseRateLimiter[WaitLimit]):
     def send_wait(self, chat_id: int | str) -> float:
         """Seconds until a new message to ``chat_id`` could go without waiting, so a worker
         can serve other chats meanwhile instead of sleeping in this chat's turn."""
-        key: int | str = str(chat_id)
-        with contextlib.suppress(ValueError):
-            key = int(str(chat_id))
-        chat = self._chats.get(key)
         now = time.monotonic()
-        waits = [self._halted_until - now, chat.wait_at(now) if chat is not None else 0.0]
-        return max(0.0, *waits)
+        windows = self._chats.get(_chat_key(chat_id), ())
+        return max(0.0, self._halted_until - now, *(w.wait_at(now) for w in windows))
 
-    def _chat_limiter(self, endpoint: str, chat_id: object) -> _Gcra | None:
+    def _chat_windows(self, endpoint: str, chat_id: object) -> tuple[_Window, ...]:
         if chat_id is None:
-            return None
-        key: int | str = str(chat_id)
-        with contextlib.suppress(ValueError):
-            key = int(str(chat_id))
+            return ()
+        key = _chat_key(chat_id)
         group = isinstance(key, str) or key < 0
         if not group and endpoint not in _SENDS:
-            return None
+            return ()
         if key not in self._chats:
             if len(self._chats) > 10_000:
                 self._forget_idle()
             limits = self.limits
+            burst = max(1, limits.private_burst)
+            per_chat = _Window(burst, burst / limits.per_private_chat_per_second)
+            # A group is held to both: one a second like any chat, and 20 a minute.
             self._chats[key] = (
-                _Gcra(limits.per_group_per_minute / 60, limits.group_burst)
+                (per_chat, _Window(round(limits.per_group_per_minute), 60.0))
                 if group
-                else _Gcra(limits.per_private_chat_per_second, limits.private_burst)
+                else (per_chat,)
             )
         return self._chats[key]
 
     def _forget_idle(self) -> None:
         now = time.monotonic()
-        for key, limiter in list(self._chats.items()):
-            if limiter.tat < now:
+        for key, windows in list(self._chats.items()):
+            if all(w.idle(now) for w in windows):
                 del self._chats[key]
+
+
+def _chat_key(chat_id: object) -> int | str:
+    key: int | str = str(chat_id)
+    with contextlib.suppress(ValueError):
+        key = int(str(chat_id))
+    return key

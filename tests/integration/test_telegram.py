@@ -47,7 +47,6 @@ FAST = RateLimits(
     per_private_chat_per_second=1000,
     private_burst=1000,
     per_group_per_minute=60_000,
-    group_burst=1000,
     max_wait_seconds=5,
 )
 ANN = FakeTelegram.user(1001, "Ann", "ann")

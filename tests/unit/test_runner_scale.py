@@ -169,3 +169,36 @@ async def test_bulk_insert_returns_only_the_rows_it_inserted(
     created = await bulk.insert_returning_new(conn, "match", columns, rows, ("listing_id",))
     assert sorted(created) == sorted((listing.id,) for i, listing in enumerate(listings) if i != 2)
     assert await Match.filter(search=search).count() == 5
+
+
+async def test_a_slower_search_gets_what_appeared_while_it_was_not_due(world: World) -> None:
+    # A key check remembers its page and the searches that had it written, so the next
+    # check looks only at what is new (core.checks.KnownPage). A slower search on the same
+    # key is not checked at every instant: what the faster one saw meanwhile is new to it.
+    fast = await world.create("lamp", interval=60)
+    slow = await world.create("lamp", interval=180)
+    assert (await key_of(fast)).id == (await key_of(slow)).id
+    for n in range(4):  # a listing at each check: some land on the slow one's off-instants
+        world.market.add(f"L{n}", f"Desk lamp {n}")
+        await world.cycle(61)
+    for _ in range(4):
+        await world.cycle(61)
+    got = {(a.search_id, a.listing.external_id) for a in world.notifier.sent}
+    assert len(got) == len(world.notifier.sent)  # none twice
+    assert {x for s, x in got if s == fast.id} == {"L0", "L1", "L2", "L3"}
+    assert {x for s, x in got if s == slow.id} == {"L0", "L1", "L2", "L3"}
+
+
+async def test_a_key_check_after_a_restart_looks_at_the_whole_page(world: World) -> None:
+    # The remembered page is per process: a new process (or another one) has none and
+    # falls back to reading back what exists, alerting nothing twice.
+    search = await world.create("kettle")
+    world.market.add("k1", "Steel kettle")
+    await _due_now(world)
+    await world.cycle(0)
+    world.restart()
+    world.market.add("k2", "Glass kettle")
+    await _due_now(world)
+    await world.cycle(0)
+    assert [a.listing.external_id for a in world.notifier.sent] == ["k1", "k2"]
+    assert all(a.search_id == search.id for a in world.notifier.sent)
