@@ -31,6 +31,10 @@ async def insert_ignoring_duplicates(
 ) -> None:
     """``types`` (each column's Postgres type): one ``unnest`` statement on Postgres instead
     of a statement per row."""
+    if types is not None and (untyped := set(columns) - set(types)):
+        # Checked on every database, so a column added without its type fails on SQLite too
+        # rather than only when the unnest statement first runs on Postgres.
+        raise ValueError(f"insert into {table}: no Postgres type for {sorted(untyped)}")
     if not rows:
         return
     names = ", ".join(f'"{c}"' for c in columns)

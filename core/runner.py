@@ -276,10 +276,7 @@ class Runner:
             error = Unavailable(f"the {name} marketplace is not configured here", marketplace=name)
             self._record_error(result, searches, error, None)
             return
-        if not breaker.allow(now):
-            error = Unavailable(f"{name} is refusing our requests; checks resume by themselves",
-                                marketplace=name)  # fmt: skip
-            self._record_error(result, searches, error, breaker.open_until)
+        if self._refused(breaker, result, searches, now):
             return
         groups = [searches] if self.options.coalesce else [[s] for s in searches]
         known = self._known_page(key.digest)
@@ -303,22 +300,37 @@ class Runner:
                 self._record_error(result, searches, Unavailable(f"internal error: {exc}"), None)
                 return
             await self._store(result, group, criteria, fetched, outcomes, results, known, page)
-        if result.error is None:
-            self._remember_page(key.digest, page, searches)
-        else:
-            self._pages.pop(key.digest, None)
+        self._remember_page(key.digest, page, searches, result)
         self.metrics.key_checks.labels(name).inc()
+
+    def _refused(
+        self, breaker: CircuitBreaker, result: KeyResult, searches: list[KeySearch], now: datetime
+    ) -> bool:
+        """Whether the marketplace's breaker is open (its error recorded on the key if so)."""
+        if breaker.allow(now):
+            return False
+        name = breaker.marketplace
+        error = Unavailable(f"{name} is refusing our requests; checks resume by themselves",
+                            marketplace=name)  # fmt: skip
+        self._record_error(result, searches, error, breaker.open_until)
+        return True
 
     def _known_page(self, digest: str) -> KnownPage | None:
         entry = self._pages.get(digest)
         return None if entry is None else KnownPage(frozenset(entry[0]), frozenset(entry[1]))
 
-    def _remember_page(self, digest: str, page: set[int], searches: list[KeySearch]) -> None:
-        """The key's page and the searches that had it written, for its next check here.
+    def _remember_page(
+        self, digest: str, page: set[int], searches: list[KeySearch], result: KeyResult
+    ) -> None:
+        """The key's page and the searches that had it written, for its next check here
+        (forgotten when the check failed: not every search had it written then).
 
         Kept compact (ids in arrays): one entry per key this process checks. Losing it (a
         restart, or another process's check) only makes the next check look at the whole
         page again."""
+        if result.error is not None:
+            self._pages.pop(digest, None)
+            return
         self._pages[digest] = (array("i", sorted(page)), array("i", sorted(s.id for s in searches)))
 
     async def _overflow(
