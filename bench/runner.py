@@ -251,11 +251,18 @@ class PagedSandbox(SandboxMarketplace):
         return await super().search_page(replace(query, limit=self.page_size), page)
 
 
-def runner_options(kind: str, coalesce: bool) -> RunnerOptions:
+# The runner's own bound on the searches a claim carries; --claim-searches 0 removes it.
+CLAIM_SEARCHES = RunnerOptions().max_claim_searches or 0
+
+
+def runner_options(
+    kind: str, coalesce: bool, claim_searches: int = CLAIM_SEARCHES
+) -> RunnerOptions:
     postgres = kind == "postgres"
     return RunnerOptions(
         batch_size=500, idle_sleep_seconds=0.2, max_concurrent_fetches=100,
         skip_locked=postgres, max_concurrent_writes=4 if postgres else 1, coalesce=coalesce,
+        max_claim_searches=claim_searches or None,
     )  # fmt: skip
 
 
@@ -267,6 +274,7 @@ async def run_runner(
     coalesce: bool,
     page_size: int = 50,
     warmup: float = 0.0,
+    claim_searches: int = CLAIM_SEARCHES,
 ) -> dict[str, object]:
     """One runner for ``warmup`` then ``seconds``; returns its counters over the second
     part (used in-process and by workers)."""
@@ -274,7 +282,7 @@ async def run_runner(
         metrics = Metrics(keep_samples=True)
         runner = Runner(
             {"sandbox": PagedSandbox(http, sandbox, page_size)},
-            options=runner_options(kind, coalesce), metrics=metrics,
+            options=runner_options(kind, coalesce, claim_searches), metrics=metrics,
         )  # fmt: skip
         task = asyncio.create_task(runner.run())
         # A runner that has run an interval knows each key's last page (core.checks'
@@ -336,7 +344,8 @@ async def workers(args: argparse.Namespace, db_url: str, sandbox: str) -> list[d
     one runner): its CPU and peak RSS are then the runner's alone, not the set-up's."""
     cmd = [sys.executable, __file__, "--worker", db_url, "--sandbox-url", sandbox,
            "--seconds", str(args.seconds), "--db", args.db[0],
-           "--page-size", str(args.page_size), "--warmup", str(args.warmup)]  # fmt: skip
+           "--page-size", str(args.page_size), "--warmup", str(args.warmup),
+           "--claim-searches", str(args.claim_searches)]  # fmt: skip
     procs = [
         await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE)
         for _ in range(args.processes)
@@ -438,7 +447,13 @@ async def measure(args: argparse.Namespace, sandbox: str) -> dict[str, object]:
         stored = await Listing.filter(marketplace="sandbox").count() - listings_before + deleted
         doubled = await double_checks(args.interval, started)
         without = await run_runner(
-            kind, db_url, sandbox, args.baseline_seconds, False, args.page_size
+            kind,
+            db_url,
+            sandbox,
+            args.baseline_seconds,
+            False,
+            args.page_size,
+            claim_searches=args.claim_searches,
         )
     return {"setup": setup, "results": results, "lags": lags, "doubled": doubled,
             "without": without, "distinct": len(set(queries)), "pg_cpu": pg_cpu,
@@ -470,6 +485,7 @@ def figures(args: argparse.Namespace, m: dict) -> dict[str, object]:
         "interval": args.interval,
         "window_s": args.seconds,
         "warmup_s": args.warmup,
+        "claim_searches": args.claim_searches,
         "setup_s": m["setup"],
         "demand_checks_per_s": args.searches / args.interval,
         "checks_per_s": checks / args.seconds,
@@ -588,7 +604,7 @@ async def _worker(args: argparse.Namespace) -> dict[str, object]:
     async with open_database(args.worker, run_migrations=False):
         return await run_runner(
             args.db[0], args.worker, args.sandbox_url, args.seconds, True, args.page_size,
-            args.warmup,
+            args.warmup, args.claim_searches,
         )  # fmt: skip
 
 
@@ -633,6 +649,10 @@ def main() -> None:
     parser.add_argument(
         "--queries", type=int, default=0,
         help="distinct requests (0: the sandbox catalogue's, about 180)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--claim-searches", type=int, default=CLAIM_SEARCHES,
+        help="searches a runner's claim carries at most (0: only 500 keys bound it)",
     )  # fmt: skip
     parser.add_argument("--json", help="write the figures and timelines here")
     parser.add_argument("--port", type=int, default=8791)

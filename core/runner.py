@@ -33,11 +33,12 @@ from core.rates import RatesCache, RatesJob
 from core.saved_state import SavedStateChecker
 from core.scheduling import (
     SPREAD_SECONDS,
+    Claim,
     KeyResult,
     KeySearch,
     Outcomes,
     active_searches,
-    claim_due_keys,
+    claim_keys,
     save_outcomes,
 )
 
@@ -47,6 +48,9 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class RunnerOptions:
     batch_size: int = 500
+    # A batch's searches are loaded at once: a claim carries at most this many (summed over
+    # its keys; a bigger key alone). None: only ``batch_size`` bounds it (to measure).
+    max_claim_searches: int | None = 50_000
     lease_seconds: float = 300.0
     idle_sleep_seconds: float = 1.0
     max_concurrent_fetches: int = 50
@@ -143,25 +147,33 @@ class Runner:
     async def _loop(self, scheduler: aiojobs.Scheduler) -> None:
         while not self._stopping.is_set():
             try:
-                checked = await self.tick(scheduler)
+                more = await self._tick(scheduler)
             except Exception:  # the loop must outlive any one bad batch
                 logger.exception("runner batch failed; continuing")
-                checked = 0
-            if checked < self.options.batch_size:
+                more = False
+            if not more:  # nothing bounded the claim: wait for keys to come due
                 with contextlib.suppress(TimeoutError):
                     pause = poll_pause(self.options.idle_sleep_seconds)
                     await asyncio.wait_for(self._stopping.wait(), pause)
 
     async def tick(self, scheduler: aiojobs.Scheduler | None = None) -> int:
         """Claim one batch of due fetch keys and check them. Returns how many were claimed."""
+        return len((await self._checked_claim(scheduler)).keys)
+
+    async def _tick(self, scheduler: aiojobs.Scheduler | None) -> bool:
+        """``tick``; whether a bound stopped the claim (more keys may be due now)."""
+        return (await self._checked_claim(scheduler)).full
+
+    async def _checked_claim(self, scheduler: aiojobs.Scheduler | None) -> Claim:
         now = self.clock()
         self.last_tick_at = now
         await self._sync_breakers(now)
         lease_until = now + timedelta(seconds=self.options.lease_seconds)
-        keys = await claim_due_keys(
+        claim = await claim_keys(
             now, limit=self.options.batch_size, lease_until=lease_until,
-            skip_locked=self.options.skip_locked,
+            skip_locked=self.options.skip_locked, max_searches=self.options.max_claim_searches,
         )  # fmt: skip
+        keys = claim.keys
         for key in keys:
             if key.next_check_at is not None:
                 lag = max(0.0, (now - key.next_check_at).total_seconds())
@@ -177,7 +189,7 @@ class Runner:
                 ids = [k.id for k in keys]
                 await FetchKey.filter(id__in=ids, lease_until=lease_until).update(lease_until=None)
                 raise
-        return len(keys)
+        return claim
 
     async def prime(self, search: Search) -> list[ListingData]:
         """Record what a new search matches today as seen; return the newest few as a preview.

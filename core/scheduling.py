@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import F, Q, RawSQL
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from core.backoff import backoff_delay
@@ -62,21 +63,83 @@ def _due(now: datetime) -> Q:
     return Q(Q(next_check_at__lte=now), unleased)
 
 
+@dataclass(slots=True)
+class Claim:
+    """Keys leased by one claim; ``full``: a bound stopped it, so more may be due now."""
+
+    keys: list[FetchKey]
+    full: bool
+
+
 async def claim_due_keys(
-    now: datetime, *, limit: int, lease_until: datetime, skip_locked: bool
+    now: datetime,
+    *,
+    limit: int,
+    lease_until: datetime,
+    skip_locked: bool,
+    max_searches: int | None = None,
 ) -> list[FetchKey]:
+    """Lease up to ``limit`` due keys, oldest due first (see ``claim_keys``)."""
+    claim = await claim_keys(
+        now, limit=limit, lease_until=lease_until, skip_locked=skip_locked,
+        max_searches=max_searches,
+    )  # fmt: skip
+    return claim.keys
+
+
+async def claim_keys(
+    now: datetime,
+    *,
+    limit: int,
+    lease_until: datetime,
+    skip_locked: bool,
+    max_searches: int | None = None,
+) -> Claim:
     """Lease up to ``limit`` due keys, oldest due first. The lease is committed before any
-    fetch, so another process skips them (``skip_locked``) or finds them leased."""
+    fetch, so another process skips them (``skip_locked``) or finds them leased.
+
+    ``max_searches`` bounds the searches the claim carries (each key counts the searches
+    linked to it): a check loads all of its keys' searches at once, and at a million
+    searches 500 keys can be most of them (peak RSS, and leases that run out before the
+    batch is done). A key with more searches than that is claimed alone; keys are taken
+    oldest due first until the next would pass the bound, so a big key is never passed
+    over for smaller ones behind it (it comes first in the next claim)."""
     async with in_transaction():
         query = FetchKey.filter(_due(now)).order_by("next_check_at").limit(limit)
         if skip_locked:
             query = query.select_for_update(skip_locked=True)
         ids = [row.id for row in await query.only("id")]
+        full = len(ids) >= limit
+        if ids and max_searches is not None:
+            taken = await _within(ids, max_searches)
+            full = full or len(taken) < len(ids)
+            ids = taken
         if ids:
+            # The keys locked but not taken are free again when this transaction commits.
             await FetchKey.filter(id__in=ids).update(lease_until=lease_until)
     if not ids:
-        return []
-    return list(await FetchKey.filter(id__in=ids).order_by("next_check_at"))
+        return Claim([], full=False)
+    return Claim(list(await FetchKey.filter(id__in=ids).order_by("next_check_at")), full)
+
+
+async def _within(ids: Sequence[int], max_searches: int) -> list[int]:
+    """The first of ``ids`` (in order) whose linked searches sum to at most ``max_searches``;
+    at least the first one, however many it has."""
+    counts = dict(
+        await SearchFetchKey.filter(fetch_key_id__in=list(ids))
+        .annotate(n=Count("id"))
+        .group_by("fetch_key_id")
+        .values_list("fetch_key_id", "n")
+    )
+    taken: list[int] = []
+    total = 0
+    for key_id in ids:
+        n = int(counts.get(key_id, 0))
+        if taken and total + n > max_searches:
+            break
+        taken.append(key_id)
+        total += n
+    return taken
 
 
 async def make_due(now: datetime, search_ids: Sequence[int] | None = None) -> int:
@@ -125,9 +188,9 @@ class KeySearch:
 _KEY_SEARCH_FIELDS = (
     "id",
     "name",
-    "criteria",
-    "marketplaces",
-    "channels",
+    "criteria_text",
+    "marketplaces_text",
+    "channels_text",
     "interval_seconds",
     "primed_at",
     "failure_notified_at",
@@ -158,8 +221,15 @@ async def active_searches(key_ids: Sequence[int]) -> dict[int, list[KeySearch]]:
             found = shared[(kind, raw)] = _loaded(value)
         return found
 
+    # The JSON columns as the stored text: equal values are then decoded once, where the
+    # ORM would decode each row's and ``one`` encode it again to compare (half the cost).
+    as_text = {
+        f"{column}_text": RawSQL(f'CAST("search"."{column}" AS TEXT)')
+        for column in ("criteria", "marketplaces", "channels")
+    }
     for chunk in _chunks(sorted({sid for _, sid in rows})):
-        for values in await Search.filter(id__in=chunk).values_list(*_KEY_SEARCH_FIELDS):
+        query = Search.filter(id__in=chunk).annotate(**as_text)
+        for values in await query.values_list(*_KEY_SEARCH_FIELDS):
             (sid, name, criteria, markets, channels, interval, primed, notified, dest, plat,
              account) = values  # fmt: skip
             route = shared.get(("route", dest))
@@ -415,11 +485,13 @@ async def _tell_recovered(search: KeySearch, now: datetime) -> None:
 
 __all__ = [
     "ALIGN_PERIOD_SECONDS",
+    "Claim",
     "KeyResult",
     "KeySearch",
     "Outcomes",
     "active_searches",
     "claim_due_keys",
+    "claim_keys",
     "due_after_check",
     "due_lag_by_tier",
     "key_due",
