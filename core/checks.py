@@ -152,8 +152,15 @@ async def record_fetch(
                 for row in _matching_rows(wanted, rows, data_by_key, now, rates)
             ]
             # What a search checked last time still has to look at: the listings new
-            # since, and any whose price changed (a drop is news).
-            fresh = [m for m in found if m.row.id not in seen_before or _repriced(m.row)]
+            # since, any whose price changed (a drop is news), and for "auctions ending
+            # within N hours" the auctions in that window (one may have entered it since,
+            # at an unchanged price; the match made once keeps it to one alert).
+            window = wanted.ending_within_hours is not None
+            fresh = [
+                m
+                for m in found
+                if m.row.id not in seen_before or _repriced(m.row) or (window and _auction(m))
+            ]
             split = matched_by_criteria[wanted] = (found, fresh)
         if search.primed_at is None:
             matching = [_Candidate(search, m.row, m.data, wanted) for m in split[0]]
@@ -295,6 +302,10 @@ class _NewestFirst:
             return after
         chosen = {id(m) for m in after}
         return after + [m for m in self._always if id(m) not in chosen]
+
+
+def _auction(m: _Match) -> bool:
+    return m.data.is_auction and m.data.ends_at is not None
 
 
 def _listed(candidate: _Candidate) -> bool:

@@ -70,6 +70,25 @@ async def test_auctions_ending_within_n_hours_alert_once_on_entering_the_window(
     assert len(world.notifier.sent) == 1  # ended: nothing more
 
 
+async def test_an_auction_entering_the_window_at_an_unchanged_price_alerts_once(
+    world: World,
+) -> None:
+    # The key's last page already had it (a warm check looks at what is new or repriced):
+    # entering the window is news even when no bid moved the price.
+    world.market.add("1", "Guitar auction", "50", **_auction("50", timedelta(hours=5), world))
+    await world.create("guitar", buying_format=AUCTION, ending_within_hours=2)
+    await world.cycle()
+    assert titles(world.notifier) == []
+    for _ in range(2):  # checks while it is still outside the window: the page is known
+        await world.cycle(600)
+    assert titles(world.notifier) == []
+    world.clock.advance(timedelta(hours=3, minutes=5).total_seconds())
+    await world.cycle()
+    assert titles(world.notifier) == ["Guitar auction"]
+    await world.cycle(600)
+    assert len(world.notifier.sent) == 1  # once
+
+
 async def test_an_auction_alert_shows_its_bid_bids_and_end(world: World) -> None:
     await world.create("drone", buying_format=AUCTION)
     world.market.add("1", "Drone", "42", **_auction("42", timedelta(hours=3), world))
