@@ -32,19 +32,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import random
 import resource
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -128,20 +131,104 @@ async def wait_ready(url: str) -> None:
     raise RuntimeError("sandbox did not start")
 
 
+# Set-ups kept for --reuse-setup (a million searches take minutes to write; a copy of
+# the written database takes seconds, so repeated runs measure more and wait less).
+SEEDS = Path(os.environ.get("BENCH_SEEDS", "/tmp/mm-bench-seeds"))
+MIGRATIONS = Path(__file__).resolve().parent.parent / "core" / "migrations"
+
+
+def seed_name(args: argparse.Namespace) -> str:
+    """Everything the set-up depends on, the schema included: any change makes a new seed.
+    The sandbox generates listing n from its seed and n alone, so a fresh sandbox process
+    serves the same stock that a kept set-up stored."""
+    schema = sorted(f.name for f in MIGRATIONS.glob("0*.py"))
+    made_of = [args.searches, args.queries, args.zipf, args.seed, args.interval,
+               args.page_size, args.initial_stock, args.old_listings, schema]  # fmt: skip
+    digest = hashlib.sha256(json.dumps(made_of).encode()).hexdigest()[:12]
+    return f"mm_seed_{args.searches}_{digest}"
+
+
+def _pg_url(name: str) -> str:
+    return POSTGRES.rsplit("/", 1)[0] + "/" + name
+
+
 @contextlib.asynccontextmanager
-async def fresh_database(kind: str) -> AsyncIterator[str]:
+async def prepared_database(
+    args: argparse.Namespace, build: Callable[[], Awaitable[None]]
+) -> AsyncIterator[tuple[str, float, bool]]:
+    """A database holding the run's set-up: (its URL, seconds it took, whether it was a
+    copy of a kept set-up). ``build`` writes the set-up into the open database."""
+    kind = args.db[0]
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite://{folder}/bench.sqlite3"
+            target = Path(folder) / "bench.sqlite3"
+            t0 = time.perf_counter()
+            reused = False
+            if args.reuse_setup:
+                reused = await asyncio.to_thread(_kept_sqlite, args)
+                if not reused:
+                    await _build_sqlite_seed(args, build)
+                await asyncio.to_thread(shutil.copyfile, _sqlite_seed_path(args), target)
+            else:
+                async with open_database(f"sqlite://{target}"):
+                    await build()
+            yield f"sqlite://{target}", time.perf_counter() - t0, reused
         return
     name = f"mm_bench_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(POSTGRES.replace("postgres://", "postgresql://", 1))
-    await admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield POSTGRES.rsplit("/", 1)[0] + "/" + name
+        t0 = time.perf_counter()
+        reused = False
+        if args.reuse_setup:
+            seed = seed_name(args)
+            reused = bool(
+                await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", seed)
+            )
+            if not reused:
+                await _build_postgres_seed(admin, seed, build)
+            await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{seed}"')
+        else:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            async with open_database(_pg_url(name)):
+                await build()
+        yield _pg_url(name), time.perf_counter() - t0, reused
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def _build_postgres_seed(
+    admin: asyncpg.Connection, seed: str, build: Callable[[], Awaitable[None]]
+) -> None:
+    """Build the kept set-up under another name and rename it once complete, so an
+    interrupted build is never reused."""
+    building = seed + "_building"
+    await admin.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{building}"')
+    async with open_database(_pg_url(building)):
+        await build()
+    await admin.execute(f'ALTER DATABASE "{building}" RENAME TO "{seed}"')
+
+
+def _sqlite_seed_path(args: argparse.Namespace) -> Path:
+    return SEEDS / f"{seed_name(args)}.sqlite3"
+
+
+def _kept_sqlite(args: argparse.Namespace) -> bool:
+    SEEDS.mkdir(parents=True, exist_ok=True)
+    return _sqlite_seed_path(args).exists()
+
+
+async def _build_sqlite_seed(
+    args: argparse.Namespace, build: Callable[[], Awaitable[None]]
+) -> None:
+    """Build the kept set-up under another name and rename it once complete (closed, so
+    SQLite has checkpointed its log into the file), so an interrupted build is never kept."""
+    seed = _sqlite_seed_path(args)
+    building = seed.with_suffix(".building")
+    async with open_database(f"sqlite://{building}"):
+        await build()
+    await asyncio.to_thread(building.rename, seed)
 
 
 TIERS = ("free", "starter", "pro", "business")
@@ -416,16 +503,17 @@ async def measure(args: argparse.Namespace, sandbox: str) -> dict[str, object]:
     kind = args.db[0]
     rng = random.Random(args.seed)
     queries = zipf_sample(distinct_queries(args.queries), args.searches, args.zipf, rng)
-    async with fresh_database(kind) as db_url, open_database(db_url):
-        t0 = time.perf_counter()
+
+    async def build() -> None:
         # What is on sale before the searches exist is stored first (as a running service
         # has it): each key's first check then finds only what is new since, as every later
         # one does, instead of alerting its whole page.
         await warm_pages(sorted(set(queries), key=str), sandbox, args.page_size)
         await create_searches(queries, args.interval, rng)
         await add_old_listings(args.old_listings)
+
+    async with prepared_database(args, build) as (db_url, setup, reused), open_database(db_url):
         await due_from_now(args.interval)
-        setup = time.perf_counter() - t0
         started = datetime.now(UTC)
         running = asyncio.create_task(workers(args, db_url, sandbox))
         await asyncio.sleep(args.warmup)
@@ -455,7 +543,7 @@ async def measure(args: argparse.Namespace, sandbox: str) -> dict[str, object]:
             args.page_size,
             claim_searches=args.claim_searches,
         )
-    return {"setup": setup, "results": results, "lags": lags, "doubled": doubled,
+    return {"setup": setup, "reused": reused, "results": results, "lags": lags, "doubled": doubled,
             "without": without, "distinct": len(set(queries)), "pg_cpu": pg_cpu,
             "new_listings": stored, "retention_deleted": deleted}  # fmt: skip
 
@@ -487,6 +575,7 @@ def figures(args: argparse.Namespace, m: dict) -> dict[str, object]:
         "warmup_s": args.warmup,
         "claim_searches": args.claim_searches,
         "setup_s": m["setup"],
+        "setup_reused": m["reused"],
         "demand_checks_per_s": args.searches / args.interval,
         "checks_per_s": checks / args.seconds,
         "key_checks": sum(r["key_checks"] for r in results),
@@ -522,7 +611,7 @@ def report(f: dict) -> None:
     print(
         f"\n== {f['db']}, {f['processes']} runner process(es): {f['searches']:,} searches "
         f"({f['distinct_queries']} distinct queries), every {f['interval']} s; "
-        f"set-up {f['setup_s']:.1f} s"
+        f"set-up {f['setup_s']:.1f} s{' (a copy of a kept one)' if f['setup_reused'] else ''}"
     )
     print(
         f"  sustained search-checks/s  {f['checks_per_s']:8.1f}   "
@@ -653,6 +742,11 @@ def main() -> None:
     parser.add_argument(
         "--claim-searches", type=int, default=CLAIM_SEARCHES,
         help="searches a runner's claim carries at most (0: only 500 keys bound it)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--reuse-setup", action="store_true",
+        help="keep the set-up (a Postgres template database, or a SQLite file in "
+        "$BENCH_SEEDS) and start each later run with the same options from a copy of it",
     )  # fmt: skip
     parser.add_argument("--json", help="write the figures and timelines here")
     parser.add_argument("--port", type=int, default=8791)
