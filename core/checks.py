@@ -152,14 +152,16 @@ async def record_fetch(
                 for row in _matching_rows(wanted, rows, data_by_key, now, rates)
             ]
             # What a search checked last time still has to look at: the listings new
-            # since, any whose price changed (a drop is news), and for "auctions ending
-            # within N hours" the auctions in that window (one may have entered it since,
-            # at an unchanged price; the match made once keeps it to one alert).
-            window = wanted.ending_within_hours is not None
+            # since, any whose price changed (a drop is news), and the auctions that may
+            # have entered its ending window since, at an unchanged price (the match made
+            # once keeps such an auction to one alert).
+            hours = wanted.ending_within_hours
             fresh = [
                 m
                 for m in found
-                if m.row.id not in seen_before or _repriced(m.row) or (window and _auction(m))
+                if m.row.id not in seen_before
+                or _repriced(m.row)
+                or (hours is not None and _may_enter_window(hours, m.data))
             ]
             split = matched_by_criteria[wanted] = (found, fresh)
         if search.primed_at is None:
@@ -282,14 +284,13 @@ class _NewestFirst:
     def __init__(self, found: Sequence[_Match], criteria: Criteria) -> None:
         self._sorted = sorted(found, key=lambda m: m.row.first_seen_at)
         self._seen = [m.row.first_seen_at for m in self._sorted]
-        window = criteria.ending_within_hours
+        hours = criteria.ending_within_hours
         # Worth a look whenever the search was primed: a changed price, or an auction that
         # may have entered the search's ending window after it was primed.
         self._always = [
             m
             for m in self._sorted
-            if _repriced(m.row)
-            or (window is not None and m.data.is_auction and m.data.ends_at is not None)
+            if _repriced(m.row) or (hours is not None and _may_enter_window(hours, m.data))
         ]
 
     def maybe_new(self, primed_at: datetime | None) -> list[_Match]:
@@ -304,8 +305,19 @@ class _NewestFirst:
         return after + [m for m in self._always if id(m) not in chosen]
 
 
-def _auction(m: _Match) -> bool:
-    return m.data.is_auction and m.data.ends_at is not None
+def _may_enter_window(hours: int, data: ListingData, after: datetime | None = None) -> bool:
+    """An auction that may have entered a search's "ending within ``hours`` hours" window
+    (after ``after``, when given): news at an unchanged price, though first seen long ago.
+
+    The one statement of that rule, for the warm check (``fresh``), the cold one
+    (``_NewestFirst``) and each candidate (``_worth_a_look``). It runs per search and
+    listing, so it allocates nothing unless ``after`` is given, and callers test
+    ``ending_within_hours is not None`` first: a search without a window pays no call.
+    """
+    ends = data.ends_at
+    if ends is None or not data.is_auction:
+        return False
+    return after is None or ends - timedelta(hours=hours) > after
 
 
 def _listed(candidate: _Candidate) -> bool:
@@ -352,10 +364,8 @@ def _new_to_search(candidate: _Candidate) -> bool:
         return False
     if candidate.listing.first_seen_at > primed_at:
         return True
-    window, ends = candidate.criteria.ending_within_hours, candidate.data.ends_at
-    if window is None or ends is None or not candidate.data.is_auction:
-        return False
-    return ends - timedelta(hours=window) > primed_at
+    hours = candidate.criteria.ending_within_hours
+    return hours is not None and _may_enter_window(hours, candidate.data, primed_at)
 
 
 def _matching_rows(

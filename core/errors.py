@@ -113,6 +113,19 @@ class Slowed(MarketplaceError):
         self.retry_after = retry_after
 
 
+# A fetch key keeps a slowdown's reason in its ``last_error`` (core.scheduling) behind this
+# prefix, with no failure counted; ``slowed_reason`` is how everyone else tells it apart.
+SLOWED_PREFIX = "Slowed: "
+
+
+def slowed_reason(last_error: str | None) -> str | None:
+    """The planner's reason when ``last_error`` records a ``Slowed`` check (the search is
+    checked less often for now, it is not failing), else None."""
+    if last_error is None or not last_error.startswith(SLOWED_PREFIX):
+        return None
+    return last_error[len(SLOWED_PREFIX) :]
+
+
 class ParseError(MarketplaceError):
     """The page or payload no longer has the shape we parse."""
 

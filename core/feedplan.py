@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 __all__ = [
     "DAY_SECONDS",
@@ -106,24 +106,36 @@ def feed_interval(rate_per_day: float, owed: float, options: PlanOptions) -> tup
     return interval, pages
 
 
+@dataclass(frozen=True, slots=True)
+class _Planning:
+    """What a plan is worked out for: the distinct queries, new listings a day per category
+    (``rates``), each tier's slow-down factor (``stretch``), the options and the category
+    tree (``parents``: category → parent). The feeds are what the planner chooses, so they
+    are passed beside it; ``plan`` tries other stretches with ``at``."""
+
+    queries: Sequence[QueryDemand]
+    rates: Mapping[str, float]
+    stretch: Mapping[str, float]
+    options: PlanOptions
+    parents: Mapping[str, str]
+
+    def at(self, stretch: Mapping[str, float]) -> _Planning:
+        return replace(self, stretch=stretch)
+
+
 def _stretched(interval: float, tier: str, stretch: Mapping[str, float]) -> float:
     return min(SLOWEST_SECONDS, max(interval, interval * stretch.get(tier, 1.0)))
 
 
-def _feed_cost(
-    category: str,
-    members: Sequence[QueryDemand],
-    rates: Mapping[str, float],
-    stretch: Mapping[str, float],
-    options: PlanOptions,
-) -> FeedCost:
-    owed = min(_stretched(q.interval, q.tier, stretch) for q in members)
-    interval, pages = feed_interval(rates.get(category, 0.0), owed, options)
+def _feed_cost(category: str, members: Sequence[QueryDemand], planning: _Planning) -> FeedCost:
+    owed = min(_stretched(q.interval, q.tier, planning.stretch) for q in members)
+    interval, pages = feed_interval(planning.rates.get(category, 0.0), owed, planning.options)
     return FeedCost(category, interval, pages, DAY_SECONDS / interval * pages, len(members))
 
 
-def _poll_cost(query: QueryDemand, stretch: Mapping[str, float], options: PlanOptions) -> float:
-    return DAY_SECONDS / _stretched(query.interval, query.tier, stretch) * options.poll_call_share
+def _poll_cost(query: QueryDemand, planning: _Planning) -> float:
+    stretched = _stretched(query.interval, query.tier, planning.stretch)
+    return DAY_SECONDS / stretched * planning.options.poll_call_share
 
 
 def _cover(leaf: str, feeds: set[str], parents: Mapping[str, str]) -> str | None:
@@ -158,23 +170,16 @@ def _members(
     return by_feed, polled, served
 
 
-def _cost(
-    queries: Sequence[QueryDemand],
-    feeds: set[str],
-    rates: Mapping[str, float],
-    stretch: Mapping[str, float],
-    options: PlanOptions,
-    parents: Mapping[str, str],
-) -> Plan:
-    by_feed, polled, served = _members(queries, feeds, parents)
-    found = Plan(stretch=dict(stretch), budget=options.budget, served=served)
+def _cost(planning: _Planning, feeds: set[str]) -> Plan:
+    by_feed, polled, served = _members(planning.queries, feeds, planning.parents)
+    found = Plan(stretch=dict(planning.stretch), budget=planning.options.budget, served=served)
     for category, members in sorted(by_feed.items()):
-        found.feeds[category] = _feed_cost(category, members, rates, stretch, options)
+        found.feeds[category] = _feed_cost(category, members, planning)
     for query in polled:
-        found.poll_interval[query.key] = _stretched(query.interval, query.tier, stretch)
-        found.poll_calls += _poll_cost(query, stretch, options)
+        found.poll_interval[query.key] = _stretched(query.interval, query.tier, planning.stretch)
+        found.poll_calls += _poll_cost(query, planning)
     found.feed_calls = sum(f.calls_per_day for f in found.feeds.values())
-    found.refresh_calls = len(found.served) * DAY_SECONDS / options.refresh_seconds
+    found.refresh_calls = len(found.served) * DAY_SECONDS / planning.options.refresh_seconds
     found.calls_per_day = found.feed_calls + found.poll_calls + found.refresh_calls
     return found
 
@@ -188,56 +193,45 @@ def _ancestors(category: str, parents: Mapping[str, str]) -> list[str]:
     return found
 
 
-def _merge_up(
-    queries: Sequence[QueryDemand],
-    feeds: set[str],
-    rates: Mapping[str, float],
-    stretch: Mapping[str, float],
-    options: PlanOptions,
-    parents: Mapping[str, str],
-) -> set[str]:
+def _merge_up(planning: _Planning, feeds: set[str]) -> set[str]:
     """Read a parent category instead of its children's feeds where that costs less: a
     quiet branch's many leaves in one page (only parents whose rate was measured)."""
+    parents = planning.parents
     for _ in range(3):  # a level of the tree per round
-        ancestors = sorted({a for c in feeds for a in _ancestors(c, parents) if a in rates})
+        ancestors = sorted(
+            {a for c in feeds for a in _ancestors(c, parents) if a in planning.rates}
+        )
         changed = False
         for ancestor in ancestors:
             below = {c for c in feeds if ancestor in _ancestors(c, parents)}
             if not below:
                 continue
-            now = _cost(queries, feeds, rates, stretch, options, parents).feed_calls
+            now = _cost(planning, feeds).feed_calls
             merged = (feeds - below) | {ancestor}
-            if _cost(queries, merged, rates, stretch, options, parents).feed_calls < now:
+            if _cost(planning, merged).feed_calls < now:
                 feeds, changed = merged, True
         if not changed:
             break
     return feeds
 
 
-def _choose_feeds(
-    queries: Sequence[QueryDemand],
-    rates: Mapping[str, float],
-    stretch: Mapping[str, float],
-    options: PlanOptions,
-    parents: Mapping[str, str],
-) -> set[str]:
+def _choose_feeds(planning: _Planning) -> set[str]:
     """Every candidate leaf, merged up where a parent is cheaper; then drop the feed that
     costs most more than polling the queries it serves would, while one does (a query
     served by several feeds is polled as soon as one of them goes)."""
-    feeds = _merge_up(
-        queries, {c for q in queries for c in q.categories}, rates, stretch, options, parents
-    )
+    queries = planning.queries
+    feeds = _merge_up(planning, {c for q in queries for c in q.categories})
     while feeds:
-        by_feed, _, _ = _members(queries, feeds, parents)
+        by_feed, _, _ = _members(queries, feeds, planning.parents)
         worst, loss = "", 0.0
         for category in sorted(feeds):
             members = by_feed.get(category, [])
             if not members:
                 worst = category
                 break
-            cost = _feed_cost(category, members, rates, stretch, options).calls_per_day
-            polled = sum(_poll_cost(q, stretch, options) for q in members)
-            refresh = len(members) * DAY_SECONDS / options.refresh_seconds
+            cost = _feed_cost(category, members, planning).calls_per_day
+            polled = sum(_poll_cost(q, planning) for q in members)
+            refresh = len(members) * DAY_SECONDS / planning.options.refresh_seconds
             if cost + refresh - polled > loss:
                 worst, loss = category, cost + refresh - polled
         if not worst:
@@ -255,18 +249,17 @@ def plan(
     """The cheapest split of ``queries`` between feeds and polls (``rates``: new listings
     a day per category; ``parents``: category → parent category, where known), slowed
     tier by tier, slowest plan first, until it fits the budget."""
-    options = options or PlanOptions()
-    tree = parents or {}
+    planning = _Planning(queries, rates, {}, options or PlanOptions(), parents or {})
+    feeds = _choose_feeds(planning)  # with every tier on its plan's intervals
+    found = _cost(planning, feeds)
     stretch: dict[str, float] = {}
-    feeds = _choose_feeds(queries, rates, stretch, options, tree)
-    found = _cost(queries, feeds, rates, stretch, options, tree)
     for tier in TIER_ORDER:
         if found.fits:
             break
         if not any(q.tier == tier for q in queries):
             continue
         high = max(SLOWEST_SECONDS / min(q.interval for q in queries), 1.0)
-        at_slowest = _cost(queries, feeds, rates, {**stretch, tier: high}, options, tree)
+        at_slowest = _cost(planning.at({**stretch, tier: high}), feeds)
         if not at_slowest.fits:  # this tier at its slowest is not enough: the next slows too
             stretch[tier] = high
             found = at_slowest
@@ -274,11 +267,11 @@ def plan(
         low = 1.0
         for _ in range(40):
             middle = (low + high) / 2
-            trial = _cost(queries, feeds, rates, {**stretch, tier: middle}, options, tree)
+            trial = _cost(planning.at({**stretch, tier: middle}), feeds)
             if trial.fits:
                 high = middle
             else:
                 low = middle
         stretch[tier] = high
-        found = _cost(queries, feeds, rates, stretch, options, tree)
+        found = _cost(planning.at(stretch), feeds)
     return found

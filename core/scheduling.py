@@ -29,7 +29,7 @@ from tortoise.transactions import in_transaction
 
 from core.backoff import backoff_delay
 from core.enums import Platform
-from core.errors import MarketplaceError, RateLimited, Slowed
+from core.errors import SLOWED_PREFIX, MarketplaceError, RateLimited, Slowed, slowed_reason
 from core.formatting import preview_text
 from core.keystate import ALIGN_PERIOD_SECONDS, due_after_check, next_due, phase_seconds
 from core.models import FetchKey, Search, SearchFetchKey
@@ -45,8 +45,6 @@ RETRY_CAP_SECONDS = 3600.0
 NOTIFY_AFTER_FAILURES = 3
 # Tell the owners when a key's page overflowed this many checks in a row (once).
 NOTIFY_AFTER_OVERFLOWS = 3
-# A key's last_error that is the planner's slowdown, not a failure (shown on /searches).
-SLOWED_PREFIX = "Slowed: "
 
 
 def _chunks(ids: Sequence[int], size: int = 5000) -> list[Sequence[int]]:
@@ -286,7 +284,7 @@ async def with_key_state(searches: Sequence[Search]) -> list[Search]:
         checked_at = [c for c, _, _ in keys if c is not None]
         if search.primed_at is not None and checked_at:
             search.last_checked_at = max(checked_at)
-        errors = [e for _, e, n in keys if e and (n or e.startswith(SLOWED_PREFIX))]
+        errors = [e for _, e, n in keys if e and (n or slowed_reason(e) is not None)]
         search.last_error = errors[0] if errors else None
         search.consecutive_failures = max(n for _, _, n in keys)
     return list(searches)
@@ -381,7 +379,7 @@ async def _key_success(result: KeyResult, outcomes: Outcomes) -> None:
 
 async def _key_slowed(result: KeyResult, outcomes: Outcomes) -> None:
     """Due again when the planner's pace allows; the reason is kept for /searches (a
-    ``SLOWED_PREFIX`` error, shown without a failure counted)."""
+    ``core.errors.SLOWED_PREFIX`` error, shown without a failure counted)."""
     assert result.slowed is not None
     delay = max(1.0, result.slowed.retry_after)
     await FetchKey.filter(id=result.key.id, lease_until=outcomes.lease_until).update(

@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from core.enums import AlertKind, SearchStatus
+from core.errors import slowed_reason
 from core.formatting import (
     age_text,
     listing_lines,
@@ -48,7 +49,10 @@ def search_line(search: Search, now: datetime) -> str:
     price = _price_range(search.criteria or {})
     if price:
         line += f" · {price}"
-    if search.last_error:
+    slowed = slowed_reason(search.last_error)
+    if slowed is not None:  # the quota planner's pace (issue 18): not an error
+        line += f"\n   ⏳ checked less often: {slowed}"
+    elif search.last_error:
         line += f"\n   ⚠ last error: {search.last_error}"
     return line
 

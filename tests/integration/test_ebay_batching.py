@@ -57,12 +57,6 @@ CATALOGUE = [
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-@pytest.fixture
 def fake() -> FakeEbayApi:
     return FakeEbayApi(catalogue=list(CATALOGUE))
 

@@ -97,12 +97,6 @@ def arrivals(listings: Listings) -> None:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-@pytest.fixture
 def fake() -> FakeEbayApi:
     return FakeEbayApi(model=model())
 

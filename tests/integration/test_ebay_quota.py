@@ -29,12 +29,6 @@ QUERY = MarketplaceQuery(marketplace="ebay", keywords="ps5")
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-@pytest.fixture
 def fake() -> FakeEbayApi:
     return FakeEbayApi()
 

@@ -89,6 +89,16 @@ async def test_an_auction_entering_the_window_at_an_unchanged_price_alerts_once(
     assert len(world.notifier.sent) == 1  # once
 
 
+async def test_an_auction_already_in_the_window_when_primed_is_not_alerted(world: World) -> None:
+    # In the window when the search was made: the first check's preview showed it, so it
+    # never entered the window after priming (core.checks._may_enter_window's ``after``).
+    world.market.add("1", "Guitar auction", "50", **_auction("50", timedelta(hours=1), world))
+    await world.create("guitar", buying_format=AUCTION, ending_within_hours=2)
+    for _ in range(3):
+        await world.cycle(600)
+    assert titles(world.notifier) == []
+
+
 async def test_an_auction_alert_shows_its_bid_bids_and_end(world: World) -> None:
     await world.create("drone", buying_format=AUCTION)
     world.market.add("1", "Drone", "42", **_auction("42", timedelta(hours=3), world))

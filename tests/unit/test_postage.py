@@ -3,62 +3,29 @@ total, and collection-only shown as such."""
 
 from __future__ import annotations
 
-import asyncio
-import io
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from bot.console import ConsoleNotifier
 from bot.conversation import alert_lines
 from bot.telegram.alerts import alert_html
 from core.criteria import Criteria
-from core.enums import AlertKind, Channel, Platform
 from core.matching import matches
-from core.ports import AlertMessage, AlertTarget, ListingData
-from notifiers.rendering import Links, alert_email, alert_sms
+from core.ports import AlertMessage
+from notifiers.rendering import alert_email, alert_sms
 from notifiers.webhook import alert_payload
-
-NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
-LINKS = Links("https://monitor.example")
+from tests.unit.messages import LINKS, NOW, alert_message, console_text
 
 
 def _alert(postage: str | None = "4.50", collection: bool = False) -> AlertMessage:
-    listing = ListingData(
-        marketplace="ebay",
-        external_id="1",
-        url="https://www.ebay.co.uk/itm/1",
-        title="Sony PS5 Disc Edition",
-        price=Decimal(210),
-        location="Leeds",
-        seller="gamer_uk",
-        postage=None if postage is None else Decimal(postage),
-        collection_only=collection,
-    )
-    return AlertMessage(
-        alert_id=7,
-        match_id=3,
-        search_id=2,
-        search_name="PS5",
-        channel=Channel.CHAT,
-        kind=AlertKind.NEW_LISTING,
-        listing=listing,
-        target=AlertTarget(Platform.CONSOLE, "c", 1),
-    )
-
-
-def _console(alert: AlertMessage) -> str:
-    out = io.StringIO()
-    notifier = ConsoleNotifier(out, clock=lambda: NOW)
-    asyncio.run(notifier.send(alert))
-    return out.getvalue()
+    price = None if postage is None else Decimal(postage)
+    return alert_message(postage=price, collection_only=collection)
 
 
 def _renderings(alert: AlertMessage) -> dict[str, str]:
     email = alert_email(alert, LINKS)
     return {
-        "console": _console(alert),
+        "console": console_text(alert),
         "chat lines": "\n".join(alert_lines(alert, NOW)),
         "telegram": alert_html(alert, NOW, 1024),
         "email text": email.text,

@@ -21,6 +21,7 @@ from bot.conversation.actions import MAX_BYTES, QUESTION_ACTS, REF_CHARS, Act, A
 from bot.conversation.replies import Reply
 from bot.telegram import menus
 from core.enums import SearchStatus
+from core.errors import SLOWED_PREFIX
 from core.matches import Page, SavedItem
 from tests.unit.screen_checks import assert_same_screen
 
@@ -65,6 +66,12 @@ class FakeTemplate:
 
 PS5 = FakeSearch(12, "Cheap <PS5> & co")
 BIKE = FakeSearch(13, "Bike", status=SearchStatus.PAUSED, last_error="site down")
+# What core.scheduling records for a check the quota planner deferred (issue 18).
+SLOWED_BY = (
+    "eBay's 5000 daily calls do not reach every search: searches on the free plan are "
+    "checked every 64 min for now instead of 30"
+)
+SLOWED = FakeSearch(14, "Lego", last_error=SLOWED_PREFIX + SLOWED_BY)
 SAVED = Page(
     [
         SavedItem(FakeListing("PS5 <boxed>", "https://example.test/a?x=1&y=2"), PS5.name, NOW, 5),  # type: ignore[arg-type]
@@ -80,10 +87,11 @@ TEMPLATES = [
 ]
 
 SCREENS: dict[str, Reply] = {
-    "searches": screens.searches_list([PS5, BIKE], NOW, group=False),  # type: ignore[list-item]
+    "searches": screens.searches_list([PS5, BIKE, SLOWED], NOW, group=False),  # type: ignore[list-item]
     "group searches, none": screens.searches_list([], NOW, group=True),
     "search card": screens.search_card(PS5, NOW, "⏸ Paused."),  # type: ignore[arg-type]
     "paused card": screens.search_card(BIKE, NOW),  # type: ignore[arg-type]
+    "slowed card": screens.search_card(SLOWED, NOW),  # type: ignore[arg-type]
     "delete question": screens.delete_question(PS5),  # type: ignore[arg-type]
     "deleted": screens.deleted(12),
     "saved page": screens.saved_page(SAVED, NOW),
@@ -117,6 +125,17 @@ def test_a_search_card_snapshot_per_platform() -> None:
         "  [1] ⏸ Pause  [2] ✏ Edit  [3] 🗑 Delete  [4] « All searches\n"
         "  (type a number, or type your answer)"
     )
+
+
+def test_a_slowed_search_says_it_is_checked_less_often_not_an_error() -> None:
+    head = "every 30 min · checked 5 min ago · 3 matches"
+    slowed = f"#14 Lego — ▶ active · {head}\n   ⏳ checked less often: {SLOWED_BY}"
+    for name in ("searches", "slowed card"):
+        text = console_render(SCREENS[name])
+        assert slowed in text, name
+        assert "Slowed" not in text and "last error" not in text.split("#14")[1], name
+    failing = f"#13 Bike — ⏸ paused · {head}\n   ⚠ last error: site down"  # a real error
+    assert failing in console_render(SCREENS["searches"])
 
 
 def test_a_saved_page_snapshot_links_only_web_addresses() -> None:

@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 from dataclasses import replace
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import numpy as np
 from PIL import Image
 
-from bot.console import ConsoleNotifier
 from bot.conversation import alert_lines
 from bot.conversation.actions import Act, Action
 from bot.conversation.charts import (
@@ -25,16 +22,15 @@ from bot.conversation.charts import (
 from bot.conversation.prices import figures_text
 from bot.discord.render import action_custom_id, alert_components, alert_embed
 from bot.telegram.alerts import alert_html, alert_keyboard
-from core.enums import AlertKind, Channel, MatchStatus, Platform
+from core.enums import MatchStatus
 from core.formatting import verdict_text
-from core.ports import AlertMessage, AlertTarget, ListingData
+from core.ports import AlertMessage
 from core.prices import PriceView
 from core.verdict import PriceVerdict, VerdictKind, estimate
-from notifiers.rendering import Links, alert_email, alert_sms
+from notifiers.rendering import alert_email, alert_sms
 from notifiers.webhook import alert_payload
+from tests.unit.messages import LINKS, NOW, alert_message, console_text
 
-NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
-LINKS = Links("https://monitor.example")
 UNDER = PriceVerdict(
     VerdictKind.UNDER,
     Decimal("210"),
@@ -50,39 +46,14 @@ LINE = "£210 · 24 % under the usual £275 (48 listings, 30 days)"
 
 
 def _alert(verdict: PriceVerdict | None = UNDER, title: str = "Sony PS5 Disc") -> AlertMessage:
-    listing = ListingData(
-        marketplace="ebay",
-        external_id="1",
-        url="https://www.ebay.co.uk/itm/1",
-        title=title,
-        price=Decimal(210),
-        location="Leeds",
-        seller="gamer_uk",
-    )
-    return AlertMessage(
-        alert_id=7,
-        match_id=3,
-        search_id=2,
-        search_name="PS5",
-        channel=Channel.CHAT,
-        kind=AlertKind.NEW_LISTING,
-        listing=listing,
-        target=AlertTarget(Platform.CONSOLE, "c", 1),
-        verdict=verdict,
-    )
-
-
-def _console(alert: AlertMessage) -> str:
-    out = io.StringIO()
-    asyncio.run(ConsoleNotifier(out, clock=lambda: NOW).send(alert))
-    return out.getvalue()
+    return alert_message(verdict, title=title)
 
 
 def _renderings(alert: AlertMessage) -> dict[str, str]:
     email = alert_email(alert, LINKS)
     embed = alert_embed(alert, NOW)
     return {
-        "console": _console(alert),
+        "console": console_text(alert),
         "chat lines": "\n".join(alert_lines(alert, NOW)),
         "telegram": alert_html(alert, NOW, 1024),
         "discord": "\n".join(f"{f['name']}: {f['value']}" for f in embed["fields"]),
@@ -107,8 +78,8 @@ def test_every_channel_carries_the_verdict_line() -> None:
 
 
 def test_the_console_offers_notadeal_on_verdict_alerts_only() -> None:
-    assert "/notadeal 3" in _console(_alert())
-    assert "/notadeal" not in _console(_alert(None))
+    assert "/notadeal 3" in console_text(_alert())
+    assert "/notadeal" not in console_text(_alert(None))
 
 
 def test_no_channel_says_anything_without_a_verdict() -> None:
