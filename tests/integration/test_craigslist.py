@@ -48,12 +48,6 @@ def query(
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-@pytest.fixture
 def fake() -> FakeCraigslist:
     return FakeCraigslist()
 

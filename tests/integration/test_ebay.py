@@ -32,12 +32,6 @@ def query(keywords: str = "ps5", **fields: object) -> MarketplaceQuery:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-@pytest.fixture
 def fake() -> FakeEbayApi:
     return FakeEbayApi()
 

@@ -56,12 +56,6 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
-@pytest.fixture
 async def base(clock: FakeClock) -> AsyncIterator[str]:
     async with running_sandbox(SandboxConfig(), clock=clock) as url:
         yield url

@@ -51,12 +51,6 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
-
-
 @asynccontextmanager
 async def serving(
     clock: FakeClock,
