@@ -272,13 +272,24 @@ async def judge_intents(
     """Each intent with its verdict; a deals-only search's intents that are not deals enough
     left out. Also the deals-only searches alerted without a usable estimate (thin)."""
     cache: dict[str, list[tuple[int, Decimal]]] = {}
+    # A verdict depends on the criteria and the listing alone, and searches with equal
+    # criteria share one Criteria object (the runner's loader): a new listing on a key of
+    # 100,000 equal searches is judged once, not once per search. The objects outlive
+    # this loop (``judged`` holds them), so their ids stay unique keys.
+    verdicts: dict[tuple[int, int], tuple[PriceVerdict | None, bool, tuple[str, str] | None]] = {}
     kept: list[AlertIntent] = []
     thin: set[int] = set()
     for one in judged:
-        verdict, known = await _verdict(conn, one, now, rates, cache)
+        memo = (id(one.criteria), one.listing_id)
+        found = verdicts.get(memo)
+        if found is None:
+            verdict, known = await _verdict(conn, one, now, rates, cache)
+            stored = None if verdict is None else (verdict.to_json(), verdict.kind.value)
+            found = verdicts[memo] = (verdict, known, stored)
+        verdict, known, stored = found
         intent = one.intent
-        if verdict is not None:
-            intent = replace(intent, verdict=verdict.to_json(), verdict_kind=verdict.kind.value)
+        if stored is not None:
+            intent = replace(intent, verdict=stored[0], verdict_kind=stored[1])
         wanted = one.criteria.deals_only_percent
         if wanted is not None:
             if not known:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from bot.conversation import ChatSession
 from bot.conversation.actions import Act, Action
 from bot.conversation.pressed import act
+from core import prices
 from core.accounts import destination_for, identify
 from core.criteria import Criteria
 from core.enums import BuyingFormat, Platform
@@ -186,6 +188,31 @@ async def test_a_planted_bargain_alerts_with_under_the_usual(world: World) -> No
     # "cover" is no default accessory word, but £20 for a £400 bike is not believable
     assert sent["Road bike cover"].verdict is None
     assert await PriceSample.all().count() <= SAMPLE_CAP
+
+
+async def test_a_listing_is_judged_once_per_criteria_not_per_search(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Three searches on one key: two with equal criteria (one shared object in the runner),
+    # one with an accessory word that makes the bargain no verdict at all.
+    plain = [await world.create("road bike"), await world.create("road bike")]
+    picky = await world.create("road bike", accessory_words=("bargain",))
+    await _seed(world, 40, 400, 30)
+    await world.cycle()
+    calls: list[int] = []
+    judge_one = prices._verdict
+
+    async def counted(*args: Any) -> Any:
+        calls.append(1)
+        return await judge_one(*args)
+
+    monkeypatch.setattr(prices, "_verdict", counted)
+    world.market.add("bargain", "Road bike bargain", price="250", seller="lucky")
+    await world.cycle()
+    kinds = dict(await Alert.filter(match__listing__external_id="bargain").values_list(
+        "match__search_id", "verdict_kind"))  # fmt: skip
+    assert kinds == {plain[0].id: "under", plain[1].id: "under", picky.id: None}
+    assert len(calls) == 2  # one per distinct criteria
 
 
 async def test_deals_only_skips_an_ordinary_listing(world: World) -> None:
