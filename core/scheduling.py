@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.expressions import F, Q, RawSQL
+from tortoise import connections
+from tortoise.expressions import F, Q
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from core.backoff import backoff_delay
-from core.enums import Platform
+from core.enums import Platform, SearchStatus
 from core.errors import SLOWED_PREFIX, MarketplaceError, RateLimited, Slowed, slowed_reason
 from core.formatting import preview_text
 from core.keystate import ALIGN_PERIOD_SECONDS, due_after_check, next_due, phase_seconds
@@ -183,64 +184,56 @@ class KeySearch:
     account_id: int  # whose blocked sellers apply (core.sellers)
 
 
-_KEY_SEARCH_FIELDS = (
-    "id",
-    "name",
-    "criteria_text",
-    "marketplaces_text",
-    "channels_text",
-    "interval_seconds",
-    "primed_at",
-    "failure_notified_at",
-    "destination_id",
-    "destination__platform",
-    "account_id",
-)
-
-
-def _loaded(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str | bytes) else value
+# One statement for a batch's keys: the links, their active searches and destinations.
+# Plain SQL, not the ORM: a claim carries up to 50,000 searches, and the ORM's per-value
+# conversion and literal id lists cost more than the rest of a warm key check. The JSON
+# columns come as the stored text, so equal values are decoded once (``shared`` below).
+_KEY_SEARCHES_SQL = """
+SELECT l.fetch_key_id, s.id, s.name, CAST(s.criteria AS TEXT), CAST(s.marketplaces AS TEXT),
+       CAST(s.channels AS TEXT), s.interval_seconds, s.primed_at, s.failure_notified_at,
+       s.destination_id, d.platform, s.account_id
+FROM search_fetch_key l
+JOIN search s ON s.id = l.search_id
+JOIN destination d ON d.id = s.destination_id
+WHERE s.status = {status} AND l.fetch_key_id {keys}
+"""
+_KEYS_PER_STATEMENT = 500  # within SQLite's bind limit; Postgres takes one array
 
 
 async def active_searches(key_ids: Sequence[int]) -> dict[int, list[KeySearch]]:
     """Each key's active searches, loaded for one batch."""
-    rows = await SearchFetchKey.filter(
-        fetch_key_id__in=list(key_ids), search__status="active"
-    ).values_list("fetch_key_id", "search_id")
-    searches: dict[int, KeySearch] = {}
+    conn = connections.get("default")
+    as_datetime = Search._meta.fields_map["primed_at"].to_python_value
+    found: dict[int, list[KeySearch]] = defaultdict(list)
     # A popular key's searches mostly hold equal criteria, marketplaces, channels and
     # destinations: one shared object each (read-only), not one per search (peak RSS).
     shared: dict[object, Any] = {}
 
-    def one(kind: str, value: Any) -> Any:
-        raw = value if isinstance(value, str | bytes) else json.dumps(value, sort_keys=True)
-        found = shared.get((kind, raw))
-        if found is None:
-            found = shared[(kind, raw)] = _loaded(value)
-        return found
+    def one(kind: str, raw: str) -> Any:
+        value = shared.get((kind, raw))
+        if value is None:
+            value = shared[(kind, raw)] = json.loads(raw)
+        return value
 
-    # The JSON columns as the stored text: equal values are then decoded once, where the
-    # ORM would decode each row's and ``one`` encode it again to compare (half the cost).
-    as_text = {
-        f"{column}_text": RawSQL(f'CAST("search"."{column}" AS TEXT)')
-        for column in ("criteria", "marketplaces", "channels")
-    }
-    for chunk in _chunks(sorted({sid for _, sid in rows})):
-        query = Search.filter(id__in=chunk).annotate(**as_text)
-        for values in await query.values_list(*_KEY_SEARCH_FIELDS):
-            (sid, name, criteria, markets, channels, interval, primed, notified, dest, plat,
-             account) = values  # fmt: skip
+    for keys in _chunks(list(key_ids), _KEYS_PER_STATEMENT):
+        if conn.capabilities.dialect == "postgres":
+            sql = _KEY_SEARCHES_SQL.format(status="$1", keys="= ANY($2::int[])")
+            params: list[Any] = [SearchStatus.ACTIVE.value, list(keys)]
+        else:
+            sql = _KEY_SEARCHES_SQL.format(status="?", keys=f"IN ({','.join('?' * len(keys))})")
+            params = [SearchStatus.ACTIVE.value, *keys]
+        _, rows = await conn.execute_query(sql, params)
+        for (key_id, sid, name, criteria, markets, channels, interval, primed, notified,
+             dest, plat, account) in rows:  # fmt: skip
             route = shared.get(("route", dest))
             if route is None:
                 route = shared[("route", dest)] = Route(dest, Platform(plat))
-            searches[sid] = KeySearch(
-                sid, name, one("criteria", criteria), one("markets", markets),
-                one("channels", channels), interval, primed, notified, route, account,
-            )  # fmt: skip
-    found: dict[int, list[KeySearch]] = defaultdict(list)
-    for key_id, search_id in rows:
-        if search_id in searches:
-            found[int(key_id)].append(searches[search_id])
+            primed_at = None if primed is None else as_datetime(primed)
+            notified_at = None if notified is None else as_datetime(notified)
+            search = KeySearch(sid, name, one("criteria", criteria), one("markets", markets),
+                               one("channels", channels), interval, primed_at, notified_at,
+                               route, account)  # fmt: skip
+            found[int(key_id)].append(search)
     return found
 
 
