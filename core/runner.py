@@ -184,10 +184,7 @@ class Runner:
             try:
                 await self._check_keys(keys, lease_until, scheduler)
             except asyncio.CancelledError:
-                # Stopped mid-check: hand the keys back now rather than when the lease runs
-                # out, so a restart (or another process) checks them at once.
-                ids = [k.id for k in keys]
-                await FetchKey.filter(id__in=ids, lease_until=lease_until).update(lease_until=None)
+                await _hand_back([k.id for k in keys], lease_until)
                 raise
         return claim
 
@@ -553,3 +550,14 @@ def _json(value: object) -> dict[str, Any]:
     loaded = json.loads(value) if isinstance(value, str | bytes) else value
     assert isinstance(loaded, dict)
     return loaded
+
+
+async def _hand_back(key_ids: list[int], lease_until: datetime) -> None:
+    """Stopped mid-check: hand the keys back now rather than when the lease runs out, so a
+    restart (or another process) checks them at once. Best effort: the database may be
+    going away too (a shutdown closes the pool), and an error here must not turn the
+    cancellation into a failed batch that the loop would then carry on after."""
+    try:
+        await FetchKey.filter(id__in=key_ids, lease_until=lease_until).update(lease_until=None)
+    except Exception:
+        logger.warning("could not hand back %d keys; their lease runs out", len(key_ids))

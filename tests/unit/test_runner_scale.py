@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from tortoise import connections
 
-from core import bulk
+from core import bulk, runner
 from core.enums import AlertStatus
 from core.errors import Blocked, Unavailable
 from core.listings import upsert_listings
@@ -202,3 +203,33 @@ async def test_a_key_check_after_a_restart_looks_at_the_whole_page(world: World)
     await world.cycle(0)
     assert [a.listing.external_id for a in world.notifier.sent] == ["k1", "k2"]
     assert all(a.search_id == search.id for a in world.notifier.sent)
+
+
+async def test_a_runner_stopped_mid_check_stops_even_when_the_hand_back_fails(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A shutdown cancels the runner and closes the database pool: handing the keys back then
+    # fails, and that failure must not become a "failed batch" the loop carries on after.
+    await world.create("road bike")
+    await _due_now(world)
+    checking = asyncio.Event()
+
+    async def stuck(*_: object) -> None:
+        checking.set()
+        await asyncio.sleep(3600)
+
+    class PoolClosing:
+        @staticmethod
+        def filter(**_: object) -> None:
+            raise ConnectionError("pool is closing")
+
+    monkeypatch.setattr(world.runner, "_check_keys", stuck)
+    running = asyncio.create_task(world.runner.run())
+    await asyncio.wait_for(checking.wait(), 10)
+    monkeypatch.setattr(runner, "FetchKey", PoolClosing)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(running, 5)
+    await asyncio.sleep(0.2)  # the cancelled loops finish their last step
+    loops = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Runner._loop"]
+    assert loops == []  # none carries on, orphaned, after its runner was stopped
