@@ -83,6 +83,25 @@ def smoothed_rate(done: list[float]) -> list[float]:
     ]
 
 
+def markdown(groups: dict[str, list[dict]]) -> None:
+    """The figures as one markdown table, a column per configuration: median (min–max)."""
+    names = list(groups)
+    print("\n| | " + " | ".join(f"{n} ({len(groups[n])} runs)" for n in names) + " |")
+    print("|---" * (len(names) + 1) + "|")
+    for name, title, fmt in FIGURES:
+        cells = []
+        for runs in groups.values():
+            values = [v for r in runs if (v := value(r, name)) is not None]
+            if not values:
+                cells.append("–")
+                continue
+            cell = fmt.format(statistics.median(values))
+            if len(values) > 1:
+                cell += f" ({fmt.format(min(values))}–{fmt.format(max(values))})"
+            cells.append(cell)
+        print(f"| {title} | " + " | ".join(cells) + " |")
+
+
 def plot(groups: dict[str, list[dict]], path: str) -> None:
     """One column per configuration: the oldest due key's lag above, the throughput
     below, one line per run, the demand dashed."""
@@ -121,6 +140,7 @@ def main() -> None:
     )
     parser.add_argument("runs", nargs="+")
     parser.add_argument("--png")
+    parser.add_argument("--markdown", action="store_true", help="also print one table")
     args = parser.parse_args()
     groups: dict[str, list[dict]] = defaultdict(list)
     for path in args.runs:
@@ -128,6 +148,8 @@ def main() -> None:
         groups[label(run)].append(run)
     for runs in groups.values():
         summary(runs)
+    if args.markdown:
+        markdown(groups)
     if args.png:
         plot(groups, args.png)
 
