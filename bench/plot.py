@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt
 
 FIGURES = (
     ("checks_per_s", "search-checks/s", "{:.0f}"),
+    ("key_checks", "key checks", "{:.0f}"),
     ("demand_checks_per_s", "demand checks/s", "{:.0f}"),
     ("lag_claimed_p50", "due lag p50 s", "{:.2f}"),
     ("lag_claimed_p99", "due lag p99 s", "{:.2f}"),
@@ -36,6 +37,7 @@ FIGURES = (
     ("new_share", "new share of pages", "{:.4f}"),
     ("runner_cpu", "runner CPU s", "{:.1f}"),
     ("postgres_cpu_s", "Postgres CPU s", "{:.1f}"),
+    ("cores", "runner + Postgres cores", "{:.2f}"),
     ("peak_rss", "peak RSS MiB", "{:.0f}"),
     ("searches_checked_twice", "checked twice", "{:.0f}"),
 )
@@ -44,6 +46,9 @@ FIGURES = (
 def value(run: dict, name: str) -> float | None:
     if name == "runner_cpu":
         return float(sum(run["runner_cpu_s"]))
+    if name == "cores":  # CPU seconds of both over the window, per second of it
+        pg = run.get("postgres_cpu_s") or 0.0
+        return float(sum(run["runner_cpu_s"]) + pg) / float(run["window_s"])
     if name == "peak_rss":
         return float(max(run["peak_rss_mb"]))
     found = run.get(name)
