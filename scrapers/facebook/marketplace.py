@@ -125,7 +125,7 @@ class FacebookMarketplace:
                     return await self._scrape(page, url, limit)
         except TimeoutError as exc:
             raise Unavailable(
-                f"a Marketplace search took over {self._pacing.total_timeout:.0f} s; gave up",
+                f"a Marketplace search took over {self._pacing.total_timeout:g} s; gave up",
                 marketplace=MARKETPLACE,
             ) from exc
 

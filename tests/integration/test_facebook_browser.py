@@ -13,6 +13,7 @@ import os
 import re
 import stat
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -167,9 +168,12 @@ async def test_a_page_that_never_loads_is_unavailable(
 ) -> None:
     site.mode = FacebookMode.SLOW
     site.slow_seconds = 2.0
+    # The whole search may take long (a busy machine opens a page slowly): the navigation's
+    # own timeout is what this is about, not the search's.
+    pacing = replace(Pacing.instant(navigation_timeout=0.5), total_timeout=30.0)
     impatient = FacebookMarketplace(
-        browser, site.base_url, pacing=Pacing.instant(navigation_timeout=0.5),
-        min_interval_seconds=0, jitter_seconds=0, failures_dir=tmp_path,
+        browser, site.base_url, pacing=pacing, min_interval_seconds=0, jitter_seconds=0,
+        failures_dir=tmp_path,
     )  # fmt: skip
     with pytest.raises(Unavailable, match="did not load the Marketplace page within"):
         await impatient.search(query())
